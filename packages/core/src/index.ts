@@ -1,0 +1,56 @@
+export {
+  type Clock,
+  createManualClock,
+  isRelativeTime,
+  type ManualClock,
+  RELATIVE_TIME_LIMIT,
+  systemClock,
+} from './clock.js';
+export {
+  codedRangeError,
+  codedTypeError,
+  type ErrorCode,
+  hasErrorCode,
+  ProcessSummaryError,
+  type ValidationIssue,
+} from './errors.js';
+export { copyJsonValue, type JsonObject, type JsonValue } from './json.js';
+export {
+  DEFAULT_LIMITS,
+  OVERFLOW_ERROR_TYPE,
+  resolveLimits,
+  type SummaryLimits,
+  truncateText,
+} from './limits.js';
+export { MemorySummaryStore } from './memory-store.js';
+export { assertValidName, MAX_NAME_BYTES } from './names.js';
+export { roundHalfEven2 } from './round.js';
+export {
+  checkSummaryDict,
+  type SummaryCheck,
+  summarySchema,
+  validateSummaryDict,
+} from './schema.js';
+export type { LoadResult, StoreWarning, SummaryRef, SummaryStore } from './store.js';
+export {
+  type FromDictOptions,
+  INTERRUPTION_DETECTED_MESSAGE,
+  type ItemCounts,
+  ProcessSummary,
+  type ProcessSummaryOptions,
+  RESUMED_MESSAGE,
+} from './summary.js';
+export {
+  type ErrorDetail,
+  type InterruptionReason,
+  type ProcessOutcome,
+  type ProgressSummary,
+  type ProgressUpdate,
+  SCHEMA_VERSION,
+  type SessionContext,
+  type SessionEndReason,
+  type SessionEntry,
+  type SummaryDict,
+  type SummaryEvent,
+  type SummaryStatus,
+} from './types.js';

@@ -1,0 +1,83 @@
+import { codedRangeError } from './errors.js';
+
+/**
+ * What a summary keeps, so a run of days does not make each save slower than the last.
+ * The complete history goes to the event journal; these bound the summary file.
+ */
+export interface SummaryLimits {
+  /** Progress updates kept in the file, the first one included. Default 100. */
+  maxProgressUpdates: number;
+  /** Distinct error types kept; later new types are counted under {@link OVERFLOW_ERROR_TYPE}. Default 100. */
+  maxErrorTypes: number;
+  /** Distinct sample messages kept per error type. Default 3. */
+  maxErrorSamples: number;
+  /** Messages (progress, error) are cut to this many characters, the last being `…`. Default 500. */
+  maxMessageLength: number;
+  /** Error type names are cut to this many characters. Default 200. */
+  maxErrorTypeLength: number;
+  /**
+   * A progress update whose extra fields serialize to more than this many bytes keeps them
+   * only in the journal; the file's copy says `extra_fields_omitted`. Default 2048.
+   */
+  maxProgressFieldsBytes: number;
+  /** Session entries kept in the file, the first one included. Default 100. */
+  maxSessions: number;
+  /** Journal events held in memory between saves; past this the oldest are dropped and counted. Default 100,000. */
+  maxPendingEvents: number;
+}
+
+/** The key under which error types past {@link SummaryLimits.maxErrorTypes} are counted. */
+export const OVERFLOW_ERROR_TYPE = '__other__';
+
+/** The defaults: with them `JSON.stringify(getSummaryDict())` stays under 512 KB, custom metrics aside. */
+export const DEFAULT_LIMITS: Readonly<SummaryLimits> = Object.freeze({
+  maxProgressUpdates: 100,
+  maxErrorTypes: 100,
+  maxErrorSamples: 3,
+  maxMessageLength: 500,
+  maxErrorTypeLength: 200,
+  maxProgressFieldsBytes: 2048,
+  maxSessions: 100,
+  maxPendingEvents: 100_000,
+});
+
+const MINIMUM: Readonly<SummaryLimits> = {
+  maxProgressUpdates: 2,
+  maxErrorTypes: 1,
+  maxErrorSamples: 0,
+  maxMessageLength: 16,
+  maxErrorTypeLength: 16,
+  maxProgressFieldsBytes: 0,
+  maxSessions: 2,
+  maxPendingEvents: 0,
+};
+
+/** Merges `overrides` over the defaults; throws `E_INVALID_LIMITS` for an unknown key or a bad value. */
+export function resolveLimits(overrides: Partial<SummaryLimits> | undefined): SummaryLimits {
+  const limits: SummaryLimits = { ...DEFAULT_LIMITS };
+  if (overrides === undefined) return limits;
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!(key in MINIMUM)) {
+      throw codedRangeError('E_INVALID_LIMITS', `unknown limit "${key}"`);
+    }
+    if (value === undefined) continue;
+    const min = MINIMUM[key as keyof SummaryLimits];
+    if (!Number.isSafeInteger(value) || (value as number) < min) {
+      throw codedRangeError(
+        'E_INVALID_LIMITS',
+        `limit ${key} must be an integer >= ${min}, got ${String(value)}`,
+      );
+    }
+    limits[key as keyof SummaryLimits] = value as number;
+  }
+  return limits;
+}
+
+/** Cuts `text` to `max` characters (never inside a surrogate pair), ending in `…` when cut. */
+export function truncateText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}

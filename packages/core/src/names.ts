@@ -1,0 +1,34 @@
+import { codedRangeError, codedTypeError } from './errors.js';
+
+/** Longest run or process name, in UTF-8 bytes: leaves room under NAME_MAX (255) for suffixes. */
+export const MAX_NAME_BYTES = 128;
+
+// C0 controls, DEL and C1 controls: invisible in listings, hostile in terminals.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const utf8 = new TextEncoder();
+
+/**
+ * Refuses a run or process name that could escape the root or break a file name: empty,
+ * `.` or `..`, a `/` or `\`, NUL or another control character, or longer than
+ * {@link MAX_NAME_BYTES} UTF-8 bytes. Throws a coded error (`E_INVALID_NAME`).
+ */
+export function assertValidName(kind: 'run' | 'process', name: unknown): asserts name is string {
+  if (typeof name !== 'string') {
+    throw codedTypeError('E_INVALID_NAME', `${kind} name must be a string, got ${typeof name}`);
+  }
+  let reason: string | undefined;
+  if (name.length === 0) reason = 'it is empty';
+  else if (name === '.' || name === '..') reason = `"${name}" would escape the root`;
+  else if (name.includes('/') || name.includes('\\')) reason = 'it contains a path separator';
+  else if (CONTROL.test(name)) reason = 'it contains a control character';
+  else if (utf8.encode(name).length > MAX_NAME_BYTES) {
+    reason = `it is longer than ${MAX_NAME_BYTES} UTF-8 bytes`;
+  }
+  if (reason !== undefined) {
+    throw codedRangeError(
+      'E_INVALID_NAME',
+      `invalid ${kind} name ${JSON.stringify(name.slice(0, 64))}: ${reason}`,
+    );
+  }
+}

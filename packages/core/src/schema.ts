@@ -1,0 +1,145 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { ProcessSummaryError, type ValidationIssue } from './errors.js';
+import type { ValidatedDict } from './summary.js';
+import summarySchemaJson from './summary.schema.json' with { type: 'json' };
+import { SCHEMA_VERSION } from './types.js';
+
+/** The JSON Schema (2020-12) of the summary file; also shipped as `@process-summary/core/schema.json`. */
+export const summarySchema: Readonly<Record<string, unknown>> = summarySchemaJson;
+
+// Compiled once, on first use: compiling costs milliseconds a CLI that never validates should not pay.
+let firstIssueValidator: ValidateFunction | undefined;
+let allIssuesValidator: ValidateFunction | undefined;
+
+function compile(allErrors: boolean): ValidateFunction {
+  const ajv = new Ajv2020({ allErrors, strict: true, allowUnionTypes: true });
+  return ajv.compile(summarySchemaJson);
+}
+
+/** The result of {@link checkSummaryDict}. */
+export interface SummaryCheck {
+  valid: boolean;
+  /** Seed format: no `schema_version` (times are perf_counter seconds). */
+  seedFormat: boolean;
+  issues: ValidationIssue[];
+}
+
+/**
+ * Checks `dict` against the schema and reports every problem (for a validator's report);
+ * {@link validateSummaryDict} stops at the first and throws.
+ */
+export function checkSummaryDict(dict: unknown): SummaryCheck {
+  const versionIssue = checkVersion(dict);
+  if (versionIssue !== undefined)
+    return { valid: false, seedFormat: false, issues: [versionIssue] };
+  allIssuesValidator ??= compile(true);
+  const valid = allIssuesValidator(dict);
+  return {
+    valid,
+    seedFormat: isSeedFormat(dict),
+    issues: valid ? [] : (allIssuesValidator.errors ?? []).map((e) => toIssue(e, dict)),
+  };
+}
+
+/**
+ * Validates a summary dictionary (current or seed format) and returns it typed. Throws
+ * `E_UNSUPPORTED_VERSION` for a newer `schema_version`, and `E_INVALID_SUMMARY` whose message
+ * names the JSON path of the first problem (all found are in `err.issues`).
+ */
+export function validateSummaryDict(dict: unknown): ValidatedDict {
+  const versionIssue = checkVersion(dict);
+  if (versionIssue !== undefined) {
+    throw new ProcessSummaryError(
+      'E_UNSUPPORTED_VERSION',
+      `process-summary: ${versionIssue.message}; upgrade @process-summary/core to read it`,
+      { issues: [versionIssue] },
+    );
+  }
+  firstIssueValidator ??= compile(false);
+  if (!firstIssueValidator(dict)) {
+    const issues = (firstIssueValidator.errors ?? []).map((e) => toIssue(e, dict));
+    const first = issues[0];
+    const where = first === undefined || first.path === '' ? '(root)' : first.path;
+    const found = first?.found === undefined ? '' : ` (found ${first.found})`;
+    throw new ProcessSummaryError(
+      'E_INVALID_SUMMARY',
+      `process-summary: invalid summary at ${where}: ${first?.message ?? 'invalid'}${found}`,
+      { issues },
+    );
+  }
+  return dict as ValidatedDict;
+}
+
+function isSeedFormat(dict: unknown): boolean {
+  return typeof dict === 'object' && dict !== null && !('schema_version' in dict);
+}
+
+function checkVersion(dict: unknown): ValidationIssue | undefined {
+  if (typeof dict !== 'object' || dict === null) return undefined;
+  const version = (dict as { schema_version?: unknown }).schema_version;
+  if (typeof version === 'number' && version > SCHEMA_VERSION) {
+    return {
+      path: '/schema_version',
+      message: `schema_version ${version} is newer than this reader (${SCHEMA_VERSION})`,
+      expected: `<= ${SCHEMA_VERSION}`,
+      found: String(version),
+    };
+  }
+  return undefined;
+}
+
+function toIssue(error: ErrorObject, root: unknown): ValidationIssue {
+  let path = error.instancePath;
+  let expected: string | undefined;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      path = `${path}/${String(params.missingProperty)}`;
+      return { path, message: 'is required but missing', expected: 'present', found: 'missing' };
+    case 'dependentRequired':
+      path = `${path}/${String(params.missingProperty)}`;
+      return {
+        path,
+        message: `is required when ${String(params.property)} is present`,
+        expected: 'present',
+        found: 'missing',
+      };
+    case 'type':
+      expected = String(params.type);
+      break;
+    case 'enum':
+      expected = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(' | ');
+      break;
+    case 'minimum':
+    case 'maximum':
+      expected = `${String(params.comparison)} ${String(params.limit)}`;
+      break;
+    default:
+      break;
+  }
+  return {
+    path,
+    message: error.message ?? error.keyword,
+    expected,
+    found: describe(valueAt(root, path)),
+  };
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  if (pointer === '') return root;
+  let value = root;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value !== null && typeof value === 'object') return 'an object';
+  const text = JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
