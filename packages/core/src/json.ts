@@ -19,45 +19,118 @@ export type JsonObject = { [key: string]: JsonValue };
  * would come back as something else).
  */
 export function copyJsonValue(value: unknown, code: ErrorCode, what: string): JsonValue {
-  return copy(value, code, what, new Set<object>());
+  return copyFlatObject(value) ?? new JsonCopier(code, what).copy(value);
 }
 
-function copy(value: unknown, code: ErrorCode, path: string, seen: Set<object>): JsonValue {
+/** The common case (a plain object of strings, finite numbers and booleans), copied fast; else undefined. */
+function copyFlatObject(value: unknown): JsonObject | undefined {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Object.getPrototypeOf(value) !== Object.prototype
+  ) {
+    return undefined;
+  }
+  const out: JsonObject = {};
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    const type = typeof item;
+    if (type === 'string' || type === 'boolean' || (type === 'number' && Number.isFinite(item))) {
+      out[key] = item as JsonValue;
+    } else {
+      return undefined;
+    }
+  }
+  return out;
+}
+
+/** Keeps the path as a stack and formats it only for an error: this runs on hot paths. */
+class JsonCopier {
+  readonly #code: ErrorCode;
+  readonly #what: string;
+  readonly #path: (string | number)[] = [];
+  /** Objects on the current path, to refuse cycles. */
+  readonly #seen = new Set<object>();
+
+  constructor(code: ErrorCode, what: string) {
+    this.#code = code;
+    this.#what = what;
+  }
+
+  copy(value: unknown): JsonValue {
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        return value;
+      case 'number':
+        if (Number.isFinite(value)) return value;
+        throw this.#fail(`is ${value}, which JSON cannot represent`);
+      case 'object':
+        return value === null ? null : this.#copyObject(value);
+      default:
+        throw this.#fail(`is a ${typeof value}, which JSON cannot represent`);
+    }
+  }
+
+  #copyObject(value: object): JsonValue {
+    if (this.#seen.has(value)) throw this.#fail('contains a cycle');
+    this.#seen.add(value);
+    let result: JsonValue;
+    if (Array.isArray(value)) {
+      const out: JsonValue[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) {
+        this.#path.push(i);
+        out[i] = this.copy(value[i]);
+        this.#path.pop();
+      }
+      result = out;
+    } else {
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+        throw this.#fail(`is a ${name}; only plain objects and arrays are JSON`);
+      }
+      const out: JsonObject = {};
+      for (const key in value) {
+        this.#path.push(key);
+        out[key] = this.copy((value as Record<string, unknown>)[key]);
+        this.#path.pop();
+      }
+      result = out;
+    }
+    this.#seen.delete(value);
+    return result;
+  }
+
+  #fail(problem: string): TypeError {
+    const path = this.#path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
+    return codedTypeError(this.#code, `${this.#what}${path} ${problem}`);
+  }
+}
+
+/**
+ * An upper bound of `JSON.stringify(value)`'s UTF-8 size, without serializing: every string
+ * character counted at its worst (an escape such as `\u001b`, 6 bytes). Exact sizes cost a
+ * serialization and an encoding; the bound decides whether that is needed at all.
+ */
+export function jsonByteUpperBound(value: JsonValue): number {
   switch (typeof value) {
     case 'string':
-    case 'boolean':
-      return value;
+      return value.length * 6 + 2;
     case 'number':
-      if (Number.isFinite(value)) return value;
-      throw codedTypeError(code, `${path} is ${value}, which JSON cannot represent`);
-    case 'object': {
-      if (value === null) return null;
-      if (seen.has(value)) throw codedTypeError(code, `${path} contains a cycle`);
-      seen.add(value);
-      let result: JsonValue;
+      return 24;
+    case 'boolean':
+      return 5;
+    default: {
+      if (value === null) return 4;
+      let size = 2;
       if (Array.isArray(value)) {
-        const out: JsonValue[] = new Array(value.length);
-        for (let i = 0; i < value.length; i++) out[i] = copy(value[i], code, `${path}[${i}]`, seen);
-        result = out;
+        for (const item of value) size += jsonByteUpperBound(item) + 1;
       } else {
-        const proto = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== null) {
-          const name = (value as object).constructor?.name ?? 'object';
-          throw codedTypeError(
-            code,
-            `${path} is a ${name}; only plain objects and arrays are JSON`,
-          );
-        }
-        const out: JsonObject = {};
-        for (const key of Object.keys(value)) {
-          out[key] = copy((value as Record<string, unknown>)[key], code, `${path}.${key}`, seen);
-        }
-        result = out;
+        for (const key in value)
+          size += key.length * 6 + 4 + jsonByteUpperBound(value[key] ?? null);
       }
-      seen.delete(value);
-      return result;
+      return size;
     }
-    default:
-      throw codedTypeError(code, `${path} is a ${typeof value}, which JSON cannot represent`);
   }
 }

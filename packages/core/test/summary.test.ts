@@ -469,12 +469,18 @@ input('custom metrics that JSON cannot represent', () => {
     { nested: [1, { deep: 2n }] },
     new Date(0),
     new Map(),
+    { flat: 1, missing: undefined },
+    { flat: 'ok', nan: Number.NaN },
   ];
   for (const value of bad) {
     throwsCode(() => summary.setCustomMetric('ok', value), 'E_INVALID_METRIC', TypeError);
   }
   throwsCode(() => summary.setCustomMetric('', 1), 'E_INVALID_METRIC', TypeError);
   assert.equal(summary.customMetrics, { ok: 1 });
+  const bare = Object.create(null) as Record<string, unknown>;
+  bare.nested = { list: [1, 'two', null, true] };
+  summary.setCustomMetric('bare', bare);
+  assert.equal(summary.customMetrics.bare, { nested: { list: [1, 'two', null, true] } });
 });
 
 input('the message of a refused custom metric names the path', () => {

@@ -1,0 +1,158 @@
+/**
+ * The model's hot paths against the naive way, side by side in one process.
+ * - incrementItems against a bare class method adding to five fields (target <= 2x).
+ * - addProgressUpdate / addError per call, against a seed-like unbounded list / dict.
+ * - getSummaryDict + JSON.stringify after 0, 10,000 and 1,000,000 progress updates: flat.
+ */
+import { strict as assert } from 'node:assert';
+import {
+  compareSync,
+  measureSync,
+  type Row,
+  ratioRow,
+  writeReport,
+} from '@process-summary/bench-kit';
+import { createManualClock, type ItemCounts, ProcessSummary } from '../src/index.js';
+
+class BareCounters {
+  processed = 0;
+  successful = 0;
+  failed = 0;
+  retried = 0;
+  bytes = 0;
+  increment(c: ItemCounts): void {
+    this.processed += c.processed ?? 0;
+    this.successful += c.successful ?? 0;
+    this.failed += c.failed ?? 0;
+    this.retried += c.retried ?? 0;
+    this.bytes += c.bytes ?? 0;
+  }
+}
+
+/** The seed's way: every update appended to one list that is serialized whole on each save. */
+class SeedLike {
+  updates: Record<string, unknown>[] = [];
+  errorTypes: Record<string, number> = {};
+  lastError: string | null = null;
+  constructor(readonly clock: { now(): number }) {}
+  addProgressUpdate(message: string, extra: Record<string, unknown>): void {
+    const now = this.clock.now();
+    this.updates.push({
+      timestamp: now,
+      elapsed_seconds: now,
+      message,
+      items_processed: 0,
+      ...extra,
+    });
+  }
+  addError(type: string, message: string): void {
+    this.errorTypes[type] = (this.errorTypes[type] ?? 0) + 1;
+    this.lastError = message;
+  }
+}
+
+function summaryWith(updates: number): ProcessSummary {
+  const clock = createManualClock();
+  const summary = new ProcessSummary({ runName: 'bench', processName: 'collect', clock });
+  summary.startProcess({ host: 'bench', pid: 1 });
+  summary.setItemsTotal(10_000_000);
+  for (let i = 0; i < updates; i++) {
+    clock.advance(0.01);
+    summary.incrementItems({ processed: 100, successful: 99, failed: 1 });
+    summary.addProgressUpdate(`Processed ${i * 100} books`, { batch_size: 100 });
+    if (i % 1000 === 0) summary.takeEvents();
+  }
+  summary.takeEvents();
+  return summary;
+}
+
+export default async function run(): Promise<void> {
+  const rows: Row[] = [];
+  const counts = { processed: 10, successful: 9, failed: 1, retried: 0, bytes: 4096 };
+
+  const summary = new ProcessSummary({ runName: 'bench', processName: 'collect' });
+  const bare = new BareCounters();
+  rows.push(
+    compareSync({
+      name: 'incrementItems',
+      candidate: () => summary.incrementItems(counts),
+      baseline: () => bare.increment(counts),
+      baselineName: 'bare class adding five fields',
+      batch: 100_000,
+      rounds: 100,
+      target: { maxRatio: 2 },
+    }),
+  );
+  // Both did the same work, the same number of times.
+  assert.equal(summary.itemsProcessed, bare.processed);
+  assert.equal(summary.bytesProcessed, bare.bytes);
+
+  const clock = createManualClock();
+  const progress = new ProcessSummary({ runName: 'bench', processName: 'collect', clock });
+  const seedLike = new SeedLike(clock);
+  let n = 0;
+  rows.push(
+    compareSync({
+      name: 'addProgressUpdate',
+      candidate: () => {
+        progress.addProgressUpdate('Processing batch', { batch_size: 10 });
+        if (++n % 10_000 === 0) progress.takeEvents(); // a store drains the journal on save
+      },
+      baseline: () => seedLike.addProgressUpdate('Processing batch', { batch_size: 10 }),
+      baselineName: 'seed-like unbounded list',
+      batch: 1_000,
+      rounds: 100,
+    }),
+  );
+  assert.equal(progress.progressUpdatesCount, seedLike.updates.length);
+  rows.push(
+    compareSync({
+      name: 'addError',
+      candidate: () => {
+        progress.addError('NetworkError', 'Connection timeout');
+        if (++n % 10_000 === 0) progress.takeEvents();
+      },
+      baseline: () => seedLike.addError('NetworkError', 'Connection timeout'),
+      baselineName: 'seed-like dict count',
+      batch: 1_000,
+      rounds: 100,
+    }),
+  );
+  assert.equal(progress.errorTypes.NetworkError, seedLike.errorTypes.NetworkError);
+
+  const serialize = (s: ProcessSummary) => JSON.stringify(s.getSummaryDict());
+  const sizes: Record<string, number> = {};
+  const byUpdates: Row[] = [];
+  for (const updates of [0, 10_000, 1_000_000]) {
+    const s = summaryWith(updates);
+    sizes[updates] = Buffer.byteLength(serialize(s));
+    const row = measureSync(
+      `getSummaryDict + JSON.stringify after ${updates.toLocaleString('en-US')} updates`,
+      () => serialize(s),
+      50,
+      100,
+    );
+    row.note = `${(sizes[updates] / 1024).toFixed(1)} KB`;
+    byUpdates.push(row);
+    rows.push(row);
+  }
+  const [at0, at10k, at1m] = byUpdates as [Row, Row, Row];
+  rows.push(ratioRow('serialize: 1,000,000 updates vs 10,000', at1m, at10k, 1.2));
+  rows.push(ratioRow('serialize: 10,000 updates vs 0 (retention fills)', at10k, at0));
+  // Same number of kept updates; only longer numbers in the messages differ.
+  assert.ok((sizes[1_000_000] ?? 0) < (sizes[10_000] ?? 0) * 1.1);
+
+  const naive = new SeedLike(createManualClock());
+  for (let i = 0; i < 10_000; i++)
+    naive.addProgressUpdate(`Processed ${i * 100} books`, { batch_size: 100 });
+  const naiveRow = measureSync(
+    'seed-like JSON.stringify after 10,000 updates',
+    () => JSON.stringify(naive.updates),
+    5,
+    40,
+  );
+  naiveRow.note = `${(Buffer.byteLength(JSON.stringify(naive.updates)) / 1024).toFixed(1)} KB, grows with every update`;
+  rows.push(naiveRow);
+
+  writeReport({ topic: 'model', package: '@process-summary/core', rows });
+}
