@@ -5,13 +5,7 @@
  * - getSummaryDict + JSON.stringify after 0, 10,000 and 1,000,000 progress updates: flat.
  */
 import { strict as assert } from 'node:assert';
-import {
-  compareSync,
-  measureSync,
-  type Row,
-  ratioRow,
-  writeReport,
-} from '@process-summary/bench-kit';
+import { compareSync, measureSync, type Row, writeReport } from '@process-summary/bench-kit';
 import { createManualClock, type ItemCounts, ProcessSummary } from '../src/index.js';
 
 class BareCounters {
@@ -121,26 +115,34 @@ export default async function run(): Promise<void> {
   assert.equal(progress.errorTypes.NetworkError, seedLike.errorTypes.NetworkError);
 
   const serialize = (s: ProcessSummary) => JSON.stringify(s.getSummaryDict());
-  const sizes: Record<string, number> = {};
-  const byUpdates: Row[] = [];
-  for (const updates of [0, 10_000, 1_000_000]) {
-    const s = summaryWith(updates);
-    sizes[updates] = Buffer.byteLength(serialize(s));
-    const row = measureSync(
-      `getSummaryDict + JSON.stringify after ${updates.toLocaleString('en-US')} updates`,
-      () => serialize(s),
-      50,
-      100,
-    );
-    row.note = `${(sizes[updates] / 1024).toFixed(1)} KB`;
-    byUpdates.push(row);
-    rows.push(row);
-  }
-  const [at0, at10k, at1m] = byUpdates as [Row, Row, Row];
-  rows.push(ratioRow('serialize: 1,000,000 updates vs 10,000', at1m, at10k, 1.2));
-  rows.push(ratioRow('serialize: 10,000 updates vs 0 (retention fills)', at10k, at0));
+  const [s0, s10k, s1m] = [0, 10_000, 1_000_000].map(summaryWith) as [
+    ProcessSummary,
+    ProcessSummary,
+    ProcessSummary,
+  ];
+  const kb = (s: ProcessSummary) => `${(Buffer.byteLength(serialize(s)) / 1024).toFixed(1)} KB`;
+  const flat = compareSync({
+    name: 'getSummaryDict + JSON.stringify after 1,000,000 updates',
+    candidate: () => serialize(s1m),
+    baseline: () => serialize(s10k),
+    baselineName: 'the same after 10,000 updates',
+    batch: 20,
+    rounds: 200,
+    target: { maxRatio: 1.2 },
+  });
+  flat.note = `${kb(s1m)} vs ${kb(s10k)}`;
+  const filling = compareSync({
+    name: 'getSummaryDict + JSON.stringify after 10,000 updates',
+    candidate: () => serialize(s10k),
+    baseline: () => serialize(s0),
+    baselineName: 'the same after 0 updates (retention not yet full)',
+    batch: 20,
+    rounds: 200,
+  });
+  filling.note = `${kb(s10k)} vs ${kb(s0)}`;
+  rows.push(flat, filling);
   // Same number of kept updates; only longer numbers in the messages differ.
-  assert.ok((sizes[1_000_000] ?? 0) < (sizes[10_000] ?? 0) * 1.1);
+  assert.ok(Buffer.byteLength(serialize(s1m)) < Buffer.byteLength(serialize(s10k)) * 1.1);
 
   const naive = new SeedLike(createManualClock());
   for (let i = 0; i < 10_000; i++)

@@ -266,9 +266,11 @@ dict('is a fresh copy: changing it changes nothing in the summary', () => {
   summary.setCustomMetric('nested', { list: [1] });
   const d = summary.getSummaryDict();
   (d.progress_updates[0] as ProgressUpdate).message = 'changed';
+  ((d.progress_updates[0] as ProgressUpdate).tags as string[]).push('b');
   (d.custom_metrics.nested as { list: number[] }).list.push(2);
   d.error_types.X = 1;
   assert.is(summary.progressUpdates[0]?.message, 'one');
+  assert.equal(summary.progressUpdates[0]?.tags, ['a']);
   assert.equal(summary.customMetrics, { nested: { list: [1] } });
   assert.equal(summary.errorTypes, {});
 });
