@@ -48,11 +48,20 @@ line('errors', `${d.error_count} in ${Object.keys(d.error_types).length} types`)
 for (const [type, detail] of Object.entries(d.error_details)) {
   line(`  ${type}`, `${detail.count}×, e.g. "${detail.samples[0]}"`);
 }
-line('progress updates', `${d.progress_updates_count} added, ${d.progress_updates.length} kept in the file`);
-line('file size', `${(JSON.stringify(d).length / 1024).toFixed(1)} KB (bounded however long the run)`);
+line(
+  'progress updates',
+  `${d.progress_updates_count} added, ${d.progress_updates.length} kept in the file`,
+);
+line(
+  'file size',
+  `${(JSON.stringify(d).length / 1024).toFixed(1)} KB (bounded however long the run)`,
+);
 
 const seedFile = fileURLToPath(
-  new URL('../../shared/fixtures/seed-format/runs/harvard_2024/process_summary_collect.json', import.meta.url),
+  new URL(
+    '../../shared/fixtures/seed-format/runs/harvard_2024/process_summary_collect.json',
+    import.meta.url,
+  ),
 );
 try {
   const seed = ProcessSummary.fromDict(JSON.parse(readFileSync(seedFile, 'utf8')));
@@ -66,4 +75,6 @@ try {
 }
 
 summary.endProcess();
-console.log(`\nDone: ${summary.status} after ${summary.durationSeconds?.toFixed(0)} simulated seconds.\n`);
+console.log(
+  `\nDone: ${summary.status} after ${summary.durationSeconds?.toFixed(0)} simulated seconds.\n`,
+);

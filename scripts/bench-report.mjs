@@ -17,7 +17,13 @@ if (reports.length === 0) {
 }
 
 const ns = (n) =>
-  n < 1e3 ? `${n.toFixed(1)} ns` : n < 1e6 ? `${(n / 1e3).toFixed(2)} µs` : n < 1e9 ? `${(n / 1e6).toFixed(2)} ms` : `${(n / 1e9).toFixed(2)} s`;
+  n < 1e3
+    ? `${n.toFixed(1)} ns`
+    : n < 1e6
+      ? `${(n / 1e3).toFixed(2)} µs`
+      : n < 1e9
+        ? `${(n / 1e6).toFixed(2)} ms`
+        : `${(n / 1e9).toFixed(2)} s`;
 const meta = reports[0].meta;
 const lines = [
   '# Benchmarks',
