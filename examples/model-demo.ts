@@ -59,7 +59,7 @@ line(
 
 const seedFile = fileURLToPath(
   new URL(
-    '../../shared/fixtures/seed-format/runs/harvard_2024/process_summary_collect.json',
+    '../fixtures/seed-format/runs/harvard_2024/process_summary_collect.json',
     import.meta.url,
   ),
 );

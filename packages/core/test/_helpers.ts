@@ -34,7 +34,7 @@ export function throwsCode(fn: () => unknown, code: string, kind?: ErrorConstruc
 
 const fixtures = join(
   dirname(fileURLToPath(import.meta.url)),
-  '../../../../shared/fixtures/seed-format/runs/harvard_2024',
+  '../../../fixtures/seed-format/runs/harvard_2024',
 );
 
 /** A file written by the Python original, parsed. */
