@@ -1,0 +1,196 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  assertValidName,
+  type Clock,
+  codedRangeError,
+  ProcessSummary,
+  type SummaryLimits,
+  type SummaryStore,
+  systemClock,
+} from '@process-summary/core';
+import { defaultLogger, FileSummaryStore, type Logger } from '@process-summary/store-fs';
+import { classifyResume, type ResumeClassification } from './classify.js';
+import { currentProcess } from './host.js';
+import { acquireOwnership, ownerPathFor } from './lease.js';
+import { RunContext } from './run-context.js';
+
+/** Options of {@link createProcessSummary}; every one is optional. */
+export interface CreateProcessSummaryOptions {
+  /** Where summaries live when no `store` is given. Default `runs` (under the cwd). */
+  root?: string;
+  /** Any `SummaryStore`; default a `FileSummaryStore` under `root`. */
+  store?: SummaryStore;
+  /** Where warnings and errors go; pino-compatible. Default: stderr. */
+  logger?: Logger;
+  /** Start over: the existing summary is archived beside it (never deleted). */
+  fresh?: boolean;
+  /** Checkpoint and save this often, in seconds; 0 turns it off. Default 30. */
+  heartbeatSeconds?: number;
+  /** Record SIGINT/SIGTERM and exits without `endProcess`. Default true. */
+  handleSignals?: boolean;
+  /** The seed's rule on resume: no checkpoint for longer than this. Default 300. */
+  interruptionThresholdSeconds?: number;
+  /** An owner on another host is gone when silent for longer than this. Default: the interruption threshold. */
+  staleAfterSeconds?: number;
+  clock?: Clock;
+  limits?: Partial<SummaryLimits>;
+}
+
+const contexts = new WeakMap<ProcessSummary, RunContext>();
+
+/**
+ * Creates or resumes the summary of (run, process) and starts a session of it in this
+ * process: takes ownership (a second live process gets `E_CONCURRENT_RUN`), loads what the
+ * file holds, classifies how the previous session ended (counting interruptions with the
+ * seed's messages), starts the session, saves, and keeps it saved by a heartbeat. With
+ * `handleSignals`, SIGINT/SIGTERM and an exit without `endProcess` are recorded durably.
+ */
+export async function createProcessSummary(
+  runName: string,
+  processName: string,
+  options: CreateProcessSummaryOptions = {},
+): Promise<ProcessSummary> {
+  assertValidName('run', runName);
+  assertValidName('process', processName);
+  const heartbeatSeconds = options.heartbeatSeconds ?? 30;
+  const threshold = options.interruptionThresholdSeconds ?? 300;
+  const staleAfter = options.staleAfterSeconds ?? threshold;
+  for (const [name, value] of [
+    ['heartbeatSeconds', heartbeatSeconds],
+    ['interruptionThresholdSeconds', threshold],
+    ['staleAfterSeconds', staleAfter],
+  ] as const) {
+    if (!Number.isFinite(value) || value < 0 || (value === 0 && name !== 'heartbeatSeconds')) {
+      throw codedRangeError(
+        'E_INVALID_ARGUMENT',
+        `${name} must be a positive number, got ${value}`,
+      );
+    }
+  }
+  const logger = options.logger ?? defaultLogger;
+  const clock = options.clock ?? systemClock;
+  const root = options.root ?? 'runs';
+  const store = options.store ?? new FileSummaryStore({ root, logger });
+  const summaryOptions = {
+    clock,
+    interruptionThresholdSeconds: threshold,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+  };
+
+  const ownerPath =
+    store instanceof FileSummaryStore
+      ? ownerPathFor(store.pathFor(runName, processName))
+      : join(root, runName, `process_summary_${processName}.owner.json`);
+  await mkdir(dirname(ownerPath), { recursive: true });
+  const { lease, previous } = await acquireOwnership(ownerPath, {
+    runName,
+    processName,
+    clock,
+    staleAfterSeconds: staleAfter,
+  });
+
+  try {
+    if (options.fresh) await archive(store, runName, processName, logger);
+    let summary: ProcessSummary | undefined;
+    let resume: ResumeClassification | null = null;
+    try {
+      const loaded = await store.load(runName, processName, summaryOptions);
+      for (const warning of loaded?.warnings ?? []) {
+        logger.warn({ code: warning.code, path: warning.path }, warning.message);
+      }
+      summary = loaded?.summary;
+    } catch (err) {
+      // The store moved the unreadable files aside (nothing is deleted) and said so; starting
+      // over is the last resort the seed made the first.
+      logger.error(
+        { code: (err as { code?: string }).code, err },
+        `${(err as Error).message}; starting a new summary`,
+      );
+    }
+    if (summary !== undefined) {
+      resume = classifyResume(summary, previous);
+      if (resume.interrupted) {
+        logger.warn(
+          { run: runName, process: processName, reason: resume.previousEnd },
+          `process-summary: ${runName}/${processName} resumes after an interruption: ${resume.detail}`,
+        );
+      }
+    } else {
+      summary = new ProcessSummary({ runName, processName, ...summaryOptions });
+    }
+    const me = currentProcess();
+    summary.startProcess({ host: me.host, pid: me.pid, bootId: me.bootId });
+    const context = new RunContext({
+      summary,
+      store,
+      lease,
+      logger,
+      heartbeatSeconds,
+      handleSignals: options.handleSignals ?? true,
+      resume,
+    });
+    contexts.set(summary, context);
+    await context.save();
+    context.start();
+    return summary;
+  } catch (err) {
+    await lease.release();
+    throw err;
+  }
+}
+
+/**
+ * Saves the summary; never throws. Returns `false` after logging the failure (disk full,
+ * permission denied, read-only file system, ownership lost), keeping the in-memory state for
+ * the next attempt. Saving an ended summary releases ownership and stops the heartbeat.
+ */
+export async function saveProcessSummary(summary: ProcessSummary): Promise<boolean> {
+  const context = contexts.get(summary);
+  if (context !== undefined) return context.save();
+  // A summary this package did not create: save it where the seed would have.
+  try {
+    await new FileSummaryStore({ logger: defaultLogger }).save(summary);
+    return true;
+  } catch (err) {
+    defaultLogger.error(
+      { code: (err as { code?: string }).code, err },
+      `process-summary: could not save ${summary.runName}/${summary.processName}: ${(err as Error).message}`,
+    );
+    return false;
+  }
+}
+
+/** What `createProcessSummary` found on resume, or null for a new run. */
+export function resumeInfo(summary: ProcessSummary): ResumeClassification | null {
+  return contexts.get(summary)?.resume ?? null;
+}
+
+/** Stops this process's bookkeeping of the summary (heartbeat, handlers) and gives up ownership. */
+export async function releaseProcessSummary(summary: ProcessSummary): Promise<void> {
+  await contexts.get(summary)?.close();
+}
+
+async function archive(
+  store: SummaryStore,
+  runName: string,
+  processName: string,
+  logger: Logger,
+): Promise<void> {
+  const archiving = store as SummaryStore & {
+    archive?: (run: string, process: string) => Promise<string | null>;
+  };
+  if (typeof archiving.archive !== 'function') {
+    throw codedRangeError(
+      'E_UNSUPPORTED',
+      'fresh: true needs a store that can archive (FileSummaryStore, MemorySummaryStore)',
+    );
+  }
+  const archivedAs = await archiving.archive(runName, processName);
+  if (archivedAs !== null) {
+    logger.info(
+      { path: archivedAs },
+      `process-summary: archived the previous summary as ${archivedAs}`,
+    );
+  }
+}

@@ -1,0 +1,220 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createManualClock, MemorySummaryStore, type ProcessSummary } from '@process-summary/core';
+import type { Logger } from '@process-summary/store-fs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  createProcessSummary,
+  ProcessSummaryManager,
+  releaseProcessSummary,
+  resumeInfo,
+  saveProcessSummary,
+} from '../src/index.js';
+import { tempRoot } from './_helpers.js';
+
+function recordingLogger(): Logger & {
+  lines: { level: string; message: string; fields: Record<string, unknown> }[];
+} {
+  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  const at = (level: string) => (fields: Record<string, unknown>, message: string) => {
+    lines.push({ level, message, fields });
+  };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** A store whose saves fail while `failing` is set, like a full disk. */
+class FlakyStore extends MemorySummaryStore {
+  failing = false;
+  override async save(summary: ProcessSummary): Promise<void> {
+    if (this.failing) {
+      throw Object.assign(new Error('process-summary: cannot write: no space left on device'), {
+        code: 'E_IO',
+        cause: Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }),
+      });
+    }
+    await super.save(summary);
+  }
+}
+
+const test = suite<{ root: string; cleanup: () => void }>(
+  'createProcessSummary and saveProcessSummary',
+);
+test.before.each((ctx) => Object.assign(ctx, tempRoot()));
+test.after.each((ctx) => ctx.cleanup());
+
+const quiet = { handleSignals: false, heartbeatSeconds: 0 };
+
+test('a new run: session 1 started and saved at once, ownership taken', async ({ root }) => {
+  const summary = await createProcessSummary('harvard_2024', 'collect', { root, ...quiet });
+  assert.is(summary.status, 'running');
+  assert.is(summary.sessionCount, 1);
+  assert.is(summary.currentSession?.pid, process.pid);
+  assert.is(resumeInfo(summary), null);
+  const dir = join(root, 'harvard_2024');
+  assert.ok(existsSync(join(dir, 'process_summary_collect.json')));
+  assert.ok(existsSync(join(dir, 'process_summary_collect.owner.json')));
+  summary.endProcess();
+  assert.is(await saveProcessSummary(summary), true);
+  assert.not.ok(
+    existsSync(join(dir, 'process_summary_collect.owner.json')),
+    'released after the end',
+  );
+});
+
+test('the same run twice in one process: the second is refused while the first owns it', async ({
+  root,
+}) => {
+  const first = await createProcessSummary('harvard_2024', 'collect', { root, ...quiet });
+  try {
+    await createProcessSummary('harvard_2024', 'collect', { root, ...quiet });
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'E_CONCURRENT_RUN');
+  }
+  await releaseProcessSummary(first);
+  const second = await createProcessSummary('harvard_2024', 'collect', { root, ...quiet });
+  assert.is(second.sessionCount, 2);
+  await releaseProcessSummary(second);
+});
+
+test('invalid names are refused before anything is created', async ({ root }) => {
+  for (const [run, proc] of [
+    ['../escape', 'collect'],
+    ['run', 'a/b'],
+    ['', 'x'],
+  ]) {
+    try {
+      await createProcessSummary(run as string, proc as string, { root, ...quiet });
+      assert.unreachable();
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'E_INVALID_NAME');
+    }
+  }
+  assert.equal(readdirSync(root), []);
+});
+
+test('saveProcessSummary never throws: a failed save logs, returns false, keeps the state', async ({
+  root,
+}) => {
+  const store = new FlakyStore();
+  const logger = recordingLogger();
+  const summary = await createProcessSummary('harvard_2024', 'collect', {
+    root,
+    store,
+    logger,
+    ...quiet,
+  });
+  summary.incrementItems({ processed: 10, successful: 10 });
+  store.failing = true;
+  assert.is(await saveProcessSummary(summary), false);
+  const error = logger.lines.find((l) => l.level === 'error');
+  assert.ok(error);
+  assert.is(error.fields.code, 'E_IO');
+  assert.match(error.message, 'no space left on device');
+  assert.is(summary.itemsProcessed, 10, 'the in-memory state is kept');
+  store.failing = false;
+  summary.incrementItems({ processed: 1 });
+  assert.is(await saveProcessSummary(summary), true);
+  const loaded = await store.load('harvard_2024', 'collect');
+  assert.is(loaded?.summary.itemsProcessed, 11);
+  await releaseProcessSummary(summary);
+});
+
+test('a completed run resumed is a new session, with no interruption', async ({ root }) => {
+  const store = new MemorySummaryStore();
+  const first = await createProcessSummary('r', 'p', { root, store, ...quiet });
+  first.incrementItems({ processed: 5 });
+  first.endProcess();
+  await saveProcessSummary(first);
+  const second = await createProcessSummary('r', 'p', { root, store, ...quiet });
+  assert.is(resumeInfo(second)?.previousEnd, 'completed');
+  assert.is(resumeInfo(second)?.interrupted, false);
+  assert.is(second.interruptionCount, 0);
+  assert.is(second.status, 'running');
+  assert.is(second.itemsProcessed, 5);
+  assert.is(second.sessionCount, 2);
+  await releaseProcessSummary(second);
+});
+
+test("the seed's rule on resume: a checkpoint older than the threshold is an interruption", async ({
+  root,
+}) => {
+  const store = new MemorySummaryStore();
+  const clock = createManualClock();
+  const first = await createProcessSummary('r', 'p', { root, store, clock, ...quiet });
+  await saveProcessSummary(first);
+  await releaseProcessSummary(first); // gone without a record, ownership released
+  clock.advance(301);
+  const second = await createProcessSummary('r', 'p', { root, store, clock, ...quiet });
+  assert.is(resumeInfo(second)?.previousEnd, 'checkpoint_gap');
+  assert.is(second.interruptionCount, 1);
+  const messages = second.progressUpdates.map((u) => u.message);
+  assert.match(
+    messages.join('\n'),
+    /Interruption detected: no checkpoint for 301\.0 seconds\nProcess resumed after interruption/,
+  );
+  assert.is(second.sessions[0]?.end_reason, 'checkpoint_gap');
+  await releaseProcessSummary(second);
+});
+
+test('a running summary whose owner left no record, checkpointed recently: a crash', async ({
+  root,
+}) => {
+  const store = new MemorySummaryStore();
+  const clock = createManualClock();
+  const first = await createProcessSummary('r', 'p', { root, store, clock, ...quiet });
+  await releaseProcessSummary(first);
+  clock.advance(10);
+  const second = await createProcessSummary('r', 'p', { root, store, clock, ...quiet });
+  assert.is(resumeInfo(second)?.previousEnd, 'crash');
+  assert.is(second.sessions[0]?.end_reason, 'crash');
+  await releaseProcessSummary(second);
+});
+
+test('rates and ETA of a resumed run count only the current session', async ({ root }) => {
+  const store = new MemorySummaryStore();
+  const clock = createManualClock();
+  const first = await createProcessSummary('r', 'p', { root, store, clock, ...quiet });
+  first.setItemsTotal(1000);
+  first.incrementItems({ processed: 500 });
+  clock.advance(10); // 50 items/s
+  first.endProcess();
+  await saveProcessSummary(first);
+  clock.advance(3600);
+  const second = await createProcessSummary('r', 'p', { root, store, clock, ...quiet });
+  second.incrementItems({ processed: 10 });
+  clock.advance(10); // 1 item/s now
+  assert.is(second.currentRatePerSecond, 1);
+  assert.is(second.etaSeconds, 490);
+  await releaseProcessSummary(second);
+});
+
+test('the seed manager: loadOrCreateSummary, saveSummary, cleanupSummary', async ({ root }) => {
+  const manager = new ProcessSummaryManager('harvard_2024', 'sync', { root, ...quiet });
+  const summary = await manager.loadOrCreateSummary();
+  summary.incrementItems({ processed: 1 });
+  assert.is(await manager.saveSummary(summary), true);
+  const file = join(root, 'harvard_2024', 'process_summary_sync.json');
+  assert.ok(existsSync(file));
+  assert.is(await manager.cleanupSummary(), true);
+  assert.not.ok(existsSync(file));
+  assert.not.ok(existsSync(join(root, 'harvard_2024', 'process_summary_sync.owner.json')));
+});
+
+test('option values are checked', async ({ root }) => {
+  for (const bad of [
+    { heartbeatSeconds: -1 },
+    { interruptionThresholdSeconds: 0 },
+    { staleAfterSeconds: Number.NaN },
+  ]) {
+    try {
+      await createProcessSummary('r', 'p', { root, ...bad });
+      assert.unreachable();
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'E_INVALID_ARGUMENT');
+    }
+  }
+});
+
+test.run();
