@@ -11,6 +11,7 @@ import type { SummaryEvent } from './types.js';
 export class MemorySummaryStore implements SummaryStore {
   readonly #files = new Map<string, string>();
   readonly #journals = new Map<string, SummaryEvent[]>();
+  readonly #archived: [string, string][] = [];
 
   async load(
     runName: string,
@@ -45,6 +46,22 @@ export class MemorySummaryStore implements SummaryStore {
         return { runName, processName };
       })
       .sort((a, b) => compare(a.runName, b.runName) || compare(a.processName, b.processName));
+  }
+
+  async archive(runName: string, processName: string): Promise<string | null> {
+    const key = keyOf(runName, processName);
+    const text = this.#files.get(key);
+    if (text === undefined) return null;
+    const archivedAs = `${key}#archived-${this.#archived.length + 1}`;
+    this.#archived.push([archivedAs, text]);
+    this.#files.delete(key);
+    this.#journals.delete(key);
+    return archivedAs;
+  }
+
+  /** Summaries set aside by {@link archive}, oldest first, as the JSON text saved. */
+  archived(): [key: string, text: string][] {
+    return this.#archived.map(([key, text]) => [key, text]);
   }
 
   /** The journal events saved for (run, process), oldest first (copies). */

@@ -39,4 +39,9 @@ export interface SummaryStore {
   remove(runName: string, processName: string): Promise<boolean>;
   /** Every (run, process) held, sorted by run then process. */
   list(): Promise<SummaryRef[]>;
+  /**
+   * Sets the summary aside (never deletes it) so the run can start fresh; resolves where it
+   * went (a path, a key), or `null` when there was none. Optional: `fresh: true` needs it.
+   */
+  archive?(runName: string, processName: string): Promise<string | null>;
 }

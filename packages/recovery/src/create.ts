@@ -72,6 +72,12 @@ export async function createProcessSummary(
   const clock = options.clock ?? systemClock;
   const root = options.root ?? 'runs';
   const store = options.store ?? new FileSummaryStore({ root, logger });
+  if (options.fresh && store.archive === undefined) {
+    throw codedRangeError(
+      'E_UNSUPPORTED',
+      'fresh: true needs a store that can archive (FileSummaryStore, MemorySummaryStore do)',
+    );
+  }
   const summaryOptions = {
     clock,
     interruptionThresholdSeconds: threshold,
@@ -177,16 +183,7 @@ async function archive(
   processName: string,
   logger: Logger,
 ): Promise<void> {
-  const archiving = store as SummaryStore & {
-    archive?: (run: string, process: string) => Promise<string | null>;
-  };
-  if (typeof archiving.archive !== 'function') {
-    throw codedRangeError(
-      'E_UNSUPPORTED',
-      'fresh: true needs a store that can archive (FileSummaryStore, MemorySummaryStore)',
-    );
-  }
-  const archivedAs = await archiving.archive(runName, processName);
+  const archivedAs = (await store.archive?.(runName, processName)) ?? null;
   if (archivedAs !== null) {
     logger.info(
       { path: archivedAs },

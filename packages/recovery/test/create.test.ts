@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createManualClock, MemorySummaryStore, type ProcessSummary } from '@process-summary/core';
 import type { Logger } from '@process-summary/store-fs';
@@ -10,6 +10,7 @@ import {
   releaseProcessSummary,
   resumeInfo,
   saveProcessSummary,
+  writeOwnerRecordSync,
 } from '../src/index.js';
 import { tempRoot } from './_helpers.js';
 
@@ -121,6 +122,57 @@ test('saveProcessSummary never throws: a failed save logs, returns false, keeps 
   await releaseProcessSummary(summary);
 });
 
+test('an owner whose record was taken over stops writing and says so', async ({ root }) => {
+  const logger = recordingLogger();
+  const summary = await createProcessSummary('harvard_2024', 'collect', { root, logger, ...quiet });
+  summary.incrementItems({ processed: 1 });
+  assert.is(await saveProcessSummary(summary), true);
+  const dir = join(root, 'harvard_2024');
+  const owner = join(dir, 'process_summary_collect.owner.json');
+  const file = join(dir, 'process_summary_collect.json');
+  const taken = {
+    ...JSON.parse(readFileSync(owner, 'utf8')),
+    token: 'b'.repeat(24),
+    pid: 1,
+    host: 'usurper',
+  };
+  rmSync(owner);
+  writeOwnerRecordSync(owner, taken);
+  const before = readFileSync(file, 'utf8');
+  summary.incrementItems({ processed: 100 });
+  assert.is(await saveProcessSummary(summary), false);
+  assert.is(await saveProcessSummary(summary), false);
+  assert.is(readFileSync(file, 'utf8'), before, "the new owner's file is untouched");
+  const error = logger.lines.find((l) => l.fields.code === 'E_LEASE_LOST');
+  assert.ok(error);
+  assert.match(error.message, 'pid 1 on usurper');
+  assert.is(
+    JSON.parse(readFileSync(owner, 'utf8')).token,
+    'b'.repeat(24),
+    'its record is left alone',
+  );
+});
+
+test('the heartbeat checkpoints and saves without the pipeline asking', async ({ root }) => {
+  const summary = await createProcessSummary('harvard_2024', 'collect', {
+    root,
+    handleSignals: false,
+    heartbeatSeconds: 0.02,
+  });
+  summary.incrementItems({ processed: 3 });
+  const file = join(root, 'harvard_2024', 'process_summary_collect.json');
+  const first = JSON.parse(readFileSync(file, 'utf8'));
+  let latest = first;
+  // Wait for the heartbeat's save (bounded: a hang guard, not a timing assertion).
+  for (let i = 0; i < 500 && latest.items_processed !== 3; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    latest = JSON.parse(readFileSync(file, 'utf8'));
+  }
+  assert.is(latest.items_processed, 3, 'saved by the heartbeat');
+  assert.ok(latest.last_checkpoint_time > first.last_checkpoint_time, 'checkpointed');
+  await releaseProcessSummary(summary);
+});
+
 test('a completed run resumed is a new session, with no interruption', async ({ root }) => {
   const store = new MemorySummaryStore();
   const first = await createProcessSummary('r', 'p', { root, store, ...quiet });
@@ -218,3 +270,47 @@ test('option values are checked', async ({ root }) => {
 });
 
 test.run();
+
+const fresh = suite<{ root: string; cleanup: () => void }>('fresh start');
+fresh.before.each((ctx) => Object.assign(ctx, tempRoot()));
+fresh.after.each((ctx) => ctx.cleanup());
+
+fresh('fresh: true archives the old summary beside it and starts over', async ({ root }) => {
+  const first = await createProcessSummary('harvard_2024', 'collect', { root, ...quiet });
+  first.incrementItems({ processed: 9 });
+  first.endProcess();
+  await saveProcessSummary(first);
+  const second = await createProcessSummary('harvard_2024', 'collect', {
+    root,
+    fresh: true,
+    ...quiet,
+  });
+  assert.is(second.itemsProcessed, 0);
+  assert.is(second.sessionCount, 1);
+  assert.is(resumeInfo(second), null);
+  const files = readdirSync(join(root, 'harvard_2024'));
+  const archived = files.find((f) => f.startsWith('process_summary_collect.json.archived-'));
+  assert.ok(archived, files.join(', '));
+  const old = JSON.parse(readFileSync(join(root, 'harvard_2024', archived), 'utf8'));
+  assert.is(old.items_processed, 9);
+  await releaseProcessSummary(second);
+});
+
+fresh(
+  'fresh: true with a store that cannot archive is refused before anything changes',
+  async ({ root }) => {
+    const store = new MemorySummaryStore();
+    const noArchive = Object.assign(Object.create(store), {
+      archive: undefined,
+    }) as MemorySummaryStore;
+    try {
+      await createProcessSummary('r', 'p', { root, store: noArchive, fresh: true, ...quiet });
+      assert.unreachable();
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'E_UNSUPPORTED');
+    }
+    assert.equal(readdirSync(root), [], 'nothing was created');
+  },
+);
+
+fresh.run();

@@ -150,6 +150,21 @@ export function runStoreContract(name: string, create: () => Promise<ContractSub
     assert.is(summary.pendingEventCount, 0);
   });
 
+  test('archive sets a summary aside: load finds none, nothing is deleted', async ({ subject }) => {
+    const { store } = subject;
+    if (store.archive === undefined) return; // optional in the contract
+    assert.is(await store.archive('harvard_2024', 'collect'), null, 'nothing to archive');
+    const { summary } = makeSummary();
+    summary.incrementItems({ processed: 7 });
+    await store.save(summary);
+    const archivedAs = await store.archive('harvard_2024', 'collect');
+    assert.type(archivedAs, 'string');
+    assert.is(await store.load('harvard_2024', 'collect'), null);
+    const next = makeSummary().summary;
+    await store.save(next);
+    assert.is((await store.load('harvard_2024', 'collect'))?.summary.itemsProcessed, 0);
+  });
+
   test('a loaded summary can be resumed and saved again', async ({ subject }) => {
     const { summary } = makeSummary();
     summary.incrementItems({ processed: 5, successful: 5 });
