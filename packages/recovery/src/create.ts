@@ -13,7 +13,7 @@ import { defaultLogger, FileSummaryStore, type Logger } from '@process-summary/s
 import { classifyResume, type ResumeClassification } from './classify.js';
 import { currentProcess } from './host.js';
 import { acquireOwnership, ownerPathFor } from './lease.js';
-import { RunContext } from './run-context.js';
+import { RunContext, reason } from './run-context.js';
 
 /** Options of {@link createProcessSummary}; every one is optional. */
 export interface CreateProcessSummaryOptions {
@@ -111,7 +111,7 @@ export async function createProcessSummary(
       // over is the last resort the seed made the first.
       logger.error(
         { code: (err as { code?: string }).code, err },
-        `${(err as Error).message}; starting a new summary`,
+        `${reason(err)}; starting a new summary`,
       );
     }
     if (summary !== undefined) {
@@ -119,7 +119,7 @@ export async function createProcessSummary(
       if (resume.interrupted) {
         logger.warn(
           { run: runName, process: processName, reason: resume.previousEnd },
-          `process-summary: ${runName}/${processName} resumes after an interruption: ${resume.detail}`,
+          `${runName}/${processName} resumes after an interruption: ${resume.detail}`,
         );
       }
     } else {
@@ -161,7 +161,7 @@ export async function saveProcessSummary(summary: ProcessSummary): Promise<boole
   } catch (err) {
     defaultLogger.error(
       { code: (err as { code?: string }).code, err },
-      `process-summary: could not save ${summary.runName}/${summary.processName}: ${(err as Error).message}`,
+      `could not save ${summary.runName}/${summary.processName}: ${reason(err)}`,
     );
     return false;
   }
@@ -185,9 +185,6 @@ async function archive(
 ): Promise<void> {
   const archivedAs = (await store.archive?.(runName, processName)) ?? null;
   if (archivedAs !== null) {
-    logger.info(
-      { path: archivedAs },
-      `process-summary: archived the previous summary as ${archivedAs}`,
-    );
+    logger.info({ path: archivedAs }, `archived the previous summary as ${archivedAs}`);
   }
 }

@@ -68,10 +68,7 @@ export class RunContext {
   async save(): Promise<boolean> {
     const name = `${this.#summary.runName}/${this.#summary.processName}`;
     if (this.#lost) {
-      this.#logger.error(
-        { code: 'E_LEASE_LOST' },
-        `process-summary: ${name}: not saved, ownership was lost`,
-      );
+      this.#logger.error({ code: 'E_LEASE_LOST' }, `${name}: not saved, ownership was lost`);
       return false;
     }
     try {
@@ -80,10 +77,7 @@ export class RunContext {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'E_LEASE_LOST') this.#loseOwnership();
-      this.#logger.error(
-        { code, err },
-        `process-summary: could not save ${name}: ${(err as Error).message}`,
-      );
+      this.#logger.error({ code, err }, `could not save ${name}: ${reason(err)}`);
       return false;
     }
     const status = this.#summary.status;
@@ -115,7 +109,7 @@ export class RunContext {
       await this.#lease.heartbeat();
     } catch (err) {
       if ((err as { code?: string }).code === 'E_LEASE_LOST') this.#loseOwnership();
-      this.#logger.error({ code: (err as { code?: string }).code, err }, (err as Error).message);
+      this.#logger.error({ code: (err as { code?: string }).code, err }, reason(err));
       return;
     }
     this.#summary.checkpoint();
@@ -170,10 +164,7 @@ export class RunContext {
 
   #saveSyncLogged(): void {
     if (!canSaveSync(this.#store)) {
-      this.#logger.warn(
-        {},
-        'process-summary: the store cannot save synchronously; the final state was not saved',
-      );
+      this.#logger.warn({}, 'the store cannot save synchronously; the final state was not saved');
       return;
     }
     try {
@@ -186,7 +177,13 @@ export class RunContext {
   #logSaveFailure(err: unknown): void {
     this.#logger.error(
       { code: (err as { code?: string }).code, err },
-      `process-summary: could not save ${this.#summary.runName}/${this.#summary.processName}: ${(err as Error).message}`,
+      `could not save ${this.#summary.runName}/${this.#summary.processName}: ${reason(err)}`,
     );
   }
+}
+
+/** An error's message for a log line, without the package prefix the logger adds anyway. */
+export function reason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/^process-summary: /, '');
 }
