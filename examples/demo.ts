@@ -1,0 +1,96 @@
+/**
+ * The demo of the quick start: a collect job interrupted with Ctrl-C (SIGINT) part-way,
+ * resumed to the end, a sync job, then what `summary-inspect` shows of them.
+ * Its runs stay in examples/runs/demo for you to inspect further.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, 'runs');
+const run = 'demo';
+const tsx = ['--import', 'tsx'];
+// The binary as the package declares it (its exports name only "." and "./package.json").
+const cliManifest = createRequire(import.meta.url).resolve('@process-summary/cli/package.json');
+const summaryInspect = join(
+  dirname(cliManifest),
+  (JSON.parse(readFileSync(cliManifest, 'utf8')) as { bin: Record<string, string> }).bin[
+    'summary-inspect'
+  ] as string,
+);
+const bold = (text: string) =>
+  process.stdout.isTTY && !process.env.NO_COLOR ? `\u001b[1m${text}\u001b[22m` : text;
+const step = (text: string) => console.log(`\n${bold(`▸ ${text}`)}`);
+
+function start(args: string[], captureOutput = true): ChildProcess {
+  return spawn(process.execPath, args, {
+    cwd: here,
+    stdio: ['ignore', captureOutput ? 'pipe' : 'inherit', 'inherit'],
+  });
+}
+
+function ended(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)),
+  );
+}
+
+function readSummary(process: string): Record<string, unknown> {
+  const path = join(root, run, `process_summary_${process}.json`);
+  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+}
+
+const collectArgs = [...tsx, 'collect/collect.ts', '--run', run, '--root', root];
+
+rmSync(join(root, run), { recursive: true, force: true });
+rmSync(join(here, 'data', 'dest'), { recursive: true, force: true });
+
+step('collect: 10,000 books from a simulated remote (1% fail for good, 3% time out once)');
+const first = start([...collectArgs, '--latency-ms', '4']);
+let seen = '';
+await new Promise<void>((resolve) => {
+  first.stdout?.on('data', (chunk: Buffer) => {
+    seen += chunk.toString();
+    const match = /(\d+)\/10000 books/g;
+    let last = 0;
+    for (const m of seen.matchAll(match)) last = Number(m[1]);
+    if (last >= 3000) resolve();
+  });
+  first.on('exit', () => resolve());
+});
+console.log('  3,000 books in: pressing Ctrl-C (SIGINT)…');
+first.kill('SIGINT');
+console.log(`  collect ended by ${await ended(first)}`);
+const interrupted = readSummary('collect');
+console.log(
+  `  the file says: status ${interrupted.status}, ${interrupted.items_processed} processed, session ended by ${
+    (interrupted.sessions as { signal: string }[])[0]?.signal
+  }`,
+);
+
+step('collect again: it resumes where it stopped');
+const second = start([...collectArgs, '--latency-ms', '1', '--quiet']);
+console.log(`  collect ended with ${await ended(second)}`);
+const resumed = readSummary('collect');
+console.log(
+  `  the file says: status ${resumed.status}, ${resumed.items_processed} processed, ${resumed.interruption_count} interruption, ${resumed.session_count} sessions`,
+);
+
+step('sync: 300 files copied and verified by checksum');
+console.log(
+  `  sync ended with ${await ended(start([...tsx, 'sync/sync.ts', '--run', run, '--root', root, '--quiet']))}`,
+);
+
+step(`summary-inspect list --root ${join('examples', 'runs')}`);
+await ended(start([summaryInspect, 'list', '--root', root], false));
+
+step('summary-inspect show demo collect');
+await ended(start([summaryInspect, 'show', run, 'collect', '--root', root], false));
+
+console.log(`\nThe runs are in ${join('examples', 'runs', run)}; try:`);
+console.log(
+  '  npx pnpm@12.4.2 --filter @process-summary/examples exec summary-inspect show demo sync --root runs',
+);

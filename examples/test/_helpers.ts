@@ -1,0 +1,67 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SummaryDict } from '@process-summary/core';
+
+export const examplesDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'ps-e2e-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface Run {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves once stdout has matched `pattern`. */
+  waitForOutput(pattern: RegExp): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs an example script (`collect/collect.ts`, …) with tsx, as a user would. */
+export function runExample(script: string, args: string[]): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: examplesDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const listeners: (() => void)[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const listener of [...listeners]) listener();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    output: () => out,
+    exited,
+    waitForOutput(pattern) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(out)) {
+            listeners.splice(listeners.indexOf(check), 1);
+            resolve();
+          }
+        };
+        listeners.push(check);
+        check();
+        void exited.then(() => {
+          if (!pattern.test(out)) reject(new Error(`ended before ${pattern}: ${out}`));
+        });
+      });
+    },
+  };
+}
+
+export function readSummary(root: string, run: string, process: string): SummaryDict {
+  return JSON.parse(
+    readFileSync(join(root, run, `process_summary_${process}.json`), 'utf8'),
+  ) as SummaryDict;
+}
