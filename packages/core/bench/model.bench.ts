@@ -60,7 +60,7 @@ function summaryWith(updates: number): ProcessSummary {
   return summary;
 }
 
-export default async function run(): Promise<void> {
+export async function run(): Promise<void> {
   const rows: Row[] = [];
   const counts = { processed: 10, successful: 9, failed: 1, retried: 0, bytes: 4096 };
 

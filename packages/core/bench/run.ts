@@ -1,17 +1,7 @@
-// Runs every bench/*.bench.ts of this package in turn (or the ones named on the command line).
-import { readdirSync } from 'node:fs';
+// Runs this package's benchmarks (or those named on the command line); `pnpm bench` at the
+// root then writes docs/benchmarks.md from their reports.
 import { dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { runBenchFolder } from '@process-summary/bench-kit';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const only = process.argv.slice(2);
-const files = readdirSync(here)
-  .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => only.length === 0 || only.some((name) => f.startsWith(name)))
-  .sort();
-for (const file of files) {
-  const mod = (await import(pathToFileURL(`${here}/${file}`).href)) as {
-    default: () => Promise<void>;
-  };
-  await mod.default();
-}
+await runBenchFolder(dirname(fileURLToPath(import.meta.url)), process.argv.slice(2));

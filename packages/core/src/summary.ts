@@ -500,6 +500,7 @@ export class ProcessSummary {
    * seed's derived values, then the additions of `schema_version` 1. A fresh copy each call.
    */
   getSummaryDict(): SummaryDict {
+    this.#trimEvents();
     const now = this.#clock.now();
     const frozen = this.#frozen;
     const ended = this.#endTime !== null;
@@ -601,6 +602,7 @@ export class ProcessSummary {
    * {@link restoreEvents}.
    */
   takeEvents(): SummaryEvent[] {
+    this.#trimEvents();
     const events = this.#events;
     this.#events = [];
     return events;
@@ -752,6 +754,7 @@ export class ProcessSummary {
   }
   /** Journal events waiting for a store to take them. */
   get pendingEventCount(): number {
+    this.#trimEvents();
     return this.#events.length;
   }
 
@@ -822,7 +825,13 @@ export class ProcessSummary {
 
   #emit(event: SummaryEvent): void {
     this.#events.push(event);
-    if (this.#events.length > this.#limits.maxPendingEvents) this.#trimEvents();
+    // Trimmed in blocks: dropping one event per new event would shift the whole buffer each
+    // time (quadratic once it is full). Readers trim the rest before they look.
+    if (this.#events.length > this.#limits.maxPendingEvents + this.#trimBlock) this.#trimEvents();
+  }
+
+  get #trimBlock(): number {
+    return Math.min(4096, this.#limits.maxPendingEvents >> 4);
   }
 
   #trimEvents(): void {

@@ -576,3 +576,16 @@ journal('past maxPendingEvents the oldest are dropped and counted', () => {
 });
 
 journal.run();
+
+const pending = suite('pending journal events');
+
+pending('a full buffer stays bounded and cheap: a million events without a save', () => {
+  const { summary } = fresh({ limits: { maxPendingEvents: 1000 } });
+  for (let i = 0; i < 1_000_000; i++) summary.addError('E', 'm');
+  assert.is(summary.pendingEventCount, 1000);
+  assert.is(summary.getSummaryDict().events_dropped, 999_000);
+  const events = summary.takeEvents();
+  assert.is(events.length, 1000);
+});
+
+pending.run();

@@ -1,1 +1,29 @@
-export {};
+export {
+  type DurableWriteOptions,
+  type FileIdentity,
+  isProcessAlive,
+  syncDirectory,
+  writeFileDurably,
+} from './atomic-write.js';
+export type { StoreErrorCode, StoreWarningCode } from './errors.js';
+export {
+  DEFAULT_MAX_FILE_BYTES,
+  FileSummaryStore,
+  type FileSummaryStoreOptions,
+} from './file-store.js';
+export {
+  type DirEntryLike,
+  type FileHandleLike,
+  type FileSystem,
+  nodeFileSystem,
+  type StatsLike,
+} from './fs-seam.js';
+export {
+  DEFAULT_MAX_JOURNAL_LINE_BYTES,
+  type JournalEntry,
+  type ReadJournalOptions,
+  readJournal,
+  repairTornTail,
+} from './journal.js';
+export { defaultLogger, type Logger, silentLogger } from './logger.js';
+export { quarantineStamp } from './quarantine.js';

@@ -202,3 +202,21 @@ export function formatNs(ns: number): string {
   if (ns < 1_000_000_000) return `${(ns / 1_000_000).toFixed(2)} ms`;
   return `${(ns / 1_000_000_000).toFixed(2)} s`;
 }
+
+/**
+ * Runs every `*.bench.ts` in `dir` (or those whose names start with one of `only`), one after
+ * another; each exports `run(): Promise<void>` and writes its report with {@link writeReport}.
+ */
+export async function runBenchFolder(dir: string, only: string[] = []): Promise<void> {
+  const { readdirSync } = await import('node:fs');
+  const { pathToFileURL } = await import('node:url');
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.bench.ts'))
+    .filter((f) => only.length === 0 || only.some((name) => f.startsWith(name)))
+    .sort();
+  for (const file of files) {
+    console.log(`\n# ${file}`);
+    const module = (await import(pathToFileURL(join(dir, file)).href)) as { run(): Promise<void> };
+    await module.run();
+  }
+}

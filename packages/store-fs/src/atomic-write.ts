@@ -1,0 +1,217 @@
+/**
+ * The durable replace protocol: write a complete new version beside the file, make it
+ * durable, then swap it in with one rename and make the rename durable.
+ *
+ * Hand-written rather than taken from write-file-atomic, atomically or steno: none of them
+ * fsyncs the directory after the rename (so a resolved save can vanish in a power loss), and
+ * write-file-atomic and atomically have truncated users' files when a write came back short
+ * (see their issue trackers). Here a short write is an error and the old file is untouched.
+ */
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { ProcessSummaryError } from '@process-summary/core';
+import { ioError, shortWriteError } from './errors.js';
+import { errnoCode, type FileHandleLike, type FileSystem, type StatsLike } from './fs-seam.js';
+import type { Logger } from './logger.js';
+
+/** What identifies one version of a file: a replaced or rewritten file differs in one of these. */
+export interface FileIdentity {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+export function identityOf(stats: StatsLike): FileIdentity {
+  return { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs };
+}
+
+export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
+// A per-process prefix plus a counter: unique without a random draw per save; 'wx' (O_EXCL)
+// still refuses a name that exists, and the caller then draws again.
+const processTag = randomBytes(4).toString('hex');
+let counter = 0;
+
+/**
+ * The temp file name for `path`: hidden, in the same directory (a rename never crosses file
+ * systems), carrying the writer's pid so a later writer can tell a dead writer's leftover
+ * from a live writer's file: `.<basename>.<pid>.<unique>.tmp`.
+ */
+export function tempPathFor(path: string, kind = ''): string {
+  counter = (counter + 1) % 0x7fffffff;
+  const unique = `${processTag}${counter.toString(16)}`;
+  return join(dirname(path), `.${basename(path)}${kind}.${process.pid}.${unique}.tmp`);
+}
+
+const SUMMARY_TEMP = /^\.process_summary_.+\.json(?:\.bak)?\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+/** The pid in the name of a temp file {@link tempPathFor} made for a summary or its backup. */
+export function summaryTempFileOwner(entryName: string): number | undefined {
+  const match = SUMMARY_TEMP.exec(entryName);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
+export function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
+
+/** Hooks of {@link writeFileDurably}. */
+export interface DurableWriteOptions {
+  /**
+   * Runs after the temp file is durable and before the rename; a rejection aborts the write
+   * (the temp file is removed, the target untouched). The store waits here for the journal
+   * and links the current version to `.bak`.
+   */
+  beforeRename?: (() => Promise<void>) | undefined;
+  logger: Logger;
+}
+
+/**
+ * Replaces `path` with `data`, atomically and durably:
+ * 1. create a uniquely named temp file in the same directory, exclusively (`wx`);
+ * 2. write the whole buffer and check the length written (a short write is an error);
+ * 3. fsync the temp file; if that fails the temp file is dropped, never fsynced again and
+ *    trusted: the page cache may have lost the data while the error was reported once;
+ * 4. rename it over `path` (atomic: readers see the old or the new version, never a mix);
+ * 5. fsync the directory, so the rename itself survives a power loss;
+ * and resolves only then, with the identity of the new version.
+ *
+ * Any failure rejects with `E_IO` (the errno error as `cause`) and leaves no temp file; before
+ * step 4 the old file is byte-identical. A failure of step 5 means the new version is in place
+ * but may not survive a power loss; the error says so.
+ */
+export async function writeFileDurably(
+  fs: FileSystem,
+  path: string,
+  data: Uint8Array,
+  options: DurableWriteOptions,
+): Promise<FileIdentity> {
+  const { tempPath, handle } = await createTemp(fs, path);
+  let renamed = false;
+  let closed = false;
+  try {
+    let step = 'write';
+    try {
+      const { bytesWritten } = await handle.write(data, 0, data.length, 0);
+      if (bytesWritten !== data.length) throw shortWriteError(bytesWritten, data.length);
+      // fstat beside the fsync: the write is complete, so size and mtime are final.
+      step = 'fsync';
+      const [, stats] = await Promise.all([handle.sync(), handle.stat()]);
+      const identity = identityOf(stats);
+      step = 'close';
+      closed = true;
+      await handle.close();
+      step = 'preparation of the rename of';
+      if (options.beforeRename !== undefined) await options.beforeRename();
+      step = 'rename';
+      await fs.rename(tempPath, path);
+      renamed = true;
+      await syncDirectory(fs, dirname(path)).catch((err: unknown) => {
+        throw ioError(
+          'fsync of the directory of',
+          path,
+          err,
+          'The new version is in place but may not survive a power loss; the next save writes it again.',
+        );
+      });
+      return identity;
+    } catch (err) {
+      if (err instanceof ProcessSummaryError) throw err;
+      throw ioError(
+        step.endsWith(' of') ? step : `${step} of the temp file for`,
+        path,
+        err,
+        'The previous version is intact; the next save rewrites from memory.',
+      );
+    }
+  } finally {
+    if (!closed) await handle.close().catch(() => {});
+    if (!renamed) await removeQuietly(fs, tempPath, options.logger);
+  }
+}
+
+async function createTemp(
+  fs: FileSystem,
+  path: string,
+): Promise<{ tempPath: string; handle: FileHandleLike }> {
+  for (let attempt = 0; ; attempt++) {
+    const tempPath = tempPathFor(path);
+    try {
+      return { tempPath, handle: await fs.open(tempPath, 'wx', 0o666) };
+    } catch (err) {
+      // EEXIST: a name collision (a leftover with our pid from an earlier process); draw again.
+      if (errnoCode(err) === 'EEXIST' && attempt < 5) continue;
+      throw ioError(
+        'creating a temp file for',
+        path,
+        err,
+        'The previous version is intact; the next save retries.',
+      );
+    }
+  }
+}
+
+/** fsync(2) on a directory: makes the creation, rename or removal of its entries durable. */
+export async function syncDirectory(fs: FileSystem, dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/** Unlinks `path`, ignoring a missing file; logs any other failure (a leftover, not a loss). */
+export async function removeQuietly(fs: FileSystem, path: string, logger: Logger): Promise<void> {
+  try {
+    await fs.unlink(path);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    logger.warn({ path, errno: errnoCode(err) }, `could not remove temp file ${path}`);
+  }
+}
+
+/**
+ * Removes the temp files that dead writers left in `dir` for the files named by
+ * `ownsName` (a temp file of a live writer, this process included, is left alone).
+ * Returns the paths removed.
+ */
+export async function removeDeadWritersTempFiles(
+  fs: FileSystem,
+  dir: string,
+  ownerOf: (entryName: string) => number | undefined,
+  logger: Logger,
+): Promise<string[]> {
+  let entries: { name: string; isFile(): boolean }[];
+  try {
+    entries = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const pid = ownerOf(entry.name);
+    if (pid === undefined || isProcessAlive(pid)) continue;
+    const path = join(dir, entry.name);
+    try {
+      await fs.unlink(path);
+      removed.push(path);
+      logger.debug({ path, pid }, `removed temp file of dead writer ${pid}`);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') {
+        logger.warn({ path, errno: errnoCode(err) }, `could not remove stale temp file ${path}`);
+      }
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,302 @@
+/**
+ * The append-only journal beside a summary: `process_summary_<process>.events.jsonl`, one
+ * JSON object per line (every progress update, error, session start and end, interruption),
+ * so the complete history survives while the summary file stays bounded.
+ *
+ * Appends are made durable (fdatasync) before the summary that counts them is renamed into
+ * place. A crash can leave a torn last line; it is dropped (truncated away, with a warning)
+ * before this store's first append to that journal. A corrupt line in the middle is never
+ * dropped: the reader reports it.
+ */
+import type { ProcessSummaryError, SummaryEvent } from '@process-summary/core';
+import { ioError, shortWriteError, storeError } from './errors.js';
+import { errnoCode, type FileHandleLike, type FileSystem } from './fs-seam.js';
+import type { Logger } from './logger.js';
+
+/** Default {@link ReadJournalOptions.maxLineBytes}: far above any line the store writes. */
+export const DEFAULT_MAX_JOURNAL_LINE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_CHUNK_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
+
+/**
+ * One line of a journal, as {@link readJournal} yields it:
+ * - `event`: a well-formed line;
+ * - `corrupt`: a line that is not a JSON object with a string `type` (or is longer than
+ *   `maxLineBytes`); `error.code` is `E_CORRUPT_EVENT` and its message names the line;
+ * - `torn`: bytes after the last newline, left by a crash during an append; the store
+ *   truncates them away before its next append.
+ */
+export type JournalEntry =
+  | { kind: 'event'; line: number; event: SummaryEvent }
+  | { kind: 'corrupt'; line: number; offset: number; error: ProcessSummaryError }
+  | { kind: 'torn'; line: number; offset: number; bytes: number };
+
+/** Options of {@link readJournal}. */
+export interface ReadJournalOptions {
+  /** Bytes read at a time. Default 64 KiB: memory stays flat whatever the journal's size. */
+  chunkBytes?: number;
+  /** A longer line is reported as corrupt without being held in memory. Default 16 MiB. */
+  maxLineBytes?: number;
+}
+
+/** Serializes events as journal lines: one `JSON.stringify(event)` and a newline each. */
+export function journalLines(events: readonly SummaryEvent[]): Buffer {
+  let text = '';
+  for (const event of events) text += `${JSON.stringify(event)}\n`;
+  return Buffer.from(text, 'utf8');
+}
+
+/** Appends events to journals, repairing a torn tail once per journal before the first append. */
+export class JournalWriter {
+  readonly #fs: FileSystem;
+  readonly #logger: Logger;
+  readonly #maxLineBytes: number;
+  /** Journals whose tail this writer checked (and repaired if needed). */
+  readonly #checked = new Set<string>();
+
+  constructor(fs: FileSystem, logger: Logger, maxLineBytes = DEFAULT_MAX_JOURNAL_LINE_BYTES) {
+    this.#fs = fs;
+    this.#logger = logger;
+    this.#maxLineBytes = maxLineBytes;
+  }
+
+  /**
+   * Appends `data` (whole lines) to the journal at `path` in one write and fdatasyncs it.
+   * On failure the journal is cut back to its length before the append, so the caller can
+   * give the events back to the summary and write them again without duplicating them.
+   */
+  async append(path: string, data: Uint8Array): Promise<void> {
+    if (!this.#checked.has(path)) {
+      await repairTornTail(this.#fs, path, this.#logger, this.#maxLineBytes);
+      this.#checked.add(path);
+    }
+    let handle: FileHandleLike;
+    try {
+      handle = await this.#fs.open(path, 'a', 0o666);
+    } catch (err) {
+      throw ioError('opening the journal', path, err);
+    }
+    let sizeBefore: number | undefined;
+    try {
+      sizeBefore = (await handle.stat()).size;
+      const { bytesWritten } = await handle.write(data, 0, data.length, null);
+      if (bytesWritten !== data.length) throw shortWriteError(bytesWritten, data.length);
+      await handle.datasync();
+    } catch (err) {
+      // Cut back what this append may have left, then check the tail again next time.
+      this.#checked.delete(path);
+      if (sizeBefore !== undefined) await handle.truncate(sizeBefore).catch(() => {});
+      throw ioError(
+        'appending to the journal',
+        path,
+        err,
+        'The events are kept in memory for the next save.',
+      );
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  }
+
+  /** Whether the tail of `path` was checked by this writer. */
+  isChecked(path: string): boolean {
+    return this.#checked.has(path);
+  }
+
+  /** Records that the tail of `path` was checked (by the synchronous path). */
+  markChecked(path: string): void {
+    this.#checked.add(path);
+  }
+
+  /** Forgets what is known of `path` (after the store removed it). */
+  forget(path: string): void {
+    this.#checked.delete(path);
+  }
+}
+
+/**
+ * Truncates a torn last line away: bytes after the last newline (a crash during an append,
+ * possibly half a UTF-8 character or NUL bytes), or a last line that is not a valid event.
+ * Returns the number of bytes dropped (0 when the tail was sound or the journal absent).
+ */
+export async function repairTornTail(
+  fs: FileSystem,
+  path: string,
+  logger: Logger,
+  maxLineBytes = DEFAULT_MAX_JOURNAL_LINE_BYTES,
+): Promise<number> {
+  let handle: FileHandleLike;
+  try {
+    handle = await fs.open(path, 'r+');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return 0;
+    throw ioError('opening the journal', path, err);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    if (size === 0) return 0;
+    const lastByte = (await readRange(handle, size - 1, size))[0];
+    let keep: number;
+    let reason: string;
+    if (lastByte === NEWLINE) {
+      keep = (await lastNewlineBefore(handle, size - 1)) + 1;
+      const length = size - 1 - keep;
+      if (length <= maxLineBytes && parseEvent(await readRange(handle, keep, size - 1)).ok) {
+        return 0;
+      }
+      reason = 'its last line is not a valid event';
+    } else {
+      keep = (await lastNewlineBefore(handle, size)) + 1;
+      reason = 'its last line has no newline (an append cut short by a crash)';
+    }
+    await handle.truncate(keep);
+    await handle.datasync();
+    const dropped = size - keep;
+    logger.warn(
+      { path, droppedBytes: dropped, offset: keep },
+      `journal ${path}: dropped ${dropped} bytes at offset ${keep} because ${reason}`,
+    );
+    return dropped;
+  } catch (err) {
+    throw ioError('repairing the tail of the journal', path, err);
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+async function readRange(handle: FileHandleLike, start: number, end: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(end - start);
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, start + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, filled);
+}
+
+/** The offset of the last newline before `end`, scanning backwards by chunks; -1 if none. */
+async function lastNewlineBefore(handle: FileHandleLike, end: number): Promise<number> {
+  let chunkEnd = end;
+  while (chunkEnd > 0) {
+    const chunkStart = Math.max(0, chunkEnd - DEFAULT_CHUNK_BYTES);
+    const chunk = await readRange(handle, chunkStart, chunkEnd);
+    const at = chunk.lastIndexOf(NEWLINE);
+    if (at !== -1) return chunkStart + at;
+    chunkEnd = chunkStart;
+  }
+  return -1;
+}
+
+/** Whether `bytes` (one line, without its newline) is a JSON object with a string `type`. */
+export function isValidJournalLine(bytes: Uint8Array): boolean {
+  return parseEvent(bytes).ok;
+}
+
+type Parsed = { ok: true; event: SummaryEvent } | { ok: false; reason: string };
+
+function parseEvent(bytes: Uint8Array): Parsed {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: `is not valid JSON (${(err as Error).message})` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, reason: 'is not a JSON object' };
+  }
+  if (typeof (value as { type?: unknown }).type !== 'string') {
+    return { ok: false, reason: 'has no string "type"' };
+  }
+  return { ok: true, event: value as SummaryEvent };
+}
+
+/**
+ * Reads a journal as a stream of {@link JournalEntry}, oldest first, holding one chunk and
+ * one line in memory at a time (a journal of gigabytes reads in constant memory). An absent
+ * journal yields nothing. Corrupt lines and a torn tail are yielded, never skipped silently.
+ */
+export async function* readJournal(
+  fs: FileSystem,
+  path: string,
+  options: ReadJournalOptions = {},
+): AsyncGenerator<JournalEntry, void, undefined> {
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_JOURNAL_LINE_BYTES;
+  let handle: FileHandleLike;
+  try {
+    handle = await fs.open(path, 'r');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw ioError('opening the journal', path, err);
+  }
+  try {
+    const chunk = Buffer.allocUnsafe(chunkBytes);
+    let position = 0;
+    let line = 0;
+    /** Byte offset where the current line starts. */
+    let lineStart = 0;
+    /** Pieces of the current line from earlier chunks, copied. */
+    let carried: Buffer[] = [];
+    let carriedBytes = 0;
+    for (;;) {
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(chunk, 0, chunkBytes, position));
+      } catch (err) {
+        throw ioError('reading the journal', path, err);
+      }
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      const view = chunk.subarray(0, bytesRead);
+      let from = 0;
+      while (from < bytesRead) {
+        const newline = view.indexOf(NEWLINE, from);
+        if (newline === -1) {
+          const piece = view.subarray(from);
+          // Past the limit only the length is kept: a hostile line cannot exhaust memory.
+          if (carriedBytes + piece.length <= maxLineBytes) carried.push(Buffer.from(piece));
+          else carried = [];
+          carriedBytes += piece.length;
+          break;
+        }
+        line += 1;
+        const length = carriedBytes + (newline - from);
+        let entry: JournalEntry;
+        if (length > maxLineBytes) {
+          entry = corrupt(
+            path,
+            line,
+            lineStart,
+            `is ${length} bytes, over the limit of ${maxLineBytes}`,
+          );
+        } else {
+          const tail = view.subarray(from, newline);
+          const bytes = carriedBytes === 0 ? tail : Buffer.concat([...carried, tail]);
+          const parsed = parseEvent(bytes);
+          entry = parsed.ok
+            ? { kind: 'event', line, event: parsed.event }
+            : corrupt(path, line, lineStart, parsed.reason);
+        }
+        lineStart += length + 1;
+        carried = [];
+        carriedBytes = 0;
+        from = newline + 1;
+        yield entry;
+      }
+    }
+    if (carriedBytes > 0) {
+      yield { kind: 'torn', line: line + 1, offset: lineStart, bytes: carriedBytes };
+    }
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+function corrupt(path: string, line: number, offset: number, reason: string): JournalEntry {
+  return {
+    kind: 'corrupt',
+    line,
+    offset,
+    error: storeError('E_CORRUPT_EVENT', `journal ${path} line ${line} (byte ${offset}) ${reason}`),
+  };
+}

@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkSummaryDict } from '@process-summary/core';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FileSummaryStore } from '../src/index.js';
+import { listDir, recordingLogger, removeDir, tempDir } from './_helpers.js';
+
+const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'save-loop.mjs');
+const KILLS = 200;
+const TIME_BUDGET_MS = 60_000;
+const WORKERS = 2;
+
+interface Outcome {
+  lastReported: number;
+  stderr: string;
+}
+
+/** Starts the save loop, SIGKILLs it 5–60 ms after it is ready, and reports what it printed. */
+function runAndKill(root: string): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fixture, root], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (timer === undefined && stdout.includes('ready\n')) {
+        timer = setTimeout(() => child.kill('SIGKILL'), 5 + Math.random() * 55);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (signal !== 'SIGKILL') {
+        reject(new Error(`save loop exited with ${code} ${signal}: ${stderr}`));
+        return;
+      }
+      const saved = [...stdout.matchAll(/^saved (\d+)$/gm)].map((m) => Number(m[1]));
+      resolve({ lastReported: saved.length > 0 ? Math.max(...saved) : -1, stderr });
+    });
+  });
+}
+
+const test = suite('crash safety');
+
+test('a save loop SIGKILLed at random moments always leaves a valid file, never older than the last resolved save', async () => {
+  const started = Date.now();
+  let kills = 0;
+  let savesObserved = 0;
+  const worker = async (id: number) => {
+    const dir = await tempDir(`store-fs-crash-${id}-`);
+    const root = join(dir, 'runs');
+    const store = new FileSummaryStore({ root, logger: recordingLogger() });
+    const path = store.pathFor('crash', 'loop');
+    let floor = 0;
+    try {
+      while (kills < KILLS && Date.now() - started < TIME_BUDGET_MS) {
+        kills += 1;
+        const { lastReported } = await runAndKill(root);
+        floor = Math.max(floor, lastReported);
+        const loaded = await store.load('crash', 'loop');
+        if (lastReported < 0 && loaded === null) continue;
+        assert.ok(loaded, 'the file exists once a save resolved');
+        assert.equal(loaded.warnings, [], 'nothing was corrupt');
+        const dict = JSON.parse(await readFile(path, 'utf8'));
+        assert.ok(checkSummaryDict(dict).valid, 'the file validates');
+        assert.ok(
+          loaded.summary.itemsProcessed >= floor,
+          `file holds ${loaded.summary.itemsProcessed}, a save of ${floor} had resolved`,
+        );
+        savesObserved = Math.max(savesObserved, loaded.summary.itemsProcessed);
+        for await (const entry of store.events('crash', 'loop')) {
+          assert.is.not(entry.kind, 'corrupt', 'no corrupt journal line');
+        }
+        const temps = (await listDir(dirname(path))).filter((n) => n.endsWith('.tmp'));
+        assert.ok(temps.length <= 2, `only the killed writer's temp files remain: ${temps}`);
+      }
+    } finally {
+      await removeDir(dir);
+    }
+  };
+  await Promise.all(Array.from({ length: WORKERS }, (_, id) => worker(id)));
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  process.stdout.write(`\n  crash test: ${kills} SIGKILLs in ${seconds} s\n`);
+  // Bounded to about a minute: a very slow machine runs fewer kills, and says so above.
+  assert.ok(kills >= Math.min(KILLS, 50), `only ${kills} kills`);
+  assert.ok(savesObserved > 0);
+});
+
+test.run();

@@ -1,0 +1,389 @@
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkSummaryDict, ProcessSummary } from '@process-summary/core';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FileSummaryStore } from '../src/index.js';
+import { FaultyFs, isTemp } from './_faulty-fs.js';
+import {
+  listDir,
+  makeSummary,
+  readAllEvents,
+  recordingLogger,
+  rejection,
+  removeDir,
+  tempDir,
+} from './_helpers.js';
+
+interface Ctx {
+  dir: string;
+  root: string;
+  fs: FaultyFs;
+  logger: ReturnType<typeof recordingLogger>;
+  store: FileSummaryStore;
+}
+
+const test = suite<Ctx>('FileSummaryStore');
+test.before.each(async (ctx) => {
+  ctx.dir = await tempDir('store-fs-store-');
+  ctx.root = join(ctx.dir, 'runs');
+  ctx.fs = new FaultyFs();
+  ctx.logger = recordingLogger();
+  ctx.store = new FileSummaryStore({ root: ctx.root, fs: ctx.fs, logger: ctx.logger });
+});
+test.after.each(async (ctx) => {
+  await removeDir(ctx.dir);
+});
+
+const isSummaryTempOpen = (flags: string | undefined, path: string) =>
+  flags === 'wx' && isTemp(path) && !path.includes('.bak.');
+
+test('pathFor follows the seed layout, root defaulting to runs', () => {
+  assert.is(
+    new FileSummaryStore().pathFor('harvard_2024', 'collect'),
+    join('runs', 'harvard_2024', 'process_summary_collect.json'),
+  );
+  const store = new FileSummaryStore({ root: '/data/runs' });
+  assert.is(store.pathFor('r', 'p'), '/data/runs/r/process_summary_p.json');
+  assert.is(store.backupPathFor('r', 'p'), '/data/runs/r/process_summary_p.json.bak');
+  assert.is(store.journalPathFor('r', 'p'), '/data/runs/r/process_summary_p.events.jsonl');
+});
+
+test('names are validated before any file-system call', async (ctx) => {
+  for (const bad of ['', '.', '..', '../x', 'a/b', 'a\\b', 'a\u0000b', 'x'.repeat(200)]) {
+    assert.throws(
+      () => ctx.store.pathFor(bad, 'p'),
+      (e: Error & { code?: string }) => e.code === 'E_INVALID_NAME',
+    );
+    await rejection(ctx.store.load(bad, 'p'), 'E_INVALID_NAME');
+    await rejection(ctx.store.load('r', bad), 'E_INVALID_NAME');
+    await rejection(ctx.store.remove(bad, 'p'), 'E_INVALID_NAME');
+    assert.throws(
+      () => ctx.store.events('r', bad),
+      (e: Error & { code?: string }) => e.code === 'E_INVALID_NAME',
+    );
+  }
+  assert.equal(ctx.fs.calls, []);
+});
+
+test('bad options are refused with E_INVALID_ARGUMENT', async (ctx) => {
+  for (const options of [{ root: '' }, { maxFileBytes: 0 }, { maxFileBytes: 1.5 }]) {
+    assert.throws(
+      () => new FileSummaryStore(options),
+      (e: Error & { code?: string }) => e.code === 'E_INVALID_ARGUMENT',
+    );
+  }
+  await rejection(ctx.store.save({} as ProcessSummary), 'E_INVALID_ARGUMENT');
+});
+
+test('the root and run directories are created, and their entries made durable', async (ctx) => {
+  await ctx.store.save(makeSummary().summary);
+  const synced = ctx.fs.callsOf('sync').map((c) => c.path);
+  assert.ok(synced.includes(ctx.dir), 'parent of the created root fsynced');
+  assert.ok(synced.includes(ctx.root), 'root (parent of the created run directory) fsynced');
+  assert.ok(
+    synced.includes(join(ctx.root, 'harvard_2024')),
+    'run directory fsynced after the rename',
+  );
+});
+
+test('the saved file is the summary dictionary, valid against the schema', async (ctx) => {
+  const { summary } = makeSummary();
+  summary.incrementItems({ processed: 3, successful: 3 });
+  await ctx.store.save(summary);
+  const dict = JSON.parse(await readFile(ctx.store.pathFor('harvard_2024', 'collect'), 'utf8'));
+  assert.ok(checkSummaryDict(dict).valid);
+  assert.equal(dict, summary.getSummaryDict());
+});
+
+test('1,000 saves issued at once: every promise resolves, the last state wins, at most 3 writes', async (ctx) => {
+  const { summary } = makeSummary();
+  const saves: Promise<void>[] = [];
+  for (let i = 0; i < 1000; i++) {
+    summary.incrementItems({ processed: 1 });
+    summary.addProgressUpdate(`update ${i}`);
+    saves.push(ctx.store.save(summary));
+  }
+  const settled = await Promise.allSettled(saves);
+  assert.ok(settled.every((s) => s.status === 'fulfilled'));
+  const writes = ctx.fs.calls.filter((c) => c.op === 'open' && isSummaryTempOpen(c.detail, c.path));
+  assert.ok(writes.length <= 3, `${writes.length} physical writes`);
+  const loaded = await ctx.store.load('harvard_2024', 'collect');
+  assert.is(loaded?.summary.itemsProcessed, 1000);
+  const progress = (await readAllEvents(ctx.store, 'harvard_2024', 'collect')).filter(
+    (e) => e.type === 'progress',
+  );
+  assert.is(progress.length, 1000, 'every event journaled once');
+});
+
+test('each save resolves only after a write that holds the state at its call', async (ctx) => {
+  // Record the items_processed of each version as it is renamed into place.
+  const written = new Map<string, number>();
+  let inPlace = -1;
+  ctx.fs.gate = (call) => {
+    if (call.op === 'write' && isTemp(call.path) && call.data !== undefined) {
+      written.set(call.path, JSON.parse(call.data.toString('utf8')).items_processed);
+    }
+    if (call.op === 'rename' && isTemp(call.path) && !call.path.includes('.bak.')) {
+      inPlace = written.get(call.path) ?? -1;
+    }
+  };
+  const { summary } = makeSummary();
+  const checks: Promise<void>[] = [];
+  for (let i = 1; i <= 200; i++) {
+    summary.incrementItems({ processed: 1 });
+    checks.push(
+      ctx.store.save(summary).then(() => {
+        assert.ok(inPlace >= i, `save ${i} resolved with ${inPlace} on disk`);
+      }),
+    );
+    // Let some writes start between calls.
+    if (i % 37 === 0) await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(checks);
+  assert.is(inPlace, 200);
+});
+
+test('a failed write rejects its own callers only; the pending write still runs', async (ctx) => {
+  const { summary } = makeSummary();
+  ctx.fs.inject({ op: 'sync', match: isTemp, errno: 'EIO', times: 1 });
+  const first = ctx.store.save(summary);
+  summary.incrementItems({ processed: 5 });
+  const second = ctx.store.save(summary);
+  await rejection(first, 'E_IO');
+  await second;
+  assert.is((await ctx.store.load('harvard_2024', 'collect'))?.summary.itemsProcessed, 5);
+});
+
+test('two summary objects of the same file coalesce too, the last one saved wins', async (ctx) => {
+  const a = makeSummary().summary;
+  const b = makeSummary().summary;
+  a.addProgressUpdate('from a');
+  b.incrementItems({ processed: 9 });
+  b.addProgressUpdate('from b');
+  await Promise.all([ctx.store.save(a), ctx.store.save(a), ctx.store.save(b)]);
+  assert.is((await ctx.store.load('harvard_2024', 'collect'))?.summary.itemsProcessed, 9);
+  const messages = (await readAllEvents(ctx.store, 'harvard_2024', 'collect')).flatMap((e) =>
+    e.type === 'progress' ? [e.message] : [],
+  );
+  assert.equal(messages.sort(), ['from a', 'from b']);
+});
+
+test('the previous good version is kept as .bak', async (ctx) => {
+  const { summary } = makeSummary();
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  const backup = JSON.parse(
+    await readFile(ctx.store.backupPathFor('harvard_2024', 'collect'), 'utf8'),
+  );
+  assert.is(backup.items_processed, 1);
+  assert.ok(checkSummaryDict(backup).valid);
+});
+
+test('a file damaged outside the store does not replace the backup', async (ctx) => {
+  const { summary } = makeSummary();
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  const path = ctx.store.pathFor('harvard_2024', 'collect');
+  await writeFile(path, '{"items_processed": garbage');
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  const backup = JSON.parse(await readFile(`${path}.bak`, 'utf8'));
+  assert.is(backup.items_processed, 1, 'the good backup is kept');
+  assert.ok(
+    ctx.logger.lines.some((l) => l.level === 'warn' && l.message.includes('changed outside')),
+  );
+  assert.is((await ctx.store.load('harvard_2024', 'collect'))?.summary.itemsProcessed, 3);
+});
+
+test('a valid file written by another store becomes the backup after a check', async (ctx) => {
+  const { summary } = makeSummary();
+  summary.incrementItems({ processed: 4 });
+  await new FileSummaryStore({ root: ctx.root, logger: ctx.logger }).save(summary);
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  const backup = JSON.parse(
+    await readFile(ctx.store.backupPathFor('harvard_2024', 'collect'), 'utf8'),
+  );
+  assert.is(backup.items_processed, 4);
+});
+
+test('a summary over maxFileBytes is refused with E_TOO_LARGE, its events kept', async (ctx) => {
+  const store = new FileSummaryStore({ root: ctx.root, maxFileBytes: 2000, logger: ctx.logger });
+  const { summary } = makeSummary();
+  summary.setCustomMetric('blob', 'x'.repeat(5000));
+  const pending = summary.pendingEventCount;
+  await rejection(store.save(summary), 'E_TOO_LARGE');
+  assert.is(summary.pendingEventCount, pending);
+  assert.equal(await listDir(ctx.root), []);
+});
+
+test('list skips backups, journals, quarantined, temp and foreign files', async (ctx) => {
+  assert.equal(await ctx.store.list(), [], 'absent root');
+  await ctx.store.save(makeSummary('run_b', 'sync').summary);
+  const s = makeSummary('run_a', 'collect').summary;
+  await ctx.store.save(s);
+  await ctx.store.save(s);
+  const runA = join(ctx.root, 'run_a');
+  for (const name of [
+    'process_summary_collect.json.corrupt-2025-01-01T00-00-00.000Z',
+    '.process_summary_collect.json.123.abc.tmp',
+    'process_summary_.json',
+    'notes.json',
+    'process_summary_x.txt',
+  ]) {
+    await writeFile(join(runA, name), '{}');
+  }
+  await mkdir(join(runA, 'process_summary_dir.json'));
+  await writeFile(join(ctx.root, 'stray-file'), '');
+  assert.equal(await ctx.store.list(), [
+    { runName: 'run_a', processName: 'collect' },
+    { runName: 'run_b', processName: 'sync' },
+  ]);
+});
+
+test('remove deletes the summary, its backup and journal, after the save in flight', async (ctx) => {
+  const { summary } = makeSummary();
+  await ctx.store.save(summary);
+  summary.addProgressUpdate('x');
+  const inFlight = ctx.store.save(summary);
+  const quarantined = `${ctx.store.pathFor('harvard_2024', 'collect')}.corrupt-2025-01-01T00-00-00.000Z`;
+  await writeFile(quarantined, 'bad');
+  assert.is(await ctx.store.remove('harvard_2024', 'collect'), true);
+  await inFlight;
+  assert.equal(await listDir(join(ctx.root, 'harvard_2024')), [
+    'process_summary_collect.json.corrupt-2025-01-01T00-00-00.000Z',
+  ]);
+  assert.is(await ctx.store.load('harvard_2024', 'collect'), null);
+  assert.is(await ctx.store.remove('harvard_2024', 'collect'), false);
+});
+
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0']);
+  await new Promise((r) => child.on('exit', r));
+  return child.pid as number;
+}
+
+test("temp files of dead writers are removed; a live writer's are left alone", async (ctx) => {
+  const dir = join(ctx.root, 'harvard_2024');
+  await mkdir(dir, { recursive: true });
+  const dead = await deadPid();
+  const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+  try {
+    const deadTemp = `.process_summary_collect.json.${dead}.abc123.tmp`;
+    const deadBackupTemp = `.process_summary_sync.json.bak.${dead}.abc124.tmp`;
+    const liveTemp = `.process_summary_collect.json.${live.pid}.abc125.tmp`;
+    const foreign = `.notes.txt.${dead}.abc126.tmp`;
+    for (const name of [deadTemp, deadBackupTemp, liveTemp, foreign]) {
+      await writeFile(join(dir, name), 'partial');
+    }
+    await ctx.store.save(makeSummary().summary);
+    const names = await listDir(dir);
+    assert.not.ok(names.includes(deadTemp));
+    assert.not.ok(names.includes(deadBackupTemp));
+    assert.ok(names.includes(liveTemp), 'a live writer keeps its temp file');
+    assert.ok(names.includes(foreign), 'files not ours are left alone');
+  } finally {
+    live.kill('SIGKILL');
+  }
+});
+
+test('a save recreates a run directory removed behind its back', async (ctx) => {
+  const { summary } = makeSummary();
+  await ctx.store.save(summary);
+  await removeDir(join(ctx.root, 'harvard_2024'));
+  await rejection(ctx.store.save(summary), 'E_IO');
+  await ctx.store.save(summary);
+  assert.ok(await ctx.store.load('harvard_2024', 'collect'));
+});
+
+test('a resumed summary keeps its history across store instances', async (ctx) => {
+  const { summary } = makeSummary();
+  summary.incrementItems({ processed: 10, successful: 10 });
+  summary.endProcess();
+  await ctx.store.save(summary);
+  const other = new FileSummaryStore({ root: ctx.root, logger: ctx.logger });
+  const loaded = await other.load('harvard_2024', 'collect');
+  assert.ok(loaded);
+  assert.ok(loaded.summary instanceof ProcessSummary);
+  assert.is(loaded.summary.itemsProcessed, 10);
+  assert.is(loaded.summary.status, 'completed');
+});
+
+test('saveSync writes the same durable file and journal, synchronously', async (ctx) => {
+  const { summary } = makeSummary();
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  summary.incrementItems({ processed: 2 });
+  summary.addProgressUpdate('sync');
+  ctx.store.saveSync(summary);
+  assert.is(summary.pendingEventCount, 0);
+  const path = ctx.store.pathFor('harvard_2024', 'collect');
+  assert.is(JSON.parse(await readFile(path, 'utf8')).items_processed, 3);
+  assert.is(JSON.parse(await readFile(`${path}.bak`, 'utf8')).items_processed, 1);
+  const events = await readAllEvents(ctx.store, 'harvard_2024', 'collect');
+  assert.equal(
+    events.map((e) => e.type),
+    ['session_start', 'progress'],
+  );
+  assert.equal((await listDir(join(ctx.root, 'harvard_2024'))).filter(isTemp), []);
+});
+
+test('an async save overtaken by saveSync does not rename its older state over it', async (ctx) => {
+  const { summary } = makeSummary();
+  let release: () => void = () => {};
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  let holding = true;
+  ctx.fs.gate = async (call) => {
+    if (holding && call.op === 'sync' && isTemp(call.path)) {
+      holding = false;
+      await held;
+    }
+  };
+  summary.incrementItems({ processed: 1 });
+  const asyncSave = ctx.store.save(summary);
+  while (holding) await new Promise((r) => setTimeout(r, 1));
+  summary.incrementItems({ processed: 1 });
+  ctx.store.saveSync(summary);
+  release();
+  await asyncSave;
+  const path = ctx.store.pathFor('harvard_2024', 'collect');
+  assert.is(JSON.parse(await readFile(path, 'utf8')).items_processed, 2);
+  assert.equal((await listDir(join(ctx.root, 'harvard_2024'))).filter(isTemp), []);
+});
+
+test('saveSync refuses an oversized summary and keeps its events', async (ctx) => {
+  const store = new FileSummaryStore({ root: ctx.root, maxFileBytes: 1000, logger: ctx.logger });
+  const { summary } = makeSummary();
+  const pending = summary.pendingEventCount;
+  assert.throws(
+    () => store.saveSync(summary),
+    (e: Error & { code?: string }) => e.code === 'E_TOO_LARGE',
+  );
+  assert.is(summary.pendingEventCount, pending);
+});
+
+test('archive moves the summary and journal aside for a fresh start and drops the backup', async (ctx) => {
+  assert.is(await ctx.store.archive('harvard_2024', 'collect'), null);
+  const { summary } = makeSummary();
+  await ctx.store.save(summary);
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  const archived = await ctx.store.archive('harvard_2024', 'collect');
+  assert.match(archived ?? '', /process_summary_collect\.json\.archived-\d{4}-/);
+  assert.is(JSON.parse(await readFile(archived as string, 'utf8')).items_processed, 1);
+  assert.is(await ctx.store.load('harvard_2024', 'collect'), null, 'no backup to restore from');
+  assert.equal(await ctx.store.list(), []);
+  const names = await listDir(join(ctx.root, 'harvard_2024'));
+  assert.is(names.length, 2);
+  assert.ok(names.some((n) => n.startsWith('process_summary_collect.events.jsonl.archived-')));
+});
+
+test.run();

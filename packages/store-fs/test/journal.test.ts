@@ -1,0 +1,215 @@
+import { appendFile, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SummaryEvent } from '@process-summary/core';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FileSummaryStore, type JournalEntry, readJournal } from '../src/index.js';
+import { FaultyFs, isJournal } from './_faulty-fs.js';
+import { makeSummary, readAllEvents, recordingLogger, removeDir, tempDir } from './_helpers.js';
+
+interface Ctx {
+  dir: string;
+  root: string;
+  logger: ReturnType<typeof recordingLogger>;
+  fs: FaultyFs;
+  store: FileSummaryStore;
+  journal: string;
+}
+
+const test = suite<Ctx>('journal');
+test.before.each(async (ctx) => {
+  ctx.dir = await tempDir('store-fs-journal-');
+  ctx.root = join(ctx.dir, 'runs');
+  ctx.logger = recordingLogger();
+  ctx.fs = new FaultyFs();
+  ctx.store = new FileSummaryStore({ root: ctx.root, logger: ctx.logger, fs: ctx.fs });
+  ctx.journal = ctx.store.journalPathFor('harvard_2024', 'collect');
+});
+test.after.each(async (ctx) => {
+  await removeDir(ctx.dir);
+});
+
+async function entries(ctx: Ctx, options = {}): Promise<JournalEntry[]> {
+  const all: JournalEntry[] = [];
+  for await (const entry of ctx.store.events('harvard_2024', 'collect', options)) all.push(entry);
+  return all;
+}
+
+const progress = (message: string, n = 1): SummaryEvent => ({
+  type: 'progress',
+  timestamp: 1_750_000_000 + n,
+  elapsed_seconds: n,
+  message,
+  items_processed: n,
+  items_successful: n,
+  items_failed: 0,
+});
+const line = (event: SummaryEvent) => `${JSON.stringify(event)}\n`;
+
+/**
+ * Saves a summary whose only new event is the progress update `message`, through `store`
+ * (a fresh store stands for a process started after a crash).
+ */
+async function saveWithUpdate(ctx: Ctx, message: string, store = ctx.store): Promise<void> {
+  const { summary } = makeSummary();
+  summary.takeEvents();
+  summary.addProgressUpdate(message);
+  await store.save(summary);
+}
+
+const restartedStore = (ctx: Ctx) => new FileSummaryStore({ root: ctx.root, logger: ctx.logger });
+
+test('every progress update, error, session start and end goes to the journal, one line each', async (ctx) => {
+  const { summary } = makeSummary();
+  summary.addProgressUpdate('one', { batch: 1 });
+  summary.addError('NetworkError', 'timeout');
+  summary.endProcess();
+  await ctx.store.save(summary);
+  const text = await readFile(ctx.journal, 'utf8');
+  const lines = text.split('\n');
+  assert.is(lines.pop(), '', 'ends with a newline');
+  assert.equal(
+    lines.map((l) => JSON.parse(l).type),
+    ['session_start', 'progress', 'error', 'session_end'],
+  );
+  assert.is(JSON.parse(lines[1] as string).batch, 1);
+});
+
+test('a save with no new events does not touch the journal', async (ctx) => {
+  const { summary } = makeSummary();
+  await ctx.store.save(summary);
+  const size = (await stat(ctx.journal)).size;
+  ctx.fs.calls.length = 0;
+  await ctx.store.save(summary);
+  assert.is((await stat(ctx.journal)).size, size);
+  assert.equal(ctx.fs.callsOf('open', isJournal), []);
+});
+
+test('the journal is made durable (fdatasync) before the summary is renamed', async (ctx) => {
+  await saveWithUpdate(ctx, 'x');
+  const order = ctx.fs.calls
+    .filter(
+      (c) =>
+        (c.op === 'datasync' && isJournal(c.path)) ||
+        (c.op === 'rename' && c.detail?.endsWith('.json')),
+    )
+    .map((c) => c.op);
+  assert.equal(order, ['datasync', 'rename']);
+});
+
+test('a torn last line is truncated away before the next append, with a warning', async (ctx) => {
+  await saveWithUpdate(ctx, 'first');
+  const good = await readFile(ctx.journal);
+  // A crash mid-append: a partial line ending in half of a two-byte UTF-8 character.
+  await appendFile(
+    ctx.journal,
+    Buffer.concat([Buffer.from('{"type":"progress","message":"caf'), Buffer.from([0xc3])]),
+  );
+  const beforeRepair = await entries(ctx);
+  assert.is(beforeRepair.at(-1)?.kind, 'torn', 'the reader reports the torn tail');
+
+  const store = new FileSummaryStore({ root: ctx.root, logger: ctx.logger });
+  const { summary } = makeSummary();
+  summary.takeEvents();
+  summary.addProgressUpdate('second');
+  await store.save(summary);
+  const after = await readFile(ctx.journal);
+  assert.equal(after.subarray(0, good.length), good, 'the good lines are untouched');
+  const events = await readAllEvents(ctx.store, 'harvard_2024', 'collect');
+  assert.equal(
+    events.map((e) => (e.type === 'progress' ? e.message : e.type)),
+    ['first', 'second'],
+  );
+  assert.ok((await entries(ctx)).every((e) => e.kind === 'event'));
+  const warning = ctx.logger.lines.find((l) => l.level === 'warn');
+  assert.match(warning?.message ?? '', /dropped 34 bytes/);
+});
+
+test('a NUL-filled tail (a crash after the size grew, before the data) is dropped', async (ctx) => {
+  await saveWithUpdate(ctx, 'first');
+  await appendFile(ctx.journal, Buffer.alloc(4096));
+  await saveWithUpdate(ctx, 'second', restartedStore(ctx));
+  const all = await entries(ctx);
+  assert.ok(all.every((e) => e.kind === 'event'));
+  assert.is(all.length, 2);
+});
+
+test('a complete but invalid last line is dropped before the next append', async (ctx) => {
+  await saveWithUpdate(ctx, 'first');
+  await appendFile(ctx.journal, '{"type":"progress","mess\n');
+  await saveWithUpdate(ctx, 'second', restartedStore(ctx));
+  const all = await entries(ctx);
+  assert.ok(all.every((e) => e.kind === 'event'));
+  assert.is(all.length, 2);
+});
+
+test('a corrupt line in the middle is reported with its line number, never skipped silently', async (ctx) => {
+  await saveWithUpdate(ctx, 'first');
+  await appendFile(ctx.journal, 'not json at all\n[1,2]\n');
+  await appendFile(ctx.journal, line(progress('after')));
+  await saveWithUpdate(ctx, 'last', restartedStore(ctx));
+  const all = await entries(ctx);
+  assert.equal(
+    all.map((e) => e.kind),
+    ['event', 'corrupt', 'corrupt', 'event', 'event'],
+  );
+  const bad = all[1];
+  assert.ok(bad?.kind === 'corrupt');
+  assert.is(bad.error.code, 'E_CORRUPT_EVENT');
+  assert.is(bad.line, 2);
+  assert.match(bad.error.message, /line 2 .*not valid JSON/);
+  assert.match((all[2] as { error: Error }).error.message, /not a JSON object/);
+  assert.ok(bad.error.message.includes(ctx.journal));
+  const text = await readFile(ctx.journal, 'utf8');
+  assert.ok(text.includes('not json at all\n'), 'the next append left it in place');
+});
+
+test('reading streams: the first event arrives after one chunk, whatever the size', async (ctx) => {
+  await saveWithUpdate(ctx, 'first');
+  const bulk = Array.from({ length: 20_000 }, (_, i) => line(progress(`bulk ${i}`, i))).join('');
+  await appendFile(ctx.journal, bulk);
+  const size = (await stat(ctx.journal)).size;
+  ctx.fs.calls.length = 0;
+  const reader = readJournal(ctx.fs, ctx.journal, { chunkBytes: 4096 });
+  const first = await reader.next();
+  assert.is(first.value?.kind, 'event');
+  const bytesRead = ctx.fs.callsOf('read').reduce((sum, c) => sum + Number(c.detail), 0);
+  assert.ok(bytesRead <= 4096, `read ${bytesRead} of ${size} bytes before the first event`);
+  let count = 1;
+  for await (const entry of reader) {
+    assert.is(entry.kind, 'event');
+    count += 1;
+  }
+  assert.is(count, 1 + 20_000);
+});
+
+test('lines split across chunks, multi-byte characters included, read back intact', async (ctx) => {
+  const messages = ['café', '日本語のメッセージ', '🙂 emoji', 'x'.repeat(300)];
+  for (const m of messages) await saveWithUpdate(ctx, m);
+  for (const chunkBytes of [1, 3, 7, 64, 65_536]) {
+    const got = (await entries(ctx, { chunkBytes })).flatMap((e) =>
+      e.kind === 'event' && e.event.type === 'progress' ? [e.event.message] : [],
+    );
+    assert.equal(got, messages, `chunk of ${chunkBytes}`);
+  }
+});
+
+test('a line over maxLineBytes is reported as corrupt without being held', async (ctx) => {
+  await saveWithUpdate(ctx, 'first');
+  await appendFile(ctx.journal, `${'z'.repeat(10_000)}\n`);
+  await saveWithUpdate(ctx, 'last');
+  const all = await entries(ctx, { maxLineBytes: 1000, chunkBytes: 512 });
+  assert.equal(
+    all.map((e) => e.kind),
+    ['event', 'corrupt', 'event'],
+  );
+  const bad = all[1];
+  assert.ok(bad?.kind === 'corrupt');
+  assert.match(bad.error.message, /over the limit of 1000/);
+});
+
+test('an absent journal yields nothing', async (ctx) => {
+  assert.equal(await entries(ctx), []);
+});
+
+test.run();
