@@ -50,4 +50,27 @@ for (const report of reports) {
   lines.push('');
 }
 writeFileSync(join(root, 'docs', 'benchmarks.md'), `${lines.join('\n')}\n`);
+
+// The README's highlights: every row that has a target, between its two markers.
+const highlights = [
+  '| case | against | ratio | target |',
+  '| --- | --- | --- | --- |',
+  ...reports.flatMap((report) =>
+    report.rows
+      .filter((row) => row.target)
+      .map(
+        (row) =>
+          `| ${row.name} | ${row.baselineName ?? ''} | ${row.ratio ? `${row.ratio.toFixed(2)}×` : (row.note ?? '')} | ${row.target} ${row.met ? '✅' : '❌'} |`,
+      ),
+  ),
+];
+const readmePath = join(root, 'README.md');
+const readme = readFileSync(readmePath, 'utf8');
+const start = '<!-- bench:start -->';
+const end = '<!-- bench:end -->';
+if (readme.includes(start) && readme.includes(end)) {
+  const before = readme.slice(0, readme.indexOf(start) + start.length);
+  const after = readme.slice(readme.indexOf(end));
+  writeFileSync(readmePath, `${before}\n${highlights.join('\n')}\n${after}`);
+}
 console.log(`docs/benchmarks.md: ${reports.length} reports, ${missed} target(s) missed`);

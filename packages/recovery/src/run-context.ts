@@ -37,6 +37,8 @@ export class RunContext {
   readonly #handleSignals: boolean;
   readonly resume: ResumeClassification | null;
   #timer: NodeJS.Timeout | undefined;
+  /** The heartbeat in progress, so `close` can wait for its save. */
+  #beat: Promise<void> | undefined;
   #closed = false;
   #lost = false;
   #stopping = false;
@@ -54,7 +56,11 @@ export class RunContext {
   /** Starts the heartbeat and installs the handlers. */
   start(): void {
     if (this.#heartbeatSeconds > 0) {
-      this.#timer = setInterval(() => void this.#beat(), this.#heartbeatSeconds * 1000);
+      this.#timer = setInterval(() => {
+        this.#beat ??= this.#heartbeat().finally(() => {
+          this.#beat = undefined;
+        });
+      }, this.#heartbeatSeconds * 1000);
       this.#timer.unref(); // bookkeeping never keeps a finished script alive
     }
     if (this.#handleSignals) {
@@ -66,6 +72,13 @@ export class RunContext {
 
   /** Saves if this process still owns the run; never throws. Ends bookkeeping after the end. */
   async save(): Promise<boolean> {
+    if (!(await this.#saveChecked())) return false;
+    const status = this.#summary.status;
+    if (status === 'completed' || status === 'failed') await this.close();
+    return true;
+  }
+
+  async #saveChecked(): Promise<boolean> {
     const name = `${this.#summary.runName}/${this.#summary.processName}`;
     if (this.#lost) {
       this.#logger.error({ code: 'E_LEASE_LOST' }, `${name}: not saved, ownership was lost`);
@@ -74,21 +87,20 @@ export class RunContext {
     try {
       if (!this.#closed) await this.#lease.assertHeld();
       await this.#store.save(this.#summary);
+      return true;
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'E_LEASE_LOST') this.#loseOwnership();
       this.#logger.error({ code, err }, `could not save ${name}: ${reason(err)}`);
       return false;
     }
-    const status = this.#summary.status;
-    if (status === 'completed' || status === 'failed') await this.close();
-    return true;
   }
 
   /** Stops the heartbeat and the handlers and gives ownership up. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#stop();
+    await this.#beat;
     await this.#lease.release();
   }
 
@@ -104,7 +116,7 @@ export class RunContext {
     this.#stop();
   }
 
-  async #beat(): Promise<void> {
+  async #heartbeat(): Promise<void> {
     try {
       await this.#lease.heartbeat();
     } catch (err) {
@@ -113,7 +125,8 @@ export class RunContext {
       return;
     }
     this.#summary.checkpoint();
-    await this.save();
+    // Not save(): closing waits for this heartbeat, so it must not close from inside it.
+    await this.#saveChecked();
   }
 
   #onSignal = (signal: NodeJS.Signals): void => {
