@@ -87,7 +87,7 @@ export async function createProcessSummary(
   const ownerPath =
     store instanceof FileSummaryStore
       ? ownerPathFor(store.pathFor(runName, processName))
-      : join(root, runName, `process_summary_${processName}.owner.json`);
+      : ownerPathFor(join(root, runName, `process_summary_${processName}.json`));
   await mkdir(dirname(ownerPath), { recursive: true });
   const { lease, previous } = await acquireOwnership(ownerPath, {
     runName,

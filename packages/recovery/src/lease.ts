@@ -31,7 +31,7 @@ import {
   readProcessStartTime,
 } from './host.js';
 
-/** The owner record, as stored in `process_summary_<process>.owner.json`. */
+/** The owner record, as stored in `process_summary_<process>.owner`. */
 export interface OwnerRecord {
   version: 1;
   run_name: string;
@@ -74,9 +74,12 @@ type Judgement = { alive: true } | { alive: false; reason: OwnerGoneReason; deta
 
 const MAX_ATTEMPTS = 20;
 
-/** The owner path beside a summary path: `…/process_summary_<p>.json` → `….owner.json`. */
+/**
+ * The owner path beside a summary path: `…/process_summary_<p>.json` → `…/process_summary_<p>.owner`
+ * (not `.json`: a listing of summaries must not take it for one).
+ */
 export function ownerPathFor(summaryPath: string): string {
-  return summaryPath.replace(/\.json$/, '.owner.json');
+  return summaryPath.replace(/\.json$/, '.owner');
 }
 
 /**

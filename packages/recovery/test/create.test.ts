@@ -54,13 +54,10 @@ test('a new run: session 1 started and saved at once, ownership taken', async ({
   assert.is(resumeInfo(summary), null);
   const dir = join(root, 'harvard_2024');
   assert.ok(existsSync(join(dir, 'process_summary_collect.json')));
-  assert.ok(existsSync(join(dir, 'process_summary_collect.owner.json')));
+  assert.ok(existsSync(join(dir, 'process_summary_collect.owner')));
   summary.endProcess();
   assert.is(await saveProcessSummary(summary), true);
-  assert.not.ok(
-    existsSync(join(dir, 'process_summary_collect.owner.json')),
-    'released after the end',
-  );
+  assert.not.ok(existsSync(join(dir, 'process_summary_collect.owner')), 'released after the end');
 });
 
 test('the same run twice in one process: the second is refused while the first owns it', async ({
@@ -128,7 +125,7 @@ test('an owner whose record was taken over stops writing and says so', async ({ 
   summary.incrementItems({ processed: 1 });
   assert.is(await saveProcessSummary(summary), true);
   const dir = join(root, 'harvard_2024');
-  const owner = join(dir, 'process_summary_collect.owner.json');
+  const owner = join(dir, 'process_summary_collect.owner');
   const file = join(dir, 'process_summary_collect.json');
   const taken = {
     ...JSON.parse(readFileSync(owner, 'utf8')),
@@ -251,7 +248,7 @@ test('the seed manager: loadOrCreateSummary, saveSummary, cleanupSummary', async
   assert.ok(existsSync(file));
   assert.is(await manager.cleanupSummary(), true);
   assert.not.ok(existsSync(file));
-  assert.not.ok(existsSync(join(root, 'harvard_2024', 'process_summary_sync.owner.json')));
+  assert.not.ok(existsSync(join(root, 'harvard_2024', 'process_summary_sync.owner')));
 });
 
 test('option values are checked', async ({ root }) => {

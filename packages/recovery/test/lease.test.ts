@@ -57,7 +57,7 @@ const test = suite<{ root: string; cleanup: () => void; path: string }>(
 test.before.each((ctx) => {
   Object.assign(ctx, tempRoot());
   mkdirSync(join(ctx.root, 'harvard_2024'), { recursive: true });
-  ctx.path = join(ctx.root, 'harvard_2024', 'process_summary_collect.owner.json');
+  ctx.path = join(ctx.root, 'harvard_2024', 'process_summary_collect.owner');
 });
 test.after.each((ctx) => ctx.cleanup());
 

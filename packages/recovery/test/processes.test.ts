@@ -6,8 +6,7 @@ import * as assert from 'uvu/assert';
 import { endsWithin, startPipeline, tempRoot } from './_helpers.js';
 
 const summaryPath = (root: string) => join(root, 'harvard_2024', 'process_summary_collect.json');
-const ownerPath = (root: string) =>
-  join(root, 'harvard_2024', 'process_summary_collect.owner.json');
+const ownerPath = (root: string) => join(root, 'harvard_2024', 'process_summary_collect.owner');
 const readSummary = (root: string) =>
   JSON.parse(readFileSync(summaryPath(root), 'utf8')) as SummaryDict;
 

@@ -1,0 +1,31 @@
+import type { Colors } from './render/color.js';
+
+/** The values of the options a command was given (`parseArgs` output). */
+export type OptionValues = Record<string, string | boolean | undefined>;
+
+/** What every command receives: the parsed command line and where to write. */
+export interface Context {
+  /** The summaries root: `--root`, else `PROCESS_SUMMARY_ROOT`, else `runs`. */
+  root: string;
+  /** `--json`: machine-readable output (documented shapes, see README). */
+  json: boolean;
+  colors: Colors;
+  /** Whether stdout is a terminal (watch redraws in place only then). */
+  isTty: boolean;
+  /** `--stale-after`: a running summary silent longer than this is `stale`. */
+  staleAfterSeconds: number;
+  /** Summary files larger than this are refused unread. */
+  maxFileBytes: number;
+  /** Positional arguments after the command name. */
+  args: string[];
+  /** The command's own options. */
+  options: OptionValues;
+  /** Writes to stdout (text must already be escaped). */
+  write(text: string): void;
+  /** Writes one line to stderr (a warning or a per-file error; escaped by the caller). */
+  warn(line: string): void;
+  /** Epoch seconds now. */
+  now(): number;
+  /** Aborted on SIGINT/SIGTERM: long-running commands (watch, events --follow) stop cleanly. */
+  signal: AbortSignal;
+}
