@@ -5,24 +5,10 @@
  * error for that file instead of a hang or an exhausted heap.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { checkSummaryDict, type SummaryDict, type ValidationIssue } from '@process-summary/core';
-
-/** The keys this package added to the seed's dictionary; absent from seed-format files. */
-type Additions =
-  | 'schema_version'
-  | 'status'
-  | 'last_checkpoint_time'
-  | 'items_total'
-  | 'eta_seconds'
-  | 'current_rate_per_second'
-  | 'active_seconds'
-  | 'session_count'
-  | 'sessions'
-  | 'error_details'
-  | 'events_dropped';
+import { checkSummaryDict, type ValidatedDict, type ValidationIssue } from '@process-summary/core';
 
 /** A validated summary dictionary: the seed's keys always, the additions when not seed format. */
-export type FileDict = Omit<SummaryDict, Additions> & Partial<Pick<SummaryDict, Additions>>;
+export type FileDict = ValidatedDict;
 
 /** A summary file read and validated. */
 export interface SummaryFile {

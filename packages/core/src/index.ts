@@ -39,6 +39,7 @@ export {
   ProcessSummary,
   type ProcessSummaryOptions,
   RESUMED_MESSAGE,
+  type ValidatedDict,
 } from './summary.js';
 export {
   type ErrorDetail,

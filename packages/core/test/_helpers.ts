@@ -41,3 +41,30 @@ const fixtures = join(
 export function seedFixture(processName: 'collect' | 'sync'): Record<string, unknown> {
   return JSON.parse(readFileSync(join(fixtures, `process_summary_${processName}.json`), 'utf8'));
 }
+
+/** Every key of the seed's summary dictionary, in the seed's order. */
+export const SEED_KEYS = [
+  'process_name',
+  'run_name',
+  'session_id',
+  'start_time',
+  'end_time',
+  'duration_seconds',
+  'is_completed',
+  'items_processed',
+  'items_successful',
+  'items_failed',
+  'items_retried',
+  'bytes_processed',
+  'success_rate_percent',
+  'processing_rate_per_second',
+  'error_count',
+  'error_types',
+  'last_error_message',
+  'last_error_time',
+  'interruption_count',
+  'progress_updates_count',
+  'progress_updates',
+  'custom_metrics',
+  'generated_at',
+];

@@ -10,33 +10,7 @@ import {
   type SummaryDict,
   summarySchema,
 } from '../src/index.js';
-import { fresh, seedFixture, T0, throwsCode } from './_helpers.js';
-
-const SEED_KEYS = [
-  'process_name',
-  'run_name',
-  'session_id',
-  'start_time',
-  'end_time',
-  'duration_seconds',
-  'is_completed',
-  'items_processed',
-  'items_successful',
-  'items_failed',
-  'items_retried',
-  'bytes_processed',
-  'success_rate_percent',
-  'processing_rate_per_second',
-  'error_count',
-  'error_types',
-  'last_error_message',
-  'last_error_time',
-  'interruption_count',
-  'progress_updates_count',
-  'progress_updates',
-  'custom_metrics',
-  'generated_at',
-];
+import { fresh, SEED_KEYS, seedFixture, T0, throwsCode } from './_helpers.js';
 
 const seed = suite('seed-format files');
 
