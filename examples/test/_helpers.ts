@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,4 +65,25 @@ export function readSummary(root: string, run: string, process: string): Summary
   return JSON.parse(
     readFileSync(join(root, run, `process_summary_${process}.json`), 'utf8'),
   ) as SummaryDict;
+}
+
+/** Runs the `summary-inspect` binary this package depends on, as a user would. */
+export function summaryInspect(args: string[]): Promise<{ code: number | null; output: string }> {
+  const manifest = createRequire(import.meta.url).resolve('@process-summary/cli/package.json');
+  const { bin } = JSON.parse(readFileSync(manifest, 'utf8')) as { bin: Record<string, string> };
+  const child = spawn(
+    process.execPath,
+    [join(dirname(manifest), bin['summary-inspect'] as string), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readSummary, runExample, tempDir } from './_helpers.js';
+import { readSummary, runExample, summaryInspect, tempDir } from './_helpers.js';
 
 const test = suite<{ dir: string; cleanup: () => void }>('end to end: collect and sync');
 test.before.each((ctx) => Object.assign(ctx, tempDir()));
@@ -50,6 +50,18 @@ test('Ctrl-C: the file says interrupted by SIGINT; the rerun resumes with the co
   );
   assert.ok(done.progress_updates.some((u) => u.message === 'Process resumed after interruption'));
   assert.is(done.custom_metrics.books_collected, done.items_successful);
+
+  const check = await summaryInspect([
+    'check',
+    'r1',
+    'collect',
+    '--root',
+    root,
+    '--max-error-rate',
+    '5',
+  ]);
+  assert.is(check.code, 0, check.output);
+  assert.match(check.output, /^PIPELINE OK/);
 });
 
 test('kill -9: the rerun reports a crash and keeps every acknowledged count', async ({ dir }) => {
@@ -81,6 +93,17 @@ test('a high failure rate ends the run as failed', async ({ dir }) => {
   assert.is(d.status, 'failed');
   assert.ok(d.items_failed > 1000);
   assert.equal(Object.keys(d.error_types).sort(), ['NotFoundError', 'ValidationError']);
+
+  const check = await summaryInspect([
+    'check',
+    'r3',
+    '--root',
+    join(dir, 'runs'),
+    '--max-error-rate',
+    '5',
+  ]);
+  assert.is(check.code, 2, check.output);
+  assert.match(check.output, /^PIPELINE CRITICAL/);
 });
 
 test('sync copies and verifies everything, then skips everything on a second run', async ({
