@@ -92,8 +92,9 @@ Examples:
   repair: `summary-inspect repair <run> <process>
 
 Restores a missing or corrupt summary from its previous good version (.bak), moving the
-bad file aside as ….corrupt-<time>, and lists the quarantined files. Never deletes.
-Refuses while a live process owns the summary.
+bad file aside as ….corrupt-<time>; without a usable .bak, rebuilds it from the journal
+(custom metrics and items_total are lost; the output says what else). Lists the
+quarantined files. Never deletes. Refuses while a live process owns the summary.
 
 Examples:
   summary-inspect repair harvard_2024 collect`,
@@ -114,7 +115,7 @@ Commands:
   aggregate [--process] [--since]   runs compared: rate, errors, trend
   export <run> [process] --format   json, csv or prometheus
   events <run> <process> [--follow] the journal, streamed
-  repair <run> <process>            restore from the previous good version
+  repair <run> <process>            restore from the previous good version or the journal
 
 ${GLOBAL_OPTIONS}
 

@@ -1,7 +1,9 @@
-import { appendFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  binary,
   cli,
   completedRun,
   copySeedFixtures,
@@ -57,6 +59,68 @@ test('a seed-format run has no journal; a missing process exits 3; the process i
     assert.match(seed.stderr, /no journal/);
     assert.is(cli(['events', 'harvard_2024', 'nope', '--root', root]).code, 3);
     assert.is(cli(['events', 'harvard_2024', '--root', root]).code, 2);
+  } finally {
+    cleanup();
+  }
+});
+
+/** The binary running in the background, its output so far, and a way to wait for some of it. */
+function background(args: string[]) {
+  const child = spawn(process.execPath, [binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (c: Buffer) => {
+    output.stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    output.stderr += c.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const waitFor = async (what: string, seen: () => boolean) => {
+    for (let i = 0; i < 500 && !seen(); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(seen(), `waited for ${what}; stdout: ${output.stdout} stderr: ${output.stderr}`);
+  };
+  return { child, output, exited, waitFor };
+}
+
+const progressLine = (message: string) =>
+  `${JSON.stringify({ type: 'progress', timestamp: 1750000100, elapsed_seconds: 1, message, items_processed: 1, items_successful: 1, items_failed: 0 })}\n`;
+
+test('--follow prints appended events once complete and restarts on a replaced journal', async () => {
+  const { root, cleanup } = tempRoot();
+  try {
+    const { store } = await writeSummary(root, 'nightly', 'collect', completedRun);
+    const journal = store.journalPathFor('nightly', 'collect');
+    const run = background(['events', 'nightly', 'collect', '--root', root, '--follow']);
+    const count = (text: string) => run.output.stdout.split(text).length - 1;
+    await run.waitFor('the existing events', () => count('session_end') === 1);
+    // An append in two pieces: nothing is printed until its newline arrives.
+    const line = progressLine('appended later');
+    appendFileSync(journal, line.slice(0, 20));
+    appendFileSync(journal, line.slice(20));
+    await run.waitFor('the appended event', () => count('appended later') === 1);
+    appendFileSync(journal, 'not json\n');
+    await run.waitFor('the corrupt line reported', () => /line 8 /.test(run.output.stderr));
+    // Replaced by a shorter journal (archived and started afresh): read from the start.
+    writeFileSync(journal, progressLine('fresh start'));
+    await run.waitFor('the new journal', () => count('fresh start') === 1);
+    assert.match(run.output.stderr, /was truncated or replaced; reading it from the start/);
+    assert.is(count('session_end'), 1, 'nothing printed twice before the replacement');
+    assert.is(count('appended later'), 1);
+    run.child.kill('SIGINT');
+    assert.is(await run.exited, 1, 'a corrupt line was met: exit 1, as without --follow');
+  } finally {
+    cleanup();
+  }
+});
+
+test('--follow with nothing wrong exits 130 on Ctrl-C', async () => {
+  const { root, cleanup } = tempRoot();
+  try {
+    await writeSummary(root, 'nightly', 'collect', completedRun);
+    const run = background(['events', 'nightly', 'collect', '--root', root, '--follow']);
+    await run.waitFor('the existing events', () => run.output.stdout.includes('session_end'));
+    run.child.kill('SIGINT');
+    assert.is(await run.exited, 130);
   } finally {
     cleanup();
   }

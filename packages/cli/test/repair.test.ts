@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cli, completedRun, tempRoot, writeSummary } from './_helpers.ts';
@@ -47,13 +47,128 @@ test('restores a corrupt summary from its backup, keeps the bad file, lists it',
 test('nothing to restore from: exit 1 and nothing deleted', async () => {
   const { root, cleanup } = tempRoot();
   try {
-    const { path } = await writeSummary(root, 'nightly', 'collect', completedRun);
+    const { path, store } = await writeSummary(root, 'nightly', 'collect', completedRun);
     writeFileSync(path, 'garbage');
+    // A journal with nothing usable in it cannot rebuild the summary either.
+    writeFileSync(store.journalPathFor('nightly', 'collect'), 'not json\n');
     const result = cli(['repair', 'nightly', 'collect', '--root', root]);
     assert.is(result.code, 1);
     assert.match(result.stdout, /Nothing was deleted/);
+    assert.match(result.stdout, /The journal cannot rebuild it: .* holds no usable event/);
     const kept = readdirSync(dirname(path)).filter((n) => n.includes('.corrupt-'));
     assert.is(kept.length, 1);
+  } finally {
+    cleanup();
+  }
+});
+
+interface RepairJson {
+  action: string;
+  message: string;
+  warnings: { code: string; message: string }[];
+  quarantined: { path: string }[];
+}
+
+/** Two lifetimes of a run: the first interrupted by SIGTERM, the second completed. */
+async function twoLifetimes(root: string) {
+  const { summary, store, path } = await writeSummary(root, 'nightly', 'collect', (s, clock) => {
+    s.incrementItems({ processed: 600, successful: 590, failed: 10, retried: 4, bytes: 6000 });
+    s.addError('NetworkError', 'Connection timeout');
+    s.addError('NetworkError', 'Connection reset');
+    s.addProgressUpdate('Processing batch 1');
+    clock.advance(60);
+    s.markInterrupted({ reason: 'signal', signal: 'SIGTERM' });
+  });
+  summary.recordInterruption({ reason: 'signal', detail: 'stopped by SIGTERM' });
+  summary.startProcess({ host: 'h', pid: 2 });
+  summary.incrementItems({ processed: 400, successful: 400, retried: 1, bytes: 4000 });
+  summary.addError('ValidationError', 'Invalid barcode 3204');
+  summary.setCustomMetric('storage_type', 'minio');
+  summary.endProcess();
+  await store.save(summary);
+  return { summary, store, path, journal: store.journalPathFor('nightly', 'collect') };
+}
+
+test('summary and backup both corrupt: rebuilt from the journal, with the right counts', async () => {
+  const { root, cleanup } = tempRoot();
+  try {
+    const { path, journal } = await twoLifetimes(root);
+    writeFileSync(path, '{"torn": ');
+    writeFileSync(`${path}.bak`, '');
+    const journalBefore = readFileSync(journal);
+    const result = cli(['repair', 'nightly', 'collect', '--root', root]);
+    assert.is(result.code, 0, result.stderr);
+    assert.match(result.stdout, /rebuilt from the journal .*events\.jsonl \(\d+ events\)/);
+    assert.match(result.stdout, /custom metrics and items_total are not in the journal/);
+    assert.match(result.stderr, /warning: .* was rebuilt from its journal/);
+    assert.match(result.stdout, /quarantined \(kept, never deleted\):/);
+    const quarantined = readdirSync(dirname(path)).filter((n) => n.includes('.corrupt-'));
+    assert.is(quarantined.length, 2, 'the summary and the backup, both kept');
+    assert.equal(readFileSync(journal), journalBefore, 'the journal is read, never changed');
+
+    const shown = cli(['show', 'nightly', 'collect', '--root', root, '--json']);
+    assert.is(shown.code, 0, shown.stderr);
+    const row = JSON.parse(shown.stdout) as Record<string, unknown> & {
+      errors_by_type: { type: string; count: number }[];
+      sessions: { end_reason: string }[];
+    };
+    assert.is(row.status, 'completed_with_failures');
+    assert.is(row.items_processed, 1000);
+    assert.is(row.items_successful, 990);
+    assert.is(row.items_failed, 10);
+    assert.is(row.items_retried, 5);
+    assert.is(row.bytes_processed, 10_000);
+    assert.is(row.error_count, 3);
+    assert.is(row.interruption_count, 1);
+    assert.equal(Object.fromEntries(row.errors_by_type.map((e) => [e.type, e.count])), {
+      NetworkError: 2,
+      ValidationError: 1,
+    });
+    assert.equal(
+      row.sessions.map((s) => s.end_reason),
+      ['signal', 'completed'],
+    );
+    assert.equal(row.custom_metrics, {});
+
+    const again = JSON.parse(
+      cli(['repair', 'nightly', 'collect', '--root', root, '--json']).stdout,
+    ) as RepairJson;
+    assert.is(again.action, 'none', 'the rebuilt summary is valid');
+  } finally {
+    cleanup();
+  }
+});
+
+test('summary and backup both missing: rebuilt from the journal (--json names the notes)', async () => {
+  const { root, cleanup } = tempRoot();
+  try {
+    const { path } = await twoLifetimes(root);
+    rmSync(path);
+    rmSync(`${path}.bak`);
+    const result = cli(['repair', 'nightly', 'collect', '--root', root, '--json']);
+    assert.is(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as RepairJson;
+    assert.is(report.action, 'rebuilt_from_journal');
+    assert.ok(report.warnings.some((w) => w.code === 'W_NOT_IN_JOURNAL'));
+    assert.ok(report.warnings.some((w) => w.code === 'W_COUNTERS_AS_OF'));
+    assert.equal(report.quarantined, []);
+    assert.is(cli(['validate', path]).code, 0);
+  } finally {
+    cleanup();
+  }
+});
+
+test('no summary, no backup, no journal: a clear error and exit 3', () => {
+  const { root, cleanup } = tempRoot();
+  try {
+    mkdirSync(join(root, 'nightly'));
+    const result = cli(['repair', 'nightly', 'collect', '--root', root]);
+    assert.is(result.code, 3);
+    assert.match(
+      result.stderr,
+      /does not exist, there is no backup to restore, and there is no journal/,
+    );
+    assert.equal(readdirSync(join(root, 'nightly')), [], 'nothing written');
   } finally {
     cleanup();
   }

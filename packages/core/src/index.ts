@@ -24,6 +24,13 @@ export {
 } from './limits.js';
 export { MemorySummaryStore } from './memory-store.js';
 export { assertValidName, MAX_NAME_BYTES } from './names.js';
+export {
+  type ReplayNote,
+  type ReplayNoteCode,
+  type ReplayResult,
+  replayEvents,
+  SummaryReplay,
+} from './replay.js';
 export { roundHalfEven2 } from './round.js';
 export {
   checkSummaryDict,
@@ -47,6 +54,7 @@ export {
   type ProcessOutcome,
   type ProgressSummary,
   type ProgressUpdate,
+  type RunTotals,
   SCHEMA_VERSION,
   type SessionContext,
   type SessionEndReason,

@@ -11,6 +11,7 @@ import {
   type ProcessOutcome,
   type ProgressSummary,
   type ProgressUpdate,
+  type RunTotals,
   SCHEMA_VERSION,
   type SessionContext,
   type SessionEndReason,
@@ -231,7 +232,7 @@ export class ProcessSummary {
     this.#sessionCount += 1;
     this.#keepSession(session);
     this.#liveSession = session;
-    this.#emit({ type: 'session_start', time: now, session: { ...session } });
+    this.#emit({ type: 'session_start', time: now, session: { ...session }, ...this.#totals() });
   }
 
   /**
@@ -306,6 +307,7 @@ export class ProcessSummary {
         number: orphan.number,
         end_reason: options.reason,
         signal: null,
+        ...this.#totals(),
       });
     }
     if (this.#status === 'running' && this.#liveSession === null) this.#status = 'interrupted';
@@ -475,6 +477,10 @@ export class ProcessSummary {
       hasExtra = true;
       event[key] = extra[key] as JsonValue;
     }
+    // The run's other totals, so the journal alone can rebuild the counters. Set after the
+    // caller's fields: a field of the same name stays in the file's update, not in the journal.
+    event.items_retried = this.#retried;
+    event.bytes_processed = this.#bytes;
     if (hasExtra) {
       let size = jsonByteUpperBound(extra);
       if (size > limits.maxProgressFieldsBytes) size = utf8.encode(JSON.stringify(extra)).length;
@@ -760,6 +766,17 @@ export class ProcessSummary {
 
   // ---------------------------------------------------------------- internals
 
+  /** The run's totals, as journal events carry them. */
+  #totals(): RunTotals {
+    return {
+      items_processed: this.#processed,
+      items_successful: this.#successful,
+      items_failed: this.#failed,
+      items_retried: this.#retried,
+      bytes_processed: this.#bytes,
+    };
+  }
+
   #counters(): Counters {
     return {
       processed: this.#processed,
@@ -794,7 +811,14 @@ export class ProcessSummary {
     });
     this.#closedActiveSeconds += live.duration_seconds;
     this.#liveSession = null;
-    this.#emit({ type: 'session_end', time: now, number: live.number, end_reason: reason, signal });
+    this.#emit({
+      type: 'session_end',
+      time: now,
+      number: live.number,
+      end_reason: reason,
+      signal,
+      ...this.#totals(),
+    });
   }
 
   #keepSession(session: SessionEntry): void {

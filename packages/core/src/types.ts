@@ -139,16 +139,34 @@ export type ProgressSummary =
       latest_update: ProgressUpdate;
     };
 
-/** One line of the append-only journal: the complete history the bounded file leaves out. */
+/**
+ * The run's counters at one moment, as journal events carry them (the run's totals, not what
+ * one session did), so that the counters can be rebuilt from the journal alone.
+ */
+export interface RunTotals {
+  items_processed: number;
+  items_successful: number;
+  items_failed: number;
+  items_retried: number;
+  bytes_processed: number;
+}
+
+/**
+ * One line of the append-only journal: the complete history the bounded file leaves out.
+ * Progress, session start and session end events carry the run's totals at that moment
+ * ({@link RunTotals}); the ones marked optional are absent from journals written before
+ * they were added.
+ */
 export type SummaryEvent =
-  | ({ type: 'progress' } & ProgressUpdate)
+  | ({ type: 'progress' } & ProgressUpdate &
+      Partial<Pick<RunTotals, 'items_retried' | 'bytes_processed'>>)
   | { type: 'error'; time: number; error_type: string; message: string }
-  | { type: 'session_start'; time: number; session: SessionEntry }
-  | {
+  | ({ type: 'session_start'; time: number; session: SessionEntry } & Partial<RunTotals>)
+  | ({
       type: 'session_end';
       time: number;
       number: number;
       end_reason: SessionEndReason;
       signal: string | null;
-    }
+    } & Partial<RunTotals>)
   | { type: 'interruption'; time: number; reason: InterruptionReason; detail: string };

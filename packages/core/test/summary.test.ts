@@ -523,8 +523,48 @@ journal('every progress update, error and session change becomes one event, in o
     items_successful: 0,
     items_failed: 0,
     n: 1,
+    items_retried: 0,
+    bytes_processed: 0,
   });
   assert.equal(summary.takeEvents(), [], 'taken events are forgotten');
+});
+
+journal('progress and session events carry the run totals, so the journal can rebuild them', () => {
+  const { summary } = fresh();
+  summary.startProcess();
+  summary.incrementItems({ processed: 5, successful: 4, failed: 1, retried: 2, bytes: 300 });
+  // A caller's field of a reserved total's name stays in the file; the journal holds the total.
+  summary.addProgressUpdate('p', { bytes_processed: 'per batch' });
+  summary.incrementItems({ processed: 1, successful: 1, bytes: 10 });
+  summary.endProcess();
+  const [start, progress, end] = summary.takeEvents();
+  const totals = (e: unknown) => {
+    const { items_processed, items_successful, items_failed, items_retried, bytes_processed } =
+      e as Record<string, unknown>;
+    return { items_processed, items_successful, items_failed, items_retried, bytes_processed };
+  };
+  assert.equal(totals(start), {
+    items_processed: 0,
+    items_successful: 0,
+    items_failed: 0,
+    items_retried: 0,
+    bytes_processed: 0,
+  });
+  assert.equal(totals(progress), {
+    items_processed: 5,
+    items_successful: 4,
+    items_failed: 1,
+    items_retried: 2,
+    bytes_processed: 300,
+  });
+  assert.equal(totals(end), {
+    items_processed: 6,
+    items_successful: 5,
+    items_failed: 1,
+    items_retried: 2,
+    bytes_processed: 310,
+  });
+  assert.is(summary.progressUpdates[0]?.bytes_processed, 'per batch');
 });
 
 journal('restoreEvents puts failed events back ahead of newer ones', () => {

@@ -127,11 +127,12 @@ test('two processes started together: exactly one runs, the other is told who ow
 }) => {
   const a = startPipeline(root, 'hold');
   const b = startPipeline(root, 'hold');
-  const outcome = await Promise.race([
-    Promise.all([a.waitFor('holding'), b.waitFor('refused')]).then(() => [a, b] as const),
-    Promise.all([b.waitFor('holding'), a.waitFor('refused')]).then(() => [b, a] as const),
-  ]);
-  const [winner, loser] = outcome;
+  // Each process either holds the run or is refused; wait for both to say which.
+  const outcomeOf = (p: typeof a) =>
+    Promise.race([p.waitFor('holding'), p.waitFor('refused')]).then((m) => m.event);
+  const [aOutcome, bOutcome] = await Promise.all([outcomeOf(a), outcomeOf(b)]);
+  assert.equal([aOutcome, bOutcome].sort(), ['holding', 'refused']);
+  const [winner, loser] = aOutcome === 'holding' ? [a, b] : [b, a];
   const refused = loser.messages.find((m) => m.event === 'refused') as Record<string, unknown>;
   assert.is(refused.code, 'E_CONCURRENT_RUN');
   const started = winner.messages.find((m) => m.event === 'started') as Record<string, unknown>;

@@ -9,6 +9,8 @@ import { errnoCode } from './fs-seam.js';
  * - `E_IO`: the file system refused (the errno error, e.g. `ENOSPC`, is the `cause`).
  * - `E_CORRUPT`: the summary and its backup are both unusable; both were moved aside.
  * - `E_CORRUPT_EVENT`: a journal line that is not a valid event (yielded by the reader, not thrown).
+ * - `E_INVALID_OFFSET`: the journal reader's start offset is not the start of a line (in the
+ *   middle of one, or past the end: the journal was truncated or replaced).
  * - `E_TOO_LARGE`: a summary that would exceed `maxFileBytes` was not written.
  * - `E_NAME_MISMATCH`: the file names another run or process than its path (a copied file).
  * - `E_UNSUPPORTED_VERSION`: written by a newer version (from core; the file is left alone).
@@ -19,6 +21,7 @@ export type StoreErrorCode =
   | 'E_IO'
   | 'E_CORRUPT'
   | 'E_CORRUPT_EVENT'
+  | 'E_INVALID_OFFSET'
   | 'E_TOO_LARGE'
   | 'E_NAME_MISMATCH'
   | 'E_UNSUPPORTED_VERSION';

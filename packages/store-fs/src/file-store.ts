@@ -23,6 +23,7 @@ import {
 } from './atomic-write.js';
 import { ioError, type StoreWarningCode, storeError } from './errors.js';
 import { errnoCode, type FileSystem, nodeFileSystem } from './fs-seam.js';
+import { DEFAULT_MAX_FILE_BYTES } from './inspect.js';
 import {
   isValidJournalLine,
   type JournalEntry,
@@ -46,8 +47,7 @@ import {
   writeFileDurablySync,
 } from './sync-write.js';
 
-/** Default {@link FileSummaryStoreOptions.maxFileBytes}: 64 MiB. */
-export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+export { DEFAULT_MAX_FILE_BYTES };
 
 /** Options of `new FileSummaryStore(…)`; every one optional. */
 export interface FileSummaryStoreOptions {
@@ -430,9 +430,11 @@ export class FileSummaryStore implements SummaryStore {
 
   /**
    * Streams the journal of (run, process), oldest line first, in constant memory: each well
-   * formed line as `{ kind: 'event', line, event }`, a corrupt line as `{ kind: 'corrupt',
-   * line, offset, error }` (`error.code` `E_CORRUPT_EVENT`), a torn last line left by a crash
-   * as `{ kind: 'torn', … }`. An absent journal yields nothing.
+   * formed line as `{ kind: 'event', line, offset, nextOffset, event }`, a corrupt line as
+   * `{ kind: 'corrupt', …, error }` (`error.code` `E_CORRUPT_EVENT`), a torn last line left by
+   * a crash (or an append in progress) as `{ kind: 'torn', … }`. `options.startOffset` (an
+   * entry's `nextOffset`) resumes where an earlier read stopped. An absent journal yields
+   * nothing.
    */
   events(
     runName: string,

@@ -48,8 +48,12 @@ export interface FileHandleLike {
 
 /** The file-system seam of {@link FileSummaryStore}; every method mirrors `node:fs/promises`. */
 export interface FileSystem {
-  /** `flags` as for `fs.open` (`'wx'`, `'r'`, `'r+'`, `'a'`); `mode` for a created file. */
-  open(path: string, flags: string, mode?: number): Promise<FileHandleLike>;
+  /**
+   * `flags` as for `fs.open`: a string (`'wx'`, `'r'`, `'r+'`, `'a'`), or a number of
+   * `fs.constants` bits (`O_RDONLY | O_NONBLOCK` when a summary is read, so that a FIFO never
+   * blocks); `mode` for a created file.
+   */
+  open(path: string, flags: string | number, mode?: number): Promise<FileHandleLike>;
   rename(from: string, to: string): Promise<void>;
   link(existing: string, newPath: string): Promise<void>;
   copyFile(from: string, to: string): Promise<void>;

@@ -19,6 +19,16 @@ export {
   type StatsLike,
 } from './fs-seam.js';
 export {
+  describeIssue,
+  type InspectedSummary,
+  type InspectSummaryOptions,
+  inspectSummaryFile,
+  inspectSummaryFileSync,
+  type SummaryFileProblem,
+  type SummaryInspection,
+  type SummaryProblemCode,
+} from './inspect.js';
+export {
   DEFAULT_MAX_JOURNAL_LINE_BYTES,
   type JournalEntry,
   type ReadJournalOptions,

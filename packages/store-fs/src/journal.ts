@@ -19,17 +19,27 @@ const DEFAULT_CHUNK_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 
 /**
- * One line of a journal, as {@link readJournal} yields it:
- * - `event`: a well-formed line;
+ * One line of a journal, as {@link readJournal} yields it. `offset` is the byte offset where
+ * the line starts; `nextOffset` is where to resume reading after this entry (give it back as
+ * {@link ReadJournalOptions.startOffset}, with `line + 1` as `startLine`):
+ * - `event`: a well-formed line; `nextOffset` is just after its newline;
  * - `corrupt`: a line that is not a JSON object with a string `type` (or is longer than
  *   `maxLineBytes`); `error.code` is `E_CORRUPT_EVENT` and its message names the line;
- * - `torn`: bytes after the last newline, left by a crash during an append; the store
- *   truncates them away before its next append.
+ *   `nextOffset` is just after its newline;
+ * - `torn`: bytes after the last newline, left by a crash during an append or an append in
+ *   progress; `nextOffset` is its own `offset`, so a reader that resumes there reads the line
+ *   once it is complete. The store truncates a torn tail away before its next append.
  */
 export type JournalEntry =
-  | { kind: 'event'; line: number; event: SummaryEvent }
-  | { kind: 'corrupt'; line: number; offset: number; error: ProcessSummaryError }
-  | { kind: 'torn'; line: number; offset: number; bytes: number };
+  | { kind: 'event'; line: number; offset: number; nextOffset: number; event: SummaryEvent }
+  | {
+      kind: 'corrupt';
+      line: number;
+      offset: number;
+      nextOffset: number;
+      error: ProcessSummaryError;
+    }
+  | { kind: 'torn'; line: number; offset: number; nextOffset: number; bytes: number };
 
 /** Options of {@link readJournal}. */
 export interface ReadJournalOptions {
@@ -37,6 +47,19 @@ export interface ReadJournalOptions {
   chunkBytes?: number;
   /** A longer line is reported as corrupt without being held in memory. Default 16 MiB. */
   maxLineBytes?: number;
+  /**
+   * The byte offset to start reading at, to resume where an earlier read stopped (an entry's
+   * `nextOffset`). Default 0. It must be the start of a line — 0, or just after a newline —
+   * and not past the end of the journal: otherwise reading rejects with `E_INVALID_OFFSET`
+   * before yielding anything (the journal was truncated or replaced since the offset was
+   * taken; read it again from 0). Not a non-negative integer: `E_INVALID_ARGUMENT`.
+   */
+  startOffset?: number;
+  /**
+   * The line number of the line at `startOffset`, so that line numbers (in entries and in
+   * error messages) stay those of the whole journal: the last entry's `line + 1`. Default 1.
+   */
+  startLine?: number;
 }
 
 /** Serializes events as journal lines: one `JSON.stringify(event)` and a newline each. */
@@ -222,6 +245,19 @@ export async function* readJournal(
 ): AsyncGenerator<JournalEntry, void, undefined> {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_JOURNAL_LINE_BYTES;
+  const startOffset = options.startOffset ?? 0;
+  const startLine = options.startLine ?? 1;
+  for (const [name, value, least] of [
+    ['startOffset', startOffset, 0],
+    ['startLine', startLine, 1],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < least) {
+      throw storeError(
+        'E_INVALID_ARGUMENT',
+        `readJournal: ${name} must be an integer >= ${least}, got ${String(value)}`,
+      );
+    }
+  }
   let handle: FileHandleLike;
   try {
     handle = await fs.open(path, 'r');
@@ -230,11 +266,12 @@ export async function* readJournal(
     throw ioError('opening the journal', path, err);
   }
   try {
+    if (startOffset > 0) await assertLineStart(handle, path, startOffset);
     const chunk = Buffer.allocUnsafe(chunkBytes);
-    let position = 0;
-    let line = 0;
+    let position = startOffset;
+    let line = startLine - 1;
     /** Byte offset where the current line starts. */
-    let lineStart = 0;
+    let lineStart = startOffset;
     /** Pieces of the current line from earlier chunks, copied. */
     let carried: Buffer[] = [];
     let carriedBytes = 0;
@@ -261,12 +298,14 @@ export async function* readJournal(
         }
         line += 1;
         const length = carriedBytes + (newline - from);
+        const nextOffset = lineStart + length + 1;
         let entry: JournalEntry;
         if (length > maxLineBytes) {
           entry = corrupt(
             path,
             line,
             lineStart,
+            nextOffset,
             `is ${length} bytes, over the limit of ${maxLineBytes}`,
           );
         } else {
@@ -274,10 +313,10 @@ export async function* readJournal(
           const bytes = carriedBytes === 0 ? tail : Buffer.concat([...carried, tail]);
           const parsed = parseEvent(bytes);
           entry = parsed.ok
-            ? { kind: 'event', line, event: parsed.event }
-            : corrupt(path, line, lineStart, parsed.reason);
+            ? { kind: 'event', line, offset: lineStart, nextOffset, event: parsed.event }
+            : corrupt(path, line, lineStart, nextOffset, parsed.reason);
         }
-        lineStart += length + 1;
+        lineStart = nextOffset;
         carried = [];
         carriedBytes = 0;
         from = newline + 1;
@@ -285,18 +324,59 @@ export async function* readJournal(
       }
     }
     if (carriedBytes > 0) {
-      yield { kind: 'torn', line: line + 1, offset: lineStart, bytes: carriedBytes };
+      yield {
+        kind: 'torn',
+        line: line + 1,
+        offset: lineStart,
+        nextOffset: lineStart,
+        bytes: carriedBytes,
+      };
     }
   } finally {
     await handle.close().catch(() => {});
   }
 }
 
-function corrupt(path: string, line: number, offset: number, reason: string): JournalEntry {
+/**
+ * Refuses a start offset that is not the start of a line: past the end (the journal was
+ * truncated or replaced) or not just after a newline (in the middle of a line, where
+ * reading would yield half a line as corrupt).
+ */
+async function assertLineStart(handle: FileHandleLike, path: string, offset: number) {
+  let size: number;
+  let before: Buffer;
+  try {
+    size = (await handle.stat()).size;
+    before = offset <= size ? await readRange(handle, offset - 1, offset) : Buffer.alloc(0);
+  } catch (err) {
+    throw ioError('reading the journal', path, err);
+  }
+  if (offset > size) {
+    throw storeError(
+      'E_INVALID_OFFSET',
+      `journal ${path} is ${size} bytes, shorter than the start offset ${offset}: it was truncated or replaced; read it from offset 0`,
+    );
+  }
+  if (before[0] !== NEWLINE) {
+    throw storeError(
+      'E_INVALID_OFFSET',
+      `journal ${path}: the start offset ${offset} is in the middle of a line (not just after a newline); resume at an entry's nextOffset, or read from offset 0`,
+    );
+  }
+}
+
+function corrupt(
+  path: string,
+  line: number,
+  offset: number,
+  nextOffset: number,
+  reason: string,
+): JournalEntry {
   return {
     kind: 'corrupt',
     line,
     offset,
+    nextOffset,
     error: storeError('E_CORRUPT_EVENT', `journal ${path} line ${line} (byte ${offset}) ${reason}`),
   };
 }

@@ -1,12 +1,13 @@
 /**
- * Reading a summary file and judging it, and moving a bad one aside. A file is bad when it
+ * Reading a summary file for the store and judging it, and moving a bad one aside. A file is bad when it
  * is empty, NUL-filled, truncated or otherwise not JSON, fails the schema, or is larger than
  * the limit; it is then renamed `<file>.corrupt-<timestamp>`, never deleted.
  */
-import { type FromDictOptions, ProcessSummary } from '@process-summary/core';
-import { type FileIdentity, identityOf } from './atomic-write.js';
+import { type FromDictOptions, ProcessSummary, type ValidationIssue } from '@process-summary/core';
+import type { FileIdentity } from './atomic-write.js';
 import { ioError, storeError } from './errors.js';
-import { errnoCode, type FileHandleLike, type FileSystem } from './fs-seam.js';
+import { errnoCode, type FileSystem } from './fs-seam.js';
+import { readSummaryJson, schemaProblem } from './inspect.js';
 
 /** What reading a summary file found. */
 export type SummaryRead =
@@ -24,9 +25,12 @@ export interface ExpectedNames {
 }
 
 /**
- * Reads and validates the summary at `path`. A file over `maxBytes` is judged by its size
- * alone (never read). I/O errors other than absence throw `E_IO`; a file written by a newer
- * version throws core's `E_UNSUPPORTED_VERSION` (it is not corrupt, and is left alone).
+ * Reads and validates the summary at `path` with the steps of `inspectSummaryFile` (open
+ * without blocking, refuse a non-regular or oversized file, read, parse), then builds the
+ * summary, which validates it against the schema. A file over `maxBytes` is judged by its
+ * size alone (never read). I/O errors other than absence, and a path that is not a regular
+ * file, throw `E_IO`; a file written by a newer version throws core's `E_UNSUPPORTED_VERSION`
+ * (it is not corrupt, and is left alone).
  */
 export async function readSummaryFile(
   fs: FileSystem,
@@ -35,86 +39,26 @@ export async function readSummaryFile(
   expected: ExpectedNames,
   options: FromDictOptions | undefined,
 ): Promise<SummaryRead> {
-  let handle: FileHandleLike;
-  try {
-    handle = await fs.open(path, 'r');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return { kind: 'absent' };
-    throw ioError('opening', path, err);
-  }
-  let bytes: Buffer;
-  let identity: FileIdentity;
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) {
-      throw ioError('reading', path, new Error('not a regular file'));
+  const read = await readSummaryJson(fs, path, maxBytes);
+  if (!read.ok) {
+    if (read.code === 'E_NOT_FOUND') return { kind: 'absent' };
+    if (read.code === 'E_UNREADABLE') {
+      const cause = read.cause ?? Object.assign(new Error(read.reason), { code: read.errno });
+      throw ioError('reading', path, cause);
     }
-    identity = identityOf(stats);
-    if (stats.size > maxBytes) {
-      return { kind: 'bad', reason: `is ${stats.size} bytes, over the limit of ${maxBytes} bytes` };
-    }
-    bytes = await handle.readFile();
-  } catch (err) {
-    if (errnoCode(err) === 'E_IO') throw err;
-    throw ioError('reading', path, err);
-  } finally {
-    await handle.close().catch(() => {});
-  }
-  if (bytes.length > maxBytes) {
-    return { kind: 'bad', reason: `is ${bytes.length} bytes, over the limit of ${maxBytes} bytes` };
-  }
-  const judged = judgeSummaryBytes(bytes, expected, options);
-  if (judged.kind !== 'ok') return judged;
-  return { kind: 'ok', summary: judged.summary, identity, bytes };
-}
-
-type Judged =
-  | { kind: 'ok'; summary: ProcessSummary }
-  | { kind: 'bad'; reason: string; cause?: unknown }
-  | { kind: 'misplaced'; reason: string };
-
-/** Parses and validates the bytes of a summary file. */
-export function judgeSummaryBytes(
-  bytes: Buffer,
-  expected: ExpectedNames,
-  options: FromDictOptions | undefined,
-): Judged {
-  if (bytes.length === 0) return { kind: 'bad', reason: 'is empty' };
-  let dict: unknown;
-  try {
-    dict = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    if (bytes[0] === 0) {
-      const reason = bytes.every((b) => b === 0)
-        ? `is filled with NUL bytes (${bytes.length})`
-        : 'starts with NUL bytes';
-      return { kind: 'bad', reason, cause: err };
-    }
-    const message = (err as Error).message;
-    // A summary is one JSON object: text that does not end with its closing brace, or an
-    // error at the very end of the input, is a file cut short.
-    const text = bytes.toString('utf8').trimEnd();
-    const at = /position (\d+)/.exec(message);
-    const truncated =
-      /end of (JSON )?(input|data)/i.test(message) ||
-      !text.endsWith('}') ||
-      (at !== null && Number(at[1]) >= text.length - 1);
-    return {
-      kind: 'bad',
-      reason: truncated ? `is truncated (${message})` : `is not valid JSON (${message})`,
-      cause: err,
-    };
+    return { kind: 'bad', reason: read.reason, cause: read.cause };
   }
   let summary: ProcessSummary;
   try {
-    summary = ProcessSummary.fromDict(dict, options);
+    summary = ProcessSummary.fromDict(read.value, options);
   } catch (err) {
     if (errnoCode(err) === 'E_UNSUPPORTED_VERSION') throw err;
-    return {
-      kind: 'bad',
-      reason: `does not match the summary schema (${(err as Error).message})`,
-      cause: err,
-    };
+    const issues = (err as { issues?: ValidationIssue[] }).issues ?? [];
+    const reason =
+      issues.length > 0
+        ? schemaProblem(path, issues).reason
+        : `does not match the summary schema (${(err as Error).message})`;
+    return { kind: 'bad', reason, cause: err };
   }
   if (summary.runName !== expected.runName || summary.processName !== expected.processName) {
     return {
@@ -122,7 +66,7 @@ export function judgeSummaryBytes(
       reason: `holds run ${JSON.stringify(summary.runName)} process ${JSON.stringify(summary.processName)}, not the run ${JSON.stringify(expected.runName)} process ${JSON.stringify(expected.processName)} its path names`,
     };
   }
-  return { kind: 'ok', summary };
+  return { kind: 'ok', summary, identity: read.identity, bytes: read.bytes };
 }
 
 /** `2025-01-15T10:30:45.123Z` → `2025-01-15T10-30-45.123Z`: no `:` (refused on some file systems). */

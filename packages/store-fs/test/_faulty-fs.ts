@@ -98,8 +98,8 @@ export class FaultyFs implements FileSystem {
     return fault;
   }
 
-  async open(path: string, flags: string, mode?: number): Promise<FileHandleLike> {
-    await this.#enter({ op: 'open', path, detail: flags });
+  async open(path: string, flags: string | number, mode?: number): Promise<FileHandleLike> {
+    await this.#enter({ op: 'open', path, detail: String(flags) });
     return this.#wrap(path, await this.#base.open(path, flags, mode));
   }
 

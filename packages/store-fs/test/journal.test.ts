@@ -3,9 +3,21 @@ import { join } from 'node:path';
 import type { SummaryEvent } from '@process-summary/core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FileSummaryStore, type JournalEntry, readJournal } from '../src/index.js';
+import {
+  FileSummaryStore,
+  type JournalEntry,
+  type ReadJournalOptions,
+  readJournal,
+} from '../src/index.js';
 import { FaultyFs, isJournal } from './_faulty-fs.js';
-import { makeSummary, readAllEvents, recordingLogger, removeDir, tempDir } from './_helpers.js';
+import {
+  makeSummary,
+  readAllEvents,
+  recordingLogger,
+  rejection,
+  removeDir,
+  tempDir,
+} from './_helpers.js';
 
 interface Ctx {
   dir: string;
@@ -29,7 +41,7 @@ test.after.each(async (ctx) => {
   await removeDir(ctx.dir);
 });
 
-async function entries(ctx: Ctx, options = {}): Promise<JournalEntry[]> {
+async function entries(ctx: Ctx, options: ReadJournalOptions = {}): Promise<JournalEntry[]> {
   const all: JournalEntry[] = [];
   for await (const entry of ctx.store.events('harvard_2024', 'collect', options)) all.push(entry);
   return all;
@@ -206,6 +218,78 @@ test('a line over maxLineBytes is reported as corrupt without being held', async
   const bad = all[1];
   assert.ok(bad?.kind === 'corrupt');
   assert.match(bad.error.message, /over the limit of 1000/);
+});
+
+test('each entry reports where its line starts and where to resume after it', async (ctx) => {
+  await saveWithUpdate(ctx, 'first');
+  await appendFile(ctx.journal, 'not json\n');
+  await saveWithUpdate(ctx, 'café'); // multi-byte: offsets count bytes, not characters
+  await appendFile(ctx.journal, '{"type":"progr'); // an append in progress
+  const text = await readFile(ctx.journal);
+  for (const chunkBytes of [1, 5, 65_536]) {
+    const all = await entries(ctx, { chunkBytes });
+    assert.equal(
+      all.map((e) => e.kind),
+      ['event', 'corrupt', 'event', 'torn'],
+    );
+    let expectedStart = 0;
+    for (const entry of all) {
+      assert.is(entry.offset, expectedStart, `line ${entry.line} starts where the last ended`);
+      if (entry.kind === 'torn') {
+        assert.is(entry.nextOffset, entry.offset, 'a torn line is read again once complete');
+      } else {
+        assert.is(text[entry.nextOffset - 1], 0x0a, 'resumes just after the newline');
+      }
+      expectedStart = entry.nextOffset;
+    }
+  }
+});
+
+test("reading resumes from an entry's nextOffset with the lines appended since", async (ctx) => {
+  await saveWithUpdate(ctx, 'first');
+  await saveWithUpdate(ctx, 'second');
+  const before = await entries(ctx);
+  const last = before.at(-1);
+  assert.ok(last?.kind === 'event');
+  const resumeAt = { startOffset: last.nextOffset, startLine: last.line + 1 };
+  assert.equal(await entries(ctx, resumeAt), [], 'nothing new yet');
+
+  await saveWithUpdate(ctx, 'third');
+  await appendFile(ctx.journal, 'garbage\n');
+  const after = await entries(ctx, resumeAt);
+  assert.equal(
+    after.map((e) =>
+      e.kind === 'event' && e.event.type === 'progress' ? e.event.message : e.kind,
+    ),
+    ['third', 'corrupt'],
+  );
+  assert.equal(
+    after.map((e) => e.line),
+    [3, 4],
+    'line numbers stay those of the whole journal',
+  );
+  assert.match((after[1] as { error: Error }).error.message, /line 4 /);
+  const whole = await entries(ctx);
+  assert.equal(whole.slice(2), after, 'the same entries as a read from the start');
+});
+
+test('a start offset in the middle of a line or past the end is refused with E_INVALID_OFFSET', async (ctx) => {
+  await saveWithUpdate(ctx, 'first');
+  await saveWithUpdate(ctx, 'second');
+  const [first] = await entries(ctx);
+  assert.ok(first);
+  const size = (await stat(ctx.journal)).size;
+  for (const startOffset of [first.nextOffset - 1, first.nextOffset + 1, size + 1]) {
+    await rejection(entries(ctx, { startOffset }), 'E_INVALID_OFFSET');
+  }
+  const err = await rejection(entries(ctx, { startOffset: 3 }), 'E_INVALID_OFFSET');
+  assert.match(err.message, /middle of a line/);
+  const truncated = await rejection(entries(ctx, { startOffset: size + 10 }), 'E_INVALID_OFFSET');
+  assert.match(truncated.message, /truncated or replaced/);
+  assert.equal(await entries(ctx, { startOffset: size }), [], 'the end itself is a line start');
+  await rejection(entries(ctx, { startOffset: -1 }), 'E_INVALID_ARGUMENT');
+  await rejection(entries(ctx, { startOffset: 1.5 }), 'E_INVALID_ARGUMENT');
+  await rejection(entries(ctx, { startLine: 0 }), 'E_INVALID_ARGUMENT');
 });
 
 test('an absent journal yields nothing', async (ctx) => {

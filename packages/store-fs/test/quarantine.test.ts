@@ -1,4 +1,5 @@
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkSummaryDict } from '@process-summary/core';
@@ -140,6 +141,14 @@ test('an unreadable path is an I/O error, not corruption', async (ctx) => {
   const store = new FileSummaryStore({ root: join(ctx.dir, 'root-file'), logger: ctx.logger });
   const err = await rejection(store.load('harvard_2024', 'collect'), 'E_IO');
   assert.is((err.cause as { code?: string }).code, 'ENOTDIR');
+});
+
+test('a FIFO in place of the summary is an I/O error at once, never a hang', async (ctx) => {
+  await mkdir(dirname(ctx.path), { recursive: true });
+  if (spawnSync('mkfifo', [ctx.path]).status !== 0) return; // no mkfifo here
+  const err = await rejection(ctx.store.load('harvard_2024', 'collect'), 'E_IO');
+  assert.match(err.message, /not a regular file/);
+  assert.equal(await quarantinedFiles(ctx), [], 'not corruption: left alone');
 });
 
 // The files written by the Python original, kept once at the repository root.

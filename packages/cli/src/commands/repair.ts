@@ -1,13 +1,18 @@
 /**
  * `summary-inspect repair <run> <process>`: the one command that writes, and only through
  * store-fs. A missing or corrupt summary is restored from its previous good version (`.bak`);
- * the bad file is moved aside as `….corrupt-<time>`, never deleted. Lists the quarantined
- * files of the process. Rebuilding counters from the journal is not done (see README).
+ * when there is none, it is rebuilt by replaying the journal (core's `SummaryReplay`). Bad
+ * files are moved aside as `….corrupt-<time>`, never deleted. Lists the quarantined files of
+ * the process.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { StoreWarning } from '@process-summary/core';
-import { systemClock } from '@process-summary/core';
+import {
+  type ProcessSummary,
+  type StoreWarning,
+  SummaryReplay,
+  systemClock,
+} from '@process-summary/core';
 import { currentProcess, judge, ownerPathFor, readOwnerRecord } from '@process-summary/recovery';
 import { FileSummaryStore, type Logger } from '@process-summary/store-fs';
 import type { Context } from '../context.js';
@@ -19,8 +24,8 @@ import { resolveTargets } from '../targets.js';
 /** What `repair --json` reports (see README). */
 export interface RepairReport {
   path: string;
-  /** `none` (the summary is valid), `restored_from_backup`, or `failed`. */
-  action: 'none' | 'restored_from_backup' | 'failed';
+  /** `none` (the summary is valid), `restored_from_backup`, `rebuilt_from_journal`, or `failed`. */
+  action: 'none' | 'restored_from_backup' | 'rebuilt_from_journal' | 'failed';
   message: string;
   warnings: { code: string; message: string }[];
   quarantined: { path: string; size_bytes: number }[];
@@ -51,7 +56,65 @@ function quarantinedFiles(summaryPath: string): { path: string; size_bytes: numb
     });
 }
 
-/** Repairs one summary. Exit 0 when it is (now) valid, 1 when it could not be restored. */
+/** What replaying the journal gave: a summary with notes, or why it could not. */
+type Rebuilt =
+  | {
+      ok: true;
+      summary: ProcessSummary;
+      events: number;
+      notes: { code: string; message: string }[];
+    }
+  | { ok: false; why: string };
+
+/**
+ * Replays the journal of (run, process) into a summary. Corrupt lines are skipped and said so
+ * (they were reported, not silently dropped); a torn last line is an append cut short.
+ */
+async function rebuildFromJournal(
+  store: FileSummaryStore,
+  runName: string,
+  processName: string,
+): Promise<Rebuilt> {
+  const journal = store.journalPathFor(runName, processName);
+  if (!existsSync(journal)) return { ok: false, why: `there is no journal at ${journal}` };
+  const replay = new SummaryReplay(runName, processName);
+  const corruptLines: number[] = [];
+  let tornBytes = 0;
+  for await (const entry of store.events(runName, processName)) {
+    if (entry.kind === 'event') replay.add(entry.event);
+    else if (entry.kind === 'corrupt') corruptLines.push(entry.line);
+    else tornBytes = entry.bytes;
+  }
+  let result: ReturnType<SummaryReplay['finish']>;
+  try {
+    result = replay.finish();
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'E_NO_EVENTS') throw err;
+    return { ok: false, why: `the journal ${journal} holds no usable event` };
+  }
+  const notes: { code: string; message: string }[] = result.notes.map((n) => ({
+    code: n.code,
+    message: n.message,
+  }));
+  if (corruptLines.length > 0) {
+    notes.push({
+      code: 'W_CORRUPT_LINES',
+      message: `${corruptLines.length} corrupt journal lines were skipped (lines ${corruptLines.slice(0, 10).join(', ')}${corruptLines.length > 10 ? ', …' : ''})`,
+    });
+  }
+  if (tornBytes > 0) {
+    notes.push({
+      code: 'W_TORN_TAIL',
+      message: `a torn last journal line of ${tornBytes} bytes (an append cut short) was not used`,
+    });
+  }
+  return { ok: true, summary: result.summary, events: result.eventCount, notes };
+}
+
+/**
+ * Repairs one summary. Exit 0 when it is (now) valid, 1 when nothing usable was left, 3 when
+ * there was nothing at all.
+ */
 export async function runRepair(context: Context): Promise<number> {
   const [target] = resolveTargets(context.root, context.args, {
     requireProcess: true,
@@ -100,14 +163,21 @@ export async function runRepair(context: Context): Promise<number> {
       logger: quiet,
       maxFileBytes: context.maxFileBytes,
     });
+    let loaded: Awaited<ReturnType<FileSummaryStore['load']>> = null;
+    let noGoodVersion: Error | null = null;
     try {
-      const loaded = await store.load(runName, processName);
-      if (loaded === null) {
-        throw new CliError(
-          'E_NOT_FOUND',
-          `${target.path} does not exist and there is no backup to restore`,
-        );
-      }
+      loaded = await store.load(runName, processName);
+    } catch (err) {
+      const errCode = (err as { code?: unknown }).code;
+      if (errCode !== 'E_CORRUPT' && errCode !== 'E_NAME_MISMATCH') throw err;
+      // A valid file of another run or process is left alone, not rebuilt over.
+      if (errCode === 'E_NAME_MISMATCH') {
+        report.action = 'failed';
+        report.message = (err as Error).message;
+        code = EXIT.invalid;
+      } else noGoodVersion = err as Error;
+    }
+    if (loaded !== null) {
       report.warnings = loaded.warnings.map((w: StoreWarning) => ({
         code: w.code,
         message: w.message,
@@ -119,12 +189,33 @@ export async function runRepair(context: Context): Promise<number> {
         report.action === 'restored_from_backup'
           ? `${target.path} restored from ${store.backupPathFor(runName, processName)}`
           : `${target.path} is valid; nothing to repair`;
-    } catch (err) {
-      const errCode = (err as { code?: unknown }).code;
-      if (errCode !== 'E_CORRUPT' && errCode !== 'E_NAME_MISMATCH') throw err;
-      report.action = 'failed';
-      report.message = (err as Error).message;
-      code = EXIT.invalid;
+    } else if (report.action !== 'failed') {
+      // No good version left (moved aside) or none at all: the journal is the last resort.
+      const journal = store.journalPathFor(runName, processName);
+      const rebuilt = await rebuildFromJournal(store, runName, processName);
+      if (rebuilt.ok) {
+        await store.save(rebuilt.summary);
+        report.action = 'rebuilt_from_journal';
+        report.warnings = [
+          ...(noGoodVersion === null
+            ? []
+            : [{ code: 'W_QUARANTINED', message: (noGoodVersion as Error).message }]),
+          ...rebuilt.notes,
+        ];
+        report.message = `${target.path} rebuilt from the journal ${journal} (${rebuilt.events} events): a reconstruction, not the last saved state; see the warnings`;
+        context.warn(
+          `warning: ${escapeControl(target.path)} was rebuilt from its journal; custom metrics and items_total are lost, counters are those of the last journaled event`,
+        );
+      } else if (noGoodVersion !== null) {
+        report.action = 'failed';
+        report.message = `${noGoodVersion.message} The journal cannot rebuild it: ${rebuilt.why}.`;
+        code = EXIT.invalid;
+      } else {
+        throw new CliError(
+          'E_NOT_FOUND',
+          `${target.path} does not exist, there is no backup to restore, and ${rebuilt.why}`,
+        );
+      }
     }
   }
   report.quarantined = quarantinedFiles(target.path);
