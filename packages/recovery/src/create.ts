@@ -1,15 +1,23 @@
 import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   assertValidName,
   type Clock,
   codedRangeError,
+  codedTypeError,
   ProcessSummary,
+  resolveLimits,
   type SummaryLimits,
   type SummaryStore,
   systemClock,
 } from '@process-summary/core';
-import { defaultLogger, FileSummaryStore, type Logger } from '@process-summary/store-fs';
+import {
+  defaultLogger,
+  FileSummaryStore,
+  type Logger,
+  nodeFileSystem,
+  syncDirectory,
+} from '@process-summary/store-fs';
 import { classifyResume, type ResumeClassification } from './classify.js';
 import { currentProcess } from './host.js';
 import { acquireOwnership, ownerPathFor } from './lease.js';
@@ -68,6 +76,19 @@ export async function createProcessSummary(
       );
     }
   }
+  if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
+    throw codedTypeError('E_INVALID_ARGUMENT', 'clock must be an object with a now() method');
+  }
+  if (options.store !== undefined && !isStore(options.store)) {
+    throw codedTypeError(
+      'E_INVALID_ARGUMENT',
+      'store must implement SummaryStore (load, save, remove, list)',
+    );
+  }
+  if (options.root !== undefined && (typeof options.root !== 'string' || options.root === '')) {
+    throw codedTypeError('E_INVALID_ARGUMENT', 'root must be a non-empty string');
+  }
+  resolveLimits(options.limits); // E_INVALID_LIMITS now, before anything is touched
   const logger = options.logger ?? defaultLogger;
   const clock = options.clock ?? systemClock;
   const root = options.root ?? 'runs';
@@ -88,7 +109,7 @@ export async function createProcessSummary(
     store instanceof FileSummaryStore
       ? ownerPathFor(store.pathFor(runName, processName))
       : ownerPathFor(join(root, runName, `process_summary_${processName}.json`));
-  await mkdir(dirname(ownerPath), { recursive: true });
+  await makeDirectoryDurably(dirname(ownerPath));
   const { lease, previous } = await acquireOwnership(ownerPath, {
     runName,
     processName,
@@ -107,12 +128,11 @@ export async function createProcessSummary(
       }
       summary = loaded?.summary;
     } catch (err) {
-      // The store moved the unreadable files aside (nothing is deleted) and said so; starting
-      // over is the last resort the seed made the first.
-      logger.error(
-        { code: (err as { code?: string }).code, err },
-        `${reason(err)}; starting a new summary`,
-      );
+      // Only a corrupt summary (moved aside by the store, nothing deleted) is replaced by a new
+      // one: the last resort the seed made the first. Anything else (an I/O error, a file
+      // from a newer version) may hold a good history: refuse rather than overwrite it.
+      if ((err as { code?: string }).code !== 'E_CORRUPT') throw err;
+      logger.error({ code: 'E_CORRUPT', err }, `${reason(err)}; starting a new summary`);
     }
     if (summary !== undefined) {
       resume = classifyResume(summary, previous);
@@ -143,6 +163,35 @@ export async function createProcessSummary(
   } catch (err) {
     await lease.release();
     throw err;
+  }
+}
+
+function isStore(value: unknown): value is SummaryStore {
+  const store = value as Partial<SummaryStore> | null;
+  return (
+    typeof store === 'object' &&
+    store !== null &&
+    typeof store.load === 'function' &&
+    typeof store.save === 'function' &&
+    typeof store.remove === 'function' &&
+    typeof store.list === 'function'
+  );
+}
+
+/**
+ * Creates `dir` and makes each new directory entry durable (the parent of every directory
+ * created is fsynced): otherwise a power loss could take the whole run directory, and the
+ * saves inside it that had resolved.
+ */
+async function makeDirectoryDurably(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  let created = resolve(dir);
+  const top = resolve(first);
+  for (;;) {
+    await syncDirectory(nodeFileSystem, dirname(created));
+    if (created === top) break;
+    created = dirname(created);
   }
 }
 

@@ -72,7 +72,7 @@ export interface AcquireOptions {
 
 type Judgement = { alive: true } | { alive: false; reason: OwnerGoneReason; detail: string };
 
-const MAX_ATTEMPTS = 20;
+const MAX_ATTEMPTS = 40;
 
 /**
  * The owner path beside a summary path: `…/process_summary_<p>.json` → `…/process_summary_<p>.owner`
@@ -105,36 +105,86 @@ export async function acquireOwnership(
     heartbeat: now,
   };
   let previous: PreviousOwner | null = null;
+  const takeoverPath = `${path}.takeover`;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (await createExclusively(path, record)) {
-      return { lease: new OwnerLease(path, record, options.clock), previous };
+      // Read back: ownership is the record at the path, nothing less.
+      if ((await readRecord(path))?.record?.token === record.token) {
+        return { lease: new OwnerLease(path, record, options.clock), previous };
+      }
+      continue;
     }
     const current = await readRecord(path);
     if (current === undefined) continue; // vanished since: try to create again
     const judgement = judge(current.record, current.mtimeSeconds, options, identity);
     if (judgement.alive) throw concurrentRun(options, current.record as OwnerRecord);
-    const moved = `${path}.stale-${record.token}`;
-    try {
-      await rename(path, moved);
-    } catch (err) {
-      if (errno(err) === 'ENOENT') continue; // another taker moved it first
-      throw err;
-    }
-    const movedText = await readFile(moved, 'utf8').catch(() => undefined);
-    if (movedText !== current.text) {
-      // Between our read and our rename the record was replaced: we moved someone else's.
-      // Put it back unless a record already stands there, and judge again.
-      await link(moved, path).catch(() => {});
-      await unlink(moved).catch(() => {});
+    // Only the holder of the takeover lock may move a record: a record is then never moved
+    // by a process that judged an earlier one (which could move its successor's).
+    if (!(await takeTakeoverLock(takeoverPath, record, options, identity))) {
+      await pause(attempt);
       continue;
     }
-    previous = { record: current.record, reason: judgement.reason, detail: judgement.detail };
-    await unlink(moved).catch(() => {});
+    try {
+      const again = await readRecord(path);
+      if (again?.text !== current.text) continue; // replaced since we judged it: judge again
+      const moved = `${path}.stale-${record.token}`;
+      await rename(path, moved); // the record judged gone: nobody else moves it, and it exists
+      previous = { record: current.record, reason: judgement.reason, detail: judgement.detail };
+      await unlink(moved).catch(() => {});
+      // A newcomer may create its record in the gap; then it owns the run and we are refused.
+    } finally {
+      await releaseTakeoverLock(takeoverPath, record.token);
+    }
   }
   throw new ProcessSummaryError(
     'E_CONCURRENT_RUN',
     `process-summary: could not take ownership of ${options.runName}/${options.processName} after ${MAX_ATTEMPTS} attempts: other processes keep competing for it`,
   );
+}
+
+/**
+ * The takeover lock: a record like the owner's at `<owner>.takeover`, held for the few file
+ * operations of a takeover. A lock left by a taker that died is judged like an owner record
+ * and removed; two processes removing one dead lock at once is the remaining (tiny) window.
+ */
+async function takeTakeoverLock(
+  lockPath: string,
+  record: OwnerRecord,
+  options: AcquireOptions,
+  identity: ProcessIdentity,
+): Promise<boolean> {
+  if (await createExclusively(lockPath, record)) return true;
+  const holder = await readRecord(lockPath);
+  if (holder === undefined) return false;
+  if (judge(holder.record, holder.mtimeSeconds, options, identity).alive) return false;
+  const moved = `${lockPath}.stale-${record.token}`;
+  try {
+    await rename(lockPath, moved);
+  } catch {
+    return false;
+  }
+  const movedText = await readFile(moved, 'utf8').catch(() => undefined);
+  if (movedText !== holder.text) await link(moved, lockPath).catch(() => {});
+  await unlink(moved).catch(() => {});
+  return false; // try again from the start
+}
+
+async function releaseTakeoverLock(lockPath: string, token: string): Promise<void> {
+  const moved = `${lockPath}.release-${token}`;
+  try {
+    await rename(lockPath, moved);
+  } catch {
+    return;
+  }
+  const text = await readFile(moved, 'utf8').catch(() => '');
+  if (!isOurs(text, token)) await link(moved, lockPath).catch(() => {});
+  await unlink(moved).catch(() => {});
+}
+
+/** A short random wait while another process finishes a takeover. */
+function pause(attempt: number): Promise<void> {
+  const ms = Math.min(100, 5 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Ownership held by this process. */
@@ -168,6 +218,16 @@ export class OwnerLease {
     if (this.#released) return false;
     const current = await readRecord(this.#path);
     return current?.record?.token === this.#record.token;
+  }
+
+  /** {@link isHeld} for `exit` and signal handlers, which cannot wait. */
+  isHeldSync(): boolean {
+    if (this.#released) return false;
+    try {
+      return isOurs(readFileSync(this.#path, 'utf8'), this.#record.token);
+    } catch {
+      return false;
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import type { ProcessSummary, SummaryStore } from '@process-summary/core';
 import type { Logger } from '@process-summary/store-fs';
 import type { ResumeClassification } from './classify.js';
 import type { OwnerLease } from './lease.js';
+import { joinSignalHandling, leaveSignalHandling, type SignalParticipant } from './signals.js';
 
 /** A store that can also save synchronously (FileSummaryStore), for `exit` and signal handlers. */
 interface SyncSavingStore extends SummaryStore {
@@ -11,8 +12,6 @@ interface SyncSavingStore extends SummaryStore {
 function canSaveSync(store: SummaryStore): store is SyncSavingStore {
   return typeof (store as Partial<SyncSavingStore>).saveSync === 'function';
 }
-
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 export interface RunContextOptions {
   summary: ProcessSummary;
@@ -28,7 +27,7 @@ export interface RunContextOptions {
  * Everything this process does for one summary it owns: saves that check ownership first, the
  * heartbeat, the signal and exit handlers, and giving ownership up at the end.
  */
-export class RunContext {
+export class RunContext implements SignalParticipant {
   readonly #summary: ProcessSummary;
   readonly #store: SummaryStore;
   readonly #lease: OwnerLease;
@@ -41,7 +40,8 @@ export class RunContext {
   #beat: Promise<void> | undefined;
   #closed = false;
   #lost = false;
-  #stopping = false;
+  /** A signal the application handles itself: recorded as the cause if the process then exits. */
+  #notedSignal: NodeJS.Signals | null = null;
 
   constructor(options: RunContextOptions) {
     this.#summary = options.summary;
@@ -63,11 +63,7 @@ export class RunContext {
       }, this.#heartbeatSeconds * 1000);
       this.#timer.unref(); // bookkeeping never keeps a finished script alive
     }
-    if (this.#handleSignals) {
-      // Prepended, so the state is on disk before any other listener can exit the process.
-      for (const signal of SIGNALS) process.prependListener(signal, this.#onSignal);
-      process.on('exit', this.#onExit);
-    }
+    if (this.#handleSignals) joinSignalHandling(this);
   }
 
   /** Saves if this process still owns the run; never throws. Ends bookkeeping after the end. */
@@ -107,8 +103,7 @@ export class RunContext {
   #stop(): void {
     this.#closed = true;
     clearInterval(this.#timer);
-    for (const signal of SIGNALS) process.removeListener(signal, this.#onSignal);
-    process.removeListener('exit', this.#onExit);
+    leaveSignalHandling(this);
   }
 
   #loseOwnership(): void {
@@ -129,55 +124,56 @@ export class RunContext {
     await this.#saveChecked();
   }
 
-  #onSignal = (signal: NodeJS.Signals): void => {
-    const othersListen = process.listenerCount(signal) > 1;
-    if (this.#stopping) {
-      // A second signal while the first is being recorded: stop now.
-      if (!othersListen) this.#reraise(signal);
-      return;
-    }
-    this.#stopping = true;
+  recordSignal(signal: NodeJS.Signals): Promise<void> | undefined {
+    if (this.#closed) return undefined;
     this.#summary.markInterrupted({ reason: 'signal', signal });
-    if (othersListen) {
-      // The application handles the signal: record it, keep ownership until it ends.
-      this.#saveNowOrSoon();
-      return;
-    }
     if (canSaveSync(this.#store)) {
       this.#saveSyncLogged();
-      this.#reraise(signal);
-    } else {
-      // The process does not end until the signal is raised again, after the save.
-      void this.#store
-        .save(this.#summary)
-        .catch((err: unknown) => this.#logSaveFailure(err))
-        .finally(() => this.#reraise(signal));
+      return undefined;
     }
-  };
+    // The process does not end until the signal is raised again, after this save.
+    return this.#lease
+      .assertHeld()
+      .then(() => this.#store.save(this.#summary))
+      .catch((err: unknown) => this.#logSaveFailure(err));
+  }
 
-  #onExit = (): void => {
+  noteSignal(signal: NodeJS.Signals): void {
+    // Nothing is marked yet: the application may finish its work and end the run normally.
+    this.#notedSignal = signal;
+  }
+
+  releaseForSignal(): void {
     if (this.#closed) return;
-    if (this.#summary.status === 'running') this.#summary.markInterrupted({ reason: 'exit' });
+    this.#stop();
+    this.#lease.releaseSync();
+  }
+
+  onExit(): void {
+    if (this.#closed) return;
+    if (this.#summary.status === 'running') {
+      const signal = this.#notedSignal;
+      this.#summary.markInterrupted(
+        signal === null ? { reason: 'exit' } : { reason: 'signal', signal },
+      );
+    }
     this.#saveSyncLogged();
     this.#stop();
     this.#lease.releaseSync();
-  };
-
-  /** Gives up everything and lets the signal do what it would have done without us. */
-  #reraise(signal: NodeJS.Signals): void {
-    this.#stop();
-    this.#lease.releaseSync();
-    process.kill(process.pid, signal);
-  }
-
-  #saveNowOrSoon(): void {
-    if (canSaveSync(this.#store)) this.#saveSyncLogged();
-    else void this.#store.save(this.#summary).catch((err: unknown) => this.#logSaveFailure(err));
   }
 
   #saveSyncLogged(): void {
     if (!canSaveSync(this.#store)) {
       this.#logger.warn({}, 'the store cannot save synchronously; the final state was not saved');
+      return;
+    }
+    if (this.#lost || !this.#lease.isHeldSync()) {
+      // Another process owns the run now: its file is not ours to overwrite.
+      this.#lost = true;
+      this.#logger.error(
+        { code: 'E_LEASE_LOST' },
+        `${this.#summary.runName}/${this.#summary.processName}: not saved at exit, ownership was lost`,
+      );
       return;
     }
     try {

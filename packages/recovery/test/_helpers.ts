@@ -51,6 +51,7 @@ export function startPipeline(
   }[] = [];
   let buffer = '';
   let errText = '';
+  let closed = false;
   child.stderr?.on('data', (chunk: Buffer) => {
     errText += chunk.toString();
   });
@@ -73,7 +74,9 @@ export function startPipeline(
     }
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': by then stdout is drained, so no message is missed.
+    child.on('close', (code, signal) => {
+      closed = true;
       for (const waiter of waiters.splice(0)) {
         waiter.reject(
           new Error(
@@ -92,7 +95,7 @@ export function startPipeline(
     waitFor(event) {
       const seen = messages.find((m) => m.event === event);
       if (seen) return Promise.resolve(seen);
-      if (child.exitCode !== null || child.signalCode !== null) {
+      if (closed) {
         return Promise.reject(
           new Error(`process already ended before "${event}"; stderr: ${errText}`),
         );

@@ -251,6 +251,23 @@ test('the seed manager: loadOrCreateSummary, saveSummary, cleanupSummary', async
   assert.not.ok(existsSync(join(root, 'harvard_2024', 'process_summary_sync.owner')));
 });
 
+test('bad options are refused before anything is created', async ({ root }) => {
+  const bad: [Record<string, unknown>, string][] = [
+    [{ limits: { maxProgressUpdates: 0 } }, 'E_INVALID_LIMITS'],
+    [{ clock: {} }, 'E_INVALID_ARGUMENT'],
+    [{ store: {} }, 'E_INVALID_ARGUMENT'],
+  ];
+  for (const [options, code] of bad) {
+    try {
+      await createProcessSummary('r', 'p', { root, ...quiet, ...options });
+      assert.unreachable();
+    } catch (err) {
+      assert.is((err as { code?: string }).code, code);
+    }
+  }
+  assert.equal(readdirSync(root), []);
+});
+
 test('option values are checked', async ({ root }) => {
   for (const bad of [
     { heartbeatSeconds: -1 },

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SummaryDict } from '@process-summary/core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { endsWithin, startPipeline, tempRoot } from './_helpers.js';
+import { writeOwnerRecordSync } from '../src/index.js';
+import { endsWithin, type Pipeline, startPipeline, tempRoot } from './_helpers.js';
 
 const summaryPath = (root: string) => join(root, 'harvard_2024', 'process_summary_collect.json');
 const ownerPath = (root: string) => join(root, 'harvard_2024', 'process_summary_collect.owner');
@@ -144,3 +145,116 @@ test('two processes started together: exactly one runs, the other is told who ow
 });
 
 test.run();
+
+const review = suite<{ root: string; cleanup: () => void; children: Pipeline[] }>(
+  'pipeline processes: edge cases',
+);
+review.before.each((ctx) => {
+  Object.assign(ctx, tempRoot());
+  ctx.children = [];
+});
+review.after.each(async (ctx) => {
+  for (const child of ctx.children) child.child.kill('SIGKILL');
+  await Promise.all(ctx.children.map((c) => c.exited));
+  ctx.cleanup();
+});
+
+/** Replaces the owner record with one of another host's live process, as a takeover would. */
+function takeOwnershipAway(root: string): void {
+  const path = ownerPath(root);
+  const record = JSON.parse(readFileSync(path, 'utf8'));
+  rmSync(path);
+  const now = Date.now() / 1000;
+  writeOwnerRecordSync(path, {
+    ...record,
+    host: 'usurper',
+    pid: 1,
+    token: 'c'.repeat(24),
+    since: now,
+    heartbeat: now,
+  });
+}
+
+review(
+  'two summaries in one process: SIGTERM still ends it, and both record the signal',
+  async (ctx) => {
+    const p = startPipeline(ctx.root, 'two-summaries');
+    ctx.children.push(p);
+    await p.waitFor('holding');
+    p.child.kill('SIGTERM');
+    const { signal } = await endsWithin(p, 20_000);
+    assert.is(signal, 'SIGTERM', p.stderr());
+    const first = readSummary(ctx.root);
+    const second = JSON.parse(
+      readFileSync(join(ctx.root, 'harvard_2024', 'process_summary_collect_second.json'), 'utf8'),
+    ) as SummaryDict;
+    for (const d of [first, second]) {
+      assert.is(d.status, 'interrupted');
+      assert.is(d.sessions[0]?.signal, 'SIGTERM');
+    }
+  },
+);
+
+review('an owner that lost its record does not overwrite the new owner at SIGTERM', async (ctx) => {
+  const p = startPipeline(ctx.root, 'hold');
+  ctx.children.push(p);
+  await p.waitFor('holding');
+  takeOwnershipAway(ctx.root);
+  const before = readFileSync(summaryPath(ctx.root), 'utf8');
+  p.child.kill('SIGTERM');
+  const { signal } = await endsWithin(p, 20_000);
+  assert.is(signal, 'SIGTERM');
+  assert.is(
+    readFileSync(summaryPath(ctx.root), 'utf8'),
+    before,
+    'the file is left to its new owner',
+  );
+  assert.match(p.stderr(), 'ownership was lost');
+  assert.match(readFileSync(ownerPath(ctx.root), 'utf8'), 'usurper');
+});
+
+review('an owner that lost its record does not overwrite the new owner at exit', async (ctx) => {
+  const p = startPipeline(ctx.root, 'exit-on-file');
+  ctx.children.push(p);
+  await p.waitFor('holding');
+  takeOwnershipAway(ctx.root);
+  const before = readFileSync(summaryPath(ctx.root), 'utf8');
+  writeFileSync(join(ctx.root, 'go'), '');
+  const { code } = await endsWithin(p, 20_000);
+  assert.is(code, 0);
+  assert.is(readFileSync(summaryPath(ctx.root), 'utf8'), before);
+  assert.match(p.stderr(), 'ownership was lost');
+});
+
+review(
+  'an application handler that keeps running: nothing is marked, a later kill -9 is a crash',
+  async (ctx) => {
+    const p = startPipeline(ctx.root, 'hold-with-handler-no-exit');
+    ctx.children.push(p);
+    await p.waitFor('holding');
+    p.child.kill('SIGINT');
+    await p.waitFor('app-handler');
+    assert.is(readSummary(ctx.root).status, 'running', 'the application decides: still running');
+    p.child.kill('SIGKILL');
+    await p.exited;
+    const next = startPipeline(ctx.root, 'finish');
+    ctx.children.push(next);
+    await endsWithin(next, 20_000);
+    assert.is(readSummary(ctx.root).sessions[0]?.end_reason, 'crash');
+  },
+);
+
+review('a file from a newer version is refused, not overwritten', async (ctx) => {
+  const dir = join(ctx.root, 'harvard_2024');
+  mkdirSync(dir, { recursive: true });
+  const future = JSON.stringify({ schema_version: 99, items_processed: 77777 });
+  writeFileSync(summaryPath(ctx.root), future);
+  const p = startPipeline(ctx.root, 'finish');
+  ctx.children.push(p);
+  const refused = await p.waitFor('refused');
+  assert.is(refused.code, 'E_UNSUPPORTED_VERSION');
+  assert.is(readFileSync(summaryPath(ctx.root), 'utf8'), future);
+  assert.not.ok(existsSync(ownerPath(ctx.root)), 'ownership given back');
+});
+
+review.run();
