@@ -7,7 +7,9 @@
  * write-file-atomic and atomically have truncated users' files when a write came back short
  * (see their issue trackers). Here a short write is an error and the old file is untouched.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ProcessSummaryError } from '@process-summary/core';
 import { ioError, shortWriteError } from './errors.js';
@@ -35,22 +37,58 @@ const processTag = randomBytes(4).toString('hex');
 let counter = 0;
 
 /**
- * The temp file name for `path`: hidden, in the same directory (a rename never crosses file
- * systems), carrying the writer's pid so a later writer can tell a dead writer's leftover
- * from a live writer's file: `.<basename>.<pid>.<unique>.tmp`.
+ * This host, as 8 hex characters: a hash of the host name and, where it can be read, the
+ * boot id (`/proc/sys/kernel/random/boot_id`, random at every boot). A pid means something
+ * only on the host (and the boot) that issued it, and several hosts may share a run
+ * directory, so a temp file's pid is judged only when its tag is this one. A leftover of an
+ * earlier boot of this host carries another tag and is left alone too: safe, if untidy.
+ */
+export const hostTag: string = computeHostTag(hostname(), readBootId());
+
+/** The tag {@link hostTag} would be for this host name and boot id (exported for tests). */
+export function computeHostTag(host: string, bootId: string | null): string {
+  return createHash('sha256')
+    .update(`${host}\0${bootId ?? ''}`)
+    .digest('hex')
+    .slice(0, 8);
+}
+
+function readBootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The temp file name for `path`: hidden (so a listing never takes it for a summary), in the
+ * same directory (a rename never crosses file systems), carrying the writer's pid and host
+ * tag so a later writer can tell a dead writer's leftover from a live writer's file:
+ * `.<basename>.<pid>.<host tag>.<unique>.tmp`.
  */
 export function tempPathFor(path: string, kind = ''): string {
   counter = (counter + 1) % 0x7fffffff;
   const unique = `${processTag}${counter.toString(16)}`;
-  return join(dirname(path), `.${basename(path)}${kind}.${process.pid}.${unique}.tmp`);
+  return join(dirname(path), `.${basename(path)}${kind}.${process.pid}.${hostTag}.${unique}.tmp`);
 }
 
-const SUMMARY_TEMP = /^\.process_summary_.+\.json(?:\.bak)?\.(\d+)\.[0-9a-f]+\.tmp$/;
+const SUMMARY_TEMP = /^\.process_summary_.+\.json(?:\.bak)?\.(\d+)\.([0-9a-f]{8})\.[0-9a-f]+\.tmp$/;
 
-/** The pid in the name of a temp file {@link tempPathFor} made for a summary or its backup. */
-export function summaryTempFileOwner(entryName: string): number | undefined {
+/** Who made a temp file: the pid and host tag in its name. */
+export interface TempFileOwner {
+  pid: number;
+  hostTag: string;
+}
+
+/**
+ * The pid and host tag in the name of a temp file {@link tempPathFor} made for a summary or
+ * its backup; `undefined` for any other name.
+ */
+export function summaryTempFileOwner(entryName: string): TempFileOwner | undefined {
   const match = SUMMARY_TEMP.exec(entryName);
-  return match === null ? undefined : Number(match[1]);
+  if (match === null) return undefined;
+  return { pid: Number(match[1]), hostTag: match[2] as string };
 }
 
 /** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
@@ -67,11 +105,12 @@ export function isProcessAlive(pid: number): boolean {
 /** Hooks of {@link writeFileDurably}. */
 export interface DurableWriteOptions {
   /**
-   * Runs after the temp file is durable and before the rename; a rejection aborts the write
-   * (the temp file is removed, the target untouched). The store waits here for the journal
-   * and links the current version to `.bak`.
+   * Runs after the temp file is durable and before the rename, given the temp file's path; a
+   * rejection aborts the write (the temp file is removed, the target untouched). The store
+   * waits here for the journal, links the current version to `.bak`, and records the temp
+   * path so that a `saveSync` overtaking this write can claim it.
    */
-  beforeRename?: (() => Promise<void>) | undefined;
+  beforeRename?: ((tempPath: string) => Promise<void>) | undefined;
   logger: Logger;
 }
 
@@ -111,7 +150,7 @@ export async function writeFileDurably(
       closed = true;
       await handle.close();
       step = 'preparation of the rename of';
-      if (options.beforeRename !== undefined) await options.beforeRename();
+      if (options.beforeRename !== undefined) await options.beforeRename(tempPath);
       step = 'rename';
       await fs.rename(tempPath, path);
       renamed = true;
@@ -181,14 +220,16 @@ export async function removeQuietly(fs: FileSystem, path: string, logger: Logger
 }
 
 /**
- * Removes the temp files that dead writers left in `dir` for the files named by
- * `ownsName` (a temp file of a live writer, this process included, is left alone).
+ * Removes the temp files that dead writers of this host left in `dir` for the files named by
+ * `ownerOf`. Left alone: a temp file of a live writer (this process included), and every
+ * temp file whose host tag is not this host's — its pid means nothing here (several hosts
+ * may share the directory); it is removed by its own host, or by a person.
  * Returns the paths removed.
  */
 export async function removeDeadWritersTempFiles(
   fs: FileSystem,
   dir: string,
-  ownerOf: (entryName: string) => number | undefined,
+  ownerOf: (entryName: string) => TempFileOwner | undefined,
   logger: Logger,
 ): Promise<string[]> {
   let entries: { name: string; isFile(): boolean }[];
@@ -200,8 +241,9 @@ export async function removeDeadWritersTempFiles(
   const removed: string[] = [];
   for (const entry of entries) {
     if (!entry.isFile()) continue;
-    const pid = ownerOf(entry.name);
-    if (pid === undefined || isProcessAlive(pid)) continue;
+    const owner = ownerOf(entry.name);
+    if (owner === undefined || owner.hostTag !== hostTag || isProcessAlive(owner.pid)) continue;
+    const { pid } = owner;
     const path = join(dir, entry.name);
     try {
       await fs.unlink(path);

@@ -41,6 +41,7 @@ import {
 } from './quarantine.js';
 import {
   appendJournalSync,
+  claimTempFileSync,
   keepPreviousVersionSync,
   prepareDirectorySync,
   repairTornTailSync,
@@ -96,8 +97,13 @@ interface FileState {
   identity: FileIdentity | null;
   /** Numbers the writes of this file in the order they serialized the summary. */
   generation: number;
-  /** The generation now in place: an older write never renames over a newer one. */
+  /** The generation now in place (it only moves forward): an older write never renames over a newer one. */
   inPlaceGeneration: number;
+  /**
+   * The temp file of the async write in flight, from just before it checks whether it was
+   * superseded until its rename settled: what a `saveSync` claims (see `#claimRenaming`).
+   */
+  renaming: { tempPath: string; generation: number } | null;
 }
 
 // link(2) errors meaning "no hard links here" (FAT, some network and FUSE file systems).
@@ -318,16 +324,22 @@ export class FileSummaryStore implements SummaryStore {
         throw ioError('creating the directory', paths.dir, err);
       }
       if (!journalDurable) {
+        // An async append in progress must not cut these lines back if it fails, and these
+        // must not be cut back if they fail (see journal.ts).
+        const asyncAppendInProgress = this.#journal.noteSyncAppend(paths.journal);
         if (!this.#journal.isChecked(paths.journal)) {
           repairTornTailSync(paths.journal, this.#logger, isValidJournalLine);
           this.#journal.markChecked(paths.journal);
         }
-        appendJournalSync(paths.journal, journalLines(events));
+        appendJournalSync(paths.journal, journalLines(events), !asyncAppendInProgress);
         journalDurable = true;
       }
-      state.identity = writeFileDurablySync(paths.summary, data, () =>
-        keepPreviousVersionSync(paths.summary, paths.backup, state.identity, this.#logger),
-      );
+      const identity = writeFileDurablySync(paths.summary, data, () => {
+        keepPreviousVersionSync(paths.summary, paths.backup, state.identity, this.#logger);
+        this.#claimRenaming(state);
+      });
+      // The newest generation: every other write serialized before this one.
+      state.identity = identity;
       state.inPlaceGeneration = Math.max(state.inPlaceGeneration, generation);
     } catch (err) {
       state.identity = null;
@@ -482,6 +494,7 @@ export class FileSummaryStore implements SummaryStore {
         identity: null,
         generation: 0,
         inPlaceGeneration: 0,
+        renaming: null,
       };
       this.#files.set(paths.summary, state);
     }
@@ -535,23 +548,41 @@ export class FileSummaryStore implements SummaryStore {
       // write renames (writes of one file are sequential), and it never rejects.
       const backupStep = this.#keepPreviousVersion(state);
       try {
-        state.identity = await writeFileDurably(this.#fs, paths.summary, data, {
+        const identity = await writeFileDurably(this.#fs, paths.summary, data, {
           logger: this.#logger,
-          beforeRename: async () => {
+          beforeRename: async (tempPath) => {
+            // From here on a saveSync claims this temp file (see #claimRenaming).
+            state.renaming = { tempPath, generation };
             if (journalWrite !== null) await journalWrite;
             await backupStep;
             // A saveSync (signal handler) wrote a newer state meanwhile: keep it.
             if (state.inPlaceGeneration > generation) throw SUPERSEDED;
           },
         });
-        state.inPlaceGeneration = generation;
+        // A saveSync that ran after this rename landed, but before this continuation, is in
+        // place now: the generation only moves forward, and the identity stays the newer one's.
+        if (generation > state.inPlaceGeneration) {
+          state.inPlaceGeneration = generation;
+          state.identity = identity;
+        }
       } finally {
+        if (state.renaming?.generation === generation) state.renaming = null;
         // Know whether the events are durable before deciding to give them back.
         if (journalWrite !== null) await journalWrite.catch(() => {});
         await backupStep;
       }
     } catch (err) {
-      if (err === SUPERSEDED) return;
+      // Superseded: a saveSync serialized a newer state (which holds this write's, since it
+      // was serialized later) and made it durable before this write could land; typically its
+      // claim of the temp file made this rename fail with ENOENT. The callers' state is on
+      // disk, so they resolve — if this write's events are durable too; otherwise they are
+      // given back below and the save rejects.
+      if (
+        err === SUPERSEDED ||
+        (state.inPlaceGeneration > generation && (events.length === 0 || journalDurable))
+      ) {
+        return;
+      }
       state.identity = null;
       if (!journalDurable) {
         for (const [summary, ownEvents] of taken) {
@@ -564,6 +595,30 @@ export class FileSummaryStore implements SummaryStore {
       this.#logger.debug({ path: paths.summary, code: errnoCode(err) }, 'save failed');
       throw err;
     }
+  }
+
+  /**
+   * Called by `saveSync` just before its rename: makes sure the async write in flight, which
+   * serialized an older state, cannot rename over the one `saveSync` is about to put in place.
+   * Its "superseded?" check in `beforeRename` is not atomic with its rename: once it passed,
+   * the rename may sit queued in the thread pool while `saveSync` runs, and land after it.
+   * So `saveSync` unlinks that write's temp file (its path is in `state.renaming` from just
+   * before the check). The windows:
+   * - the async write has not reached the check yet: the check sees the newer generation
+   *   (`saveSync` is synchronous, so it finished before the check runs) and gives up;
+   * - the check passed and the rename has not executed: the unlink wins, the rename fails
+   *   with ENOENT, and `#write` treats a failure after a newer durable write as superseded;
+   * - the rename executed already (ENOENT here): `saveSync`'s own rename comes after it and
+   *   lands the newer state; the async write's continuation sees a newer `inPlaceGeneration`
+   *   and leaves it and the identity alone.
+   * If `saveSync` then fails before its state is durable, `inPlaceGeneration` did not move,
+   * so the async write reports its ENOENT as an `E_IO` (its events given back), as for any
+   * failed rename: the previous version is intact.
+   */
+  #claimRenaming(state: FileState): void {
+    const renaming = state.renaming;
+    if (renaming === null) return;
+    claimTempFileSync(renaming.tempPath);
   }
 
   /** The file's bytes: the summary dictionary as indented JSON (like the seed's files). */

@@ -44,6 +44,12 @@ export interface FileHandleLike {
   stat(): Promise<StatsLike>;
   truncate(length: number): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The file descriptor, when there is one (`node:fs/promises` handles have it). The journal
+   * uses it to decide and truncate in one synchronous step, so that a `saveSync` cannot slip
+   * between the two; without it the journal's truncations are asynchronous.
+   */
+  readonly fd?: number;
 }
 
 /** The file-system seam of {@link FileSummaryStore}; every method mirrors `node:fs/promises`. */

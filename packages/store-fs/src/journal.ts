@@ -7,7 +7,18 @@
  * place. A crash can leave a torn last line; it is dropped (truncated away, with a warning)
  * before this store's first append to that journal. A corrupt line in the middle is never
  * dropped: the reader reports it.
+ *
+ * The synchronous path (`saveSync`, in exit and signal handlers) appends to the same journal
+ * while an asynchronous append may be in progress, so a truncation here (cutting back a
+ * failed append, dropping a torn tail) must never cut lines that path appended meanwhile.
+ * The sync path records each append in the in-progress marker of the async one
+ * ({@link JournalWriter.noteSyncAppend}), and every truncation here is decided and done in one
+ * synchronous step on the main thread ({@link truncateUnlessAppended}): the decision and
+ * `ftruncate` cannot be separated by a `saveSync`, whereas an asynchronous truncate queued in
+ * the thread pool could land after one. Conversely the sync path does not cut back its own
+ * failed append while an async one is in progress (it might cut the async one's lines).
  */
+import { fstatSync, ftruncateSync } from 'node:fs';
 import type { ProcessSummaryError, SummaryEvent } from '@process-summary/core';
 import { ioError, shortWriteError, storeError } from './errors.js';
 import { errnoCode, type FileHandleLike, type FileSystem } from './fs-seam.js';
@@ -76,6 +87,8 @@ export class JournalWriter {
   readonly #maxLineBytes: number;
   /** Journals whose tail this writer checked (and repaired if needed). */
   readonly #checked = new Set<string>();
+  /** The asynchronous append in progress on each journal (at most one: writes are sequential). */
+  readonly #inProgress = new Map<string, AppendInProgress>();
 
   constructor(fs: FileSystem, logger: Logger, maxLineBytes = DEFAULT_MAX_JOURNAL_LINE_BYTES) {
     this.#fs = fs;
@@ -86,11 +99,24 @@ export class JournalWriter {
   /**
    * Appends `data` (whole lines) to the journal at `path` in one write and fdatasyncs it.
    * On failure the journal is cut back to its length before the append, so the caller can
-   * give the events back to the summary and write them again without duplicating them.
+   * give the events back to the summary and write them again without duplicating them —
+   * unless the synchronous path appended meanwhile: its lines are durable and are never cut,
+   * so this append's bytes stay (the events, given back, may then be written twice; never
+   * lost) and a warning says so.
    */
   async append(path: string, data: Uint8Array): Promise<void> {
+    const marker: AppendInProgress = { otherAppends: false };
+    this.#inProgress.set(path, marker);
+    try {
+      await this.#append(path, data, marker);
+    } finally {
+      if (this.#inProgress.get(path) === marker) this.#inProgress.delete(path);
+    }
+  }
+
+  async #append(path: string, data: Uint8Array, marker: AppendInProgress): Promise<void> {
     if (!this.#checked.has(path)) {
-      await repairTornTail(this.#fs, path, this.#logger, this.#maxLineBytes);
+      await repairTail(this.#fs, path, this.#logger, this.#maxLineBytes, marker);
       this.#checked.add(path);
     }
     let handle: FileHandleLike;
@@ -108,7 +134,15 @@ export class JournalWriter {
     } catch (err) {
       // Cut back what this append may have left, then check the tail again next time.
       this.#checked.delete(path);
-      if (sizeBefore !== undefined) await handle.truncate(sizeBefore).catch(() => {});
+      if (sizeBefore !== undefined) {
+        const cut = await truncateUnlessAppended(handle, sizeBefore, marker).catch(() => true);
+        if (!cut) {
+          this.#logger.warn(
+            { path, offset: sizeBefore },
+            `journal ${path}: a failed append was not cut back because saveSync appended after it; its events are kept in memory and may appear twice in the journal`,
+          );
+        }
+      }
       throw ioError(
         'appending to the journal',
         path,
@@ -118,6 +152,19 @@ export class JournalWriter {
     } finally {
       await handle.close().catch(() => {});
     }
+  }
+
+  /**
+   * Called by the synchronous path just before it appends to (or repairs) `path`: records
+   * that it did, so that an asynchronous append in progress never truncates the journal
+   * afterwards. Returns whether one is in progress — the sync path then must not cut back a
+   * failed append of its own, which could cut the async one's lines.
+   */
+  noteSyncAppend(path: string): boolean {
+    const marker = this.#inProgress.get(path);
+    if (marker === undefined) return false;
+    marker.otherAppends = true;
+    return true;
   }
 
   /** Whether the tail of `path` was checked by this writer. */
@@ -136,16 +183,59 @@ export class JournalWriter {
   }
 }
 
+/** An asynchronous append in progress; `otherAppends` is set when the sync path appended. */
+interface AppendInProgress {
+  otherAppends: boolean;
+}
+
+/**
+ * Truncates the file of `handle` to `length`, unless another writer appended since the
+ * caller looked (`marker.otherAppends`, or a size other than `expectedSize` when given).
+ * Resolves whether it truncated. With a handle that has a file descriptor (the real file
+ * system's), the check and the `ftruncate` are one synchronous step on the main thread, so no
+ * `saveSync` can run between them; a seam without descriptors gets the asynchronous truncate,
+ * where that window remains.
+ */
+async function truncateUnlessAppended(
+  handle: FileHandleLike,
+  length: number,
+  marker: AppendInProgress | undefined,
+  expectedSize?: number,
+): Promise<boolean> {
+  const fd = handle.fd;
+  if (typeof fd === 'number') {
+    if (marker?.otherAppends) return false;
+    if (expectedSize !== undefined && fstatSync(fd).size !== expectedSize) return false;
+    ftruncateSync(fd, length);
+    return true;
+  }
+  const size = expectedSize === undefined ? undefined : (await handle.stat()).size;
+  if (marker?.otherAppends || size !== expectedSize) return false;
+  await handle.truncate(length);
+  return true;
+}
+
 /**
  * Truncates a torn last line away: bytes after the last newline (a crash during an append,
  * possibly half a UTF-8 character or NUL bytes), or a last line that is not a valid event.
- * Returns the number of bytes dropped (0 when the tail was sound or the journal absent).
+ * Returns the number of bytes dropped (0 when the tail was sound or the journal absent, or
+ * when the journal grew while it was being checked: the tail is then another writer's).
  */
-export async function repairTornTail(
+export function repairTornTail(
   fs: FileSystem,
   path: string,
   logger: Logger,
   maxLineBytes = DEFAULT_MAX_JOURNAL_LINE_BYTES,
+): Promise<number> {
+  return repairTail(fs, path, logger, maxLineBytes, undefined);
+}
+
+async function repairTail(
+  fs: FileSystem,
+  path: string,
+  logger: Logger,
+  maxLineBytes: number,
+  marker: AppendInProgress | undefined,
 ): Promise<number> {
   let handle: FileHandleLike;
   try {
@@ -171,7 +261,8 @@ export async function repairTornTail(
       keep = (await lastNewlineBefore(handle, size)) + 1;
       reason = 'its last line has no newline (an append cut short by a crash)';
     }
-    await handle.truncate(keep);
+    // saveSync may have repaired this tail and appended after it meanwhile: then leave it.
+    if (!(await truncateUnlessAppended(handle, keep, marker, size))) return 0;
     await handle.datasync();
     const dropped = size - keep;
     logger.warn(

@@ -133,8 +133,12 @@ export function repairTornTailSync(
   }
 }
 
-/** Synchronous twin of `JournalWriter.append`: one write, fdatasync, cut back on failure. */
-export function appendJournalSync(path: string, data: Uint8Array): void {
+/**
+ * Synchronous twin of `JournalWriter.append`: one write, fdatasync, cut back on failure —
+ * except with `cutBack` false (an asynchronous append is in progress on this journal: its
+ * lines may follow `sizeBefore` and must not be cut; the next append checks the tail).
+ */
+export function appendJournalSync(path: string, data: Uint8Array, cutBack = true): void {
   let fd: number;
   try {
     fd = fs.openSync(path, 'a', 0o666);
@@ -148,7 +152,7 @@ export function appendJournalSync(path: string, data: Uint8Array): void {
     if (written !== data.length) throw shortWriteError(written, data.length);
     fs.fdatasyncSync(fd);
   } catch (err) {
-    if (sizeBefore !== undefined) {
+    if (sizeBefore !== undefined && cutBack) {
       try {
         fs.ftruncateSync(fd, sizeBefore);
       } catch {}
@@ -156,6 +160,22 @@ export function appendJournalSync(path: string, data: Uint8Array): void {
     throw ioError('appending to the journal', path, err, 'The events are kept in memory.');
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * Claims the temp file of an asynchronous write about to rename it: unlinks it, so that its
+ * rename, wherever it is queued, fails with ENOENT instead of landing later. Returns whether
+ * it was there to claim (`false`: it was renamed already, or removed). Throws `E_IO` when it
+ * cannot be removed: the older state could then land over the caller's.
+ */
+export function claimTempFileSync(tempPath: string): boolean {
+  try {
+    fs.unlinkSync(tempPath);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw ioError('claiming the temp file of the save in flight for', tempPath, err);
   }
 }
 

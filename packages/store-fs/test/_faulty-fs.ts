@@ -105,6 +105,8 @@ export class FaultyFs implements FileSystem {
 
   #wrap(path: string, handle: FileHandleLike): FileHandleLike {
     return {
+      // The journal truncates through the descriptor, synchronously (not recorded, no faults).
+      fd: handle.fd,
       write: async (buffer, offset, length, position) => {
         const written = Buffer.from(buffer.subarray(offset, offset + length));
         const fault = await this.#enter({ op: 'write', path, data: written });

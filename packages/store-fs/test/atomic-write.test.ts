@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { summaryTempFileOwner, tempPathFor } from '../src/atomic-write.js';
+import { computeHostTag, hostTag, summaryTempFileOwner, tempPathFor } from '../src/atomic-write.js';
 import { FileSummaryStore, silentLogger, writeFileDurably } from '../src/index.js';
 import { FaultyFs, isJournal, isTemp } from './_faulty-fs.js';
 import {
@@ -154,14 +154,28 @@ test('the protocol: exclusive temp in the same directory, write, fsync, rename, 
   assert.is(ctx.fs.callsOf('rename', isSummaryTemp).at(-1)?.detail, path);
 });
 
-test('temp file names are unique and carry the pid', () => {
+test('temp file names are unique and carry the pid and host tag', () => {
   const names = new Set<string>();
   for (let i = 0; i < 1000; i++) names.add(tempPathFor('/x/process_summary_a.json'));
   assert.is(names.size, 1000);
   const [one] = names;
-  assert.is(summaryTempFileOwner((one as string).slice(3)), process.pid);
+  assert.equal(summaryTempFileOwner((one as string).slice(3)), { pid: process.pid, hostTag });
+  assert.match(hostTag, /^[0-9a-f]{8}$/);
+  const backup = tempPathFor('/x/process_summary_a.json', '.bak').slice(3);
+  assert.equal(summaryTempFileOwner(backup), { pid: process.pid, hostTag });
   assert.is(summaryTempFileOwner('process_summary_a.json'), undefined);
-  assert.is(summaryTempFileOwner('.notes.txt.123.ab.tmp'), undefined);
+  assert.is(summaryTempFileOwner(`.notes.txt.123.${hostTag}.ab.tmp`), undefined);
+  assert.is(summaryTempFileOwner('.process_summary_a.json.123.ab.tmp'), undefined, 'no host tag');
+  // Not summaries for a listing: hidden, and not ending in .json.
+  assert.not.match(one as string, /(^|\/)process_summary_.+\.json$/);
+});
+
+test('the host tag depends on the host name and the boot', () => {
+  const tag = computeHostTag('host-a', 'boot-1');
+  assert.is(computeHostTag('host-a', 'boot-1'), tag);
+  assert.is.not(computeHostTag('host-b', 'boot-1'), tag);
+  assert.is.not(computeHostTag('host-a', 'boot-2'), tag);
+  assert.match(computeHostTag('host-a', null), /^[0-9a-f]{8}$/);
 });
 
 test('writeFileDurably replaces a file and never leaves it torn', async (ctx) => {

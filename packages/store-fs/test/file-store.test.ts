@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { checkSummaryDict, ProcessSummary } from '@process-summary/core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { computeHostTag, hostTag } from '../src/atomic-write.js';
 import { FileSummaryStore } from '../src/index.js';
-import { FaultyFs, isTemp } from './_faulty-fs.js';
+import { type Call, FaultyFs, isJournal, isTemp } from './_faulty-fs.js';
 import {
   listDir,
   makeSummary,
@@ -275,10 +276,10 @@ test("temp files of dead writers are removed; a live writer's are left alone", a
   const dead = await deadPid();
   const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
   try {
-    const deadTemp = `.process_summary_collect.json.${dead}.abc123.tmp`;
-    const deadBackupTemp = `.process_summary_sync.json.bak.${dead}.abc124.tmp`;
-    const liveTemp = `.process_summary_collect.json.${live.pid}.abc125.tmp`;
-    const foreign = `.notes.txt.${dead}.abc126.tmp`;
+    const deadTemp = `.process_summary_collect.json.${dead}.${hostTag}.abc123.tmp`;
+    const deadBackupTemp = `.process_summary_sync.json.bak.${dead}.${hostTag}.abc124.tmp`;
+    const liveTemp = `.process_summary_collect.json.${live.pid}.${hostTag}.abc125.tmp`;
+    const foreign = `.notes.txt.${dead}.${hostTag}.abc126.tmp`;
     for (const name of [deadTemp, deadBackupTemp, liveTemp, foreign]) {
       await writeFile(join(dir, name), 'partial');
     }
@@ -291,6 +292,29 @@ test("temp files of dead writers are removed; a live writer's are left alone", a
   } finally {
     live.kill('SIGKILL');
   }
+});
+
+test("another host's temp files are left alone, whatever their pid means here", async (ctx) => {
+  // Several hosts may share the run directory: a pid dead here may be a live writer there.
+  const dir = join(ctx.root, 'harvard_2024');
+  await mkdir(dir, { recursive: true });
+  const dead = await deadPid();
+  const otherHost = computeHostTag('another-host', '0b1c2d3e-0000-4000-8000-000000000000');
+  assert.is.not(otherHost, hostTag);
+  const otherHostTemp = `.process_summary_collect.json.${dead}.${otherHost}.abc123.tmp`;
+  const otherHostBackupTemp = `.process_summary_collect.json.bak.${dead}.${otherHost}.abc124.tmp`;
+  const untagged = `.process_summary_collect.json.${dead}.abc125.tmp`;
+  const ownDead = `.process_summary_collect.json.${dead}.${hostTag}.abc126.tmp`;
+  for (const name of [otherHostTemp, otherHostBackupTemp, untagged, ownDead]) {
+    await writeFile(join(dir, name), 'partial');
+  }
+  await ctx.store.save(makeSummary().summary);
+  const names = await listDir(dir);
+  assert.ok(names.includes(otherHostTemp), "another host's temp file is left alone");
+  assert.ok(names.includes(otherHostBackupTemp), "another host's backup temp file too");
+  assert.ok(names.includes(untagged), 'a name without a host tag is not judged');
+  assert.not.ok(names.includes(ownDead), "this host's dead writer's file is removed");
+  assert.equal(await ctx.store.list(), [{ runName: 'harvard_2024', processName: 'collect' }]);
 });
 
 test('a save recreates a run directory removed behind its back', async (ctx) => {
@@ -357,6 +381,143 @@ test('an async save overtaken by saveSync does not rename its older state over i
   const path = ctx.store.pathFor('harvard_2024', 'collect');
   assert.is(JSON.parse(await readFile(path, 'utf8')).items_processed, 2);
   assert.equal((await listDir(join(ctx.root, 'harvard_2024'))).filter(isTemp), []);
+});
+
+/** A gate that holds the first call matching `holds` until `release()`; `reached` once held. */
+function holdFirst(ctx: Ctx, holds: (call: Call) => boolean) {
+  let release: () => void = () => {};
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  let reached = false;
+  ctx.fs.gate = async (call) => {
+    if (!reached && holds(call)) {
+      reached = true;
+      await released;
+    }
+  };
+  return {
+    release,
+    async reached(): Promise<void> {
+      while (!reached) await new Promise((r) => setTimeout(r, 1));
+    },
+  };
+}
+
+const isSummaryTempRename = (call: Call) =>
+  call.op === 'rename' && isTemp(call.path) && !call.path.includes('.bak.');
+
+test("a rename queued after the superseded check cannot land an older state over saveSync's", async (ctx) => {
+  // The async write passed its check and its rename waits in the thread pool (held here),
+  // the signal handler's saveSync writes a newer state, then the queued rename runs.
+  const { summary } = makeSummary();
+  await ctx.store.save(summary);
+  const gate = holdFirst(ctx, isSummaryTempRename);
+  summary.incrementItems({ processed: 1 });
+  const asyncSave = ctx.store.save(summary);
+  await gate.reached();
+  summary.incrementItems({ processed: 999 });
+  summary.markInterrupted({ reason: 'signal', signal: 'SIGTERM' });
+  ctx.store.saveSync(summary);
+  gate.release();
+  await asyncSave; // resolves: the newer, durable state holds its state
+  const path = ctx.store.pathFor('harvard_2024', 'collect');
+  const dict = JSON.parse(await readFile(path, 'utf8'));
+  assert.is(dict.items_processed, 1000);
+  assert.is(dict.status, 'interrupted');
+  assert.equal((await listDir(join(ctx.root, 'harvard_2024'))).filter(isTemp), []);
+  // The store goes on normally.
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  assert.is(JSON.parse(await readFile(path, 'utf8')).items_processed, 1001);
+});
+
+test('an async rename that landed before saveSync neither wins nor moves the store back', async (ctx) => {
+  // The async rename ran; its continuation (directory fsync) waits while saveSync runs.
+  const { summary } = makeSummary();
+  await ctx.store.save(summary);
+  const dir = join(ctx.root, 'harvard_2024');
+  let renamed = false;
+  const gate = holdFirst(ctx, (call) => {
+    if (isSummaryTempRename(call)) renamed = true;
+    return renamed && call.op === 'open' && call.path === dir;
+  });
+  summary.incrementItems({ processed: 1 });
+  const asyncSave = ctx.store.save(summary);
+  await gate.reached();
+  summary.incrementItems({ processed: 1 });
+  ctx.store.saveSync(summary);
+  gate.release();
+  await asyncSave;
+  const path = ctx.store.pathFor('harvard_2024', 'collect');
+  assert.is(JSON.parse(await readFile(path, 'utf8')).items_processed, 2);
+  // The store still knows the version in place is saveSync's: the next save links it as the
+  // backup without reading it back to check it.
+  ctx.fs.calls.length = 0;
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  const reads = ctx.fs.calls.filter((c) => c.op === 'open' && c.path === path);
+  assert.equal(reads, [], 'the file in place is known, not read back');
+  assert.is(JSON.parse(await readFile(`${path}.bak`, 'utf8')).items_processed, 2);
+  assert.is(JSON.parse(await readFile(path, 'utf8')).items_processed, 3);
+});
+
+test('a failed async journal append never cuts back lines saveSync made durable', async (ctx) => {
+  const { summary } = makeSummary();
+  await ctx.store.save(summary);
+  ctx.fs.inject({ op: 'datasync', match: isJournal, errno: 'EIO', times: 1 });
+  const gate = holdFirst(ctx, (call) => call.op === 'datasync' && isJournal(call.path));
+  summary.addProgressUpdate('A: batch 1');
+  const asyncSave = ctx.store.save(summary);
+  await gate.reached();
+  summary.addProgressUpdate('B: batch 2, saved by saveSync');
+  ctx.store.saveSync(summary);
+  gate.release();
+  await rejection(asyncSave, 'E_IO');
+  const messages = async () =>
+    (await readAllEvents(ctx.store, 'harvard_2024', 'collect'))
+      .filter((e) => e.type === 'progress')
+      .map((e) => (e as { message?: string }).message);
+  assert.ok((await messages()).includes('B: batch 2, saved by saveSync'), 'B kept');
+  assert.ok(
+    ctx.logger.lines.some((l) => l.level === 'warn' && /not cut back/.test(l.message)),
+    'the possible duplicate is reported',
+  );
+  // A's events were given back: written again, never lost.
+  assert.is(summary.pendingEventCount, 1);
+  await ctx.store.save(summary);
+  const after = await messages();
+  assert.ok(after.includes('A: batch 1') && after.includes('B: batch 2, saved by saveSync'));
+  const dict = JSON.parse(await readFile(ctx.store.pathFor('harvard_2024', 'collect'), 'utf8'));
+  assert.is(dict.progress_updates_count, 2);
+});
+
+test("the first append's torn-tail repair never cuts lines saveSync appended meanwhile", async (ctx) => {
+  const { summary } = makeSummary();
+  await ctx.store.save(summary);
+  const journal = ctx.store.journalPathFor('harvard_2024', 'collect');
+  await writeFile(journal, `${await readFile(journal, 'utf8')}{"type":"progress","mess`);
+  // A new store (after a crash): its first append repairs the tail; hold it while it reads.
+  const store = new FileSummaryStore({ root: ctx.root, fs: ctx.fs, logger: ctx.logger });
+  const gate = holdFirst(ctx, (call) => call.op === 'read' && isJournal(call.path));
+  summary.addProgressUpdate('A: async');
+  const asyncSave = store.save(summary);
+  await gate.reached();
+  summary.addProgressUpdate('B: saved by saveSync');
+  store.saveSync(summary); // repairs the tail itself, then appends
+  gate.release();
+  await asyncSave;
+  const entries = [];
+  for await (const entry of store.events('harvard_2024', 'collect')) entries.push(entry);
+  assert.ok(
+    entries.every((e) => e.kind === 'event'),
+    'no torn or corrupt line left',
+  );
+  const messages = entries.map((e) =>
+    e.kind === 'event' ? (e.event as { message?: string }).message : undefined,
+  );
+  assert.ok(messages.includes('B: saved by saveSync'), 'B kept');
+  assert.ok(messages.includes('A: async'), 'A appended');
 });
 
 test('saveSync refuses an oversized summary and keeps its events', async (ctx) => {
