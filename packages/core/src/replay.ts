@@ -9,9 +9,10 @@
  * Pure and streaming: events are fed one at a time and only what the file keeps is held, so a
  * journal of gigabytes replays in constant memory.
  */
+import { tallyError } from './error-tally.js';
 import { ProcessSummaryError } from './errors.js';
 import type { JsonValue } from './json.js';
-import { OVERFLOW_ERROR_TYPE, resolveLimits, type SummaryLimits, truncateText } from './limits.js';
+import { resolveLimits, type SummaryLimits, truncateText } from './limits.js';
 import { assertValidName } from './names.js';
 import { roundHalfEven2 } from './round.js';
 import { type FromDictOptions, ProcessSummary } from './summary.js';
@@ -321,29 +322,7 @@ export class SummaryReplay {
     if (typeof message !== 'string') return false;
     this.#see(time);
     // The same bounds as `addError`: the journal holds the full text, the file a cut one.
-    const limits = this.#limits;
-    const type = truncateText(errorType, limits.maxErrorTypeLength);
-    const text = truncateText(message, limits.maxMessageLength);
-    let key = type;
-    let detail = this.#errors.get(type);
-    if (detail === undefined) {
-      const kept = this.#errors.size - (this.#errors.has(OVERFLOW_ERROR_TYPE) ? 1 : 0);
-      if (kept >= limits.maxErrorTypes) {
-        key = OVERFLOW_ERROR_TYPE;
-        detail = this.#errors.get(OVERFLOW_ERROR_TYPE);
-      }
-      if (detail === undefined) {
-        detail = { count: 0, first_seen: time, last_seen: time, samples: [] };
-        this.#errors.set(key, detail);
-      }
-    }
-    detail.count += 1;
-    detail.last_seen = time;
-    if (detail.samples.length < limits.maxErrorSamples) {
-      const sample =
-        key === type ? text : truncateText(`${type}: ${text}`, limits.maxMessageLength);
-      if (!detail.samples.includes(sample)) detail.samples.push(sample);
-    }
+    const { message: text } = tallyError(this.#errors, this.#limits, errorType, message, time);
     this.#errorCount += 1;
     this.#lastErrorMessage = text;
     this.#lastErrorTime = time;

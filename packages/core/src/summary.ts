@@ -1,7 +1,8 @@
 import { type Clock, isRelativeTime, systemClock } from './clock.js';
+import { tallyError } from './error-tally.js';
 import { codedRangeError, codedTypeError } from './errors.js';
 import { copyJsonValue, type JsonObject, type JsonValue, jsonByteUpperBound } from './json.js';
-import { OVERFLOW_ERROR_TYPE, resolveLimits, type SummaryLimits, truncateText } from './limits.js';
+import { resolveLimits, type SummaryLimits, truncateText } from './limits.js';
 import { assertValidName } from './names.js';
 import { roundHalfEven2 } from './round.js';
 import { validateSummaryDict } from './schema.js';
@@ -388,29 +389,7 @@ export class ProcessSummary {
       );
     }
     const now = this.#clock.now();
-    const limits = this.#limits;
-    const type = truncateText(errorType, limits.maxErrorTypeLength);
-    const message = truncateText(errorMessage, limits.maxMessageLength);
-    let key = type;
-    let detail = this.#errors.get(type);
-    if (detail === undefined) {
-      const kept = this.#errors.size - (this.#errors.has(OVERFLOW_ERROR_TYPE) ? 1 : 0);
-      if (kept >= limits.maxErrorTypes) {
-        key = OVERFLOW_ERROR_TYPE;
-        detail = this.#errors.get(OVERFLOW_ERROR_TYPE);
-      }
-      if (detail === undefined) {
-        detail = { count: 0, first_seen: now, last_seen: now, samples: [] };
-        this.#errors.set(key, detail);
-      }
-    }
-    detail.count += 1;
-    detail.last_seen = now;
-    if (detail.samples.length < limits.maxErrorSamples) {
-      const sample =
-        key === type ? message : truncateText(`${type}: ${message}`, limits.maxMessageLength);
-      if (!detail.samples.includes(sample)) detail.samples.push(sample);
-    }
+    const { type, message } = tallyError(this.#errors, this.#limits, errorType, errorMessage, now);
     this.#errorCount += 1;
     this.#lastErrorMessage = message;
     this.#lastErrorTime = now;
