@@ -18,6 +18,7 @@ import { roundHalfEven2 } from './round.js';
 import { type FromDictOptions, ProcessSummary } from './summary.js';
 import {
   type ErrorDetail,
+  newSessionEntry,
   type ProgressUpdate,
   type RunTotals,
   SCHEMA_VERSION,
@@ -342,23 +343,14 @@ export class SummaryReplay {
     this.#startTime ??= time;
     const sessionId = isCount(s.session_id) ? s.session_id : Math.floor(time);
     this.#sessionId = sessionId;
-    const entry: SessionEntry = {
+    const entry = newSessionEntry({
       number: s.number,
       session_id: sessionId,
       host: typeof s.host === 'string' ? s.host : null,
       pid: isCount(s.pid) ? s.pid : null,
       boot_id: typeof s.boot_id === 'string' ? s.boot_id : null,
       start_time: time,
-      end_time: null,
-      duration_seconds: 0,
-      end_reason: null,
-      signal: null,
-      items_processed: 0,
-      items_successful: 0,
-      items_failed: 0,
-      items_retried: 0,
-      bytes_processed: 0,
-    };
+    });
     this.#sessionCount = Math.max(this.#sessionCount + 1, s.number);
     this.#sessions.push(entry);
     if (this.#sessions.length > this.#limits.maxSessions) this.#sessions.splice(1, 1);

@@ -9,6 +9,7 @@ import { validateSummaryDict } from './schema.js';
 import {
   type ErrorDetail,
   type InterruptionReason,
+  newSessionEntry,
   type ProcessOutcome,
   type ProgressSummary,
   type ProgressUpdate,
@@ -213,23 +214,14 @@ export class ProcessSummary {
     this.#lastCheckpointTime = now;
     this.#frozen = null;
     this.#sessionBase = this.#counters();
-    const session: SessionEntry = {
+    const session = newSessionEntry({
       number: this.#sessionCount + 1,
       session_id: this.#sessionId,
       host: context.host ?? null,
       pid: context.pid ?? null,
       boot_id: context.bootId ?? null,
       start_time: now,
-      end_time: null,
-      duration_seconds: 0,
-      end_reason: null,
-      signal: null,
-      items_processed: 0,
-      items_successful: 0,
-      items_failed: 0,
-      items_retried: 0,
-      bytes_processed: 0,
-    };
+    });
     this.#sessionCount += 1;
     this.#keepSession(session);
     this.#liveSession = session;

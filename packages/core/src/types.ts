@@ -64,6 +64,24 @@ export interface SessionEntry {
   bytes_processed: number;
 }
 
+/** A session that has just started: nothing ended, nothing done yet. */
+export function newSessionEntry(
+  start: Pick<SessionEntry, 'number' | 'session_id' | 'host' | 'pid' | 'boot_id' | 'start_time'>,
+): SessionEntry {
+  return {
+    ...start,
+    end_time: null,
+    duration_seconds: 0,
+    end_reason: null,
+    signal: null,
+    items_processed: 0,
+    items_successful: 0,
+    items_failed: 0,
+    items_retried: 0,
+    bytes_processed: 0,
+  };
+}
+
 /** A progress update as stored: the seed's fields plus the caller's extra fields. */
 export interface ProgressUpdate {
   timestamp: number;

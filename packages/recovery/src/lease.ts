@@ -133,7 +133,7 @@ export async function acquireOwnership(
       await unlink(moved).catch(() => {});
       // A newcomer may create its record in the gap; then it owns the run and we are refused.
     } finally {
-      await releaseTakeoverLock(takeoverPath, record.token);
+      await removeIfOurs(takeoverPath, record.token);
     }
   }
   throw new ProcessSummaryError(
@@ -169,15 +169,19 @@ async function takeTakeoverLock(
   return false; // try again from the start
 }
 
-async function releaseTakeoverLock(lockPath: string, token: string): Promise<void> {
-  const moved = `${lockPath}.release-${token}`;
+/**
+ * Removes the record at `path` if it carries `token`: moved to a name of ours first, so a
+ * record another process put there meanwhile is put back, never deleted.
+ */
+async function removeIfOurs(path: string, token: string): Promise<void> {
+  const moved = `${path}.release-${token}`;
   try {
-    await rename(lockPath, moved);
+    await rename(path, moved);
   } catch {
     return;
   }
   const text = await readFile(moved, 'utf8').catch(() => '');
-  if (!isOurs(text, token)) await link(moved, lockPath).catch(() => {});
+  if (!isOurs(text, token)) await link(moved, path).catch(() => {});
   await unlink(moved).catch(() => {});
 }
 
@@ -254,15 +258,7 @@ export class OwnerLease {
   async release(): Promise<void> {
     if (this.#released) return;
     this.#released = true;
-    const moved = `${this.#path}.release-${this.#record.token}`;
-    try {
-      await rename(this.#path, moved);
-    } catch {
-      return;
-    }
-    const text = await readFile(moved, 'utf8').catch(() => '');
-    if (!isOurs(text, this.#record.token)) await link(moved, this.#path).catch(() => {});
-    await unlink(moved).catch(() => {});
+    await removeIfOurs(this.#path, this.#record.token);
   }
 
   /** {@link release} for `exit` handlers, which cannot wait. */
