@@ -11,9 +11,13 @@ const utf8 = new TextEncoder();
 /**
  * Refuses a run or process name that could escape the root or break a file name: empty,
  * `.` or `..`, a `/` or `\`, NUL or another control character, or longer than
- * {@link MAX_NAME_BYTES} UTF-8 bytes. Throws a coded error (`E_INVALID_NAME`).
+ * {@link MAX_NAME_BYTES} UTF-8 bytes; a process or worker name must not contain `@` (it
+ * separates them). Throws a coded error (`E_INVALID_NAME`).
  */
-export function assertValidName(kind: 'run' | 'process', name: unknown): asserts name is string {
+export function assertValidName(
+  kind: 'run' | 'process' | 'worker',
+  name: unknown,
+): asserts name is string {
   if (typeof name !== 'string') {
     throw codedTypeError('E_INVALID_NAME', `${kind} name must be a string, got ${typeof name}`);
   }
@@ -22,7 +26,10 @@ export function assertValidName(kind: 'run' | 'process', name: unknown): asserts
   else if (name === '.' || name === '..') reason = `"${name}" would escape the root`;
   else if (name.includes('/') || name.includes('\\')) reason = 'it contains a path separator';
   else if (CONTROL.test(name)) reason = 'it contains a control character';
-  else if (utf8.encode(name).length > MAX_NAME_BYTES) {
+  else if (kind !== 'run' && name.includes('@')) {
+    // `process@worker` names a worker's summary: an `@` inside either name would be ambiguous.
+    reason = "it contains '@' (the separator of process and worker)";
+  } else if (utf8.encode(name).length > MAX_NAME_BYTES) {
     reason = `it is longer than ${MAX_NAME_BYTES} UTF-8 bytes`;
   }
   if (reason !== undefined) {

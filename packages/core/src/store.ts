@@ -1,4 +1,31 @@
-import type { FromDictOptions, ProcessSummary } from './summary.js';
+/**
+ * The `SummaryStore` contract: what every store promises and every consumer (recovery, the
+ * read side, the dashboard, the alerter) relies on, without knowing a store's layout.
+ *
+ * Two sides:
+ * - the **owner** side (`acquire`, `renew`, `release`, `load`, `save`, `archive`, `remove`):
+ *   one process at a time holds a {@link Lease} on a {@link SummaryRef}; writes carry it and
+ *   are fenced by its `epoch`;
+ * - the **reader** side (`read`, `list`, `events`, `watch`, `ownerStatus`): anyone, changing
+ *   nothing.
+ *
+ * Implemented by `MemorySummaryStore` (here), `FileSummaryStore` (`@process-summary/store-fs`)
+ * and `PgSummaryStore` (`@process-summary/store-pg`); one contract suite
+ * (`tools/store-contract`) runs unchanged against each.
+ */
+import type { FromDictOptions, ProcessSummary, ValidatedDict } from './summary.js';
+import type { SummaryEvent } from './types.js';
+
+/**
+ * One summary a store holds: a process of a run, optionally one worker (shard) of it. Each
+ * worker is its own summary with its own owner; the read side merges them.
+ */
+export interface SummaryRef {
+  runName: string;
+  processName: string;
+  /** The worker (shard) of the process; absent or `null` for a process run as one. */
+  worker?: string | null | undefined;
+}
 
 /** Something a store noticed while loading and acted on (a quarantined file, a fallback). */
 export interface StoreWarning {
@@ -14,34 +41,301 @@ export interface LoadResult {
   warnings: StoreWarning[];
 }
 
-/** A (run, process) a store holds. */
-export interface SummaryRef {
-  runName: string;
-  processName: string;
+/**
+ * Who holds (or asks for) a lease. A store fills in what it can judge liveness by; fields it
+ * does not use stay `null`.
+ */
+export interface OwnerIdentity {
+  host: string;
+  pid: number;
+  /** The host's boot id (Linux `/proc/sys/kernel/random/boot_id`): a reboot changes it. */
+  bootId?: string | null;
+  /** The pid namespace (`/proc/self/ns/pid` inode): a pid means nothing outside it. */
+  pidNamespace?: string | null;
+  /** When the process started (field 22 of `/proc/<pid>/stat`): tells a reused pid apart. */
+  pidStart?: string | null;
+}
+
+/** An owner as a store records it. */
+export interface OwnerInfo extends OwnerIdentity {
+  /** The fencing token of its lease. */
+  epoch: number;
+  /** When it took ownership, epoch seconds. */
+  since: number;
+  /** Its latest sign of life (acquire or renew), epoch seconds, by the store's clock. */
+  heartbeat: number;
 }
 
 /**
- * Where summaries are kept. Implemented by `MemorySummaryStore` (here) and
- * `FileSummaryStore` (`@process-summary/store-fs`); one contract suite runs against both.
+ * Ownership of one summary, returned by `acquire`. Pass it to every write. Its `epoch` is a
+ * fencing token: it grows with every change of owner, and a write carrying an epoch that is
+ * no longer current is refused with `E_LEASE_LOST`, whatever the timing.
+ */
+export interface Lease {
+  readonly ref: SummaryRef;
+  readonly epoch: number;
+  readonly owner: OwnerIdentity;
+  /** When ownership was taken, epoch seconds. */
+  readonly since: number;
+}
+
+/** Why a previous owner was judged gone when its lease was taken over. */
+export type OwnerGoneReason =
+  /** Its process is dead on this host (same boot, same pid namespace). */
+  | 'crash'
+  /** Its host rebooted since (boot id changed). */
+  | 'reboot'
+  /** It could not be judged directly and its heartbeat is older than the threshold. */
+  | 'stale'
+  /** Its owner record could not be read; taken over as gone. */
+  | 'unreadable';
+
+/** The owner a new owner took over from. */
+export interface PreviousOwner {
+  owner: OwnerInfo | null;
+  reason: OwnerGoneReason;
+  /** A sentence for the interruption message, e.g. `owner pid 4242 on host-a is gone`. */
+  detail: string;
+}
+
+/** What `acquire` returns. */
+export interface Acquired {
+  lease: Lease;
+  /** The owner taken over from, or `null` when there was none (or it released cleanly). */
+  previous: PreviousOwner | null;
+}
+
+/** Options of `acquire` and `ownerStatus`. */
+export interface OwnershipOptions {
+  /**
+   * An owner that cannot be judged directly (another host, another pid namespace, a store
+   * without processes) is gone when its heartbeat is older than this. Default 300 s.
+   */
+  staleAfterSeconds?: number;
+}
+
+/** Options of `acquire`. */
+export interface AcquireOptions extends OwnershipOptions {
+  /** Who acquires. Default: the current process, as the store sees it (tests pose as others). */
+  owner?: OwnerIdentity;
+}
+
+/**
+ * Whether a summary has a live owner, as only the store can judge:
+ * - `none`: no owner holds it (never acquired, or released);
+ * - `alive`: its owner is alive (process seen on this host, or a fresh heartbeat);
+ * - `dead`: its owner is gone (`gone` says how: crash, reboot, stale heartbeat);
+ * - `unknown`: the owner record exists but liveness cannot be judged (unreadable record).
+ */
+export interface OwnerStatus {
+  state: 'none' | 'alive' | 'dead' | 'unknown';
+  /** Why, in words (`pid 4242 on host-a is running`, `heartbeat 12 min old`). */
+  reason: string;
+  owner: OwnerInfo | null;
+  /** For `dead`: how the owner went. */
+  gone: OwnerGoneReason | null;
+}
+
+/** Why a stored summary cannot be used. */
+export type SummaryProblemCode =
+  /** There is no summary (there may still be history: see `ReadResult.hasHistory`). */
+  | 'E_NOT_FOUND'
+  /** It cannot be read, or is not what it claims (a directory, a FIFO, a symlink). */
+  | 'E_UNREADABLE'
+  /** It is larger than the store's limit (not read). */
+  | 'E_TOO_LARGE'
+  /** Empty, truncated, not JSON, or not a summary (`issues` lists the schema problems). */
+  | 'E_INVALID_SUMMARY'
+  /** Written by a newer version of this library. */
+  | 'E_UNSUPPORTED_VERSION';
+
+/** What `read` found wrong. */
+export interface SummaryProblem {
+  code: SummaryProblemCode;
+  /** Completes "the summary …": `is empty`, `is not valid JSON (…)`. */
+  reason: string;
+  /** `<location>: <reason>`, one line, not escaped (escape before showing it). */
+  message: string;
+  /** Schema problems, for `E_INVALID_SUMMARY` / `E_UNSUPPORTED_VERSION`. */
+  issues: { path: string; message: string }[];
+}
+
+/** What `read` returns: the summary as stored, or what is wrong with it. Changes nothing. */
+export interface ReadResult {
+  ref: SummaryRef;
+  /** Where it is, for messages: a path, a key, a table row. */
+  location: string;
+  /**
+   * The validated summary dictionary, or `null` when there is none usable (`problem` says
+   * why). With `full: false`, only what a listing shows was validated.
+   */
+  dict: ValidatedDict | null;
+  problem: SummaryProblem | null;
+  /** Written by the Python original (no `schema_version`): its times are perf_counter seconds. */
+  seedFormat: boolean;
+  /** When it was last written, epoch seconds (a file's mtime, a row's timestamp); or null. */
+  writtenAt: number | null;
+  /** The lease epoch of the write that was taken (the highest), or null when unfenced. */
+  epoch: number | null;
+  /** Whether history exists beside it (a journal, quarantined or backup copies) to repair from. */
+  hasHistory: boolean;
+  /** Bytes stored, when the store knows. */
+  sizeBytes: number | null;
+}
+
+/** Options of `read`. */
+export interface ReadOptions {
+  /** Validate everything (default) or only the names and counters a listing shows. */
+  full?: boolean;
+}
+
+/** One summary in a listing: cheap to produce for 10,000 runs. */
+export interface ListedSummary extends SummaryRef {
+  location: string;
+  /** When it was last written, epoch seconds, when the listing knows it cheaply. */
+  writtenAt: number | null;
+  /** False for a run that has history (a journal, quarantined copies) but no summary. */
+  hasSummary: boolean;
+}
+
+/** Options of `list`. */
+export interface ListOptions {
+  /** Only this run. */
+  runName?: string;
+}
+
+/** What a listing found that it could not look at (an unreadable directory, a loop). */
+export interface ListProblem {
+  location: string;
+  code: 'E_UNREADABLE' | 'E_NOT_FOUND';
+  message: string;
+}
+
+/** What `list` returns. */
+export interface Listing {
+  /** Sorted by run, process, then worker (no worker first). */
+  summaries: ListedSummary[];
+  problems: ListProblem[];
+}
+
+/**
+ * One journal entry from `events`: an event, or a line that could not be read (reported, not
+ * skipped silently). `cursor` resumes the stream just after this entry.
+ */
+export type JournalRecord =
+  | { cursor: string; event: SummaryEvent; problem: null }
+  | { cursor: string; event: null; problem: { message: string; line: string } };
+
+/** Options of `events`. */
+export interface EventsOptions {
+  /** Resume after this cursor (from an earlier record); default: from the start. */
+  after?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of `watch`. */
+export interface WatchOptions {
+  /** Stops the iteration (it then ends without error). */
+  signal?: AbortSignal | undefined;
+  /** Polling interval where the store polls (fs events missing), milliseconds. */
+  intervalMs?: number | undefined;
+}
+
+/**
+ * Where summaries are kept. Every method validates its arguments before touching anything
+ * (`E_INVALID_NAME`, `E_INVALID_ARGUMENT`).
  */
 export interface SummaryStore {
+  // ---- owner side -------------------------------------------------------------------------
+
   /**
-   * The summary of (run, process), or `null` when there is none. `options` (clock, limits,
-   * threshold) are given to the loaded summary. Invalid names throw `E_INVALID_NAME`.
+   * Takes ownership of `ref`. A gone owner (see {@link OwnerStatus}) is taken over, with
+   * exactly one winner among concurrent takers, and reported in `previous`; every new owner
+   * gets a higher epoch than any before. Throws `E_CONCURRENT_RUN` naming the live owner
+   * (pid, host, since).
    */
-  load(runName: string, processName: string, options?: FromDictOptions): Promise<LoadResult | null>;
+  acquire(ref: SummaryRef, options?: AcquireOptions): Promise<Acquired>;
+  /** Proves the owner alive (a heartbeat). Throws `E_LEASE_LOST` when it is no longer current. */
+  renew(lease: Lease): Promise<void>;
+  /** Gives ownership up; a lease no longer current is left alone (no error). Idempotent. */
+  release(lease: Lease): Promise<void>;
+  /**
+   * The owner's load: the summary of `ref`, or `null` when there is none. May repair: a
+   * corrupt summary is quarantined and the previous good version or the journal used (with a
+   * warning); when history exists but nothing usable can be rebuilt, throws a coded error
+   * rather than returning `null` (a run never silently starts over). `options` (clock, limits,
+   * threshold) go to the loaded summary.
+   */
+  load(ref: SummaryRef, options?: FromDictOptions): Promise<LoadResult | null>;
   /**
    * Persists the summary's current state and appends its pending journal events. Resolves
-   * once the state at the time of the call is stored; concurrent calls coalesce.
+   * once the state at the time of the call is stored; concurrent calls coalesce. With a lease,
+   * fenced: `E_LEASE_LOST` if it is no longer current, and nothing changes. Without one (the
+   * seed's unowned use), refused with `E_CONCURRENT_RUN` while a live owner holds the ref.
    */
-  save(summary: ProcessSummary): Promise<void>;
-  /** Removes the summary (the seed's cleanup); resolves `true` if there was one. */
-  remove(runName: string, processName: string): Promise<boolean>;
-  /** Every (run, process) held, sorted by run then process. */
-  list(): Promise<SummaryRef[]>;
+  save(summary: ProcessSummary, lease?: Lease): Promise<void>;
   /**
-   * Sets the summary aside (never deletes it) so the run can start fresh; resolves where it
-   * went (a path, a key), or `null` when there was none. Optional: `fresh: true` needs it.
+   * `save`, synchronously, for `exit` handlers that cannot await. A capability: a store
+   * without it leaves this undefined (see {@link canSaveSync}).
    */
-  archive?(runName: string, processName: string): Promise<string | null>;
+  saveSync?(summary: ProcessSummary, lease?: Lease): void;
+  /**
+   * Sets the summary and its history aside (never deletes it) so the run can start fresh;
+   * resolves where it went (a path, a key), or `null` when there was none. Fenced like `save`.
+   */
+  archive(ref: SummaryRef, lease?: Lease): Promise<string | null>;
+  /** Removes the summary and its history (the seed's cleanup); `true` if there was one. Fenced like `save`. */
+  remove(ref: SummaryRef, lease?: Lease): Promise<boolean>;
+
+  // ---- reader side: changes nothing -------------------------------------------------------
+
+  /** The summary as stored, or what is wrong with it; `null` when there is neither summary nor history. */
+  read(ref: SummaryRef, options?: ReadOptions): Promise<ReadResult | null>;
+  /** Every summary held (and every run that has only history), sorted. */
+  list(options?: ListOptions): Promise<Listing>;
+  /** The journal of `ref` from a cursor, oldest first; ends at the current end. */
+  events(ref: SummaryRef, options?: EventsOptions): AsyncIterable<JournalRecord>;
+  /**
+   * The refs that change from now on (saved, removed, owner changed), as they change, until
+   * `signal` aborts. A ref may be reported more than once per change; readers re-read it.
+   */
+  watch(options?: WatchOptions): AsyncIterable<SummaryRef>;
+  /** Whether `ref` has a live owner, judged by the store. */
+  ownerStatus(ref: SummaryRef, options?: OwnershipOptions): Promise<OwnerStatus>;
+}
+
+/** A store that can save synchronously (for `exit` handlers). */
+export type SyncSavingStore = SummaryStore & Required<Pick<SummaryStore, 'saveSync'>>;
+
+/** Whether `store` declares the synchronous save capability. */
+export function canSaveSync(store: SummaryStore): store is SyncSavingStore {
+  return typeof store.saveSync === 'function';
+}
+
+/** A ref's display name: `run/process` or `run/process@worker`. */
+export function refName(ref: SummaryRef): string {
+  const base = `${ref.runName}/${ref.processName}`;
+  return ref.worker == null ? base : `${base}@${ref.worker}`;
+}
+
+/** Whether two refs name the same summary. */
+export function sameRef(a: SummaryRef, b: SummaryRef): boolean {
+  return (
+    a.runName === b.runName &&
+    a.processName === b.processName &&
+    (a.worker ?? null) === (b.worker ?? null)
+  );
+}
+
+/** Sort order of listings: run, process, then worker (no worker first). */
+export function compareRefs(a: SummaryRef, b: SummaryRef): number {
+  return (
+    compareStrings(a.runName, b.runName) ||
+    compareStrings(a.processName, b.processName) ||
+    compareStrings(a.worker ?? '', b.worker ?? '')
+  );
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -29,6 +29,11 @@ export interface ProcessSummaryOptions {
   runName: string;
   /** The process within the run, e.g. `collect`. Same rules as `runName`. */
   processName: string;
+  /**
+   * The worker (shard) of the process this summary tracks, when the process is split across
+   * workers; each worker is its own summary. Same rules as `processName`. Default: none.
+   */
+  worker?: string | null;
   /** The seed's session id (Unix seconds). Default: now. */
   sessionId?: number;
   /** Source of time, epoch seconds. Default: {@link systemClock}. Tests pass a manual clock. */
@@ -40,7 +45,10 @@ export interface ProcessSummaryOptions {
 }
 
 /** Options of {@link ProcessSummary.fromDict}. */
-export type FromDictOptions = Omit<ProcessSummaryOptions, 'runName' | 'processName' | 'sessionId'>;
+export type FromDictOptions = Omit<
+  ProcessSummaryOptions,
+  'runName' | 'processName' | 'worker' | 'sessionId'
+>;
 
 /** Counter increments; every key optional, each a non-negative safe integer. */
 export interface ItemCounts {
@@ -110,6 +118,7 @@ function round1(x: number): number {
  */
 export class ProcessSummary {
   readonly #runName: string;
+  readonly #worker: string | null;
   readonly #processName: string;
   readonly #clock: Clock;
   readonly #limits: SummaryLimits;
@@ -167,6 +176,7 @@ export class ProcessSummary {
     }
     assertValidName('run', options.runName);
     assertValidName('process', options.processName);
+    if (options.worker != null) assertValidName('worker', options.worker);
     const threshold =
       options.interruptionThresholdSeconds ?? DEFAULT_INTERRUPTION_THRESHOLD_SECONDS;
     if (!(threshold > 0) || !Number.isFinite(threshold)) {
@@ -179,6 +189,7 @@ export class ProcessSummary {
       throw codedTypeError('E_INVALID_ARGUMENT', 'sessionId must be an integer');
     }
     this.#runName = options.runName;
+    this.#worker = options.worker ?? null;
     this.#processName = options.processName;
     this.#clock = options.clock ?? systemClock;
     this.#limits = resolveLimits(options.limits);
@@ -556,6 +567,7 @@ export class ProcessSummary {
       sessions,
       error_details: errorDetails,
       events_dropped: this.#eventsDropped,
+      ...(this.#worker === null ? {} : { worker: this.#worker }),
     };
   }
 
@@ -602,6 +614,7 @@ export class ProcessSummary {
       ...options,
       runName: data.run_name,
       processName: data.process_name,
+      worker: data.worker ?? null,
       sessionId: data.session_id,
     });
     summary.#restore(data);
@@ -615,6 +628,10 @@ export class ProcessSummary {
   }
   get processName(): string {
     return this.#processName;
+  }
+  /** The worker (shard) this summary tracks, or `null` for a process run as one. */
+  get worker(): string | null {
+    return this.#worker;
   }
   get sessionId(): number {
     return this.#sessionId;

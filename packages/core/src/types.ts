@@ -145,6 +145,13 @@ export interface SummaryDict {
   error_details: Record<string, ErrorDetail>;
   /** Journal events dropped because more than `maxPendingEvents` waited for a save. */
   events_dropped: number;
+  /** The worker (shard) this summary tracks; absent for a process run as one. */
+  worker?: string;
+  /**
+   * The lease epoch (fencing token) of the owner that wrote this file; written by the store,
+   * absent from unfenced writes. A reader takes the highest epoch it finds.
+   */
+  owner_epoch?: number;
 }
 
 /** `getProgressSummary()`: `{}` when there is no update. */
