@@ -6,9 +6,10 @@ import { checkSummaryDict } from '@process-summary/core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileSummaryStore } from '../src/index.js';
-import { quarantineStamp } from '../src/quarantine.js';
+import { quarantineStamp } from '../src/layout.js';
 import {
   listDir,
+  listedRefs,
   makeSummary,
   recordingLogger,
   rejection,
@@ -171,7 +172,7 @@ test('seed-format files load', async (ctx) => {
   assert.is(collect.summary.isCompleted, true);
   const sync = await ctx.store.load('harvard_2024', 'sync');
   assert.ok(sync);
-  assert.equal(await ctx.store.list(), [
+  assert.equal(await listedRefs(ctx.store), [
     { runName: 'harvard_2024', processName: 'collect' },
     { runName: 'harvard_2024', processName: 'sync' },
   ]);
