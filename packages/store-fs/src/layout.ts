@@ -165,7 +165,8 @@ export function tempPathFor(
   );
 }
 
-const SUMMARY_TEMP = /^\.process_summary_.+\.json(?:\.bak)?\.(\d+)\.([0-9a-f]{8})\.[0-9a-f]+\.tmp$/;
+const SUMMARY_TEMP =
+  /^\.process_summary_.+\.json(?:\.bak|\.e\d+)?\.(\d+)\.([0-9a-f]{8})\.[0-9a-f]+\.tmp$/;
 
 /**
  * The pid and host tag in the name of a temp file made by {@link tempPathFor} for a summary or
@@ -242,22 +243,23 @@ export function parseEntryName(name: string): ParsedEntry | null {
   return names === null ? null : { kind, ...names, epoch };
 }
 
-/** `….corrupt-<stamp>` or `….archived-<stamp>` of any file of a summary: its base name. */
+/**
+ * `….corrupt-<stamp>` or `….archived-<stamp>` of any file of a summary (a quarantined copy
+ * archived later included): its base name. The last mark in the name says what it is now.
+ */
 function setAsideBase(rest: string): { kind: 'quarantined' | 'archived'; base: string } | null {
-  for (const [mark, kind] of [
-    [QUARANTINE_MARK, 'quarantined'],
-    [ARCHIVE_MARK, 'archived'],
-  ] as const) {
-    const at = rest.lastIndexOf(mark);
-    if (at === -1) continue;
-    const original = rest.slice(0, at);
-    for (const suffix of [SUMMARY_SUFFIX, BACKUP_SUFFIX, JOURNAL_SUFFIX]) {
-      if (original.endsWith(suffix)) return { kind, base: original.slice(0, -suffix.length) };
-    }
-    const tail = EPOCH_TAIL.exec(original);
-    if (tail !== null) return { kind, base: original.slice(0, tail.index) };
+  const quarantinedAt = rest.lastIndexOf(QUARANTINE_MARK);
+  const archivedAt = rest.lastIndexOf(ARCHIVE_MARK);
+  if (quarantinedAt === -1 && archivedAt === -1) return null;
+  const kind = archivedAt > quarantinedAt ? 'archived' : 'quarantined';
+  const original = rest.slice(0, Math.max(quarantinedAt, archivedAt));
+  const inner = setAsideBase(original);
+  if (inner !== null) return { kind, base: inner.base };
+  for (const suffix of [SUMMARY_SUFFIX, BACKUP_SUFFIX, JOURNAL_SUFFIX]) {
+    if (original.endsWith(suffix)) return { kind, base: original.slice(0, -suffix.length) };
   }
-  return null;
+  const tail = EPOCH_TAIL.exec(original);
+  return tail === null ? null : { kind, base: original.slice(0, tail.index) };
 }
 
 /** `collect` → (collect, null); `collect@w1` → (collect, w1); `null` for invalid names. */

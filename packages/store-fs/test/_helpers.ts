@@ -24,9 +24,10 @@ export async function removeDir(dir: string): Promise<void> {
 export function makeSummary(
   runName = 'harvard_2024',
   processName = 'collect',
+  worker?: string,
 ): { summary: ProcessSummary; clock: ManualClock } {
   const clock = createManualClock(1_750_000_000);
-  const summary = new ProcessSummary({ runName, processName, clock });
+  const summary = new ProcessSummary({ runName, processName, worker: worker ?? null, clock });
   summary.startProcess({ host: 'test-host', pid: 4242 });
   return { summary, clock };
 }

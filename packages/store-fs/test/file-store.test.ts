@@ -255,7 +255,7 @@ test('list skips backups, journals, quarantined, temp and foreign files', async 
   ]);
 });
 
-test('remove deletes the summary, its backup and journal, after the save in flight', async (ctx) => {
+test('remove deletes the summary, its backup and journal after the save in flight, and archives quarantined copies', async (ctx) => {
   const { summary } = makeSummary();
   await ctx.store.save(summary);
   summary.addProgressUpdate('x');
@@ -264,9 +264,13 @@ test('remove deletes the summary, its backup and journal, after the save in flig
   await writeFile(quarantined, 'bad');
   assert.is(await ctx.store.remove('harvard_2024', 'collect'), true);
   await inFlight;
-  assert.equal(await listDir(join(ctx.root, 'harvard_2024')), [
-    'process_summary_collect.json.corrupt-2025-01-01T00-00-00.000Z',
-  ]);
+  const left = await listDir(join(ctx.root, 'harvard_2024'));
+  assert.is(left.length, 1);
+  assert.match(
+    left[0] ?? '',
+    /^process_summary_collect\.json\.corrupt-2025-01-01T00-00-00\.000Z\.archived-\d{4}-/,
+    'never deleted, but no longer history of the next run',
+  );
   assert.is(await ctx.store.load('harvard_2024', 'collect'), null);
   assert.is(await ctx.store.remove('harvard_2024', 'collect'), false);
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkSummaryDict } from '@process-summary/core';
@@ -83,9 +83,10 @@ for (const [kind, bytes, reason] of damages) {
     assert.equal(again?.warnings, []);
   });
 
-  test(`a ${kind} file without a backup throws E_CORRUPT, moved aside, never a silent reset`, async (ctx) => {
+  test(`a ${kind} file without a backup or journal throws E_CORRUPT, moved aside, never a silent reset`, async (ctx) => {
     const { summary } = makeSummary();
     await ctx.store.save(summary);
+    await rm(ctx.store.journalPathFor('harvard_2024', 'collect'));
     await writeFile(ctx.path, bytes);
     const err = await rejection(ctx.store.load('harvard_2024', 'collect'), 'E_CORRUPT');
     assert.match(err.message, reason);
@@ -96,8 +97,9 @@ for (const [kind, bytes, reason] of damages) {
   });
 }
 
-test('a bad file with a bad backup: both moved aside, E_CORRUPT lists both', async (ctx) => {
+test('a bad file with a bad backup and no journal: both moved aside, E_CORRUPT lists both', async (ctx) => {
   await saveTwoVersions(ctx);
+  await rm(ctx.store.journalPathFor('harvard_2024', 'collect'));
   await writeFile(ctx.path, '{');
   await writeFile(`${ctx.path}.bak`, '');
   const err = await rejection(ctx.store.load('harvard_2024', 'collect'), 'E_CORRUPT');
