@@ -71,9 +71,53 @@ test('read: the dict, its mtime, size and history, through the seam with no writ
   assert.is(read.hasHistory, true, 'the journal');
   assert.equal(
     [...new Set(fs.calls.map((c) => c.op))].sort(),
-    ['close', 'fstat', 'open', 'read', 'readdir'],
+    ['close', 'fstat', 'open', 'read', 'readdir', 'stat'],
     'only reads',
   );
+});
+
+test('read reuses a run directory listing while the directory is unchanged', async (ctx) => {
+  await ctx.store.save(makeSummary().summary);
+  const paths = ctx.store.pathsFor(REF);
+  const old = Date.now() / 1000 - 3600;
+  await utimes(paths.dir, old, old);
+  const fs = new FaultyFs();
+  const reader = new FileSummaryStore({ root: ctx.root, fs, logger: recordingLogger() });
+  await reader.read(REF);
+  fs.calls.length = 0;
+  await reader.read(REF);
+  assert.equal(
+    fs.calls.map((c) => c.op),
+    ['stat', 'open', 'fstat', 'read', 'close'],
+    'one stat of the directory instead of a readdir',
+  );
+  // A new entry (an epoch copy) changes the directory: it is listed again and seen.
+  await writeFile(epochPathFor(paths, 7), JSON.stringify(dictWithEpoch(70, 7)));
+  fs.calls.length = 0;
+  const read = await reader.read(REF);
+  assert.is(read?.epoch, 7);
+  assert.ok(fs.calls.some((c) => c.op === 'readdir'));
+});
+
+test('a listing taken in the same instant as the directory changed is never reused', async (ctx) => {
+  // A change in the same clock tick as the mtime seen leaves the mtime as it was: here the
+  // epoch copy is made and the directory's mtime put back, as such a change would leave it.
+  await ctx.store.save(makeSummary().summary);
+  const paths = ctx.store.pathsFor(REF);
+  const tick = Date.now() / 1000;
+  await utimes(paths.dir, tick, tick);
+  const fs = new FaultyFs();
+  const reader = new FileSummaryStore({ root: ctx.root, fs, logger: recordingLogger() });
+  assert.is((await reader.read(REF))?.epoch, null);
+  await writeFile(epochPathFor(paths, 2), JSON.stringify(dictWithEpoch(20, 2)));
+  await utimes(paths.dir, tick, tick);
+  fs.calls.length = 0;
+  const read = await reader.read(REF);
+  assert.ok(
+    fs.calls.some((c) => c.op === 'readdir'),
+    'listed again',
+  );
+  assert.is(read?.epoch, 2);
 });
 
 test('read of a damaged summary reports it and moves nothing aside', async (ctx) => {
@@ -151,7 +195,7 @@ test('read of nothing is null; of history only, E_NOT_FOUND with hasHistory', as
   assert.is(read?.hasHistory, true);
 });
 
-test('list: workers parsed, sorted, one readdir per run directory and no stat', async (ctx) => {
+test('list: workers parsed, sorted, one stat and readdir per run directory, nothing per file', async (ctx) => {
   for (const [run, process, worker] of [
     ['run_b', 'collect', undefined],
     ['run_a', 'sync', 'w2'],
@@ -175,8 +219,8 @@ test('list: workers parsed, sorted, one readdir per run directory and no stat', 
   );
   assert.is(listing.summaries[1]?.location, reader.pathFor('run_a', 'sync', 'w1'));
   assert.equal(
-    fs.calls.map((c) => c.op),
-    ['readdir', 'readdir', 'readdir'],
+    fs.calls.map((c) => `${c.op} ${c.path.slice(ctx.root.length)}`),
+    ['readdir ', 'stat /run_a', 'readdir /run_a', 'stat /run_b', 'readdir /run_b'],
   );
   assert.equal(
     (await reader.list({ runName: 'run_b' })).summaries.map((s) => s.processName),
