@@ -17,7 +17,7 @@ import type {
   SummaryRef,
 } from '@process-summary/core';
 import { type DirectoryIndex, DirectoryIndexes, summaryKey } from './dir-index.js';
-import { storeError } from './errors.js';
+import { ioError, storeError } from './errors.js';
 import { type DirEntryLike, errnoCode, type FileSystem, nodeFileSystem } from './fs-seam.js';
 import {
   inspectSummaryFile,
@@ -26,7 +26,7 @@ import {
   type SummaryInspection,
 } from './inspect.js';
 import { readJournal } from './journal.js';
-import type { NormalizedRef, SummaryPaths } from './layout.js';
+import { type NormalizedRef, parseEntryName, type SummaryPaths } from './layout.js';
 
 /** What the reader needs of its store. */
 export interface ReaderContext {
@@ -249,4 +249,46 @@ export async function* journalRecords(
       yield { cursor, event: null, problem: { message: entry.error.message, line: entry.text } };
     }
   }
+}
+
+/** A file set aside beside a summary: quarantined (damaged) or archived (a fresh start). */
+export interface SetAsideFile {
+  path: string;
+  kind: 'quarantined' | 'archived';
+  /** Its size, or null when it could not be looked at. */
+  sizeBytes: number | null;
+}
+
+/**
+ * The quarantined and archived copies of a summary (and of its backup, journal and epoch
+ * copies), sorted by name: what `repair` shows a person. Changes nothing.
+ */
+export async function setAsideFiles(
+  ctx: ReaderContext,
+  paths: SummaryPaths,
+): Promise<SetAsideFile[]> {
+  let entries: DirEntryLike[];
+  try {
+    entries = await readDirectory(ctx, paths.dir);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw ioError('listing', paths.dir, err);
+  }
+  const found: SetAsideFile[] = [];
+  for (const entry of entries) {
+    const parsed = parseEntryName(entry.name);
+    if (parsed === null || (parsed.kind !== 'quarantined' && parsed.kind !== 'archived')) continue;
+    if (parsed.processName !== paths.ref.processName || parsed.worker !== paths.ref.worker) {
+      continue;
+    }
+    const path = `${paths.dir}/${entry.name}`;
+    let sizeBytes: number | null = null;
+    try {
+      sizeBytes = (ctx.fs === nodeFileSystem ? nodeFs.lstatSync(path) : await ctx.fs.stat(path))
+        .size;
+    } catch {}
+    found.push({ path, kind: parsed.kind, sizeBytes });
+  }
+  return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -195,6 +195,35 @@ test('read of nothing is null; of history only, E_NOT_FOUND with hasHistory', as
   assert.is(read?.hasHistory, true);
 });
 
+test('setAsideFiles lists quarantined and archived copies of one summary, with sizes', async (ctx) => {
+  const { summary } = makeSummary();
+  summary.addProgressUpdate('batch');
+  await ctx.store.save(summary);
+  const path = ctx.store.pathFor('harvard_2024', 'collect');
+  await writeFile(path, '{');
+  await ctx.store.load(REF); // quarantines the damaged file, rebuilds from the journal
+  const other = `${ctx.store.pathFor('harvard_2024', 'sync')}.corrupt-2025-01-01T00-00-00.000Z`;
+  await writeFile(other, 'x');
+  const quarantined = await ctx.store.setAsideFiles(REF);
+  assert.is(quarantined.length, 1, "another process's copy is not this summary's");
+  assert.match(quarantined[0]?.path ?? '', /process_summary_collect\.json\.corrupt-/);
+  assert.is(quarantined[0]?.kind, 'quarantined');
+  assert.is(quarantined[0]?.sizeBytes, 1, 'the damaged bytes, kept');
+  await ctx.store.archive(REF);
+  const names = (await ctx.store.setAsideFiles(REF)).map((f) => [
+    f.path
+      .slice(ctx.root.length + '/harvard_2024/'.length)
+      .replace(/\d{4}-\d\d-[^.]+\.\d{3}Z/g, 'T'),
+    f.kind,
+  ]);
+  assert.equal(names, [
+    ['process_summary_collect.events.jsonl.archived-T', 'archived'],
+    ['process_summary_collect.json.archived-T', 'archived'],
+    ['process_summary_collect.json.corrupt-T.archived-T', 'archived'],
+  ]);
+  assert.equal(await ctx.store.setAsideFiles({ runName: 'none', processName: 'x' }), []);
+});
+
 test('list: workers parsed, sorted, one stat and readdir per run directory, nothing per file', async (ctx) => {
   for (const [run, process, worker] of [
     ['run_b', 'collect', undefined],
