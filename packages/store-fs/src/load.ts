@@ -13,11 +13,12 @@ import {
   SummaryReplay,
 } from '@process-summary/core';
 import { writeFileDurably } from './atomic-write.js';
+import { filesOf } from './dir-index.js';
 import { syncDirectory } from './directory.js';
 import { ioError, type StoreWarningCode, storeError } from './errors.js';
 import { errnoCode, type FileSystem } from './fs-seam.js';
 import { readJournal } from './journal.js';
-import { parseEntryName, type SummaryPaths } from './layout.js';
+import type { SummaryPaths } from './layout.js';
 import type { Logger } from './logger.js';
 import { quarantineFile, readSummaryFile, type SummaryRead } from './quarantine.js';
 import { summaryBytes } from './serialize.js';
@@ -137,25 +138,8 @@ interface History {
 }
 
 async function historyOf(fs: FileSystem, paths: SummaryPaths): Promise<History> {
-  const history: History = { journal: false, quarantined: [] };
-  let names: string[];
-  try {
-    names = (await fs.readdir(paths.dir)).map((entry) => entry.name);
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return history;
-    throw ioError('listing', paths.dir, err);
-  }
-  for (const name of names.sort()) {
-    const parsed = parseEntryName(name);
-    if (parsed === null) continue;
-    if (parsed.processName !== paths.ref.processName || parsed.worker !== paths.ref.worker) {
-      continue;
-    }
-    if (parsed.kind === 'journal') history.journal = true;
-    else if (parsed.kind === 'quarantined') history.quarantined.push(`${paths.dir}/${name}`);
-  }
-  return history;
+  const files = await filesOf(fs, paths);
+  return { journal: files.has('journal'), quarantined: files.get('quarantined') ?? [] };
 }
 
 type Rebuilt =
