@@ -5,6 +5,8 @@
  * exists (quarantined copies), the store refuses with a coded error rather than let the run
  * start over: `null` means there never was anything.
  */
+
+import { basename } from 'node:path';
 import {
   type FromDictOptions,
   type LoadResult,
@@ -18,7 +20,7 @@ import { syncDirectory } from './directory.js';
 import { ioError, type StoreWarningCode, storeError } from './errors.js';
 import { errnoCode, type FileSystem } from './fs-seam.js';
 import { readJournal } from './journal.js';
-import type { SummaryPaths } from './layout.js';
+import { parseEntryName, type SummaryPaths } from './layout.js';
 import type { Logger } from './logger.js';
 import { quarantineFile, readSummaryFile, type SummaryRead } from './quarantine.js';
 import { summaryBytes } from './serialize.js';
@@ -47,6 +49,10 @@ export async function loadWithRepair(
   };
 
   const main = await read(paths.summary);
+  // Epoch copies (fenced leases): the highest epoch is the run's state, as for every reader,
+  // so an old owner's late write over the summary is never loaded.
+  const newer = await newerEpochCopy(ctx, paths, main, read);
+  if (newer !== null) return { summary: newer, warnings: [] };
   if (main.kind === 'ok') {
     ctx.writer.noteGoodVersion(paths, main.identity);
     return { summary: main.summary, warnings: [] };
@@ -129,6 +135,40 @@ export async function loadWithRepair(
     'E_CORRUPT',
     `${what}, and ${rebuilt.why}. Nothing was deleted${aside.length > 0 ? `: set aside as ${aside.join(', ')}` : ''}. Inspect or repair one and move it back, or archive them and start a new summary.`,
   );
+}
+
+/**
+ * The summary of the usable epoch copy whose epoch is above the summary file's (`main`), or
+ * null when there is none (no copies, or the summary file is the highest). A copy without a
+ * stamp ranks by the epoch in its name; an unstamped summary file ranks lowest; between equal
+ * epochs the later write wins. A damaged copy is skipped (it never hides a good file).
+ */
+async function newerEpochCopy(
+  ctx: LoadContext,
+  paths: SummaryPaths,
+  main: SummaryRead,
+  read: (path: string) => Promise<SummaryRead>,
+): Promise<ProcessSummary | null> {
+  const copies = (await filesOf(ctx.fs, paths)).get('epoch') ?? [];
+  if (copies.length === 0) return null;
+  let best: { summary: ProcessSummary | null; epoch: number; mtimeMs: number } =
+    main.kind === 'ok'
+      ? { summary: null, epoch: main.epoch ?? -1, mtimeMs: main.identity.mtimeMs }
+      : { summary: null, epoch: -1, mtimeMs: Number.NEGATIVE_INFINITY };
+  for (const path of copies) {
+    let copy: SummaryRead;
+    try {
+      copy = await read(path);
+    } catch {
+      continue;
+    }
+    if (copy.kind !== 'ok') continue;
+    const epoch = copy.epoch ?? parseEntryName(basename(path))?.epoch ?? -1;
+    if (epoch > best.epoch || (epoch === best.epoch && copy.identity.mtimeMs > best.mtimeMs)) {
+      best = { summary: copy.summary, epoch, mtimeMs: copy.identity.mtimeMs };
+    }
+  }
+  return best.summary;
 }
 
 /** The history of a summary that is not in place: its journal, its quarantined copies. */
