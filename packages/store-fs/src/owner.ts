@@ -389,6 +389,21 @@ export async function acquireOwner(
       me,
     );
     if (judgement.alive) throw concurrentRunError(ref, current.record as OwnerRecord);
+    // Whoever ends up creating the next record (this taker, or another one in the gap after
+    // this one moved the gone record) takes over from this owner: its epoch, its fencing.
+    highest = Math.max(highest, current.record?.epoch ?? 0);
+    // Once an owner that may only be stalled was taken over, its late writes may land on the
+    // main file: from now on every owner writes epoch copies too.
+    fenced = fenced || current.record?.fenced === true || !judgement.proven;
+    previous =
+      judgement.gone === null
+        ? null
+        : {
+            record: current.record,
+            mtimeSeconds: current.mtimeSeconds,
+            gone: judgement.gone,
+            reason: judgement.reason,
+          };
     // Only the holder of the takeover lock may move a record: a record is then never moved
     // by a process that judged an earlier one (which could move its successor's).
     if (!(await takeTakeoverLock(lockPath, record, options))) {
@@ -401,19 +416,6 @@ export async function acquireOwner(
       const moved = stalePathFor(path, token);
       await rename(path, moved); // the record judged gone: nobody else moves it, and it exists
       await unlink(moved).catch(() => {});
-      highest = Math.max(highest, current.record?.epoch ?? 0);
-      // Once an owner that may only be stalled was taken over, its late writes may land on the
-      // main file: from now on every owner writes epoch copies too.
-      fenced = fenced || current.record?.fenced === true || !judgement.proven;
-      previous =
-        judgement.gone === null
-          ? null
-          : {
-              record: current.record,
-              mtimeSeconds: current.mtimeSeconds,
-              gone: judgement.gone,
-              reason: judgement.reason,
-            };
       // A newcomer may create its record in the gap; then it owns the summary and we are refused.
     } finally {
       await removeIfOurs(lockPath, token);
