@@ -27,6 +27,7 @@ export { assertValidName, assertValidRef, MAX_NAME_BYTES, type NamedRef } from '
 export {
   type ReplayNote,
   type ReplayNoteCode,
+  type ReplayOptions,
   type ReplayResult,
   replayEvents,
   SummaryReplay,
