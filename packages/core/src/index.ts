@@ -9,6 +9,7 @@ export {
 export {
   codedRangeError,
   codedTypeError,
+  ERROR_CODES,
   type ErrorCode,
   hasErrorCode,
   ProcessSummaryError,
