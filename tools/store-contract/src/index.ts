@@ -314,7 +314,8 @@ function ownership(test: Test<Ctx>): void {
       await store.remove(REF, lease);
       await store.release(lease);
     }
-    assert.ok(epochs[0] < epochs[1] && epochs[1] < epochs[2], `epochs ${epochs.join(', ')}`);
+    const [first = 0, second = 0, third = 0] = epochs;
+    assert.ok(first < second && second < third, `epochs ${epochs.join(', ')}`);
   });
 
   test('releasing an old lease leaves the new owner alone', async ({ subject }) => {
