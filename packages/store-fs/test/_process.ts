@@ -20,14 +20,28 @@ export const canUnshare: boolean =
   spawnSync('unshare', ['--pid', '--fork', '--mount-proc', '--uts', 'true']).status === 0;
 
 /**
- * The command prefix that runs a program in a new pid namespace (mounting its own /proc, so
- * its pid is 1 there), optionally under another host name. `--kill-child`: killing the
- * unshare process kills the program too.
+ * The command prefix that runs a program in a new pid namespace (mounting its own /proc),
+ * optionally under another host name. The program is pid 1 there, unless `asInit` is false:
+ * then a shell is pid 1 and the program its child (a namespace's init ignores the signals it
+ * sends itself, SIGSTOP included). `--kill-child`: killing unshare kills the namespace.
  */
-export function inNamespace(command: string[], hostName?: string): string[] {
+export function inNamespace(
+  command: string[],
+  options: { hostName?: string; asInit?: boolean } = {},
+): string[] {
   const base = ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc'];
-  if (hostName === undefined) return [...base, ...command];
-  return [...base, '--uts', 'sh', '-c', `hostname ${hostName} && exec "$0" "$@"`, ...command];
+  const setHost = options.hostName === undefined ? '' : `hostname ${options.hostName} && `;
+  // "; exit" keeps the shell from exec-ing the program in its place.
+  const run = options.asInit === false ? '"$0" "$@"; exit $?' : 'exec "$0" "$@"';
+  if (setHost === '' && options.asInit !== false) return [...base, ...command];
+  return [
+    ...base,
+    ...(setHost === '' ? [] : ['--uts']),
+    'sh',
+    '-c',
+    `${setHost}${run}`,
+    ...command,
+  ];
 }
 
 /** Starts `command` (argv) and collects its JSON lines. */
@@ -84,11 +98,15 @@ export function startChild(command: string[]): Child {
   };
 }
 
-/** The pid, in this namespace, of the program unshare runs (its only child). */
+/** The pid, in this namespace, of the program unshare runs: the last of its line of children. */
 export function namespacedPid(unsharePid: number): number {
-  const children = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim();
-  const pid = Number(children.split(' ')[0]);
-  if (!Number.isSafeInteger(pid) || pid <= 0) throw new Error(`no child of ${unsharePid}`);
+  let pid = unsharePid;
+  for (;;) {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    if (children === '') break;
+    pid = Number(children.split(' ')[0]);
+  }
+  if (pid === unsharePid) throw new Error(`no child of ${unsharePid}`);
   return pid;
 }
 
