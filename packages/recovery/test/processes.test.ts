@@ -143,6 +143,45 @@ test('two processes started together: exactly one runs, the other is told who ow
   await winner.exited;
 });
 
+test('a store that cannot save synchronously: SIGTERM is saved at the signal before the process dies', async ({
+  root,
+}) => {
+  const p = startPipeline(root, 'hold', { asyncOnly: true });
+  await p.waitFor('holding');
+  p.child.kill('SIGTERM');
+  const { signal } = await endsWithin(p, 20_000);
+  assert.is(signal, 'SIGTERM', p.stderr());
+  const d = readSummary(root);
+  assert.is(d.status, 'interrupted');
+  assert.is(d.sessions[0]?.signal, 'SIGTERM');
+  assert.is(
+    await ownerState(root),
+    'none',
+    'released (asynchronously) before the signal was raised again',
+  );
+});
+
+test('a store that cannot save synchronously: a plain exit is classified by the next session as a crash, not claimed as an exit', async ({
+  root,
+}) => {
+  const p = startPipeline(root, 'no-end', { asyncOnly: true });
+  await p.waitFor('saved');
+  const end = await endsWithin(p, 20_000);
+  assert.is(end.code, 0);
+  assert.match(p.stderr(), 'cannot save synchronously');
+  assert.is(readSummary(root).status, 'running', 'the state of the last save stands');
+  const next = startPipeline(root, 'finish');
+  const started = await next.waitFor('started');
+  assert.is(started.interruptions, 1);
+  await endsWithin(next, 20_000);
+  const d = readSummary(root);
+  assert.is(d.sessions[0]?.end_reason, 'crash');
+  assert.match(
+    d.progress_updates.map((u) => u.message).join('\n'),
+    /Interruption detected: owner pid \d+ on .+ is gone/,
+  );
+});
+
 test.run();
 
 const review = suite<{ root: string; cleanup: () => void; children: Pipeline[] }>(
