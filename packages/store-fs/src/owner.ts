@@ -39,7 +39,6 @@ import {
   refName,
   type SummaryRef,
 } from '@process-summary/core';
-import { isProcessAlive } from './atomic-write.js';
 import { syncDirectory } from './directory.js';
 import { errnoCode, nodeFileSystem } from './fs-seam.js';
 import { ownerTempPathFor, stalePathFor } from './layout.js';
@@ -75,6 +74,17 @@ export interface OwnerRecord {
 }
 
 // ------------------------------------------------------------------ identity of a process
+
+/** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
+export function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
 
 /**
  * This boot of this machine: `/proc/sys/kernel/random/boot_id` changes at every boot, so an
