@@ -19,8 +19,6 @@ import { type TempFileOwner, type TempKind, tempPathFor } from './layout.js';
 import type { Logger } from './logger.js';
 import { isProcessAlive, readBootId } from './owner.js';
 
-export { isProcessAlive };
-
 /** What identifies one version of a file: a replaced or rewritten file differs in one of these. */
 export interface FileIdentity {
   ino: number;
