@@ -25,6 +25,7 @@ import {
   readFileSync,
   readlinkSync,
   renameSync,
+  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -40,6 +41,7 @@ import {
   type SummaryRef,
 } from '@process-summary/core';
 import { syncDirectory } from './directory.js';
+import { ioError } from './errors.js';
 import { errnoCode, nodeFileSystem } from './fs-seam.js';
 import { ownerTempPathFor, stalePathFor } from './layout.js';
 
@@ -273,7 +275,7 @@ export async function readOwnerFile(path: string): Promise<FoundRecord | undefin
     }
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
+    throw ioError('reading the owner record', path, err);
   }
 }
 
@@ -281,10 +283,10 @@ export async function readOwnerFile(path: string): Promise<FoundRecord | undefin
 export function readOwnerFileSync(path: string): FoundRecord | undefined {
   try {
     const text = readFileSync(path, 'utf8');
-    return { text, record: parseRecord(text), mtimeSeconds: 0 };
+    return { text, record: parseRecord(text), mtimeSeconds: statSync(path).mtimeMs / 1000 };
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
+    throw ioError('reading the owner record', path, err);
   }
 }
 
