@@ -467,15 +467,19 @@ export function stampEpoch(data: Buffer, epoch: number | null): Buffer {
  * Puts the durable temp file of a fenced save in place as the epoch copy too, before the main
  * file's rename: a hard link under a temp name, renamed over the copy (the copy is never
  * missing). The main file's rename and its directory fsync follow and cover this rename too.
+ * `onLinked` gets the link's name, so a `saveSync` overtaking this write can claim it (see
+ * the writer's `#claimRenaming`): the older state then never lands on the copy either.
  */
 export async function linkEpochCopy(
   fs: FileSystem,
   tempPath: string,
   copyPath: string,
+  onLinked: (linkPath: string) => void = () => {},
 ): Promise<void> {
   const linkPath = newTempPath(copyPath);
   try {
     await fs.link(tempPath, linkPath);
+    onLinked(linkPath);
     await fs.rename(linkPath, copyPath);
   } finally {
     await fs.unlink(linkPath).catch(() => {});
