@@ -103,6 +103,18 @@ export class Ownership {
   async acquire(paths: SummaryPaths, options: AcquireOptions = {}): Promise<Acquired> {
     const staleAfterSeconds = staleAfter(options);
     const me = options.owner ?? currentOwner();
+    if (
+      typeof me !== 'object' ||
+      me === null ||
+      typeof me.host !== 'string' ||
+      me.host === '' ||
+      !Number.isSafeInteger(me.pid)
+    ) {
+      throw codedRangeError(
+        'E_INVALID_ARGUMENT',
+        'process-summary/store-fs: owner must name a host (a non-empty string) and a pid (an integer)',
+      );
+    }
     await makeDirectoryDurably(this.#fs, paths.dir);
     const { record, previous } = await acquireOwner(paths.owner, takeoverPathFor(paths), {
       ref: paths.ref,
