@@ -40,7 +40,7 @@ import {
   refName,
   type SummaryRef,
 } from '@process-summary/core';
-import { syncDirectory } from './directory.js';
+import { syncDirectory, syncDirectorySync } from './directory.js';
 import { ioError } from './errors.js';
 import { errnoCode, nodeFileSystem } from './fs-seam.js';
 import { ownerTempPathFor, stalePathFor } from './layout.js';
@@ -566,11 +566,13 @@ export function releaseOwnerSync(path: string, token: string): void {
 }
 
 /**
- * Writes an owner record exclusively and durably (the `exit`-handler release, and tests that
- * pose as other owners). Throws `EEXIST` when a record is there.
+ * {@link createExclusively}, synchronously (the `exit`-handler release, and tests that pose as
+ * other owners): written to a temp file, made durable, linked in (complete or absent, never
+ * half-written to a reader). Throws `EEXIST` when a record is there.
  */
 export function writeOwnerRecordSync(path: string, record: OwnerRecord): void {
-  const fd = openSync(path, 'wx');
+  const temp = ownerTempPathFor(path, `${record.token}${randomBytes(3).toString('hex')}`);
+  const fd = openSync(temp, 'wx');
   try {
     const buffer = Buffer.from(`${JSON.stringify(record, null, 2)}\n`);
     let written = 0;
@@ -581,6 +583,14 @@ export function writeOwnerRecordSync(path: string, record: OwnerRecord): void {
   } finally {
     closeSync(fd);
   }
+  try {
+    linkSync(temp, path);
+  } finally {
+    try {
+      unlinkSync(temp);
+    } catch {}
+  }
+  syncDirectorySync(dirname(path));
 }
 
 // ------------------------------------------------------------------ errors
