@@ -1,9 +1,10 @@
 /**
  * `list`: every summary under the root, and every run that has only history, with one stat
  * and one readdir per run directory (its index, which later reads reuse) and no stat of a
- * summary: the entries' file types say what they are. A run directory that is a symbolic link is followed once, never twice: one leading to
- * a directory already listed (a loop or an alias) is reported and skipped, and an unreadable
- * directory is reported while the rest is still listed.
+ * summary: the entries' file types say what they are. A run directory that is a symbolic link
+ * is followed once, never twice: one leading to a directory already listed (a loop or an
+ * alias) is reported and skipped, and an unreadable directory is reported while the rest is
+ * still listed.
  */
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
