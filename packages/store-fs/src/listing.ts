@@ -9,6 +9,7 @@
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import {
+  assertValidName,
   compareRefs,
   type ListedSummary,
   type Listing,
@@ -17,7 +18,7 @@ import {
 } from '@process-summary/core';
 import type { DirectoryIndex } from './dir-index.js';
 import { type DirEntryLike, errnoCode, nodeFileSystem, type StatsLike } from './fs-seam.js';
-import { isValidName, normalizeRef, summaryPathIn } from './layout.js';
+import { isValidName, summaryPathIn } from './layout.js';
 import { indexesOf, type ReaderContext, readDirectory } from './reader.js';
 
 /** See `SummaryStore.list`. Throws `E_INVALID_NAME` for a bad `runName` filter. */
@@ -26,7 +27,7 @@ export async function listSummaries(
   options: ListOptions = {},
 ): Promise<Listing> {
   const runFilter = options.runName;
-  if (runFilter !== undefined) normalizeRef({ runName: runFilter, processName: 'x' });
+  if (runFilter !== undefined) assertValidName('run', runFilter);
   const listing: Listing = { summaries: [], problems: [] };
   let runs: DirEntryLike[];
   try {
