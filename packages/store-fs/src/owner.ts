@@ -19,13 +19,14 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  constants as fsConstants,
+  fstatSync,
   fsyncSync,
   linkSync,
   openSync,
   readFileSync,
   readlinkSync,
   renameSync,
-  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -262,14 +263,30 @@ export interface FoundRecord {
   mtimeSeconds: number;
 }
 
-/** The record at `path`, or undefined when there is none. Throws on other I/O errors. */
+// Never follow a link out of the root, never block on a FIFO.
+const READ_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK;
+/** An owner record is a few hundred bytes: anything far larger is not one (and is not read). */
+const MAX_RECORD_BYTES = 64 * 1024;
+
+function notARecord(path: string, what: string): Error {
+  return Object.assign(new Error(`${path} is ${what}, not an owner record`), { code: 'ENOTREG' });
+}
+
+/**
+ * The record at `path`, or undefined when there is none. A symbolic link, FIFO, directory or
+ * other non-regular file there is `E_IO` (never followed, never waited on); a file too large
+ * to be a record reads as unreadable.
+ */
 export async function readOwnerFile(path: string): Promise<FoundRecord | undefined> {
   try {
-    const handle = await open(path, 'r');
+    const handle = await open(path, READ_FLAGS);
     try {
-      const [text, stats] = await Promise.all([handle.readFile('utf8'), handle.stat()]);
-      if (!stats.isFile()) return { text: '', record: null, mtimeSeconds: 0 };
-      return { text, record: parseRecord(text), mtimeSeconds: stats.mtimeMs / 1000 };
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw notARecord(path, 'not a regular file');
+      const mtimeSeconds = stats.mtimeMs / 1000;
+      if (stats.size > MAX_RECORD_BYTES) return { text: '', record: null, mtimeSeconds };
+      const text = await handle.readFile('utf8');
+      return { text, record: parseRecord(text), mtimeSeconds };
     } finally {
       await handle.close();
     }
@@ -281,12 +298,20 @@ export async function readOwnerFile(path: string): Promise<FoundRecord | undefin
 
 /** {@link readOwnerFile} for `exit` handlers, which cannot wait. */
 export function readOwnerFileSync(path: string): FoundRecord | undefined {
+  let fd: number | undefined;
   try {
-    const text = readFileSync(path, 'utf8');
-    return { text, record: parseRecord(text), mtimeSeconds: statSync(path).mtimeMs / 1000 };
+    fd = openSync(path, READ_FLAGS);
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw notARecord(path, 'not a regular file');
+    const mtimeSeconds = stats.mtimeMs / 1000;
+    if (stats.size > MAX_RECORD_BYTES) return { text: '', record: null, mtimeSeconds };
+    const text = readFileSync(fd, 'utf8');
+    return { text, record: parseRecord(text), mtimeSeconds };
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw ioError('reading the owner record', path, err);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
