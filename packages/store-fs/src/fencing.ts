@@ -20,7 +20,6 @@
  * this host, the host rebooted) nothing can write late, and saves cost nothing extra.
  */
 import * as nodeFs from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import {
   type Acquired,
   type AcquireOptions,
@@ -33,7 +32,7 @@ import {
 } from '@process-summary/core';
 import { newTempPath, writeFileDurably } from './atomic-write.js';
 import { makeDirectoryDurably } from './directory.js';
-import { errnoCode, type FileSystem } from './fs-seam.js';
+import { errnoCode, type FileSystem, type StatsLike } from './fs-seam.js';
 import { epochPathFor, parseEntryName, type SummaryPaths, takeoverPathFor } from './layout.js';
 import type { Logger } from './logger.js';
 import {
@@ -401,13 +400,28 @@ export async function epochCopies(
   return copies;
 }
 
+const SAFE_READ =
+  nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW | nodeFs.constants.O_NONBLOCK;
+/** The file store's default `maxFileBytes`: a larger file is not a summary it wrote. */
+const MAX_COPY_BYTES = 64 * 1024 * 1024;
+
 /** The `owner_epoch` a file carries, its bytes and mtime; null when absent or unreadable. */
 async function stampedFile(
   fs: FileSystem,
   path: string,
 ): Promise<{ bytes: Buffer; epoch: number | null; mtimeMs: number } | null> {
   try {
-    const [bytes, stats] = await Promise.all([readFile(path), fs.stat(path)]);
+    // Through the seam, never following a link nor waiting on a FIFO; only regular files.
+    const handle = await fs.open(path, SAFE_READ);
+    let bytes: Buffer;
+    let stats: StatsLike;
+    try {
+      stats = await handle.stat();
+      if (!stats.isFile() || stats.size > MAX_COPY_BYTES) return null;
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close().catch(() => {});
+    }
     let epoch: number | null = null;
     try {
       const value = JSON.parse(bytes.toString('utf8')) as { owner_epoch?: unknown };
