@@ -125,6 +125,14 @@ export class SummaryReplay {
   #skipped = 0;
   #firstTime: number | null = null;
   #lastTime: number | null = null;
+  /** The time of the event before: the run's elapsed time grows by the steps forward from it. */
+  #prevTime: number | null = null;
+  /**
+   * The run's elapsed seconds: the sum of the forward steps between consecutive events. Events
+   * of two processes carry two wall clocks; one stepped back between them adds nothing, so no
+   * duration comes out negative (a live summary measures the same way).
+   */
+  #elapsed = 0;
   #startTime: number | null = null;
   #sessionId: number | null = null;
 
@@ -149,7 +157,7 @@ export class SummaryReplay {
   readonly #sessions: SessionLog;
   #open: OpenSession | null = null;
   #closedActiveSeconds = 0;
-  #lastEnd: { reason: SessionEndReason; time: number } | null = null;
+  #lastEnd: { reason: SessionEndReason; time: number; elapsed: number } | null = null;
 
   /**
    * `options` are those of `ProcessSummary.fromDict` (clock, limits, threshold); the limits
@@ -219,8 +227,8 @@ export class SummaryReplay {
     }
     const ended = status === 'completed' || status === 'failed';
     const endTime = ended ? (this.#lastEnd?.time ?? lastTime) : null;
-    const duration = endTime === null ? null : endTime - startTime;
-    const elapsed = (duration ?? lastTime - startTime) || 0;
+    const duration = endTime === null ? null : (this.#lastEnd?.elapsed ?? this.#elapsed);
+    const elapsed = duration ?? this.#elapsed;
     const activeSeconds =
       this.#closedActiveSeconds + (open === null ? 0 : open.lastSeen - open.entry.start_time);
     const dict = buildSummaryDict({
@@ -276,9 +284,7 @@ export class SummaryReplay {
     this.#takeTotals(e, false);
     const update: ProgressUpdate = {
       timestamp,
-      elapsed_seconds: isTime(e.elapsed_seconds)
-        ? e.elapsed_seconds
-        : timestamp - (this.#startTime ?? timestamp),
+      elapsed_seconds: isTime(e.elapsed_seconds) ? e.elapsed_seconds : this.#elapsed,
       message: truncateText(message, this.#limits.maxMessageLength),
       items_processed: e.items_processed,
       items_successful: e.items_successful,
@@ -355,7 +361,7 @@ export class SummaryReplay {
     if (open !== null && open.entry.number === number) {
       this.#close(open, reason as SessionEndReason, endTime, signal);
     }
-    this.#lastEnd = { reason: reason as SessionEndReason, time };
+    this.#lastEnd = { reason: reason as SessionEndReason, time, elapsed: this.#elapsed };
     return true;
   }
 
@@ -375,6 +381,8 @@ export class SummaryReplay {
 
   #see(time: number): void {
     this.#firstTime ??= time;
+    if (this.#prevTime !== null && time > this.#prevTime) this.#elapsed += time - this.#prevTime;
+    this.#prevTime = time;
     if (this.#lastTime === null || time > this.#lastTime) this.#lastTime = time;
     if (this.#open !== null && time > this.#open.lastSeen) this.#open.lastSeen = time;
   }
@@ -412,7 +420,8 @@ export class SummaryReplay {
   ): void {
     Object.assign(open.entry, this.#openSnapshot(open), {
       end_time: endTime,
-      duration_seconds: endTime - open.entry.start_time,
+      // A session's span is one process's monotonic clock; a hostile journal may say otherwise.
+      duration_seconds: Math.max(0, endTime - open.entry.start_time),
       end_reason: reason,
       signal,
     });

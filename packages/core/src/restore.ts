@@ -46,6 +46,24 @@ export interface RestoredRun extends RunTimes {
   closedActiveSeconds: number;
   eventsDropped: number;
   frozen: FrozenDerived;
+  /** The run's elapsed seconds at its last sign of life in the file. */
+  anchor: ElapsedAnchor;
+}
+
+/**
+ * The run's elapsed seconds (`elapsed`) at one instant (`time`, epoch seconds). Durations are
+ * measured from an anchor, never as a difference of two stored dates: the dates of two
+ * processes come from two wall clocks, and a clock stepped back between them (NTP, a VM
+ * restored from a snapshot) would make `end_time - start_time` negative.
+ */
+export interface ElapsedAnchor {
+  time: number;
+  elapsed: number;
+}
+
+/** The run's elapsed seconds at `now`: the anchor's, plus the time since, never less. */
+export function elapsedAt(anchor: ElapsedAnchor, now: number): number {
+  return now > anchor.time ? anchor.elapsed + (now - anchor.time) : anchor.elapsed;
 }
 
 /**
@@ -98,6 +116,7 @@ export function restoreRun(
     orphanSession,
     closedActiveSeconds: activeSeconds - (orphanSession?.duration_seconds ?? 0),
     eventsDropped: data.events_dropped ?? 0,
+    anchor: storedAnchor(data, sessions.last),
     frozen: {
       processingRate: data.processing_rate_per_second,
       currentRate: data.current_rate_per_second ?? null,
@@ -105,6 +124,42 @@ export function restoreRun(
       generatedAt: data.generated_at,
     },
   };
+}
+
+/**
+ * The run's last sign of life in `data` and its elapsed seconds then. The last sign of life is
+ * taken from the last process only (its session, its checkpoint, its end), since an earlier
+ * process's dates may be later if the clock stepped back since. The elapsed time is the largest
+ * the file vouches for: the stored duration, the active seconds (the sum of every session's own
+ * monotonic span), the last progress update's elapsed seconds, the span between the dates.
+ */
+function storedAnchor(data: ValidatedDict, last: SessionEntry | null): ElapsedAnchor {
+  let time = data.start_time;
+  const consider = (t: number | null | undefined) => {
+    if (t != null && t > time) time = t;
+  };
+  if (last !== null) {
+    time = last.start_time;
+    consider(last.end_time ?? last.start_time + last.duration_seconds);
+    consider(data.last_checkpoint_time);
+    consider(data.end_time);
+  } else {
+    // A seed-format file (or one without sessions): one process wrote every date.
+    consider(data.end_time);
+    consider(data.last_checkpoint_time);
+    consider(data.last_error_time);
+    for (const update of data.progress_updates) consider(update.timestamp);
+  }
+  let elapsed = Math.max(0, time - data.start_time, data.duration_seconds ?? 0);
+  elapsed = Math.max(elapsed, data.active_seconds ?? 0);
+  const latest = data.progress_updates[data.progress_updates.length - 1];
+  if (latest !== undefined && Number.isFinite(latest.elapsed_seconds)) {
+    elapsed = Math.max(
+      elapsed,
+      elapsedAt({ time: latest.timestamp, elapsed: latest.elapsed_seconds }, time),
+    );
+  }
+  return { time, elapsed };
 }
 
 /**

@@ -4,7 +4,13 @@ import { type JsonObject, type JsonValue, jsonByteUpperBound } from './json.js';
 import { resolveLimits, type SummaryLimits, truncateText } from './limits.js';
 import { PendingEvents } from './pending-events.js';
 import { copyUpdate, ProgressLog } from './progress-log.js';
-import { type FrozenDerived, rebaseRelativeTimes, restoreRun } from './restore.js';
+import {
+  type ElapsedAnchor,
+  elapsedAt,
+  type FrozenDerived,
+  rebaseRelativeTimes,
+  restoreRun,
+} from './restore.js';
 import { validateSummaryDict } from './schema.js';
 import { newSessionEntry, SessionLog, sessionSoFar } from './sessions.js';
 import { buildSummaryDict, ratePerSecond, successRatePercent } from './summary-dict.js';
@@ -141,6 +147,11 @@ export class ProcessSummary {
   /** Whether this run started before this object existed (it was read from a file). */
   #loaded = false;
   #frozen: FrozenDerived | null = null;
+  /**
+   * The run's elapsed seconds at one instant of this process's clock: every duration is
+   * measured from it, so a wall clock stepped back between sessions cannot make one negative.
+   */
+  #anchor: ElapsedAnchor;
 
   readonly #pending: PendingEvents;
 
@@ -157,6 +168,7 @@ export class ProcessSummary {
     this.#pending = new PendingEvents(this.#limits.maxPendingEvents);
     const now = this.#clock.now();
     this.#startTime = now;
+    this.#anchor = { time: now, elapsed: 0 };
     this.#sessionId = options.sessionId ?? Math.floor(now);
   }
 
@@ -178,6 +190,9 @@ export class ProcessSummary {
       });
     }
     const resuming = this.#loaded || this.#sessions.count > 0;
+    // Resuming, the time since the last sign of life counts as downtime when this clock is
+    // past it; when it is not (the clock was stepped back), the downtime counts as zero.
+    this.#anchor = { time: now, elapsed: resuming ? elapsedAt(this.#anchor, now) : 0 };
     if (!resuming) this.#startTime = now;
     else this.#sessionId = Math.floor(now);
     this.#status = 'running';
@@ -208,7 +223,7 @@ export class ProcessSummary {
     assertOutcome(outcome);
     const now = this.#clock.now();
     this.#endTime = now;
-    this.#durationSeconds = now - this.#startTime;
+    this.#durationSeconds = elapsedAt(this.#anchor, now);
     this.#status = outcome;
     this.#lastCheckpointTime = now;
     this.#frozen = null;
@@ -342,7 +357,7 @@ export class ProcessSummary {
     // Objects are built key by key: spreading them made this call 30x slower in V8.
     const kept: ProgressUpdate = {
       timestamp: now,
-      elapsed_seconds: now - this.#startTime,
+      elapsed_seconds: elapsedAt(this.#anchor, now),
       message: truncateText(message, limits.maxMessageLength),
       items_processed: this.#processed,
       items_successful: this.#successful,
@@ -401,7 +416,7 @@ export class ProcessSummary {
     } else if (frozen !== null) {
       processingRate = frozen.processingRate;
     } else {
-      processingRate = ratePerSecond(this.#processed, now - this.#startTime);
+      processingRate = ratePerSecond(this.#processed, elapsedAt(this.#anchor, now));
     }
     const live = this.#liveSession;
     let currentRate: number | null = frozen?.currentRate ?? null;
@@ -684,6 +699,10 @@ export class ProcessSummary {
       this.#sessions.kept,
       now,
     );
+    this.#anchor = {
+      ...this.#anchor,
+      time: this.#anchor.time + (times.startTime - this.#startTime),
+    };
     this.#startTime = times.startTime;
     this.#endTime = times.endTime;
     this.#lastCheckpointTime = times.lastCheckpointTime;
@@ -714,5 +733,6 @@ export class ProcessSummary {
     this.#closedActiveSeconds = run.closedActiveSeconds;
     this.#pending.dropped = run.eventsDropped;
     this.#frozen = run.frozen;
+    this.#anchor = run.anchor;
   }
 }
