@@ -13,6 +13,23 @@ export type JsonValue =
 export type JsonObject = { [key: string]: JsonValue };
 
 /**
+ * Sets `key` on `target` as an own, enumerable data property. An assignment would not do for
+ * `__proto__`: it would set the object's prototype (or do nothing), dropping the user's key.
+ */
+export function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  } else {
+    target[key] = value;
+  }
+}
+
+/**
  * Returns a deep copy of `value` if it round-trips through JSON unchanged; otherwise throws a
  * coded `TypeError` naming the offending path. Refused: BigInt, functions, symbols, undefined,
  * NaN and ±Infinity, cycles, and objects other than plain objects and arrays (a Date or a Map
@@ -32,11 +49,12 @@ function copyFlatObject(value: unknown): JsonObject | undefined {
     return undefined;
   }
   const out: JsonObject = {};
-  for (const key in value) {
+  // Own keys only: `for…in` would also copy enumerable keys of a polluted Object.prototype.
+  for (const key of Object.keys(value)) {
     const item = (value as Record<string, unknown>)[key];
     const type = typeof item;
     if (type === 'string' || type === 'boolean' || (type === 'number' && Number.isFinite(item))) {
-      out[key] = item as JsonValue;
+      setKey(out, key, item);
     } else {
       return undefined;
     }
@@ -87,13 +105,17 @@ class JsonCopier {
     } else {
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
-        const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-        throw this.#fail(`is a ${name}; only plain objects and arrays are JSON`);
+        const name = (value as { constructor?: { name?: string } }).constructor?.name;
+        throw this.#fail(
+          name !== undefined && name !== 'Object'
+            ? `is a ${name}; only plain objects and arrays are JSON`
+            : 'has a prototype of its own; only plain objects and arrays are JSON',
+        );
       }
       const out: JsonObject = {};
-      for (const key in value) {
+      for (const key of Object.keys(value)) {
         this.#path.push(key);
-        out[key] = this.copy((value as Record<string, unknown>)[key]);
+        setKey(out, key, this.copy((value as Record<string, unknown>)[key]));
         this.#path.pop();
       }
       result = out;
@@ -127,7 +149,7 @@ export function jsonByteUpperBound(value: JsonValue): number {
       if (Array.isArray(value)) {
         for (const item of value) size += jsonByteUpperBound(item) + 1;
       } else {
-        for (const key in value)
+        for (const key of Object.keys(value))
           size += key.length * 6 + 4 + jsonByteUpperBound(value[key] ?? null);
       }
       return size;

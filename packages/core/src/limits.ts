@@ -57,7 +57,7 @@ export function resolveLimits(overrides: Partial<SummaryLimits> | undefined): Su
   const limits: SummaryLimits = { ...DEFAULT_LIMITS };
   if (overrides === undefined) return limits;
   for (const [key, value] of Object.entries(overrides)) {
-    if (!(key in MINIMUM)) {
+    if (!Object.hasOwn(MINIMUM, key)) {
       throw codedRangeError('E_INVALID_LIMITS', `unknown limit "${key}"`);
     }
     if (value === undefined) continue;

@@ -1,4 +1,4 @@
-import type { JsonValue } from './json.js';
+import { type JsonValue, setKey } from './json.js';
 import type { ProgressUpdate } from './types.js';
 
 /**
@@ -64,9 +64,9 @@ export class ProgressLog {
 /** A deep copy of a kept update for a caller: a loop, because V8 spreads objects slowly. */
 export function copyUpdate(update: ProgressUpdate): ProgressUpdate {
   const copy = {} as ProgressUpdate;
-  for (const key in update) {
+  for (const key of Object.keys(update)) {
     const value = update[key] as JsonValue;
-    copy[key] = typeof value === 'object' && value !== null ? structuredClone(value) : value;
+    setKey(copy, key, typeof value === 'object' && value !== null ? structuredClone(value) : value);
   }
   return copy;
 }

@@ -11,7 +11,7 @@
  */
 import { tallyError } from './error-tally.js';
 import { ProcessSummaryError } from './errors.js';
-import type { JsonValue } from './json.js';
+import { type JsonValue, setKey } from './json.js';
 import { resolveLimits, type SummaryLimits, truncateText } from './limits.js';
 import { assertValidName } from './names.js';
 import { ProgressLog } from './progress-log.js';
@@ -292,16 +292,16 @@ export class SummaryReplay {
     };
     const extra: Record<string, JsonValue> = {};
     let hasExtra = false;
-    for (const key in e) {
+    for (const key of Object.keys(e)) {
       if (PROGRESS_EVENT_KEYS.has(key)) continue;
-      extra[key] = e[key] as JsonValue;
+      setKey(extra, key, e[key]);
       hasExtra = true;
     }
     if (hasExtra) {
       // As a live summary keeps them: too large extra fields stay in the journal only.
       const size = utf8.encode(JSON.stringify(extra)).length;
       if (size > this.#limits.maxProgressFieldsBytes) update.extra_fields_omitted = size;
-      else Object.assign(update, extra);
+      else for (const key of Object.keys(extra)) setKey(update, key, extra[key]);
     }
     this.#progress.push(update);
     return true;

@@ -79,7 +79,7 @@ export function restoreRun(
   const errors = new Map<string, ErrorDetail>();
   const details = data.error_details ?? {};
   for (const [type, count] of Object.entries(data.error_types)) {
-    const detail = details[type];
+    const detail = Object.hasOwn(details, type) ? details[type] : undefined;
     errors.set(type, {
       count,
       first_seen: detail?.first_seen ?? data.last_error_time ?? data.start_time,

@@ -1,6 +1,6 @@
 import { type Clock, isRelativeTime, systemClock } from './clock.js';
 import { tallyError } from './error-tally.js';
-import { type JsonObject, type JsonValue, jsonByteUpperBound } from './json.js';
+import { type JsonObject, jsonByteUpperBound, setKey } from './json.js';
 import { resolveLimits, type SummaryLimits, truncateText } from './limits.js';
 import { PendingEvents } from './pending-events.js';
 import { copyUpdate, ProgressLog } from './progress-log.js';
@@ -376,9 +376,10 @@ export class ProcessSummary {
       items_failed: kept.items_failed,
     };
     let hasExtra = false;
-    for (const key in extra) {
+    const extraKeys = Object.keys(extra);
+    for (const key of extraKeys) {
       hasExtra = true;
-      event[key] = extra[key] as JsonValue;
+      setKey(event, key, extra[key]);
     }
     // The run's other totals, so the journal alone can rebuild the counters. Set after the
     // caller's fields: a field of the same name stays in the file's update, not in the journal.
@@ -388,7 +389,7 @@ export class ProcessSummary {
       let size = jsonByteUpperBound(extra);
       if (size > limits.maxProgressFieldsBytes) size = utf8.encode(JSON.stringify(extra)).length;
       if (size > limits.maxProgressFieldsBytes) kept.extra_fields_omitted = size;
-      else for (const key in extra) kept[key] = extra[key] as JsonValue;
+      else for (const key of extraKeys) setKey(kept, key, extra[key]);
     }
     this.#progress.push(kept);
     this.#emit(event);
@@ -396,7 +397,7 @@ export class ProcessSummary {
 
   /** Sets a command-specific metric. The value must be JSON (no BigInt, functions, cycles, NaN). */
   setCustomMetric(key: string, value: unknown): void {
-    this.#customMetrics[key] = metricValue(key, value);
+    setKey(this.#customMetrics, key, metricValue(key, value));
   }
 
   // ---------------------------------------------------------------- reading
@@ -586,7 +587,7 @@ export class ProcessSummary {
   /** Count per error type (a copy). */
   get errorTypes(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [type, detail] of this.#errors) out[type] = detail.count;
+    for (const [type, detail] of this.#errors) setKey(out, type, detail.count);
     return out;
   }
   /** Count, first/last seen and sample messages per error type (a copy). */
