@@ -18,6 +18,10 @@ export {
 export { copyJsonValue, type JsonObject, type JsonValue } from './json.js';
 export {
   DEFAULT_LIMITS,
+  MAX_CUSTOM_METRICS_BYTES,
+  MAX_JSON_DEPTH,
+  MAX_PROGRESS_FIELDS_BYTES,
+  MAX_SUMMARY_DEPTH,
   OVERFLOW_ERROR_TYPE,
   resolveLimits,
   type SummaryLimits,

@@ -1,4 +1,5 @@
-import { codedTypeError, type ErrorCode } from './errors.js';
+import { codedRangeError, codedTypeError, type ErrorCode } from './errors.js';
+import { MAX_JSON_DEPTH } from './limits.js';
 
 /** A value that survives `JSON.stringify` and `JSON.parse` unchanged. */
 export type JsonValue =
@@ -33,10 +34,16 @@ export function setKey(target: Record<string, unknown>, key: string, value: unkn
  * Returns a deep copy of `value` if it round-trips through JSON unchanged; otherwise throws a
  * coded `TypeError` naming the offending path. Refused: BigInt, functions, symbols, undefined,
  * NaN and ±Infinity, cycles, and objects other than plain objects and arrays (a Date or a Map
- * would come back as something else).
+ * would come back as something else). A value nested deeper than `maxDepth` arrays and objects
+ * is refused with a coded `RangeError` (default {@link MAX_JSON_DEPTH}).
  */
-export function copyJsonValue(value: unknown, code: ErrorCode, what: string): JsonValue {
-  return copyFlatObject(value) ?? new JsonCopier(code, what).copy(value);
+export function copyJsonValue(
+  value: unknown,
+  code: ErrorCode,
+  what: string,
+  maxDepth: number = MAX_JSON_DEPTH,
+): JsonValue {
+  return copyFlatObject(value) ?? new JsonCopier(code, what, maxDepth).copy(value);
 }
 
 /** The common case (a plain object of strings, finite numbers and booleans), copied fast; else undefined. */
@@ -69,10 +76,12 @@ class JsonCopier {
   readonly #path: (string | number)[] = [];
   /** Objects on the current path, to refuse cycles. */
   readonly #seen = new Set<object>();
+  readonly #maxDepth: number;
 
-  constructor(code: ErrorCode, what: string) {
+  constructor(code: ErrorCode, what: string, maxDepth: number) {
     this.#code = code;
     this.#what = what;
+    this.#maxDepth = maxDepth;
   }
 
   copy(value: unknown): JsonValue {
@@ -92,6 +101,14 @@ class JsonCopier {
 
   #copyObject(value: object): JsonValue {
     if (this.#seen.has(value)) throw this.#fail('contains a cycle');
+    // Checked before going down, so the recursion is at most `maxDepth` deep.
+    if (this.#seen.size >= this.#maxDepth) {
+      const path = this.#pathText();
+      throw codedRangeError(
+        this.#code,
+        `${this.#what}${path} is nested deeper than ${this.#maxDepth} levels of arrays and objects`,
+      );
+    }
     this.#seen.add(value);
     let result: JsonValue;
     if (Array.isArray(value)) {
@@ -125,8 +142,11 @@ class JsonCopier {
   }
 
   #fail(problem: string): TypeError {
-    const path = this.#path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
-    return codedTypeError(this.#code, `${this.#what}${path} ${problem}`);
+    return codedTypeError(this.#code, `${this.#what}${this.#pathText()} ${problem}`);
+  }
+
+  #pathText(): string {
+    return this.#path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
   }
 }
 
@@ -155,4 +175,65 @@ export function jsonByteUpperBound(value: JsonValue): number {
       return size;
     }
   }
+}
+
+/** What {@link findJsonHazard} found, and where (a JSON Pointer). */
+export interface JsonHazard {
+  path: string;
+  kind: 'too_deep' | 'not_finite';
+}
+
+interface WalkFrame {
+  container: object;
+  keys: string[] | null;
+  index: number;
+  /** The key or index of `container` in its parent, for the path. */
+  at: string;
+}
+
+/**
+ * The first thing a reader of parsed JSON must refuse before walking it recursively: nesting
+ * deeper than `maxDepth` arrays and objects (a scalar is depth 0, `[[1]]` depth 2; a cycle in
+ * an object built in memory counts as too deep), or a number that is not finite (`1e400` in a
+ * file parses as Infinity). Iterative, so a 100,000-deep document cannot overflow the stack.
+ */
+export function findJsonHazard(value: unknown, maxDepth: number): JsonHazard | undefined {
+  const stack: WalkFrame[] = [];
+  const pathOf = (last?: string) => {
+    const parts = stack.slice(1).map((f) => f.at);
+    if (last !== undefined) parts.push(last);
+    return parts.map((p) => `/${p.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+  };
+  const enter = (item: unknown, at: string): JsonHazard | undefined => {
+    if (typeof item === 'number') {
+      return Number.isFinite(item) ? undefined : { path: pathOf(at), kind: 'not_finite' };
+    }
+    if (typeof item !== 'object' || item === null) return undefined;
+    if (stack.length >= maxDepth) return { path: pathOf(at), kind: 'too_deep' };
+    stack.push({
+      container: item,
+      keys: Array.isArray(item) ? null : Object.keys(item),
+      index: 0,
+      at,
+    });
+    return undefined;
+  };
+  const root = enter(value, '');
+  if (root !== undefined) return { ...root, path: '' };
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1] as WalkFrame;
+    const { container, keys } = frame;
+    const length = keys === null ? (container as unknown[]).length : keys.length;
+    if (frame.index >= length) {
+      stack.pop();
+      continue;
+    }
+    const i = frame.index++;
+    const key = keys === null ? String(i) : (keys[i] as string);
+    const item =
+      keys === null ? (container as unknown[])[i] : (container as Record<string, unknown>)[key];
+    const hazard = enter(item, key);
+    if (hazard !== undefined) return hazard;
+  }
+  return undefined;
 }

@@ -11,8 +11,8 @@
  */
 import { tallyError } from './error-tally.js';
 import { ProcessSummaryError } from './errors.js';
-import { type JsonValue, setKey } from './json.js';
-import { resolveLimits, type SummaryLimits, truncateText } from './limits.js';
+import { findJsonHazard, type JsonValue, setKey } from './json.js';
+import { MAX_JSON_DEPTH, resolveLimits, type SummaryLimits, truncateText } from './limits.js';
 import { assertValidName } from './names.js';
 import { ProgressLog } from './progress-log.js';
 import { newSessionEntry, SessionLog, sessionSoFar } from './sessions.js';
@@ -41,7 +41,7 @@ export type ReplayNoteCode =
   | 'W_COUNTERS_AS_OF'
   /** Some events carry no `items_retried` / `bytes_processed` (an older journal). */
   | 'W_TOTALS_INCOMPLETE'
-  /** Events of an unknown type or without the fields they need were not used. */
+  /** Events of an unknown type, without the fields they need or malformed were not used. */
   | 'W_EVENTS_SKIPPED'
   /** The last session never recorded its end: the summary is left `running`. */
   | 'W_UNFINISHED_SESSION';
@@ -280,6 +280,9 @@ export class SummaryReplay {
     if (!isCount(e.items_processed) || !isCount(e.items_successful) || !isCount(e.items_failed)) {
       return false;
     }
+    // A field nested deeper than a live summary accepts, or a number past a double (1e400),
+    // was not written by this library: the event is skipped before anything walks it.
+    if (findJsonHazard(e, MAX_JSON_DEPTH + 1) !== undefined) return false;
     this.#see(timestamp);
     this.#takeTotals(e, false);
     const update: ProgressUpdate = {
@@ -451,7 +454,7 @@ export class SummaryReplay {
     if (this.#skipped > 0) {
       notes.push({
         code: 'W_EVENTS_SKIPPED',
-        message: `${this.#skipped} events of an unknown type or missing fields were not used`,
+        message: `${this.#skipped} events of an unknown type, missing fields or malformed (nested too deep, a number out of range) were not used`,
       });
     }
     if (unfinished) {

@@ -1,5 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { ProcessSummaryError, type ValidationIssue } from './errors.js';
+import { findJsonHazard } from './json.js';
+import { MAX_SUMMARY_DEPTH } from './limits.js';
 import summarySchemaJson from './summary.schema.json' with { type: 'json' };
 import type { ValidatedDict } from './types.js';
 import { SCHEMA_VERSION } from './types.js';
@@ -32,6 +34,9 @@ export function checkSummaryDict(dict: unknown): SummaryCheck {
   const versionIssue = checkVersion(dict);
   if (versionIssue !== undefined)
     return { valid: false, seedFormat: false, issues: [versionIssue] };
+  const hazard = hazardIssue(dict);
+  if (hazard !== undefined)
+    return { valid: false, seedFormat: isSeedFormat(dict), issues: [hazard] };
   allIssuesValidator ??= compile(true);
   const valid = allIssuesValidator(dict);
   return {
@@ -55,9 +60,13 @@ export function validateSummaryDict(dict: unknown): ValidatedDict {
       { issues: [versionIssue] },
     );
   }
+  const hazard = hazardIssue(dict);
   firstIssueValidator ??= compile(false);
-  if (!firstIssueValidator(dict)) {
-    const issues = (firstIssueValidator.errors ?? []).map((e) => toIssue(e, dict));
+  if (hazard !== undefined || !firstIssueValidator(dict)) {
+    const issues =
+      hazard !== undefined
+        ? [hazard]
+        : (firstIssueValidator.errors ?? []).map((e) => toIssue(e, dict));
     const first = issues[0];
     const where = first === undefined || first.path === '' ? '(root)' : first.path;
     const found = first?.found === undefined ? '' : ` (found ${first.found})`;
@@ -68,6 +77,29 @@ export function validateSummaryDict(dict: unknown): ValidatedDict {
     );
   }
   return dict as ValidatedDict;
+}
+
+/**
+ * What must be refused before the schema validator (recursive) or anything else walks the
+ * document: nesting past {@link MAX_SUMMARY_DEPTH}, or a number JSON parsed as ±Infinity.
+ */
+function hazardIssue(dict: unknown): ValidationIssue | undefined {
+  const hazard = findJsonHazard(dict, MAX_SUMMARY_DEPTH);
+  if (hazard === undefined) return undefined;
+  if (hazard.kind === 'too_deep') {
+    return {
+      path: hazard.path,
+      message: `is nested deeper than ${MAX_SUMMARY_DEPTH} levels of arrays and objects`,
+      expected: `at most ${MAX_SUMMARY_DEPTH} levels`,
+      found: 'deeper',
+    };
+  }
+  return {
+    path: hazard.path,
+    message: 'is out of range: a number too large for a double',
+    expected: 'a finite number',
+    found: String(valueAt(dict, hazard.path)),
+  };
 }
 
 function isSeedFormat(dict: unknown): boolean {

@@ -4,6 +4,7 @@
  */
 import { codedRangeError, codedTypeError } from './errors.js';
 import { copyJsonValue, type JsonObject } from './json.js';
+import { MAX_JSON_DEPTH } from './limits.js';
 import { assertValidName } from './names.js';
 import type { InterruptionReason, ProcessOutcome } from './types.js';
 
@@ -128,7 +129,8 @@ export function progressFields(message: unknown, fields: unknown): JsonObject {
       `addProgressUpdate: message must be a string, got ${typeof message}`,
     );
   }
-  const extra = copyJsonValue(fields, 'E_INVALID_ARGUMENT', 'progress fields');
+  // The fields object is one level; each field's value may nest MAX_JSON_DEPTH more.
+  const extra = copyJsonValue(fields, 'E_INVALID_ARGUMENT', 'progress fields', MAX_JSON_DEPTH + 1);
   if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
     throw codedTypeError('E_INVALID_ARGUMENT', 'addProgressUpdate: fields must be a plain object');
   }

@@ -1,7 +1,13 @@
 import { type Clock, isRelativeTime, systemClock } from './clock.js';
 import { tallyError } from './error-tally.js';
-import { type JsonObject, jsonByteUpperBound, setKey } from './json.js';
-import { resolveLimits, type SummaryLimits, truncateText } from './limits.js';
+import { codedRangeError } from './errors.js';
+import { type JsonObject, type JsonValue, jsonByteUpperBound, setKey } from './json.js';
+import {
+  MAX_CUSTOM_METRICS_BYTES,
+  resolveLimits,
+  type SummaryLimits,
+  truncateText,
+} from './limits.js';
 import { PendingEvents } from './pending-events.js';
 import { copyUpdate, ProgressLog } from './progress-log.js';
 import {
@@ -86,6 +92,16 @@ function isCount(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
 }
 
+/** An upper bound of the bytes `"key":value,` takes in the metrics' JSON. */
+function metricEntryBound(key: string, value: JsonValue): number {
+  return key.length * 6 + 4 + jsonByteUpperBound(value);
+}
+
+/** The bytes `"key":value,` takes in the metrics' JSON. */
+function metricEntryBytes(key: string, value: JsonValue): number {
+  return utf8.encode(JSON.stringify(key)).length + utf8.encode(JSON.stringify(value)).length + 2;
+}
+
 function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
@@ -128,6 +144,9 @@ export class ProcessSummary {
   readonly #progress: ProgressLog;
 
   #customMetrics: JsonObject = {};
+  /** Serialized size of each metric (an upper bound, or exact once the bound came near the limit). */
+  #metricBytes = new Map<string, number>();
+  #metricBytesTotal = 0;
 
   /** Kept sessions (first + most recent); the open one, if any, is the last. */
   readonly #sessions: SessionLog;
@@ -395,9 +414,32 @@ export class ProcessSummary {
     this.#emit(event);
   }
 
-  /** Sets a command-specific metric. The value must be JSON (no BigInt, functions, cycles, NaN). */
+  /**
+   * Sets a command-specific metric. The value must be JSON (no BigInt, functions, cycles, NaN),
+   * nested at most `MAX_JSON_DEPTH` deep, and keep the metrics within
+   * `MAX_CUSTOM_METRICS_BYTES`; anything else is refused (`E_INVALID_METRIC`), nothing changes.
+   */
   setCustomMetric(key: string, value: unknown): void {
-    setKey(this.#customMetrics, key, metricValue(key, value));
+    const copy = metricValue(key, value);
+    let size = metricEntryBound(key, copy);
+    if (
+      this.#metricBytesTotal - (this.#metricBytes.get(key) ?? 0) + size >
+      MAX_CUSTOM_METRICS_BYTES
+    ) {
+      // The bound counts every character at its worst: near the limit, exact sizes decide.
+      this.#countMetricBytesExactly();
+      size = metricEntryBytes(key, copy);
+      const total = this.#metricBytesTotal - (this.#metricBytes.get(key) ?? 0) + size;
+      if (total > MAX_CUSTOM_METRICS_BYTES && total > this.#metricBytesTotal) {
+        throw codedRangeError(
+          'E_INVALID_METRIC',
+          `setCustomMetric: custom metric ${JSON.stringify(key.slice(0, 64))} would make the custom metrics ${total} bytes of JSON, over the limit of ${MAX_CUSTOM_METRICS_BYTES} (MAX_CUSTOM_METRICS_BYTES)`,
+        );
+      }
+    }
+    setKey(this.#customMetrics, key, copy);
+    this.#metricBytesTotal += size - (this.#metricBytes.get(key) ?? 0);
+    this.#metricBytes.set(key, size);
   }
 
   // ---------------------------------------------------------------- reading
@@ -683,6 +725,16 @@ export class ProcessSummary {
     });
   }
 
+  #countMetricBytesExactly(): void {
+    this.#metricBytes.clear();
+    this.#metricBytesTotal = 0;
+    for (const key of Object.keys(this.#customMetrics)) {
+      const size = metricEntryBytes(key, this.#customMetrics[key] as JsonValue);
+      this.#metricBytes.set(key, size);
+      this.#metricBytesTotal += size;
+    }
+  }
+
   #emit(event: SummaryEvent): void {
     this.#pending.push(event);
   }
@@ -730,6 +782,7 @@ export class ProcessSummary {
     this.#lastErrorTime = run.lastErrorTime;
     this.#interruptionCount = run.interruptionCount;
     this.#customMetrics = run.customMetrics;
+    this.#countMetricBytesExactly();
     this.#orphanSession = run.orphanSession;
     this.#closedActiveSeconds = run.closedActiveSeconds;
     this.#pending.dropped = run.eventsDropped;
