@@ -19,6 +19,7 @@ export { copyJsonValue, type JsonObject, type JsonValue } from './json.js';
 export {
   DEFAULT_LIMITS,
   MAX_CUSTOM_METRICS_BYTES,
+  MAX_JOURNAL_TEXT_LENGTH,
   MAX_JSON_DEPTH,
   MAX_PROGRESS_FIELDS_BYTES,
   MAX_SUMMARY_DEPTH,

@@ -57,6 +57,13 @@ export const MAX_CUSTOM_METRICS_BYTES = 1024 * 1024;
  */
 export const MAX_PROGRESS_FIELDS_BYTES = 1024 * 1024;
 
+/**
+ * Texts in journal events (messages, error types, interruption details, hosts, signals) are cut
+ * to this many characters: at most 6 bytes each in JSON, so with the progress fields' bound a
+ * journal line stays under 1.2 MiB.
+ */
+export const MAX_JOURNAL_TEXT_LENGTH = 16_384;
+
 /** The key under which error types past {@link SummaryLimits.maxErrorTypes} are counted. */
 export const OVERFLOW_ERROR_TYPE = '__other__';
 
@@ -86,6 +93,8 @@ const MINIMUM: Readonly<SummaryLimits> = {
 /** Limits past which a value could not be written or read back. */
 const MAXIMUM: Partial<Readonly<SummaryLimits>> = {
   maxProgressFieldsBytes: MAX_PROGRESS_FIELDS_BYTES,
+  maxMessageLength: MAX_JOURNAL_TEXT_LENGTH,
+  maxErrorTypeLength: MAX_JOURNAL_TEXT_LENGTH,
 };
 
 /** Merges `overrides` over the defaults; throws `E_INVALID_LIMITS` for an unknown key or a bad value. */

@@ -4,9 +4,9 @@
  */
 import { codedRangeError, codedTypeError } from './errors.js';
 import { copyJsonValue, type JsonObject } from './json.js';
-import { MAX_JSON_DEPTH } from './limits.js';
+import { MAX_JOURNAL_TEXT_LENGTH, MAX_JSON_DEPTH, truncateText } from './limits.js';
 import { assertValidName } from './names.js';
-import type { InterruptionReason, ProcessOutcome } from './types.js';
+import type { InterruptionReason, ProcessOutcome, SessionContext } from './types.js';
 
 /** Counter increments; every key optional, each a non-negative safe integer. */
 export interface ItemCounts {
@@ -83,6 +83,51 @@ export function assertExitReason(reason: unknown): asserts reason is 'signal' | 
       'markInterrupted: reason must be "signal" or "exit"',
     );
   }
+}
+
+/**
+ * Who runs a session, checked: each value ends up in the file, where a wrong type would make
+ * it unreadable. Texts are cut to the journal's length.
+ */
+export function sessionContext(context: unknown): Required<SessionContext> {
+  if (typeof context !== 'object' || context === null) {
+    throw codedTypeError('E_INVALID_ARGUMENT', 'startProcess: context must be an object');
+  }
+  const { host = null, pid = null, bootId = null } = context as SessionContext;
+  for (const [name, value] of [
+    ['host', host],
+    ['bootId', bootId],
+  ] as const) {
+    if (value !== null && typeof value !== 'string') {
+      throw codedTypeError(
+        'E_INVALID_ARGUMENT',
+        `startProcess: context.${name} must be a string or null, got ${typeof value}`,
+      );
+    }
+  }
+  if (pid !== null && !isCount(pid)) {
+    throw codedTypeError(
+      'E_INVALID_ARGUMENT',
+      `startProcess: context.pid must be a non-negative integer or null, got ${String(pid)}`,
+    );
+  }
+  return {
+    host: host === null ? null : truncateText(host, MAX_JOURNAL_TEXT_LENGTH),
+    pid,
+    bootId: bootId === null ? null : truncateText(bootId, MAX_JOURNAL_TEXT_LENGTH),
+  };
+}
+
+/** The signal `markInterrupted` records: a string (cut to the journal's length) or null. */
+export function signalName(signal: unknown): string | null {
+  if (signal == null) return null;
+  if (typeof signal !== 'string') {
+    throw codedTypeError(
+      'E_INVALID_ARGUMENT',
+      `markInterrupted: signal must be a string or null, got ${typeof signal}`,
+    );
+  }
+  return truncateText(signal, MAX_JOURNAL_TEXT_LENGTH);
 }
 
 export function assertInterruption(options: { reason: unknown; detail: unknown }): void {

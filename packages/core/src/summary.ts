@@ -4,6 +4,8 @@ import { codedRangeError } from './errors.js';
 import { type JsonObject, type JsonValue, jsonByteUpperBound, setKey } from './json.js';
 import {
   MAX_CUSTOM_METRICS_BYTES,
+  MAX_JOURNAL_TEXT_LENGTH,
+  MAX_PROGRESS_FIELDS_BYTES,
   resolveLimits,
   type SummaryLimits,
   truncateText,
@@ -31,6 +33,8 @@ import {
   invalidIncrement,
   metricValue,
   progressFields,
+  sessionContext,
+  signalName,
 } from './summary-input.js';
 import type {
   ErrorDetail,
@@ -83,7 +87,7 @@ export const INTERRUPTION_DETECTED_MESSAGE = 'Interruption detected';
 export const RESUMED_MESSAGE = 'Process resumed after interruption';
 
 /** The journal keeps full messages, but not unbounded ones (a stack trace of megabytes). */
-const JOURNAL_MESSAGE_MAX = 16_384;
+const JOURNAL_MESSAGE_MAX = MAX_JOURNAL_TEXT_LENGTH;
 const utf8 = new TextEncoder();
 
 // A local copy of summary-input's check: called through an import, this hot path of
@@ -200,6 +204,7 @@ export class ProcessSummary {
    */
   startProcess(context: SessionContext = {}): void {
     if (this.#liveSession !== null) return;
+    const who = sessionContext(context);
     const now = this.#clock.now();
     if (this.#frozen !== null && isRelativeTime(this.#startTime)) this.#rebase(now);
     if (this.#orphanSession !== null) {
@@ -223,9 +228,9 @@ export class ProcessSummary {
     const session = newSessionEntry({
       number: this.#sessions.count + 1,
       session_id: this.#sessionId,
-      host: context.host ?? null,
-      pid: context.pid ?? null,
-      boot_id: context.bootId ?? null,
+      host: who.host,
+      pid: who.pid,
+      boot_id: who.bootId,
       start_time: now,
     });
     this.#sessions.add(session);
@@ -261,10 +266,11 @@ export class ProcessSummary {
    */
   markInterrupted(options: { reason: 'signal' | 'exit'; signal?: string | null }): void {
     assertExitReason(options.reason);
+    const signal = signalName(options.signal);
     const now = this.#clock.now();
     this.#status = 'interrupted';
     this.#lastCheckpointTime = now;
-    this.#closeLiveSession(now, options.reason, options.signal ?? null);
+    this.#closeLiveSession(now, options.reason, signal);
   }
 
   /**
@@ -292,7 +298,12 @@ export class ProcessSummary {
     }
     if (this.#status === 'running' && this.#liveSession === null) this.#status = 'interrupted';
     this.#interruptionCount += 1;
-    this.#emit({ type: 'interruption', time: now, reason: options.reason, detail: options.detail });
+    this.#emit({
+      type: 'interruption',
+      time: now,
+      reason: options.reason,
+      detail: truncateText(options.detail, JOURNAL_MESSAGE_MAX),
+    });
     this.addProgressUpdate(`${INTERRUPTION_DETECTED_MESSAGE}: ${options.detail}`);
   }
 
@@ -407,6 +418,13 @@ export class ProcessSummary {
     if (hasExtra) {
       let size = jsonByteUpperBound(extra);
       if (size > limits.maxProgressFieldsBytes) size = utf8.encode(JSON.stringify(extra)).length;
+      if (size > MAX_PROGRESS_FIELDS_BYTES) {
+        // Refused here rather than written as a journal line a reader may take for a torn one.
+        throw codedRangeError(
+          'E_INVALID_ARGUMENT',
+          `addProgressUpdate: the extra fields are ${size} bytes of JSON, over the limit of ${MAX_PROGRESS_FIELDS_BYTES} (MAX_PROGRESS_FIELDS_BYTES); keep large data elsewhere`,
+        );
+      }
       if (size > limits.maxProgressFieldsBytes) kept.extra_fields_omitted = size;
       else for (const key of extraKeys) setKey(kept, key, extra[key]);
     }
