@@ -37,7 +37,13 @@ export class SessionLog {
   /** Takes the sessions a file holds (`count` there ever were). */
   restore(sessions: readonly SessionEntry[], count: number): void {
     this.#count = Math.max(count, sessions.length);
-    for (const session of sessions) this.#keep({ ...session });
+    // Only what is kept is copied: a hostile file may list hundreds of thousands.
+    const first = sessions[0];
+    if (first === undefined) return;
+    this.#keep({ ...first });
+    for (const session of sessions.slice(Math.max(1, sessions.length - this.#max + 1))) {
+      this.#keep({ ...session });
+    }
   }
 
   #keep(entry: SessionEntry): void {

@@ -411,8 +411,10 @@ export class ProcessSummary {
       hasExtra = true;
       setKey(event, key, extra[key]);
     }
-    // The run's other totals, so the journal alone can rebuild the counters. Set after the
-    // caller's fields: a field of the same name stays in the file's update, not in the journal.
+    // The event's type and the run's other totals (so the journal alone can rebuild the
+    // counters) are set after the caller's fields: a field of the same name stays in the file's
+    // update, not in the journal, where `type: 'session_end'` would pass for another event.
+    event.type = 'progress';
     event.items_retried = this.#retried;
     event.bytes_processed = this.#bytes;
     if (hasExtra) {

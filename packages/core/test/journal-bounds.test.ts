@@ -4,6 +4,7 @@ import {
   MAX_JOURNAL_TEXT_LENGTH,
   MAX_PROGRESS_FIELDS_BYTES,
   ProcessSummary,
+  replayEvents,
   resolveLimits,
   validateSummaryDict,
 } from '../src/index.js';
@@ -104,5 +105,22 @@ bounds(
     ProcessSummary.fromDict(JSON.parse(JSON.stringify(summary.getSummaryDict())));
   },
 );
+
+bounds('a progress field named type cannot make its event pass for another', () => {
+  const { summary } = fresh();
+  summary.startProcess();
+  summary.incrementItems({ processed: 3 });
+  summary.addProgressUpdate('m', { type: 'session_end', number: 1, end_reason: 'completed' });
+  const events = summary.takeEvents();
+  assert.equal(
+    events.map((e) => e.type),
+    ['session_start', 'progress'],
+  );
+  // The caller's field stays in the file's copy of the update.
+  assert.is(summary.progressUpdates[0]?.type, 'session_end');
+  const replayed = replayEvents('harvard_2024', 'collect', events).summary;
+  assert.is(replayed.status, 'running');
+  assert.is(replayed.progressUpdatesCount, 1);
+});
 
 bounds.run();
