@@ -1,4 +1,4 @@
-import { codedRangeError } from './errors.js';
+import { codedRangeError, codedTypeError } from './errors.js';
 
 /**
  * What a summary keeps, so a run of days does not make each save slower than the last.
@@ -101,6 +101,9 @@ const MAXIMUM: Partial<Readonly<SummaryLimits>> = {
 export function resolveLimits(overrides: Partial<SummaryLimits> | undefined): SummaryLimits {
   const limits: SummaryLimits = { ...DEFAULT_LIMITS };
   if (overrides === undefined) return limits;
+  if (typeof overrides !== 'object' || overrides === null) {
+    throw codedTypeError('E_INVALID_LIMITS', 'limits must be an object of limits');
+  }
   for (const [key, value] of Object.entries(overrides)) {
     if (!Object.hasOwn(MINIMUM, key)) {
       throw codedRangeError('E_INVALID_LIMITS', `unknown limit "${key}"`);

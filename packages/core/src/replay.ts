@@ -488,8 +488,11 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
+/** Seconds a `Date` can hold (±8.64e15 ms): a time past it is not a time, it cannot be shown. */
+const MAX_TIME_SECONDS = 8.64e12;
+
 function isTime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
+  return typeof value === 'number' && Math.abs(value) <= MAX_TIME_SECONDS;
 }
 
 function isoTime(seconds: number | null): string {

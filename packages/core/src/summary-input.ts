@@ -36,6 +36,13 @@ const INTERRUPTION_REASONS: ReadonlySet<string> = new Set<InterruptionReason>([
   'checkpoint_gap',
 ]);
 
+/** Refuses an options argument that is not an object, naming the method. */
+export function assertOptionsObject(method: string, options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw codedTypeError('E_INVALID_ARGUMENT', `${method}: options must be an object`);
+  }
+}
+
 export function isCount(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
 }
@@ -53,6 +60,15 @@ export function checkSummaryOptions(options: {
   }
   assertValidName('run', options.runName);
   assertValidName('process', options.processName);
+  const clock = (options as { clock?: unknown }).clock;
+  if (
+    clock !== undefined &&
+    (typeof clock !== 'object' ||
+      clock === null ||
+      typeof (clock as { now?: unknown }).now !== 'function')
+  ) {
+    throw codedTypeError('E_INVALID_ARGUMENT', 'ProcessSummary: clock must have a now() method');
+  }
   if (options.worker != null) assertValidName('worker', options.worker);
   const threshold = options.interruptionThresholdSeconds ?? DEFAULT_INTERRUPTION_THRESHOLD_SECONDS;
   if (!(threshold > 0) || !Number.isFinite(threshold)) {
@@ -131,6 +147,7 @@ export function signalName(signal: unknown): string | null {
 }
 
 export function assertInterruption(options: { reason: unknown; detail: unknown }): void {
+  assertOptionsObject('recordInterruption', options);
   if (typeof options.reason !== 'string' || !INTERRUPTION_REASONS.has(options.reason)) {
     throw codedRangeError(
       'E_INVALID_ARGUMENT',

@@ -27,6 +27,7 @@ import {
   assertExitReason,
   assertInterruption,
   assertItemsTotal,
+  assertOptionsObject,
   assertOutcome,
   checkSummaryOptions,
   type ItemCounts,
@@ -243,6 +244,7 @@ export class ProcessSummary {
    * the status to the outcome. `is_completed` becomes true only for `completed`.
    */
   endProcess(options: { outcome?: ProcessOutcome } = {}): void {
+    assertOptionsObject('endProcess', options);
     const outcome = options.outcome ?? 'completed';
     assertOutcome(outcome);
     const now = this.#clock.now();
@@ -265,6 +267,7 @@ export class ProcessSummary {
    * when the run is resumed and the reason is classified.
    */
   markInterrupted(options: { reason: 'signal' | 'exit'; signal?: string | null }): void {
+    assertOptionsObject('markInterrupted', options);
     assertExitReason(options.reason);
     const signal = signalName(options.signal);
     const now = this.#clock.now();

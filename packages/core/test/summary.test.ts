@@ -498,6 +498,22 @@ input('invalid names, limits and thresholds at construction', () => {
   );
 });
 
+input('options that are not objects, and a clock without now(), get a coded error', () => {
+  const { summary } = fresh();
+  summary.startProcess();
+  throwsCode(() => summary.endProcess(null as never), 'E_INVALID_ARGUMENT', TypeError);
+  throwsCode(() => summary.markInterrupted(undefined as never), 'E_INVALID_ARGUMENT', TypeError);
+  throwsCode(() => summary.recordInterruption(null as never), 'E_INVALID_ARGUMENT', TypeError);
+  assert.is(summary.status, 'running');
+  assert.is(summary.interruptionCount, 0);
+  for (const limits of [null, 5, 'x']) {
+    throwsCode(() => fresh({ limits: limits as never }), 'E_INVALID_LIMITS', TypeError);
+  }
+  for (const clock of [{}, { now: 5 }, null]) {
+    throwsCode(() => fresh({ clock: clock as never }), 'E_INVALID_ARGUMENT', TypeError);
+  }
+});
+
 input.run();
 
 const journal = suite('journal events');
