@@ -228,6 +228,17 @@ invalid('a number out of range is reported as out of range, not as "found null"'
   }
 });
 
+invalid('a time no Date can hold is out of range, so differences of times stay finite', () => {
+  const dict = { ...fresh().summary.getSummaryDict(), start_time: -1.7e308, end_time: 1.7e308 };
+  try {
+    ProcessSummary.fromDict(dict);
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'E_INVALID_SUMMARY');
+    assert.match((err as Error).message, '/start_time: must be >= -8640000000000');
+  }
+});
+
 invalid('property: the success rate of any file read back stays within 0 and 100', () => {
   const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
   fc.assert(
