@@ -183,57 +183,59 @@ export interface JsonHazard {
   kind: 'too_deep' | 'not_finite';
 }
 
-interface WalkFrame {
-  container: object;
-  keys: string[] | null;
-  index: number;
-  /** The key or index of `container` in its parent, for the path. */
-  at: string;
-}
-
 /**
  * The first thing a reader of parsed JSON must refuse before walking it recursively: nesting
  * deeper than `maxDepth` arrays and objects (a scalar is depth 0, `[[1]]` depth 2; a cycle in
  * an object built in memory counts as too deep), or a number that is not finite (`1e400` in a
- * file parses as Infinity). Iterative, so a 100,000-deep document cannot overflow the stack.
+ * file parses as Infinity). It never goes deeper than `maxDepth`, so a 100,000-deep document
+ * cannot overflow the stack.
  */
 export function findJsonHazard(value: unknown, maxDepth: number): JsonHazard | undefined {
-  const stack: WalkFrame[] = [];
-  const pathOf = (last?: string) => {
-    const parts = stack.slice(1).map((f) => f.at);
-    if (last !== undefined) parts.push(last);
-    return parts.map((p) => `/${p.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+  const path: string[] = [];
+  const kind = hazardIn(value, maxDepth, path);
+  if (kind === undefined) return undefined;
+  return {
+    path: path
+      .reverse()
+      .map((p) => `/${p.replaceAll('~', '~0').replaceAll('/', '~1')}`)
+      .join(''),
+    kind,
   };
-  const enter = (item: unknown, at: string): JsonHazard | undefined => {
-    if (typeof item === 'number') {
-      return Number.isFinite(item) ? undefined : { path: pathOf(at), kind: 'not_finite' };
+}
+
+/**
+ * Recursive, but never deeper than `depthLeft` (at most the caller's limit): an over-deep value
+ * stops the descent instead of overflowing the stack. On a hazard, `path` receives its keys,
+ * innermost first. Cheaper than an explicit stack: this runs on every summary read.
+ */
+function hazardIn(
+  value: unknown,
+  depthLeft: number,
+  path: string[],
+): JsonHazard['kind'] | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : 'not_finite';
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depthLeft === 0) return 'too_deep';
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item !== 'object' && typeof item !== 'number') continue;
+      const kind = hazardIn(item, depthLeft - 1, path);
+      if (kind !== undefined) {
+        path.push(String(i));
+        return kind;
+      }
     }
-    if (typeof item !== 'object' || item === null) return undefined;
-    if (stack.length >= maxDepth) return { path: pathOf(at), kind: 'too_deep' };
-    stack.push({
-      container: item,
-      keys: Array.isArray(item) ? null : Object.keys(item),
-      index: 0,
-      at,
-    });
     return undefined;
-  };
-  const root = enter(value, '');
-  if (root !== undefined) return { ...root, path: '' };
-  while (stack.length > 0) {
-    const frame = stack[stack.length - 1] as WalkFrame;
-    const { container, keys } = frame;
-    const length = keys === null ? (container as unknown[]).length : keys.length;
-    if (frame.index >= length) {
-      stack.pop();
-      continue;
+  }
+  for (const key in value) {
+    const item: unknown = (value as Record<string, unknown>)[key];
+    if (typeof item !== 'object' && typeof item !== 'number') continue;
+    const kind = hazardIn(item, depthLeft - 1, path);
+    if (kind !== undefined) {
+      path.push(key);
+      return kind;
     }
-    const i = frame.index++;
-    const key = keys === null ? String(i) : (keys[i] as string);
-    const item =
-      keys === null ? (container as unknown[])[i] : (container as Record<string, unknown>)[key];
-    const hazard = enter(item, key);
-    if (hazard !== undefined) return hazard;
   }
   return undefined;
 }
