@@ -16,6 +16,8 @@ export type JsonObject = { [key: string]: JsonValue };
 /**
  * Sets `key` on `target` as an own, enumerable data property. An assignment would not do for
  * `__proto__`: it would set the object's prototype (or do nothing), dropping the user's key.
+ * Hot loops test `key === '__proto__'` themselves and assign otherwise: a store through this
+ * shared function sees every object shape and runs slower than one at the caller's site.
  */
 export function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') {
@@ -56,12 +58,15 @@ function copyFlatObject(value: unknown): JsonObject | undefined {
     return undefined;
   }
   const out: JsonObject = {};
-  // Own keys only: `for…in` would also copy enumerable keys of a polluted Object.prototype.
-  for (const key of Object.keys(value)) {
+  for (const key in value) {
+    // Own keys only: `for…in` also lists enumerable keys of a polluted Object.prototype.
+    // (`for…in` + hasOwn: cheaper than allocating Object.keys on this hot path.)
+    if (!Object.hasOwn(value, key)) continue;
     const item = (value as Record<string, unknown>)[key];
     const type = typeof item;
     if (type === 'string' || type === 'boolean' || (type === 'number' && Number.isFinite(item))) {
-      setKey(out, key, item);
+      if (key === '__proto__') setKey(out, key, item);
+      else out[key] = item as JsonValue;
     } else {
       return undefined;
     }
@@ -169,8 +174,10 @@ export function jsonByteUpperBound(value: JsonValue): number {
       if (Array.isArray(value)) {
         for (const item of value) size += jsonByteUpperBound(item) + 1;
       } else {
-        for (const key of Object.keys(value))
-          size += key.length * 6 + 4 + jsonByteUpperBound(value[key] ?? null);
+        for (const key in value) {
+          if (Object.hasOwn(value, key))
+            size += key.length * 6 + 4 + jsonByteUpperBound(value[key] ?? null);
+        }
       }
       return size;
     }

@@ -54,8 +54,14 @@ export function buildSummaryDict(p: DictParts): SummaryDict {
   const errorTypes: Record<string, number> = {};
   const errorDetails: Record<string, ErrorDetail> = {};
   for (const [type, detail] of p.errors) {
-    setKey(errorTypes, type, detail.count);
-    setKey(errorDetails, type, { ...detail, samples: [...detail.samples] });
+    const copy = { ...detail, samples: [...detail.samples] };
+    if (type === '__proto__') {
+      setKey(errorTypes, type, detail.count);
+      setKey(errorDetails, type, copy);
+    } else {
+      errorTypes[type] = detail.count;
+      errorDetails[type] = copy;
+    }
   }
   const { totals } = p;
   return {

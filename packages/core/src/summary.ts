@@ -409,10 +409,12 @@ export class ProcessSummary {
       items_failed: kept.items_failed,
     };
     let hasExtra = false;
-    const extraKeys = Object.keys(extra);
-    for (const key of extraKeys) {
+    // `extra` is a copy with own keys only; the hasOwn test skips a polluted prototype's.
+    for (const key in extra) {
+      if (!Object.hasOwn(extra, key)) continue;
       hasExtra = true;
-      setKey(event, key, extra[key]);
+      if (key === '__proto__') setKey(event, key, extra[key]);
+      else event[key] = extra[key] as JsonValue;
     }
     // The event's type and the run's other totals (so the journal alone can rebuild the
     // counters) are set after the caller's fields: a field of the same name stays in the file's
@@ -431,7 +433,13 @@ export class ProcessSummary {
         );
       }
       if (size > limits.maxProgressFieldsBytes) kept.extra_fields_omitted = size;
-      else for (const key of extraKeys) setKey(kept, key, extra[key]);
+      else {
+        for (const key in extra) {
+          if (!Object.hasOwn(extra, key)) continue;
+          if (key === '__proto__') setKey(kept, key, extra[key]);
+          else kept[key] = extra[key] as JsonValue;
+        }
+      }
     }
     this.#progress.push(kept);
     this.#emit(event);
