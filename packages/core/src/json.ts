@@ -1,4 +1,4 @@
-import { codedRangeError, codedTypeError, type ErrorCode } from './errors.js';
+import { codedRangeError, codedTypeError, type ErrorCode, escapeForMessage } from './errors.js';
 import { MAX_JSON_DEPTH } from './limits.js';
 
 /** A value that survives `JSON.stringify` and `JSON.parse` unchanged. */
@@ -151,7 +151,9 @@ class JsonCopier {
   }
 
   #pathText(): string {
-    return this.#path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
+    return this.#path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${escapeForMessage(p)}`))
+      .join('');
   }
 }
 

@@ -1,4 +1,4 @@
-import { codedRangeError, codedTypeError } from './errors.js';
+import { codedRangeError, codedTypeError, quote } from './errors.js';
 
 /**
  * What a summary keeps, so a run of days does not make each save slower than the last.
@@ -106,14 +106,14 @@ export function resolveLimits(overrides: Partial<SummaryLimits> | undefined): Su
   }
   for (const [key, value] of Object.entries(overrides)) {
     if (!Object.hasOwn(MINIMUM, key)) {
-      throw codedRangeError('E_INVALID_LIMITS', `unknown limit "${key}"`);
+      throw codedRangeError('E_INVALID_LIMITS', `unknown limit ${quote(key)}`);
     }
     if (value === undefined) continue;
     const min = MINIMUM[key as keyof SummaryLimits];
     if (!Number.isSafeInteger(value) || (value as number) < min) {
       throw codedRangeError(
         'E_INVALID_LIMITS',
-        `limit ${key} must be an integer >= ${min}, got ${String(value)}`,
+        `limit ${key} must be an integer >= ${min}, got ${quote(value)}`,
       );
     }
     const max = MAXIMUM[key as keyof SummaryLimits];

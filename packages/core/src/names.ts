@@ -1,4 +1,4 @@
-import { codedRangeError, codedTypeError } from './errors.js';
+import { codedRangeError, codedTypeError, quote } from './errors.js';
 
 /** Longest run or process name, in UTF-8 bytes: leaves room under NAME_MAX (255) for suffixes. */
 export const MAX_NAME_BYTES = 128;
@@ -44,7 +44,7 @@ export function assertValidName(
   if (reason !== undefined) {
     throw codedRangeError(
       'E_INVALID_NAME',
-      `invalid ${kind} name ${JSON.stringify(name.slice(0, 64))}: ${reason}`,
+      `invalid ${kind} name ${quote(name.slice(0, 64))}: ${reason}`,
     );
   }
 }

@@ -1,5 +1,5 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { ProcessSummaryError, type ValidationIssue } from './errors.js';
+import { escapeForMessage, ProcessSummaryError, quote, type ValidationIssue } from './errors.js';
 import { findJsonHazard } from './json.js';
 import { MAX_SUMMARY_DEPTH } from './limits.js';
 import summarySchemaJson from './summary.schema.json' with { type: 'json' };
@@ -68,7 +68,8 @@ export function validateSummaryDict(dict: unknown): ValidatedDict {
         ? [hazard]
         : (firstIssueValidator.errors ?? []).map((e) => toIssue(e, dict));
     const first = issues[0];
-    const where = first === undefined || first.path === '' ? '(root)' : first.path;
+    const where =
+      first === undefined || first.path === '' ? '(root)' : escapeForMessage(first.path);
     const found = first?.found === undefined ? '' : ` (found ${first.found})`;
     throw new ProcessSummaryError(
       'E_INVALID_SUMMARY',
@@ -174,6 +175,6 @@ function describe(value: unknown): string {
   if (value !== null && typeof value === 'object') return 'an object';
   // JSON would show a non-finite number as `null`, which is not what the file holds.
   if (typeof value === 'number') return String(value);
-  const text = JSON.stringify(value);
+  const text = quote(typeof value === 'string' && value.length > 40 ? value.slice(0, 40) : value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

@@ -2,7 +2,7 @@
  * The checks on what a caller hands a `ProcessSummary`: each throws a coded error before
  * anything changes, naming the method and the argument.
  */
-import { codedRangeError, codedTypeError } from './errors.js';
+import { codedRangeError, codedTypeError, quote } from './errors.js';
 import { copyJsonValue, type JsonObject } from './json.js';
 import { MAX_JOURNAL_TEXT_LENGTH, MAX_JSON_DEPTH, truncateText } from './limits.js';
 import { assertValidName } from './names.js';
@@ -87,7 +87,7 @@ export function assertOutcome(outcome: unknown): asserts outcome is ProcessOutco
   if (typeof outcome !== 'string' || !OUTCOMES.has(outcome)) {
     throw codedRangeError(
       'E_INVALID_ARGUMENT',
-      `endProcess: outcome must be "completed" or "failed", got ${JSON.stringify(outcome)}`,
+      `endProcess: outcome must be "completed" or "failed", got ${quote(outcome)}`,
     );
   }
 }
@@ -151,7 +151,7 @@ export function assertInterruption(options: { reason: unknown; detail: unknown }
   if (typeof options.reason !== 'string' || !INTERRUPTION_REASONS.has(options.reason)) {
     throw codedRangeError(
       'E_INVALID_ARGUMENT',
-      `recordInterruption: unknown reason ${JSON.stringify(options.reason)}`,
+      `recordInterruption: unknown reason ${quote(options.reason)}`,
     );
   }
   if (typeof options.detail !== 'string') {
@@ -200,7 +200,7 @@ export function progressFields(message: unknown, fields: unknown): JsonObject {
     if (PROGRESS_BASE_KEYS.has(key)) {
       throw codedTypeError(
         'E_INVALID_ARGUMENT',
-        `addProgressUpdate: field "${key}" is reserved; choose another name`,
+        `addProgressUpdate: field ${quote(key)} is reserved; choose another name`,
       );
     }
   }
@@ -212,7 +212,7 @@ export function metricValue(key: unknown, value: unknown): ReturnType<typeof cop
   if (typeof key !== 'string' || key.length === 0) {
     throw codedTypeError('E_INVALID_METRIC', 'setCustomMetric: key must be a non-empty string');
   }
-  return copyJsonValue(value, 'E_INVALID_METRIC', `custom metric "${key}"`);
+  return copyJsonValue(value, 'E_INVALID_METRIC', `custom metric ${quote(key)}`);
 }
 
 /** The error for counts `incrementItems` refused, naming the first bad key. */

@@ -1,6 +1,6 @@
 import { type Clock, isRelativeTime, systemClock } from './clock.js';
 import { tallyError } from './error-tally.js';
-import { codedRangeError } from './errors.js';
+import { codedRangeError, quote } from './errors.js';
 import { type JsonObject, type JsonValue, jsonByteUpperBound, setKey } from './json.js';
 import {
   MAX_CUSTOM_METRICS_BYTES,
@@ -464,7 +464,7 @@ export class ProcessSummary {
       if (total > MAX_CUSTOM_METRICS_BYTES && total > this.#metricBytesTotal) {
         throw codedRangeError(
           'E_INVALID_METRIC',
-          `setCustomMetric: custom metric ${JSON.stringify(key.slice(0, 64))} would make the custom metrics ${total} bytes of JSON, over the limit of ${MAX_CUSTOM_METRICS_BYTES} (MAX_CUSTOM_METRICS_BYTES)`,
+          `setCustomMetric: custom metric ${quote(key.slice(0, 64))} would make the custom metrics ${total} bytes of JSON, over the limit of ${MAX_CUSTOM_METRICS_BYTES} (MAX_CUSTOM_METRICS_BYTES)`,
         );
       }
     }
