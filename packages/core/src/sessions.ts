@@ -82,7 +82,8 @@ export function sessionSoFar(
 ): SessionEntry {
   return {
     ...entry,
-    duration_seconds: lastSeen - entry.start_time,
+    // Never negative, even with a caller's clock that steps back within the process.
+    duration_seconds: Math.max(0, lastSeen - entry.start_time),
     items_processed: Math.max(0, totals.items_processed - atStart.items_processed),
     items_successful: Math.max(0, totals.items_successful - atStart.items_successful),
     items_failed: Math.max(0, totals.items_failed - atStart.items_failed),

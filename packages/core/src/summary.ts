@@ -176,6 +176,8 @@ export class ProcessSummary {
    * measured from it, so a wall clock stepped back between sessions cannot make one negative.
    */
   #anchor: ElapsedAnchor;
+  /** The run's elapsed seconds when the live session started. */
+  #sessionStartElapsed = 0;
 
   readonly #pending: PendingEvents;
 
@@ -218,6 +220,7 @@ export class ProcessSummary {
     // Resuming, the time since the last sign of life counts as downtime when this clock is
     // past it; when it is not (the clock was stepped back), the downtime counts as zero.
     this.#anchor = { time: now, elapsed: resuming ? elapsedAt(this.#anchor, now) : 0 };
+    this.#sessionStartElapsed = this.#anchor.elapsed;
     if (!resuming) this.#startTime = now;
     else this.#sessionId = Math.floor(now);
     this.#status = 'running';
@@ -249,7 +252,7 @@ export class ProcessSummary {
     assertOutcome(outcome);
     const now = this.#clock.now();
     this.#endTime = now;
-    this.#durationSeconds = elapsedAt(this.#anchor, now);
+    this.#durationSeconds = this.#elapsed(now);
     this.#status = outcome;
     this.#lastCheckpointTime = now;
     this.#frozen = null;
@@ -390,7 +393,7 @@ export class ProcessSummary {
     // Objects are built key by key: spreading them made this call 30x slower in V8.
     const kept: ProgressUpdate = {
       timestamp: now,
-      elapsed_seconds: elapsedAt(this.#anchor, now),
+      elapsed_seconds: this.#elapsed(now),
       message: truncateText(message, limits.maxMessageLength),
       items_processed: this.#processed,
       items_successful: this.#successful,
@@ -490,13 +493,14 @@ export class ProcessSummary {
     } else if (frozen !== null) {
       processingRate = frozen.processingRate;
     } else {
-      processingRate = ratePerSecond(this.#processed, elapsedAt(this.#anchor, now));
+      processingRate = ratePerSecond(this.#processed, this.#elapsed(now));
     }
     const live = this.#liveSession;
+    const sessionSeconds = live === null ? 0 : this.#elapsed(now) - this.#sessionStartElapsed;
     let currentRate: number | null = frozen?.currentRate ?? null;
     if (live !== null) {
       const done = this.#processed - this.#sessionBase.items_processed;
-      currentRate = ratePerSecond(done, now - live.start_time);
+      currentRate = ratePerSecond(done, sessionSeconds);
     }
     let eta: number | null = null;
     if (this.#itemsTotal !== null) {
@@ -505,11 +509,11 @@ export class ProcessSummary {
       else if (frozen !== null) eta = frozen.eta;
       else if (live !== null && currentRate !== null && currentRate > 0) {
         const done = this.#processed - this.#sessionBase.items_processed;
-        eta = round1((remaining * (now - live.start_time)) / done);
+        eta = round1((remaining * sessionSeconds) / done);
       }
     }
     let activeSeconds = this.#closedActiveSeconds;
-    if (live !== null) activeSeconds += now - live.start_time;
+    if (live !== null) activeSeconds += sessionSeconds;
     else if (this.#orphanSession !== null) activeSeconds += this.#orphanSession.duration_seconds;
     return buildSummaryDict({
       runName: this.#runName,
@@ -732,8 +736,31 @@ export class ProcessSummary {
     };
   }
 
+  /**
+   * The run's elapsed seconds at `now`. While a session runs here, every reading moves the
+   * anchor, so a caller's clock stepped back within the process stops the time (it never runs
+   * backward) and it goes on from there: the elapsed time is the sum of the clock's forward
+   * steps, as a replay of the journal measures it.
+   */
+  #elapsed(now: number): number {
+    const anchor = this.#anchor;
+    const elapsed = elapsedAt(anchor, now);
+    if (this.#liveSession !== null) {
+      anchor.time = now;
+      anchor.elapsed = elapsed;
+    }
+    return elapsed;
+  }
+
   #liveSessionSnapshot(now: number): SessionEntry {
-    return sessionSoFar(this.#liveSession as SessionEntry, now, this.#totals(), this.#sessionBase);
+    const snapshot = sessionSoFar(
+      this.#liveSession as SessionEntry,
+      now,
+      this.#totals(),
+      this.#sessionBase,
+    );
+    snapshot.duration_seconds = this.#elapsed(now) - this.#sessionStartElapsed;
+    return snapshot;
   }
 
   #closeLiveSession(now: number, reason: SessionEndReason, signal: string | null): void {

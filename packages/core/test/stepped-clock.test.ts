@@ -101,3 +101,33 @@ stepped('without a step, downtime between sessions still counts (the seed durati
 });
 
 stepped.run();
+
+const within = suite("a caller's clock stepped back within one process");
+
+within('every dict stays readable and no duration goes negative', () => {
+  // A clock a caller may well pass: the wall clock itself, which NTP may step back.
+  let wall = T0;
+  const clock = { now: () => wall };
+  const summary = new ProcessSummary({ runName: 'r', processName: 'p', clock });
+  summary.setItemsTotal(1000);
+  summary.startProcess();
+  wall += 600;
+  summary.incrementItems({ processed: 10 });
+  summary.addProgressUpdate('before the step');
+  wall -= 3 * HOUR;
+  summary.addProgressUpdate('after the step');
+  const running = summary.getSummaryDict();
+  validateSummaryDict(JSON.parse(JSON.stringify(running)));
+  assert.ok(running.active_seconds >= 0);
+  assert.ok((running.sessions[0]?.duration_seconds ?? -1) >= 0);
+  summary.endProcess();
+  const ended = summary.getSummaryDict();
+  validateSummaryDict(JSON.parse(JSON.stringify(ended)));
+  assert.is(ended.duration_seconds, 600);
+  assert.equal(
+    summary.progressUpdates.map((u) => u.elapsed_seconds),
+    [600, 600],
+  );
+});
+
+within.run();
