@@ -89,6 +89,8 @@ export const RESUMED_MESSAGE = 'Process resumed after interruption';
 
 /** The journal keeps full messages, but not unbounded ones (a stack trace of megabytes). */
 const JOURNAL_MESSAGE_MAX = MAX_JOURNAL_TEXT_LENGTH;
+/** The largest time a `Date` holds, in seconds; the schema's bound on every time. */
+const MAX_TIME_SECONDS = 8.64e12;
 const utf8 = new TextEncoder();
 
 // A local copy of summary-input's check: called through an import, this hot path of
@@ -192,7 +194,7 @@ export class ProcessSummary {
     this.#progress = new ProgressLog(this.#limits.maxProgressUpdates);
     this.#sessions = new SessionLog(this.#limits.maxSessions);
     this.#pending = new PendingEvents(this.#limits.maxPendingEvents);
-    const now = this.#clock.now();
+    const now = this.#now();
     this.#startTime = now;
     this.#anchor = { time: now, elapsed: 0 };
     this.#sessionId = options.sessionId ?? Math.floor(now);
@@ -208,7 +210,7 @@ export class ProcessSummary {
   startProcess(context: SessionContext = {}): void {
     if (this.#liveSession !== null) return;
     const who = sessionContext(context);
-    const now = this.#clock.now();
+    const now = this.#now();
     if (this.#frozen !== null && isRelativeTime(this.#startTime)) this.#rebase(now);
     if (this.#orphanSession !== null) {
       this.recordInterruption({
@@ -250,7 +252,7 @@ export class ProcessSummary {
     assertOptionsObject('endProcess', options);
     const outcome = options.outcome ?? 'completed';
     assertOutcome(outcome);
-    const now = this.#clock.now();
+    const now = this.#now();
     this.#endTime = now;
     this.#durationSeconds = this.#elapsed(now);
     this.#status = outcome;
@@ -261,7 +263,7 @@ export class ProcessSummary {
 
   /** Records a checkpoint: the seed's interruption rule measures the time since the last one. */
   checkpoint(): void {
-    this.#lastCheckpointTime = this.#clock.now();
+    this.#lastCheckpointTime = this.#now();
   }
 
   /**
@@ -273,7 +275,7 @@ export class ProcessSummary {
     assertOptionsObject('markInterrupted', options);
     assertExitReason(options.reason);
     const signal = signalName(options.signal);
-    const now = this.#clock.now();
+    const now = this.#now();
     this.#status = 'interrupted';
     this.#lastCheckpointTime = now;
     this.#closeLiveSession(now, options.reason, signal);
@@ -286,7 +288,7 @@ export class ProcessSummary {
    */
   recordInterruption(options: { reason: InterruptionReason; detail: string }): void {
     assertInterruption(options);
-    const now = this.#clock.now();
+    const now = this.#now();
     const orphan = this.#orphanSession;
     if (orphan !== null) {
       orphan.end_time = orphan.start_time + orphan.duration_seconds;
@@ -319,7 +321,7 @@ export class ProcessSummary {
    */
   detectInterruption(thresholdSeconds: number = this.#interruptionThreshold): boolean {
     if (this.#lastCheckpointTime === null) return false;
-    const gap = this.#clock.now() - this.#lastCheckpointTime;
+    const gap = this.#now() - this.#lastCheckpointTime;
     if (!(gap > thresholdSeconds)) return false;
     this.recordInterruption({
       reason: 'checkpoint_gap',
@@ -368,7 +370,7 @@ export class ProcessSummary {
    */
   addError(errorType: string, errorMessage: string): void {
     assertErrorArguments(errorType, errorMessage);
-    const now = this.#clock.now();
+    const now = this.#now();
     const { type, message } = tallyError(this.#errors, this.#limits, errorType, errorMessage, now);
     this.#errorCount += 1;
     this.#lastErrorMessage = message;
@@ -388,7 +390,7 @@ export class ProcessSummary {
    */
   addProgressUpdate(message: string, fields: Record<string, unknown> = {}): void {
     const extra = progressFields(message, fields);
-    const now = this.#clock.now();
+    const now = this.#now();
     const limits = this.#limits;
     // Objects are built key by key: spreading them made this call 30x slower in V8.
     const kept: ProgressUpdate = {
@@ -483,7 +485,7 @@ export class ProcessSummary {
    * seed's derived values, then the additions of `schema_version` 1. A fresh copy each call.
    */
   getSummaryDict(): SummaryDict {
-    const now = this.#clock.now();
+    const now = this.#now();
     const frozen = this.#frozen;
     const ended = this.#endTime !== null;
     let processingRate: number;
@@ -703,7 +705,7 @@ export class ProcessSummary {
   }
   /** The session started by this object, if one is open. */
   get currentSession(): SessionEntry | null {
-    return this.#liveSession === null ? null : this.#liveSessionSnapshot(this.#clock.now());
+    return this.#liveSession === null ? null : this.#liveSessionSnapshot(this.#now());
   }
   /** The last session read from the file if it never recorded its end (for classification on resume). */
   get unfinishedSession(): SessionEntry | null {
@@ -734,6 +736,21 @@ export class ProcessSummary {
       items_retried: this.#retried,
       bytes_processed: this.#bytes,
     };
+  }
+
+  /**
+   * The clock's reading, refused unless it is a time the file can hold (a finite number within a
+   * `Date`'s range): a clock returning NaN would otherwise be written as `null`, unreadable.
+   */
+  #now(): number {
+    const now = this.#clock.now();
+    if (typeof now !== 'number' || !(Math.abs(now) <= MAX_TIME_SECONDS)) {
+      throw codedRangeError(
+        'E_INVALID_ARGUMENT',
+        `ProcessSummary: the clock returned ${quote(now)}, not epoch seconds a Date can hold`,
+      );
+    }
+    return now;
   }
 
   /**

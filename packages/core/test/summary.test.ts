@@ -514,6 +514,21 @@ input('options that are not objects, and a clock without now(), get a coded erro
   }
 });
 
+input('a clock reading the file cannot hold is refused, never written as null', () => {
+  let reading: unknown = T0;
+  const clock = { now: () => reading as number };
+  const summary = new ProcessSummary({ runName: 'r', processName: 'p', clock });
+  summary.startProcess();
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 1e300, '1750000000']) {
+    reading = bad;
+    throwsCode(() => summary.addProgressUpdate('m'), 'E_INVALID_ARGUMENT', RangeError);
+    throwsCode(() => summary.getSummaryDict(), 'E_INVALID_ARGUMENT', RangeError);
+  }
+  reading = T0 + 1;
+  summary.addProgressUpdate('m');
+  ProcessSummary.fromDict(JSON.parse(JSON.stringify(summary.getSummaryDict())));
+});
+
 input.run();
 
 const journal = suite('journal events');
