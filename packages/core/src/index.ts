@@ -2,6 +2,7 @@ export {
   type Clock,
   createManualClock,
   isRelativeTime,
+  MAX_TIME_SECONDS,
   type ManualClock,
   RELATIVE_TIME_LIMIT,
   systemClock,

@@ -9,6 +9,7 @@
  * Pure and streaming: events are fed one at a time and only what the file keeps is held, so a
  * journal of gigabytes replays in constant memory.
  */
+import { MAX_TIME_SECONDS } from './clock.js';
 import { tallyError } from './error-tally.js';
 import { ProcessSummaryError } from './errors.js';
 import { findJsonHazard, type JsonValue, setKey } from './json.js';
@@ -488,9 +489,7 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-/** Seconds a `Date` can hold (±8.64e15 ms): a time past it is not a time, it cannot be shown. */
-const MAX_TIME_SECONDS = 8.64e12;
-
+/** A time a `Date` can hold: past it, it is not a time and cannot be shown. */
 function isTime(value: unknown): value is number {
   return typeof value === 'number' && Math.abs(value) <= MAX_TIME_SECONDS;
 }

@@ -2,6 +2,7 @@
  * Resuming a run from its file: the state a validated dictionary holds, and the shift that
  * makes a seed-format file's relative times usable in this process.
  */
+import { clampTime } from './clock.js';
 import type { JsonObject } from './json.js';
 import type { ProgressLog } from './progress-log.js';
 import type { SessionLog } from './sessions.js';
@@ -166,7 +167,8 @@ function storedAnchor(data: ValidatedDict, last: SessionEntry | null): ElapsedAn
  * A seed-format file's times are perf_counter seconds of a process that is gone. To resume
  * it, every stored time is shifted by one offset so its last known instant becomes now:
  * durations between stored events stay exact; the unknown downtime counts as zero. Shifts the
- * kept updates, error details and sessions in place; returns the run's shifted times.
+ * kept updates, error details and sessions in place; returns the run's shifted times and the
+ * offset.
  */
 export function rebaseRelativeTimes(
   times: RunTimes,
@@ -174,7 +176,7 @@ export function rebaseRelativeTimes(
   errors: Iterable<ErrorDetail>,
   sessions: readonly SessionEntry[],
   now: number,
-): RunTimes {
+): RunTimes & { offset: number } {
   const details = [...errors];
   const updates = progress.kept();
   let last = times.startTime;
@@ -188,18 +190,21 @@ export function rebaseRelativeTimes(
   for (const detail of details) consider(detail.last_seen);
   for (const session of sessions) consider(session.end_time ?? session.start_time);
   const offset = now - last;
-  const shift = (t: number | null) => (t === null ? null : t + offset);
-  for (const update of updates) update.timestamp += offset;
+  // Clamped: a hostile file's times far below its last one would be shifted past a Date's range.
+  const move = (t: number) => clampTime(t + offset);
+  const shift = (t: number | null) => (t === null ? null : move(t));
+  for (const update of updates) update.timestamp = move(update.timestamp);
   for (const detail of details) {
-    detail.first_seen += offset;
-    detail.last_seen += offset;
+    detail.first_seen = move(detail.first_seen);
+    detail.last_seen = move(detail.last_seen);
   }
   for (const session of sessions) {
-    session.start_time += offset;
+    session.start_time = move(session.start_time);
     session.end_time = shift(session.end_time);
   }
   return {
-    startTime: times.startTime + offset,
+    offset,
+    startTime: move(times.startTime),
     endTime: shift(times.endTime),
     lastCheckpointTime: shift(times.lastCheckpointTime),
     lastErrorTime: shift(times.lastErrorTime),

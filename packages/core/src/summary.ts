@@ -1,4 +1,4 @@
-import { type Clock, isRelativeTime, systemClock } from './clock.js';
+import { type Clock, clampTime, isRelativeTime, MAX_TIME_SECONDS, systemClock } from './clock.js';
 import { tallyError } from './error-tally.js';
 import { codedRangeError, quote } from './errors.js';
 import { type JsonObject, type JsonValue, jsonByteUpperBound, setKey } from './json.js';
@@ -89,8 +89,6 @@ export const RESUMED_MESSAGE = 'Process resumed after interruption';
 
 /** The journal keeps full messages, but not unbounded ones (a stack trace of megabytes). */
 const JOURNAL_MESSAGE_MAX = MAX_JOURNAL_TEXT_LENGTH;
-/** The largest time a `Date` holds, in seconds; the schema's bound on every time. */
-const MAX_TIME_SECONDS = 8.64e12;
 const utf8 = new TextEncoder();
 
 // A local copy of summary-input's check: called through an import, this hot path of
@@ -291,7 +289,7 @@ export class ProcessSummary {
     const now = this.#now();
     const orphan = this.#orphanSession;
     if (orphan !== null) {
-      orphan.end_time = orphan.start_time + orphan.duration_seconds;
+      orphan.end_time = clampTime(orphan.start_time + orphan.duration_seconds);
       orphan.end_reason = options.reason;
       this.#closedActiveSeconds += orphan.duration_seconds;
       this.#orphanSession = null;
@@ -827,10 +825,7 @@ export class ProcessSummary {
       this.#sessions.kept,
       now,
     );
-    this.#anchor = {
-      ...this.#anchor,
-      time: this.#anchor.time + (times.startTime - this.#startTime),
-    };
+    this.#anchor = { ...this.#anchor, time: this.#anchor.time + times.offset };
     this.#startTime = times.startTime;
     this.#endTime = times.endTime;
     this.#lastCheckpointTime = times.lastCheckpointTime;

@@ -168,3 +168,83 @@ property('any sequence of calls writes dicts the reader accepts and a journal th
 });
 
 property.run();
+
+const files = suite('a file the reader accepts is written back readable');
+
+/** Every path to a value in `value`, as keys. */
+function paths(value: unknown, prefix: string[] = [], out: string[][] = []): string[][] {
+  out.push(prefix);
+  if (typeof value === 'object' && value !== null) {
+    for (const k of Object.keys(value))
+      paths((value as Record<string, unknown>)[k], [...prefix, k], out);
+  }
+  return out;
+}
+
+function setAt(root: Record<string, unknown>, path: string[], value: unknown): void {
+  let target: Record<string, unknown> = root;
+  for (const k of path.slice(0, -1)) target = target[k] as Record<string, unknown>;
+  const last = path[path.length - 1] as string;
+  Object.defineProperty(target, last, {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+function sampleDict(): Record<string, unknown> {
+  let wall = T0;
+  const clock = { now: () => wall };
+  const summary = new ProcessSummary({ runName: 'r', processName: 'p', clock });
+  summary.startProcess({ host: 'h', pid: 1, bootId: 'b' });
+  summary.setItemsTotal(100);
+  summary.incrementItems({ processed: 10, successful: 9, failed: 1 });
+  summary.addError('E', 'm');
+  summary.addProgressUpdate('m', { extra: { a: [1] } });
+  summary.setCustomMetric('k', { v: 1 });
+  wall += 60;
+  summary.markInterrupted({ reason: 'exit' });
+  return JSON.parse(JSON.stringify(summary.getSummaryDict()));
+}
+
+const hostileValue = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.constantFrom(-1, 0, 1e15, -1e15, 8.64e12, -8.64e12, 2 ** 53, 1.5, '', '__proto__', null),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+);
+
+files('any single field changed: either a coded refusal or a summary that saves readable', () => {
+  const base = sampleDict();
+  const all = paths(base).filter((p) => p.length > 0);
+  fc.assert(
+    fc.property(
+      fc.nat(all.length - 1),
+      hostileValue,
+      fc.integer({ min: -5 * HOUR, max: 5 * HOUR }),
+      (i, value, shift) => {
+        const dict = structuredClone(base);
+        setAt(dict, all[i] as string[], value);
+        let summary: ProcessSummary;
+        const clock = { now: () => T0 + shift };
+        try {
+          summary = ProcessSummary.fromDict(JSON.parse(JSON.stringify(dict)), { clock });
+        } catch (err) {
+          assert.type((err as { code?: unknown }).code, 'string', String(err));
+          return;
+        }
+        validateSummaryDict(JSON.parse(JSON.stringify(summary.getSummaryDict())));
+        summary.startProcess();
+        summary.incrementItems({ processed: 1 });
+        summary.addError('E', 'again');
+        summary.addProgressUpdate('resumed');
+        validateSummaryDict(JSON.parse(JSON.stringify(summary.getSummaryDict())));
+        summary.endProcess();
+        validateSummaryDict(JSON.parse(JSON.stringify(summary.getSummaryDict())));
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});
+
+files.run();
