@@ -248,3 +248,50 @@ files('any single field changed: either a coded refusal or a summary that saves 
 });
 
 files.run();
+
+const journals = suite('a journal with a hostile event still replays');
+
+function sampleJournal(): Record<string, unknown>[] {
+  let wall = T0;
+  const clock = { now: () => wall };
+  const summary = new ProcessSummary({ runName: 'r', processName: 'p', clock });
+  summary.startProcess({ host: 'h', pid: 1, bootId: 'b' });
+  summary.incrementItems({ processed: 10, successful: 9, failed: 1, bytes: 5 });
+  summary.addError('E', 'm');
+  wall += 10;
+  summary.addProgressUpdate('m', { extra: { a: [1] } });
+  summary.markInterrupted({ reason: 'signal', signal: 'SIGTERM' });
+  const next = ProcessSummary.fromDict(JSON.parse(JSON.stringify(summary.getSummaryDict())), {
+    clock,
+  });
+  wall -= HOUR;
+  next.recordInterruption({ reason: 'crash', detail: 'gone' });
+  next.startProcess();
+  wall += 5;
+  next.addProgressUpdate('again');
+  next.endProcess();
+  return JSON.parse(JSON.stringify([...summary.takeEvents(), ...next.takeEvents()]));
+}
+
+journals(
+  'any single field of one event changed: the replay skips it or uses it, and writes readable',
+  () => {
+    const base = sampleJournal();
+    const all = paths(base).filter((p) => p.length > 1);
+    fc.assert(
+      fc.property(fc.nat(all.length - 1), hostileValue, (i, value) => {
+        const events = structuredClone(base);
+        setAt(events as unknown as Record<string, unknown>, all[i] as string[], value);
+        const { summary } = replayEvents('r', 'p', JSON.parse(JSON.stringify(events)));
+        validateSummaryDict(JSON.parse(JSON.stringify(summary.getSummaryDict())));
+        summary.startProcess();
+        summary.addProgressUpdate('resumed');
+        summary.endProcess();
+        validateSummaryDict(JSON.parse(JSON.stringify(summary.getSummaryDict())));
+      }),
+      { numRuns: 1000 },
+    );
+  },
+);
+
+journals.run();
