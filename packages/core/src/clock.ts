@@ -47,6 +47,18 @@ export function createManualClock(start = 1_750_000_000): ManualClock {
 }
 
 /**
+ * The largest time, in seconds either side of 1970, that a file may hold: what a JavaScript
+ * `Date` holds (±8.64e15 ms). The schema refuses times past it, so every difference of two
+ * times is finite and every time can be shown as a date.
+ */
+export const MAX_TIME_SECONDS = 8.64e12;
+
+/** `time` brought within ±{@link MAX_TIME_SECONDS}: for times computed from a hostile file's. */
+export function clampTime(time: number): number {
+  return Math.min(MAX_TIME_SECONDS, Math.max(-MAX_TIME_SECONDS, time));
+}
+
+/**
  * Times below this are not epoch seconds: the Python original stored `time.perf_counter()`
  * (seconds since boot), which is meaningful only as a difference. 1e9 s is September 2001.
  */

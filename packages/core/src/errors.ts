@@ -94,6 +94,39 @@ export class ProcessSummaryError extends Error {
   }
 }
 
+// What JSON.stringify leaves as it is but a terminal or a log viewer acts on: DEL and the C1
+// controls (0x9b is a CSI), line and paragraph separators, bidirectional overrides.
+const UNSAFE_IN_MESSAGES = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `value` quoted for an error message: a string as JSON (control characters escaped) with the
+ * characters JSON leaves raw but terminals act on escaped too. Messages quote with it whatever
+ * came from a caller or a file (names, keys, paths, values), so printing one cannot move a
+ * cursor, clear a screen or reorder text.
+ */
+export function quote(value: unknown): string {
+  const text =
+    typeof value === 'string' ||
+    typeof value === 'number' ||
+    typeof value === 'boolean' ||
+    value === null
+      ? JSON.stringify(value)
+      : String(value);
+  return escapeUnsafe(text);
+}
+
+/** {@link quote} without the quotes, for text inside a quoted path. */
+export function escapeForMessage(text: string): string {
+  return escapeUnsafe(JSON.stringify(text).slice(1, -1));
+}
+
+function escapeUnsafe(text: string): string {
+  return text.replace(
+    UNSAFE_IN_MESSAGES,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** A coded `TypeError`: the argument has the wrong type. */
 export function codedTypeError(code: ErrorCode, message: string): TypeError & { code: ErrorCode } {
   return Object.assign(new TypeError(message), { code });

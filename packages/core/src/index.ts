@@ -2,6 +2,7 @@ export {
   type Clock,
   createManualClock,
   isRelativeTime,
+  MAX_TIME_SECONDS,
   type ManualClock,
   RELATIVE_TIME_LIMIT,
   systemClock,
@@ -18,6 +19,11 @@ export {
 export { copyJsonValue, type JsonObject, type JsonValue } from './json.js';
 export {
   DEFAULT_LIMITS,
+  MAX_CUSTOM_METRICS_BYTES,
+  MAX_JOURNAL_TEXT_LENGTH,
+  MAX_JSON_DEPTH,
+  MAX_PROGRESS_FIELDS_BYTES,
+  MAX_SUMMARY_DEPTH,
   OVERFLOW_ERROR_TYPE,
   resolveLimits,
   type SummaryLimits,

@@ -1,4 +1,4 @@
-import { codedRangeError } from './errors.js';
+import { codedRangeError, codedTypeError, quote } from './errors.js';
 
 /**
  * What a summary keeps, so a run of days does not make each save slower than the last.
@@ -26,6 +26,44 @@ export interface SummaryLimits {
   maxPendingEvents: number;
 }
 
+/**
+ * How deep a custom metric's value or a progress field's value may nest arrays and objects
+ * (a scalar is depth 0, `[[1]]` depth 2). Deeper values are refused when they are set
+ * (`E_INVALID_METRIC`, `E_INVALID_ARGUMENT`), so every save can be read back.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * How deep a summary document read from a file may nest: enough for every value the library
+ * writes (a progress field sits 3 levels down, a custom metric 2, each at most
+ * {@link MAX_JSON_DEPTH} deep). Deeper documents are refused with `E_INVALID_SUMMARY` before
+ * anything walks them recursively.
+ */
+export const MAX_SUMMARY_DEPTH = 128;
+
+/**
+ * The custom metrics together, keys included, serialize to at most this many UTF-8 bytes
+ * (1 MiB); `setCustomMetric` refuses a value that would pass it (`E_INVALID_METRIC`), so the
+ * summary file stays far below any store's size limit.
+ */
+export const MAX_CUSTOM_METRICS_BYTES = 1024 * 1024;
+
+/**
+ * The extra fields of one progress update serialize to at most this many UTF-8 bytes (1 MiB);
+ * `addProgressUpdate` refuses more (`E_INVALID_ARGUMENT`). Every update goes to the journal as
+ * one line: with its message (at most 16,384 characters) this keeps the line far below the
+ * line limit of any journal reader (store-fs: 16 MiB), so an acknowledged line is never taken
+ * for a torn one.
+ */
+export const MAX_PROGRESS_FIELDS_BYTES = 1024 * 1024;
+
+/**
+ * Texts in journal events (messages, error types, interruption details, hosts, signals) are cut
+ * to this many characters: at most 6 bytes each in JSON, so with the progress fields' bound a
+ * journal line stays under 1.2 MiB.
+ */
+export const MAX_JOURNAL_TEXT_LENGTH = 16_384;
+
 /** The key under which error types past {@link SummaryLimits.maxErrorTypes} are counted. */
 export const OVERFLOW_ERROR_TYPE = '__other__';
 
@@ -52,20 +90,37 @@ const MINIMUM: Readonly<SummaryLimits> = {
   maxPendingEvents: 0,
 };
 
+/** Limits past which a value could not be written or read back. */
+const MAXIMUM: Partial<Readonly<SummaryLimits>> = {
+  maxProgressFieldsBytes: MAX_PROGRESS_FIELDS_BYTES,
+  maxMessageLength: MAX_JOURNAL_TEXT_LENGTH,
+  maxErrorTypeLength: MAX_JOURNAL_TEXT_LENGTH,
+};
+
 /** Merges `overrides` over the defaults; throws `E_INVALID_LIMITS` for an unknown key or a bad value. */
 export function resolveLimits(overrides: Partial<SummaryLimits> | undefined): SummaryLimits {
   const limits: SummaryLimits = { ...DEFAULT_LIMITS };
   if (overrides === undefined) return limits;
+  if (typeof overrides !== 'object' || overrides === null) {
+    throw codedTypeError('E_INVALID_LIMITS', 'limits must be an object of limits');
+  }
   for (const [key, value] of Object.entries(overrides)) {
-    if (!(key in MINIMUM)) {
-      throw codedRangeError('E_INVALID_LIMITS', `unknown limit "${key}"`);
+    if (!Object.hasOwn(MINIMUM, key)) {
+      throw codedRangeError('E_INVALID_LIMITS', `unknown limit ${quote(key)}`);
     }
     if (value === undefined) continue;
     const min = MINIMUM[key as keyof SummaryLimits];
     if (!Number.isSafeInteger(value) || (value as number) < min) {
       throw codedRangeError(
         'E_INVALID_LIMITS',
-        `limit ${key} must be an integer >= ${min}, got ${String(value)}`,
+        `limit ${key} must be an integer >= ${min}, got ${quote(value)}`,
+      );
+    }
+    const max = MAXIMUM[key as keyof SummaryLimits];
+    if (max !== undefined && (value as number) > max) {
+      throw codedRangeError(
+        'E_INVALID_LIMITS',
+        `limit ${key} must be <= ${max}, got ${String(value)}`,
       );
     }
     limits[key as keyof SummaryLimits] = value as number;

@@ -1,4 +1,4 @@
-import { codedRangeError, codedTypeError } from './errors.js';
+import { codedRangeError, codedTypeError, quote } from './errors.js';
 
 /** Longest run or process name, in UTF-8 bytes: leaves room under NAME_MAX (255) for suffixes. */
 export const MAX_NAME_BYTES = 128;
@@ -6,13 +6,19 @@ export const MAX_NAME_BYTES = 128;
 // C0 controls, DEL and C1 controls: invisible in listings, hostile in terminals.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// A surrogate not in a pair: UTF-8 cannot hold it, and the encoder writes U+FFFD instead, so
+// two different names would become one file name.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const utf8 = new TextEncoder();
 
 /**
  * Refuses a run or process name that could escape the root or break a file name: empty,
  * `.` or `..`, a `/` or `\`, NUL or another control character, or longer than
  * {@link MAX_NAME_BYTES} UTF-8 bytes; a process or worker name must not contain `@` (it
- * separates them). Throws a coded error (`E_INVALID_NAME`).
+ * separates them). Refuses too a name two different strings could share a file with: one that
+ * is not well-formed Unicode (a lone surrogate) or not in Unicode NFC (a file system that
+ * normalizes names, as macOS does, would take `e` + U+0301 and `é` for one file). Throws a
+ * coded error (`E_INVALID_NAME`).
  */
 export function assertValidName(
   kind: 'run' | 'process' | 'worker',
@@ -26,7 +32,10 @@ export function assertValidName(
   else if (name === '.' || name === '..') reason = `"${name}" would escape the root`;
   else if (name.includes('/') || name.includes('\\')) reason = 'it contains a path separator';
   else if (CONTROL.test(name)) reason = 'it contains a control character';
-  else if (kind !== 'run' && name.includes('@')) {
+  else if (LONE_SURROGATE.test(name)) reason = 'it is not well-formed Unicode (a lone surrogate)';
+  else if (name.normalize('NFC') !== name) {
+    reason = "it is not in Unicode NFC; use name.normalize('NFC')";
+  } else if (kind !== 'run' && name.includes('@')) {
     // `process@worker` names a worker's summary: an `@` inside either name would be ambiguous.
     reason = "it contains '@' (the separator of process and worker)";
   } else if (utf8.encode(name).length > MAX_NAME_BYTES) {
@@ -35,7 +44,7 @@ export function assertValidName(
   if (reason !== undefined) {
     throw codedRangeError(
       'E_INVALID_NAME',
-      `invalid ${kind} name ${JSON.stringify(name.slice(0, 64))}: ${reason}`,
+      `invalid ${kind} name ${quote(name.slice(0, 64))}: ${reason}`,
     );
   }
 }

@@ -1,4 +1,3 @@
-import type { JsonValue } from './json.js';
 import type { ProgressUpdate } from './types.js';
 
 /**
@@ -61,12 +60,18 @@ export class ProgressLog {
   }
 }
 
-/** A deep copy of a kept update for a caller: a loop, because V8 spreads objects slowly. */
+/**
+ * A deep copy of a kept update for a caller. The spread copies own keys only (never one of a
+ * polluted Object.prototype) and defines them, so a `__proto__` field stays a field; nested
+ * values are then cloned in place.
+ */
 export function copyUpdate(update: ProgressUpdate): ProgressUpdate {
-  const copy = {} as ProgressUpdate;
-  for (const key in update) {
-    const value = update[key] as JsonValue;
-    copy[key] = typeof value === 'object' && value !== null ? structuredClone(value) : value;
+  const copy = { ...update };
+  for (const key in copy) {
+    const value = copy[key];
+    if (typeof value === 'object' && value !== null && Object.hasOwn(copy, key)) {
+      copy[key] = structuredClone(value);
+    }
   }
   return copy;
 }

@@ -9,10 +9,11 @@
  * Pure and streaming: events are fed one at a time and only what the file keeps is held, so a
  * journal of gigabytes replays in constant memory.
  */
+import { MAX_TIME_SECONDS } from './clock.js';
 import { tallyError } from './error-tally.js';
 import { ProcessSummaryError } from './errors.js';
-import type { JsonValue } from './json.js';
-import { resolveLimits, type SummaryLimits, truncateText } from './limits.js';
+import { findJsonHazard, type JsonValue, setKey } from './json.js';
+import { MAX_JSON_DEPTH, resolveLimits, type SummaryLimits, truncateText } from './limits.js';
 import { assertValidName } from './names.js';
 import { ProgressLog } from './progress-log.js';
 import { newSessionEntry, SessionLog, sessionSoFar } from './sessions.js';
@@ -41,7 +42,7 @@ export type ReplayNoteCode =
   | 'W_COUNTERS_AS_OF'
   /** Some events carry no `items_retried` / `bytes_processed` (an older journal). */
   | 'W_TOTALS_INCOMPLETE'
-  /** Events of an unknown type or without the fields they need were not used. */
+  /** Events of an unknown type, without the fields they need or malformed were not used. */
   | 'W_EVENTS_SKIPPED'
   /** The last session never recorded its end: the summary is left `running`. */
   | 'W_UNFINISHED_SESSION';
@@ -125,6 +126,14 @@ export class SummaryReplay {
   #skipped = 0;
   #firstTime: number | null = null;
   #lastTime: number | null = null;
+  /** The time of the event before: the run's elapsed time grows by the steps forward from it. */
+  #prevTime: number | null = null;
+  /**
+   * The run's elapsed seconds: the sum of the forward steps between consecutive events. Events
+   * of two processes carry two wall clocks; one stepped back between them adds nothing, so no
+   * duration comes out negative (a live summary measures the same way).
+   */
+  #elapsed = 0;
   #startTime: number | null = null;
   #sessionId: number | null = null;
 
@@ -149,7 +158,7 @@ export class SummaryReplay {
   readonly #sessions: SessionLog;
   #open: OpenSession | null = null;
   #closedActiveSeconds = 0;
-  #lastEnd: { reason: SessionEndReason; time: number } | null = null;
+  #lastEnd: { reason: SessionEndReason; time: number; elapsed: number } | null = null;
 
   /**
    * `options` are those of `ProcessSummary.fromDict` (clock, limits, threshold); the limits
@@ -219,8 +228,8 @@ export class SummaryReplay {
     }
     const ended = status === 'completed' || status === 'failed';
     const endTime = ended ? (this.#lastEnd?.time ?? lastTime) : null;
-    const duration = endTime === null ? null : endTime - startTime;
-    const elapsed = (duration ?? lastTime - startTime) || 0;
+    const duration = endTime === null ? null : (this.#lastEnd?.elapsed ?? this.#elapsed);
+    const elapsed = duration ?? this.#elapsed;
     const activeSeconds =
       this.#closedActiveSeconds + (open === null ? 0 : open.lastSeen - open.entry.start_time);
     const dict = buildSummaryDict({
@@ -272,13 +281,14 @@ export class SummaryReplay {
     if (!isCount(e.items_processed) || !isCount(e.items_successful) || !isCount(e.items_failed)) {
       return false;
     }
+    // A field nested deeper than a live summary accepts, or a number past a double (1e400),
+    // was not written by this library: the event is skipped before anything walks it.
+    if (findJsonHazard(e, MAX_JSON_DEPTH + 1) !== undefined) return false;
     this.#see(timestamp);
     this.#takeTotals(e, false);
     const update: ProgressUpdate = {
       timestamp,
-      elapsed_seconds: isTime(e.elapsed_seconds)
-        ? e.elapsed_seconds
-        : timestamp - (this.#startTime ?? timestamp),
+      elapsed_seconds: isTime(e.elapsed_seconds) ? e.elapsed_seconds : this.#elapsed,
       message: truncateText(message, this.#limits.maxMessageLength),
       items_processed: e.items_processed,
       items_successful: e.items_successful,
@@ -286,16 +296,16 @@ export class SummaryReplay {
     };
     const extra: Record<string, JsonValue> = {};
     let hasExtra = false;
-    for (const key in e) {
+    for (const key of Object.keys(e)) {
       if (PROGRESS_EVENT_KEYS.has(key)) continue;
-      extra[key] = e[key] as JsonValue;
+      setKey(extra, key, e[key]);
       hasExtra = true;
     }
     if (hasExtra) {
       // As a live summary keeps them: too large extra fields stay in the journal only.
       const size = utf8.encode(JSON.stringify(extra)).length;
       if (size > this.#limits.maxProgressFieldsBytes) update.extra_fields_omitted = size;
-      else Object.assign(update, extra);
+      else for (const key of Object.keys(extra)) setKey(update, key, extra[key]);
     }
     this.#progress.push(update);
     return true;
@@ -355,7 +365,7 @@ export class SummaryReplay {
     if (open !== null && open.entry.number === number) {
       this.#close(open, reason as SessionEndReason, endTime, signal);
     }
-    this.#lastEnd = { reason: reason as SessionEndReason, time };
+    this.#lastEnd = { reason: reason as SessionEndReason, time, elapsed: this.#elapsed };
     return true;
   }
 
@@ -375,6 +385,8 @@ export class SummaryReplay {
 
   #see(time: number): void {
     this.#firstTime ??= time;
+    if (this.#prevTime !== null && time > this.#prevTime) this.#elapsed += time - this.#prevTime;
+    this.#prevTime = time;
     if (this.#lastTime === null || time > this.#lastTime) this.#lastTime = time;
     if (this.#open !== null && time > this.#open.lastSeen) this.#open.lastSeen = time;
   }
@@ -412,7 +424,8 @@ export class SummaryReplay {
   ): void {
     Object.assign(open.entry, this.#openSnapshot(open), {
       end_time: endTime,
-      duration_seconds: endTime - open.entry.start_time,
+      // A session's span is one process's monotonic clock; a hostile journal may say otherwise.
+      duration_seconds: Math.max(0, endTime - open.entry.start_time),
       end_reason: reason,
       signal,
     });
@@ -442,7 +455,7 @@ export class SummaryReplay {
     if (this.#skipped > 0) {
       notes.push({
         code: 'W_EVENTS_SKIPPED',
-        message: `${this.#skipped} events of an unknown type or missing fields were not used`,
+        message: `${this.#skipped} events of an unknown type, missing fields or malformed (nested too deep, a number out of range) were not used`,
       });
     }
     if (unfinished) {
@@ -476,8 +489,9 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
+/** A time a `Date` can hold: past it, it is not a time and cannot be shown. */
 function isTime(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
+  return typeof value === 'number' && Math.abs(value) <= MAX_TIME_SECONDS;
 }
 
 function isoTime(seconds: number | null): string {

@@ -2,6 +2,7 @@
  * Resuming a run from its file: the state a validated dictionary holds, and the shift that
  * makes a seed-format file's relative times usable in this process.
  */
+import { clampTime } from './clock.js';
 import type { JsonObject } from './json.js';
 import type { ProgressLog } from './progress-log.js';
 import type { SessionLog } from './sessions.js';
@@ -46,6 +47,24 @@ export interface RestoredRun extends RunTimes {
   closedActiveSeconds: number;
   eventsDropped: number;
   frozen: FrozenDerived;
+  /** The run's elapsed seconds at its last sign of life in the file. */
+  anchor: ElapsedAnchor;
+}
+
+/**
+ * The run's elapsed seconds (`elapsed`) at one instant (`time`, epoch seconds). Durations are
+ * measured from an anchor, never as a difference of two stored dates: the dates of two
+ * processes come from two wall clocks, and a clock stepped back between them (NTP, a VM
+ * restored from a snapshot) would make `end_time - start_time` negative.
+ */
+export interface ElapsedAnchor {
+  time: number;
+  elapsed: number;
+}
+
+/** The run's elapsed seconds at `now`: the anchor's, plus the time since, never less. */
+export function elapsedAt(anchor: ElapsedAnchor, now: number): number {
+  return now > anchor.time ? anchor.elapsed + (now - anchor.time) : anchor.elapsed;
 }
 
 /**
@@ -61,7 +80,7 @@ export function restoreRun(
   const errors = new Map<string, ErrorDetail>();
   const details = data.error_details ?? {};
   for (const [type, count] of Object.entries(data.error_types)) {
-    const detail = details[type];
+    const detail = Object.hasOwn(details, type) ? details[type] : undefined;
     errors.set(type, {
       count,
       first_seen: detail?.first_seen ?? data.last_error_time ?? data.start_time,
@@ -98,6 +117,7 @@ export function restoreRun(
     orphanSession,
     closedActiveSeconds: activeSeconds - (orphanSession?.duration_seconds ?? 0),
     eventsDropped: data.events_dropped ?? 0,
+    anchor: storedAnchor(data, sessions.last),
     frozen: {
       processingRate: data.processing_rate_per_second,
       currentRate: data.current_rate_per_second ?? null,
@@ -108,10 +128,47 @@ export function restoreRun(
 }
 
 /**
+ * The run's last sign of life in `data` and its elapsed seconds then. The last sign of life is
+ * taken from the last process only (its session, its checkpoint, its end), since an earlier
+ * process's dates may be later if the clock stepped back since. The elapsed time is the largest
+ * the file vouches for: the stored duration, the active seconds (the sum of every session's own
+ * monotonic span), the last progress update's elapsed seconds, the span between the dates.
+ */
+function storedAnchor(data: ValidatedDict, last: SessionEntry | null): ElapsedAnchor {
+  let time = data.start_time;
+  const consider = (t: number | null | undefined) => {
+    if (t != null && t > time) time = t;
+  };
+  if (last !== null) {
+    time = last.start_time;
+    consider(last.end_time ?? last.start_time + last.duration_seconds);
+    consider(data.last_checkpoint_time);
+    consider(data.end_time);
+  } else {
+    // A seed-format file (or one without sessions): one process wrote every date.
+    consider(data.end_time);
+    consider(data.last_checkpoint_time);
+    consider(data.last_error_time);
+    for (const update of data.progress_updates) consider(update.timestamp);
+  }
+  let elapsed = Math.max(0, time - data.start_time, data.duration_seconds ?? 0);
+  elapsed = Math.max(elapsed, data.active_seconds ?? 0);
+  const latest = data.progress_updates[data.progress_updates.length - 1];
+  if (latest !== undefined && Number.isFinite(latest.elapsed_seconds)) {
+    elapsed = Math.max(
+      elapsed,
+      elapsedAt({ time: latest.timestamp, elapsed: latest.elapsed_seconds }, time),
+    );
+  }
+  return { time, elapsed };
+}
+
+/**
  * A seed-format file's times are perf_counter seconds of a process that is gone. To resume
  * it, every stored time is shifted by one offset so its last known instant becomes now:
  * durations between stored events stay exact; the unknown downtime counts as zero. Shifts the
- * kept updates, error details and sessions in place; returns the run's shifted times.
+ * kept updates, error details and sessions in place; returns the run's shifted times and the
+ * offset.
  */
 export function rebaseRelativeTimes(
   times: RunTimes,
@@ -119,7 +176,7 @@ export function rebaseRelativeTimes(
   errors: Iterable<ErrorDetail>,
   sessions: readonly SessionEntry[],
   now: number,
-): RunTimes {
+): RunTimes & { offset: number } {
   const details = [...errors];
   const updates = progress.kept();
   let last = times.startTime;
@@ -133,18 +190,21 @@ export function rebaseRelativeTimes(
   for (const detail of details) consider(detail.last_seen);
   for (const session of sessions) consider(session.end_time ?? session.start_time);
   const offset = now - last;
-  const shift = (t: number | null) => (t === null ? null : t + offset);
-  for (const update of updates) update.timestamp += offset;
+  // Clamped: a hostile file's times far below its last one would be shifted past a Date's range.
+  const move = (t: number) => clampTime(t + offset);
+  const shift = (t: number | null) => (t === null ? null : move(t));
+  for (const update of updates) update.timestamp = move(update.timestamp);
   for (const detail of details) {
-    detail.first_seen += offset;
-    detail.last_seen += offset;
+    detail.first_seen = move(detail.first_seen);
+    detail.last_seen = move(detail.last_seen);
   }
   for (const session of sessions) {
-    session.start_time += offset;
+    session.start_time = move(session.start_time);
     session.end_time = shift(session.end_time);
   }
   return {
-    startTime: times.startTime + offset,
+    offset,
+    startTime: move(times.startTime),
     endTime: shift(times.endTime),
     lastCheckpointTime: shift(times.lastCheckpointTime),
     lastErrorTime: shift(times.lastErrorTime),

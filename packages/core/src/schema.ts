@@ -1,5 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { ProcessSummaryError, type ValidationIssue } from './errors.js';
+import { escapeForMessage, ProcessSummaryError, quote, type ValidationIssue } from './errors.js';
+import { findJsonHazard } from './json.js';
+import { MAX_SUMMARY_DEPTH } from './limits.js';
 import summarySchemaJson from './summary.schema.json' with { type: 'json' };
 import type { ValidatedDict } from './types.js';
 import { SCHEMA_VERSION } from './types.js';
@@ -32,6 +34,9 @@ export function checkSummaryDict(dict: unknown): SummaryCheck {
   const versionIssue = checkVersion(dict);
   if (versionIssue !== undefined)
     return { valid: false, seedFormat: false, issues: [versionIssue] };
+  const hazard = hazardIssue(dict);
+  if (hazard !== undefined)
+    return { valid: false, seedFormat: isSeedFormat(dict), issues: [hazard] };
   allIssuesValidator ??= compile(true);
   const valid = allIssuesValidator(dict);
   return {
@@ -55,11 +60,16 @@ export function validateSummaryDict(dict: unknown): ValidatedDict {
       { issues: [versionIssue] },
     );
   }
+  const hazard = hazardIssue(dict);
   firstIssueValidator ??= compile(false);
-  if (!firstIssueValidator(dict)) {
-    const issues = (firstIssueValidator.errors ?? []).map((e) => toIssue(e, dict));
+  if (hazard !== undefined || !firstIssueValidator(dict)) {
+    const issues =
+      hazard !== undefined
+        ? [hazard]
+        : (firstIssueValidator.errors ?? []).map((e) => toIssue(e, dict));
     const first = issues[0];
-    const where = first === undefined || first.path === '' ? '(root)' : first.path;
+    const where =
+      first === undefined || first.path === '' ? '(root)' : escapeForMessage(first.path);
     const found = first?.found === undefined ? '' : ` (found ${first.found})`;
     throw new ProcessSummaryError(
       'E_INVALID_SUMMARY',
@@ -68,6 +78,29 @@ export function validateSummaryDict(dict: unknown): ValidatedDict {
     );
   }
   return dict as ValidatedDict;
+}
+
+/**
+ * What must be refused before the schema validator (recursive) or anything else walks the
+ * document: nesting past {@link MAX_SUMMARY_DEPTH}, or a number JSON parsed as ±Infinity.
+ */
+function hazardIssue(dict: unknown): ValidationIssue | undefined {
+  const hazard = findJsonHazard(dict, MAX_SUMMARY_DEPTH);
+  if (hazard === undefined) return undefined;
+  if (hazard.kind === 'too_deep') {
+    return {
+      path: hazard.path,
+      message: `is nested deeper than ${MAX_SUMMARY_DEPTH} levels of arrays and objects`,
+      expected: `at most ${MAX_SUMMARY_DEPTH} levels`,
+      found: 'deeper',
+    };
+  }
+  return {
+    path: hazard.path,
+    message: 'is out of range: a number too large for a double',
+    expected: 'a finite number',
+    found: String(valueAt(dict, hazard.path)),
+  };
 }
 
 function isSeedFormat(dict: unknown): boolean {
@@ -130,7 +163,7 @@ function valueAt(root: unknown, pointer: string): unknown {
   let value = root;
   for (const raw of pointer.slice(1).split('/')) {
     const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-    if (typeof value !== 'object' || value === null) return undefined;
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
     value = (value as Record<string, unknown>)[key];
   }
   return value;
@@ -140,6 +173,8 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (value !== null && typeof value === 'object') return 'an object';
-  const text = JSON.stringify(value);
+  // JSON would show a non-finite number as `null`, which is not what the file holds.
+  if (typeof value === 'number') return String(value);
+  const text = quote(typeof value === 'string' && value.length > 40 ? value.slice(0, 40) : value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

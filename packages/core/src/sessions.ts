@@ -37,7 +37,13 @@ export class SessionLog {
   /** Takes the sessions a file holds (`count` there ever were). */
   restore(sessions: readonly SessionEntry[], count: number): void {
     this.#count = Math.max(count, sessions.length);
-    for (const session of sessions) this.#keep({ ...session });
+    // Only what is kept is copied: a hostile file may list hundreds of thousands.
+    const first = sessions[0];
+    if (first === undefined) return;
+    this.#keep({ ...first });
+    for (const session of sessions.slice(Math.max(1, sessions.length - this.#max + 1))) {
+      this.#keep({ ...session });
+    }
   }
 
   #keep(entry: SessionEntry): void {
@@ -76,7 +82,8 @@ export function sessionSoFar(
 ): SessionEntry {
   return {
     ...entry,
-    duration_seconds: lastSeen - entry.start_time,
+    // Never negative, even with a caller's clock that steps back within the process.
+    duration_seconds: Math.max(0, lastSeen - entry.start_time),
     items_processed: Math.max(0, totals.items_processed - atStart.items_processed),
     items_successful: Math.max(0, totals.items_successful - atStart.items_successful),
     items_failed: Math.max(0, totals.items_failed - atStart.items_failed),

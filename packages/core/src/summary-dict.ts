@@ -1,4 +1,4 @@
-import type { JsonObject } from './json.js';
+import { type JsonObject, setKey } from './json.js';
 import { copyUpdate, type ProgressLog } from './progress-log.js';
 import { roundHalfEven2 } from './round.js';
 import {
@@ -54,8 +54,14 @@ export function buildSummaryDict(p: DictParts): SummaryDict {
   const errorTypes: Record<string, number> = {};
   const errorDetails: Record<string, ErrorDetail> = {};
   for (const [type, detail] of p.errors) {
-    errorTypes[type] = detail.count;
-    errorDetails[type] = { ...detail, samples: [...detail.samples] };
+    const copy = { ...detail, samples: [...detail.samples] };
+    if (type === '__proto__') {
+      setKey(errorTypes, type, detail.count);
+      setKey(errorDetails, type, copy);
+    } else {
+      errorTypes[type] = detail.count;
+      errorDetails[type] = copy;
+    }
   }
   const { totals } = p;
   return {

@@ -2,10 +2,11 @@
  * The checks on what a caller hands a `ProcessSummary`: each throws a coded error before
  * anything changes, naming the method and the argument.
  */
-import { codedRangeError, codedTypeError } from './errors.js';
+import { codedRangeError, codedTypeError, quote } from './errors.js';
 import { copyJsonValue, type JsonObject } from './json.js';
+import { MAX_JOURNAL_TEXT_LENGTH, MAX_JSON_DEPTH, truncateText } from './limits.js';
 import { assertValidName } from './names.js';
-import type { InterruptionReason, ProcessOutcome } from './types.js';
+import type { InterruptionReason, ProcessOutcome, SessionContext } from './types.js';
 
 /** Counter increments; every key optional, each a non-negative safe integer. */
 export interface ItemCounts {
@@ -35,6 +36,13 @@ const INTERRUPTION_REASONS: ReadonlySet<string> = new Set<InterruptionReason>([
   'checkpoint_gap',
 ]);
 
+/** Refuses an options argument that is not an object, naming the method. */
+export function assertOptionsObject(method: string, options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw codedTypeError('E_INVALID_ARGUMENT', `${method}: options must be an object`);
+  }
+}
+
 export function isCount(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
 }
@@ -52,6 +60,15 @@ export function checkSummaryOptions(options: {
   }
   assertValidName('run', options.runName);
   assertValidName('process', options.processName);
+  const clock = (options as { clock?: unknown }).clock;
+  if (
+    clock !== undefined &&
+    (typeof clock !== 'object' ||
+      clock === null ||
+      typeof (clock as { now?: unknown }).now !== 'function')
+  ) {
+    throw codedTypeError('E_INVALID_ARGUMENT', 'ProcessSummary: clock must have a now() method');
+  }
   if (options.worker != null) assertValidName('worker', options.worker);
   const threshold = options.interruptionThresholdSeconds ?? DEFAULT_INTERRUPTION_THRESHOLD_SECONDS;
   if (!(threshold > 0) || !Number.isFinite(threshold)) {
@@ -70,7 +87,7 @@ export function assertOutcome(outcome: unknown): asserts outcome is ProcessOutco
   if (typeof outcome !== 'string' || !OUTCOMES.has(outcome)) {
     throw codedRangeError(
       'E_INVALID_ARGUMENT',
-      `endProcess: outcome must be "completed" or "failed", got ${JSON.stringify(outcome)}`,
+      `endProcess: outcome must be "completed" or "failed", got ${quote(outcome)}`,
     );
   }
 }
@@ -84,11 +101,57 @@ export function assertExitReason(reason: unknown): asserts reason is 'signal' | 
   }
 }
 
+/**
+ * Who runs a session, checked: each value ends up in the file, where a wrong type would make
+ * it unreadable. Texts are cut to the journal's length.
+ */
+export function sessionContext(context: unknown): Required<SessionContext> {
+  if (typeof context !== 'object' || context === null) {
+    throw codedTypeError('E_INVALID_ARGUMENT', 'startProcess: context must be an object');
+  }
+  const { host = null, pid = null, bootId = null } = context as SessionContext;
+  for (const [name, value] of [
+    ['host', host],
+    ['bootId', bootId],
+  ] as const) {
+    if (value !== null && typeof value !== 'string') {
+      throw codedTypeError(
+        'E_INVALID_ARGUMENT',
+        `startProcess: context.${name} must be a string or null, got ${typeof value}`,
+      );
+    }
+  }
+  if (pid !== null && !isCount(pid)) {
+    throw codedTypeError(
+      'E_INVALID_ARGUMENT',
+      `startProcess: context.pid must be a non-negative integer or null, got ${String(pid)}`,
+    );
+  }
+  return {
+    host: host === null ? null : truncateText(host, MAX_JOURNAL_TEXT_LENGTH),
+    pid,
+    bootId: bootId === null ? null : truncateText(bootId, MAX_JOURNAL_TEXT_LENGTH),
+  };
+}
+
+/** The signal `markInterrupted` records: a string (cut to the journal's length) or null. */
+export function signalName(signal: unknown): string | null {
+  if (signal == null) return null;
+  if (typeof signal !== 'string') {
+    throw codedTypeError(
+      'E_INVALID_ARGUMENT',
+      `markInterrupted: signal must be a string or null, got ${typeof signal}`,
+    );
+  }
+  return truncateText(signal, MAX_JOURNAL_TEXT_LENGTH);
+}
+
 export function assertInterruption(options: { reason: unknown; detail: unknown }): void {
+  assertOptionsObject('recordInterruption', options);
   if (typeof options.reason !== 'string' || !INTERRUPTION_REASONS.has(options.reason)) {
     throw codedRangeError(
       'E_INVALID_ARGUMENT',
-      `recordInterruption: unknown reason ${JSON.stringify(options.reason)}`,
+      `recordInterruption: unknown reason ${quote(options.reason)}`,
     );
   }
   if (typeof options.detail !== 'string') {
@@ -128,7 +191,8 @@ export function progressFields(message: unknown, fields: unknown): JsonObject {
       `addProgressUpdate: message must be a string, got ${typeof message}`,
     );
   }
-  const extra = copyJsonValue(fields, 'E_INVALID_ARGUMENT', 'progress fields');
+  // The fields object is one level; each field's value may nest MAX_JSON_DEPTH more.
+  const extra = copyJsonValue(fields, 'E_INVALID_ARGUMENT', 'progress fields', MAX_JSON_DEPTH + 1);
   if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
     throw codedTypeError('E_INVALID_ARGUMENT', 'addProgressUpdate: fields must be a plain object');
   }
@@ -136,7 +200,7 @@ export function progressFields(message: unknown, fields: unknown): JsonObject {
     if (PROGRESS_BASE_KEYS.has(key)) {
       throw codedTypeError(
         'E_INVALID_ARGUMENT',
-        `addProgressUpdate: field "${key}" is reserved; choose another name`,
+        `addProgressUpdate: field ${quote(key)} is reserved; choose another name`,
       );
     }
   }
@@ -148,7 +212,7 @@ export function metricValue(key: unknown, value: unknown): ReturnType<typeof cop
   if (typeof key !== 'string' || key.length === 0) {
     throw codedTypeError('E_INVALID_METRIC', 'setCustomMetric: key must be a non-empty string');
   }
-  return copyJsonValue(value, 'E_INVALID_METRIC', `custom metric "${key}"`);
+  return copyJsonValue(value, 'E_INVALID_METRIC', `custom metric ${quote(key)}`);
 }
 
 /** The error for counts `incrementItems` refused, naming the first bad key. */

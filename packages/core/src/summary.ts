@@ -1,10 +1,24 @@
-import { type Clock, isRelativeTime, systemClock } from './clock.js';
+import { type Clock, clampTime, isRelativeTime, MAX_TIME_SECONDS, systemClock } from './clock.js';
 import { tallyError } from './error-tally.js';
-import { type JsonObject, type JsonValue, jsonByteUpperBound } from './json.js';
-import { resolveLimits, type SummaryLimits, truncateText } from './limits.js';
+import { codedRangeError, quote } from './errors.js';
+import { type JsonObject, type JsonValue, jsonByteUpperBound, setKey } from './json.js';
+import {
+  MAX_CUSTOM_METRICS_BYTES,
+  MAX_JOURNAL_TEXT_LENGTH,
+  MAX_PROGRESS_FIELDS_BYTES,
+  resolveLimits,
+  type SummaryLimits,
+  truncateText,
+} from './limits.js';
 import { PendingEvents } from './pending-events.js';
 import { copyUpdate, ProgressLog } from './progress-log.js';
-import { type FrozenDerived, rebaseRelativeTimes, restoreRun } from './restore.js';
+import {
+  type ElapsedAnchor,
+  elapsedAt,
+  type FrozenDerived,
+  rebaseRelativeTimes,
+  restoreRun,
+} from './restore.js';
 import { validateSummaryDict } from './schema.js';
 import { newSessionEntry, SessionLog, sessionSoFar } from './sessions.js';
 import { buildSummaryDict, ratePerSecond, successRatePercent } from './summary-dict.js';
@@ -13,12 +27,15 @@ import {
   assertExitReason,
   assertInterruption,
   assertItemsTotal,
+  assertOptionsObject,
   assertOutcome,
   checkSummaryOptions,
   type ItemCounts,
   invalidIncrement,
   metricValue,
   progressFields,
+  sessionContext,
+  signalName,
 } from './summary-input.js';
 import type {
   ErrorDetail,
@@ -71,13 +88,23 @@ export const INTERRUPTION_DETECTED_MESSAGE = 'Interruption detected';
 export const RESUMED_MESSAGE = 'Process resumed after interruption';
 
 /** The journal keeps full messages, but not unbounded ones (a stack trace of megabytes). */
-const JOURNAL_MESSAGE_MAX = 16_384;
+const JOURNAL_MESSAGE_MAX = MAX_JOURNAL_TEXT_LENGTH;
 const utf8 = new TextEncoder();
 
 // A local copy of summary-input's check: called through an import, this hot path of
 // incrementItems ran 15x slower (measured on Node 20, built and under tsx).
 function isCount(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
+}
+
+/** An upper bound of the bytes `"key":value,` takes in the metrics' JSON. */
+function metricEntryBound(key: string, value: JsonValue): number {
+  return key.length * 6 + 4 + jsonByteUpperBound(value);
+}
+
+/** The bytes `"key":value,` takes in the metrics' JSON. */
+function metricEntryBytes(key: string, value: JsonValue): number {
+  return utf8.encode(JSON.stringify(key)).length + utf8.encode(JSON.stringify(value)).length + 2;
 }
 
 function round1(x: number): number {
@@ -122,6 +149,9 @@ export class ProcessSummary {
   readonly #progress: ProgressLog;
 
   #customMetrics: JsonObject = {};
+  /** Serialized size of each metric (an upper bound, or exact once the bound came near the limit). */
+  #metricBytes = new Map<string, number>();
+  #metricBytesTotal = 0;
 
   /** Kept sessions (first + most recent); the open one, if any, is the last. */
   readonly #sessions: SessionLog;
@@ -141,6 +171,13 @@ export class ProcessSummary {
   /** Whether this run started before this object existed (it was read from a file). */
   #loaded = false;
   #frozen: FrozenDerived | null = null;
+  /**
+   * The run's elapsed seconds at one instant of this process's clock: every duration is
+   * measured from it, so a wall clock stepped back between sessions cannot make one negative.
+   */
+  #anchor: ElapsedAnchor;
+  /** The run's elapsed seconds when the live session started. */
+  #sessionStartElapsed = 0;
 
   readonly #pending: PendingEvents;
 
@@ -155,8 +192,9 @@ export class ProcessSummary {
     this.#progress = new ProgressLog(this.#limits.maxProgressUpdates);
     this.#sessions = new SessionLog(this.#limits.maxSessions);
     this.#pending = new PendingEvents(this.#limits.maxPendingEvents);
-    const now = this.#clock.now();
+    const now = this.#now();
     this.#startTime = now;
+    this.#anchor = { time: now, elapsed: 0 };
     this.#sessionId = options.sessionId ?? Math.floor(now);
   }
 
@@ -169,7 +207,8 @@ export class ProcessSummary {
    */
   startProcess(context: SessionContext = {}): void {
     if (this.#liveSession !== null) return;
-    const now = this.#clock.now();
+    const who = sessionContext(context);
+    const now = this.#now();
     if (this.#frozen !== null && isRelativeTime(this.#startTime)) this.#rebase(now);
     if (this.#orphanSession !== null) {
       this.recordInterruption({
@@ -178,6 +217,10 @@ export class ProcessSummary {
       });
     }
     const resuming = this.#loaded || this.#sessions.count > 0;
+    // Resuming, the time since the last sign of life counts as downtime when this clock is
+    // past it; when it is not (the clock was stepped back), the downtime counts as zero.
+    this.#anchor = { time: now, elapsed: resuming ? elapsedAt(this.#anchor, now) : 0 };
+    this.#sessionStartElapsed = this.#anchor.elapsed;
     if (!resuming) this.#startTime = now;
     else this.#sessionId = Math.floor(now);
     this.#status = 'running';
@@ -189,9 +232,9 @@ export class ProcessSummary {
     const session = newSessionEntry({
       number: this.#sessions.count + 1,
       session_id: this.#sessionId,
-      host: context.host ?? null,
-      pid: context.pid ?? null,
-      boot_id: context.bootId ?? null,
+      host: who.host,
+      pid: who.pid,
+      boot_id: who.bootId,
       start_time: now,
     });
     this.#sessions.add(session);
@@ -204,11 +247,12 @@ export class ProcessSummary {
    * the status to the outcome. `is_completed` becomes true only for `completed`.
    */
   endProcess(options: { outcome?: ProcessOutcome } = {}): void {
+    assertOptionsObject('endProcess', options);
     const outcome = options.outcome ?? 'completed';
     assertOutcome(outcome);
-    const now = this.#clock.now();
+    const now = this.#now();
     this.#endTime = now;
-    this.#durationSeconds = now - this.#startTime;
+    this.#durationSeconds = this.#elapsed(now);
     this.#status = outcome;
     this.#lastCheckpointTime = now;
     this.#frozen = null;
@@ -217,7 +261,7 @@ export class ProcessSummary {
 
   /** Records a checkpoint: the seed's interruption rule measures the time since the last one. */
   checkpoint(): void {
-    this.#lastCheckpointTime = this.#clock.now();
+    this.#lastCheckpointTime = this.#now();
   }
 
   /**
@@ -226,11 +270,13 @@ export class ProcessSummary {
    * when the run is resumed and the reason is classified.
    */
   markInterrupted(options: { reason: 'signal' | 'exit'; signal?: string | null }): void {
+    assertOptionsObject('markInterrupted', options);
     assertExitReason(options.reason);
-    const now = this.#clock.now();
+    const signal = signalName(options.signal);
+    const now = this.#now();
     this.#status = 'interrupted';
     this.#lastCheckpointTime = now;
-    this.#closeLiveSession(now, options.reason, options.signal ?? null);
+    this.#closeLiveSession(now, options.reason, signal);
   }
 
   /**
@@ -240,10 +286,10 @@ export class ProcessSummary {
    */
   recordInterruption(options: { reason: InterruptionReason; detail: string }): void {
     assertInterruption(options);
-    const now = this.#clock.now();
+    const now = this.#now();
     const orphan = this.#orphanSession;
     if (orphan !== null) {
-      orphan.end_time = orphan.start_time + orphan.duration_seconds;
+      orphan.end_time = clampTime(orphan.start_time + orphan.duration_seconds);
       orphan.end_reason = options.reason;
       this.#closedActiveSeconds += orphan.duration_seconds;
       this.#orphanSession = null;
@@ -258,7 +304,12 @@ export class ProcessSummary {
     }
     if (this.#status === 'running' && this.#liveSession === null) this.#status = 'interrupted';
     this.#interruptionCount += 1;
-    this.#emit({ type: 'interruption', time: now, reason: options.reason, detail: options.detail });
+    this.#emit({
+      type: 'interruption',
+      time: now,
+      reason: options.reason,
+      detail: truncateText(options.detail, JOURNAL_MESSAGE_MAX),
+    });
     this.addProgressUpdate(`${INTERRUPTION_DETECTED_MESSAGE}: ${options.detail}`);
   }
 
@@ -268,7 +319,7 @@ export class ProcessSummary {
    */
   detectInterruption(thresholdSeconds: number = this.#interruptionThreshold): boolean {
     if (this.#lastCheckpointTime === null) return false;
-    const gap = this.#clock.now() - this.#lastCheckpointTime;
+    const gap = this.#now() - this.#lastCheckpointTime;
     if (!(gap > thresholdSeconds)) return false;
     this.recordInterruption({
       reason: 'checkpoint_gap',
@@ -317,7 +368,7 @@ export class ProcessSummary {
    */
   addError(errorType: string, errorMessage: string): void {
     assertErrorArguments(errorType, errorMessage);
-    const now = this.#clock.now();
+    const now = this.#now();
     const { type, message } = tallyError(this.#errors, this.#limits, errorType, errorMessage, now);
     this.#errorCount += 1;
     this.#lastErrorMessage = message;
@@ -337,12 +388,12 @@ export class ProcessSummary {
    */
   addProgressUpdate(message: string, fields: Record<string, unknown> = {}): void {
     const extra = progressFields(message, fields);
-    const now = this.#clock.now();
+    const now = this.#now();
     const limits = this.#limits;
     // Objects are built key by key: spreading them made this call 30x slower in V8.
     const kept: ProgressUpdate = {
       timestamp: now,
-      elapsed_seconds: now - this.#startTime,
+      elapsed_seconds: this.#elapsed(now),
       message: truncateText(message, limits.maxMessageLength),
       items_processed: this.#processed,
       items_successful: this.#successful,
@@ -361,27 +412,68 @@ export class ProcessSummary {
       items_failed: kept.items_failed,
     };
     let hasExtra = false;
+    // `extra` is a copy with own keys only; the hasOwn test skips a polluted prototype's.
     for (const key in extra) {
+      if (!Object.hasOwn(extra, key)) continue;
       hasExtra = true;
-      event[key] = extra[key] as JsonValue;
+      if (key === '__proto__') setKey(event, key, extra[key]);
+      else event[key] = extra[key] as JsonValue;
     }
-    // The run's other totals, so the journal alone can rebuild the counters. Set after the
-    // caller's fields: a field of the same name stays in the file's update, not in the journal.
+    // The event's type and the run's other totals (so the journal alone can rebuild the
+    // counters) are set after the caller's fields: a field of the same name stays in the file's
+    // update, not in the journal, where `type: 'session_end'` would pass for another event.
+    event.type = 'progress';
     event.items_retried = this.#retried;
     event.bytes_processed = this.#bytes;
     if (hasExtra) {
       let size = jsonByteUpperBound(extra);
       if (size > limits.maxProgressFieldsBytes) size = utf8.encode(JSON.stringify(extra)).length;
+      if (size > MAX_PROGRESS_FIELDS_BYTES) {
+        // Refused here rather than written as a journal line a reader may take for a torn one.
+        throw codedRangeError(
+          'E_INVALID_ARGUMENT',
+          `addProgressUpdate: the extra fields are ${size} bytes of JSON, over the limit of ${MAX_PROGRESS_FIELDS_BYTES} (MAX_PROGRESS_FIELDS_BYTES); keep large data elsewhere`,
+        );
+      }
       if (size > limits.maxProgressFieldsBytes) kept.extra_fields_omitted = size;
-      else for (const key in extra) kept[key] = extra[key] as JsonValue;
+      else {
+        for (const key in extra) {
+          if (!Object.hasOwn(extra, key)) continue;
+          if (key === '__proto__') setKey(kept, key, extra[key]);
+          else kept[key] = extra[key] as JsonValue;
+        }
+      }
     }
     this.#progress.push(kept);
     this.#emit(event);
   }
 
-  /** Sets a command-specific metric. The value must be JSON (no BigInt, functions, cycles, NaN). */
+  /**
+   * Sets a command-specific metric. The value must be JSON (no BigInt, functions, cycles, NaN),
+   * nested at most `MAX_JSON_DEPTH` deep, and keep the metrics within
+   * `MAX_CUSTOM_METRICS_BYTES`; anything else is refused (`E_INVALID_METRIC`), nothing changes.
+   */
   setCustomMetric(key: string, value: unknown): void {
-    this.#customMetrics[key] = metricValue(key, value);
+    const copy = metricValue(key, value);
+    let size = metricEntryBound(key, copy);
+    if (
+      this.#metricBytesTotal - (this.#metricBytes.get(key) ?? 0) + size >
+      MAX_CUSTOM_METRICS_BYTES
+    ) {
+      // The bound counts every character at its worst: near the limit, exact sizes decide.
+      this.#countMetricBytesExactly();
+      size = metricEntryBytes(key, copy);
+      const total = this.#metricBytesTotal - (this.#metricBytes.get(key) ?? 0) + size;
+      if (total > MAX_CUSTOM_METRICS_BYTES && total > this.#metricBytesTotal) {
+        throw codedRangeError(
+          'E_INVALID_METRIC',
+          `setCustomMetric: custom metric ${quote(key.slice(0, 64))} would make the custom metrics ${total} bytes of JSON, over the limit of ${MAX_CUSTOM_METRICS_BYTES} (MAX_CUSTOM_METRICS_BYTES)`,
+        );
+      }
+    }
+    setKey(this.#customMetrics, key, copy);
+    this.#metricBytesTotal += size - (this.#metricBytes.get(key) ?? 0);
+    this.#metricBytes.set(key, size);
   }
 
   // ---------------------------------------------------------------- reading
@@ -391,7 +483,7 @@ export class ProcessSummary {
    * seed's derived values, then the additions of `schema_version` 1. A fresh copy each call.
    */
   getSummaryDict(): SummaryDict {
-    const now = this.#clock.now();
+    const now = this.#now();
     const frozen = this.#frozen;
     const ended = this.#endTime !== null;
     let processingRate: number;
@@ -401,13 +493,14 @@ export class ProcessSummary {
     } else if (frozen !== null) {
       processingRate = frozen.processingRate;
     } else {
-      processingRate = ratePerSecond(this.#processed, now - this.#startTime);
+      processingRate = ratePerSecond(this.#processed, this.#elapsed(now));
     }
     const live = this.#liveSession;
+    const sessionSeconds = live === null ? 0 : this.#elapsed(now) - this.#sessionStartElapsed;
     let currentRate: number | null = frozen?.currentRate ?? null;
     if (live !== null) {
       const done = this.#processed - this.#sessionBase.items_processed;
-      currentRate = ratePerSecond(done, now - live.start_time);
+      currentRate = ratePerSecond(done, sessionSeconds);
     }
     let eta: number | null = null;
     if (this.#itemsTotal !== null) {
@@ -416,11 +509,11 @@ export class ProcessSummary {
       else if (frozen !== null) eta = frozen.eta;
       else if (live !== null && currentRate !== null && currentRate > 0) {
         const done = this.#processed - this.#sessionBase.items_processed;
-        eta = round1((remaining * (now - live.start_time)) / done);
+        eta = round1((remaining * sessionSeconds) / done);
       }
     }
     let activeSeconds = this.#closedActiveSeconds;
-    if (live !== null) activeSeconds += now - live.start_time;
+    if (live !== null) activeSeconds += sessionSeconds;
     else if (this.#orphanSession !== null) activeSeconds += this.#orphanSession.duration_seconds;
     return buildSummaryDict({
       runName: this.#runName,
@@ -571,7 +664,7 @@ export class ProcessSummary {
   /** Count per error type (a copy). */
   get errorTypes(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [type, detail] of this.#errors) out[type] = detail.count;
+    for (const [type, detail] of this.#errors) setKey(out, type, detail.count);
     return out;
   }
   /** Count, first/last seen and sample messages per error type (a copy). */
@@ -610,7 +703,7 @@ export class ProcessSummary {
   }
   /** The session started by this object, if one is open. */
   get currentSession(): SessionEntry | null {
-    return this.#liveSession === null ? null : this.#liveSessionSnapshot(this.#clock.now());
+    return this.#liveSession === null ? null : this.#liveSessionSnapshot(this.#now());
   }
   /** The last session read from the file if it never recorded its end (for classification on resume). */
   get unfinishedSession(): SessionEntry | null {
@@ -643,8 +736,46 @@ export class ProcessSummary {
     };
   }
 
+  /**
+   * The clock's reading, refused unless it is a time the file can hold (a finite number within a
+   * `Date`'s range): a clock returning NaN would otherwise be written as `null`, unreadable.
+   */
+  #now(): number {
+    const now = this.#clock.now();
+    if (typeof now !== 'number' || !(Math.abs(now) <= MAX_TIME_SECONDS)) {
+      throw codedRangeError(
+        'E_INVALID_ARGUMENT',
+        `ProcessSummary: the clock returned ${quote(now)}, not epoch seconds a Date can hold`,
+      );
+    }
+    return now;
+  }
+
+  /**
+   * The run's elapsed seconds at `now`. While a session runs here, every reading moves the
+   * anchor, so a caller's clock stepped back within the process stops the time (it never runs
+   * backward) and it goes on from there: the elapsed time is the sum of the clock's forward
+   * steps, as a replay of the journal measures it.
+   */
+  #elapsed(now: number): number {
+    const anchor = this.#anchor;
+    const elapsed = elapsedAt(anchor, now);
+    if (this.#liveSession !== null) {
+      anchor.time = now;
+      anchor.elapsed = elapsed;
+    }
+    return elapsed;
+  }
+
   #liveSessionSnapshot(now: number): SessionEntry {
-    return sessionSoFar(this.#liveSession as SessionEntry, now, this.#totals(), this.#sessionBase);
+    const snapshot = sessionSoFar(
+      this.#liveSession as SessionEntry,
+      now,
+      this.#totals(),
+      this.#sessionBase,
+    );
+    snapshot.duration_seconds = this.#elapsed(now) - this.#sessionStartElapsed;
+    return snapshot;
   }
 
   #closeLiveSession(now: number, reason: SessionEndReason, signal: string | null): void {
@@ -667,6 +798,16 @@ export class ProcessSummary {
     });
   }
 
+  #countMetricBytesExactly(): void {
+    this.#metricBytes.clear();
+    this.#metricBytesTotal = 0;
+    for (const key of Object.keys(this.#customMetrics)) {
+      const size = metricEntryBytes(key, this.#customMetrics[key] as JsonValue);
+      this.#metricBytes.set(key, size);
+      this.#metricBytesTotal += size;
+    }
+  }
+
   #emit(event: SummaryEvent): void {
     this.#pending.push(event);
   }
@@ -684,6 +825,7 @@ export class ProcessSummary {
       this.#sessions.kept,
       now,
     );
+    this.#anchor = { ...this.#anchor, time: this.#anchor.time + times.offset };
     this.#startTime = times.startTime;
     this.#endTime = times.endTime;
     this.#lastCheckpointTime = times.lastCheckpointTime;
@@ -710,9 +852,11 @@ export class ProcessSummary {
     this.#lastErrorTime = run.lastErrorTime;
     this.#interruptionCount = run.interruptionCount;
     this.#customMetrics = run.customMetrics;
+    this.#countMetricBytesExactly();
     this.#orphanSession = run.orphanSession;
     this.#closedActiveSeconds = run.closedActiveSeconds;
     this.#pending.dropped = run.eventsDropped;
     this.#frozen = run.frozen;
+    this.#anchor = run.anchor;
   }
 }

@@ -4,12 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  assertValidName,
+  checkSummaryDict,
   codedRangeError,
   codedTypeError,
   ERROR_CODES,
   hasErrorCode,
+  ProcessSummary,
   ProcessSummaryError,
+  resolveLimits,
 } from '../src/index.js';
+import { fresh } from './_helpers.js';
 
 const test = suite('error codes');
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -60,3 +65,41 @@ test('hasErrorCode tells an error by its code, across error classes', () => {
 });
 
 test.run();
+
+const hostile = suite('messages quote hostile text');
+
+// Control characters, C1 controls (0x9b is a CSI), line separators and bidi overrides.
+const NASTY = '\u001b[2J\u009b31m\u007f\u2028\u202e';
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('expected a throw');
+}
+
+hostile('names, keys, paths and found values from callers and files are escaped', () => {
+  const { summary } = fresh();
+  const messages = [
+    messageOf(() => assertValidName('run', `a/${NASTY}`)),
+    messageOf(() => summary.setCustomMetric(NASTY, 10n)),
+    messageOf(() => summary.setCustomMetric('k', { [NASTY]: Number.NaN })),
+    messageOf(() => resolveLimits({ [NASTY]: 1 } as never)),
+    messageOf(() => summary.endProcess({ outcome: NASTY as never })),
+    messageOf(() =>
+      ProcessSummary.fromDict({ ...summary.getSummaryDict(), error_types: { [NASTY]: -1 } }),
+    ),
+    messageOf(() => ProcessSummary.fromDict({ ...summary.getSummaryDict(), status: NASTY })),
+  ];
+  for (const message of messages) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+    assert.not.match(message, /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/, message);
+  }
+  assert.match(messages[1] ?? '', '\\u001b[2J\\u009b31m\\u007f\\u2028\\u202e');
+  const issue = checkSummaryDict({ ...summary.getSummaryDict(), status: NASTY }).issues[0];
+  assert.not.match(issue?.found ?? '', /[\u009b\u202e]/);
+});
+
+hostile.run();

@@ -36,6 +36,43 @@ test('names that could escape the root or break a file name are refused', () => 
     throwsCode(() => assertValidName('run', name), 'E_INVALID_NAME', RangeError);
 });
 
+test('two different names never map to the same file name', () => {
+  // A lone surrogate encodes as U+FFFD: "a\uD800", "a\uDBFF" and "a\uFFFD" would be one file.
+  for (const name of ['a\uD800', 'a\uDFFF', '\uDC00b', 'x\uDBFF\uDBFF', 'a\uDC00\uD800']) {
+    throwsCode(() => assertValidName('run', name), 'E_INVALID_NAME', RangeError);
+    throwsCode(() => assertValidName('process', name), 'E_INVALID_NAME', RangeError);
+    throwsCode(() => assertValidName('worker', name), 'E_INVALID_NAME', RangeError);
+  }
+  // A decomposed name is the same file as its composed form where the file system normalizes.
+  throwsCode(() => assertValidName('run', 'cafe\u0301'), 'E_INVALID_NAME', RangeError);
+  assertValidName('run', 'caf\u00e9');
+  assertValidName('run', 'emoji\u{1F600}');
+  // Whatever else is accepted encodes to UTF-8 and back unchanged, so the mapping is one-to-one.
+  const utf8 = new TextEncoder();
+  const decoder = new TextDecoder();
+  let seed = 7;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  for (let i = 0; i < 5000; i++) {
+    let name = '';
+    for (let j = 1 + (next() % 8); j > 0; j--) {
+      const pick = next() % 4;
+      name += String.fromCharCode(
+        pick === 0 ? 0xd800 + (next() % 0x800) : 0x20 + (next() % 0xffdf),
+      );
+    }
+    let accepted = true;
+    try {
+      assertValidName('run', name);
+    } catch {
+      accepted = false;
+    }
+    if (accepted) assert.is(decoder.decode(utf8.encode(name)), name);
+  }
+});
+
 test('the length limit counts UTF-8 bytes', () => {
   throwsCode(() => assertValidName('process', 'x'.repeat(MAX_NAME_BYTES + 1)), 'E_INVALID_NAME');
   throwsCode(

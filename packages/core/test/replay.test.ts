@@ -196,4 +196,23 @@ test("a worker's journal replays to that worker's summary", () => {
   assert.equal(restored(summary.getSummaryDict()), restored(live.getSummaryDict()));
 });
 
+test('events with times no date can hold are skipped, not a RangeError at the end', () => {
+  const clock = createManualClock(T0);
+  const summary = new ProcessSummary({ runName: 'r', processName: 'p', clock });
+  summary.startProcess();
+  summary.addProgressUpdate('ok');
+  const events: Record<string, unknown>[] = JSON.parse(JSON.stringify(summary.takeEvents()));
+  const progress = events.at(-1) as Record<string, unknown>;
+  const far = [
+    { ...progress, timestamp: 1e300 },
+    { ...progress, timestamp: -1.7e308 },
+    { type: 'error', time: 1.7e308, error_type: 'E', message: 'm' },
+    { type: 'interruption', time: 9e12, reason: 'crash', detail: 'd' },
+  ];
+  const result = replayEvents('r', 'p', [...events, ...far]);
+  assert.is(result.skippedEvents, far.length);
+  assert.is(result.lastEventTime, T0);
+  assert.is(result.summary.getSummaryDict().generated_at, new Date(T0 * 1000).toISOString());
+});
+
 test.run();

@@ -201,6 +201,60 @@ invalid('checkSummaryDict reports every problem with path, expected and found', 
   assert.is(byPath.get('/status')?.found, '"weird"');
 });
 
+invalid('a number out of range is reported as out of range, not as "found null"', () => {
+  const text = JSON.stringify(fresh().summary.getSummaryDict());
+  const cases: [string, string][] = [
+    ['"items_processed":0', '/items_processed'],
+    ['"start_time":1750000000', '/start_time'],
+    ['"success_rate_percent":0', '/success_rate_percent'],
+    ['"custom_metrics":{}', '/custom_metrics/big'],
+  ];
+  for (const [from, path] of cases) {
+    const [key] = from.split(':');
+    const to = key === '"custom_metrics"' ? '"custom_metrics":{"big":-1e400}' : `${key}:1e400`;
+    const dict = JSON.parse(text.replace(from, to));
+    try {
+      ProcessSummary.fromDict(dict);
+      assert.unreachable(`${path} accepted`);
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'E_INVALID_SUMMARY');
+      const message = (err as Error).message;
+      assert.match(message, `${path}: is out of range`);
+      assert.not.match(message, 'null');
+    }
+    const issue = checkSummaryDict(dict).issues[0];
+    assert.is(issue?.path, path);
+    assert.match(issue?.found ?? '', /Infinity/);
+  }
+});
+
+invalid('a time no Date can hold is out of range, so differences of times stay finite', () => {
+  const dict = { ...fresh().summary.getSummaryDict(), start_time: -1.7e308, end_time: 1.7e308 };
+  try {
+    ProcessSummary.fromDict(dict);
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'E_INVALID_SUMMARY');
+    assert.match((err as Error).message, '/start_time: must be >= -8640000000000');
+  }
+});
+
+invalid('property: the success rate of any file read back stays within 0 and 100', () => {
+  const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+  fc.assert(
+    fc.property(count, count, count, (processed, successful, failed) => {
+      const dict = {
+        ...JSON.parse(JSON.stringify(fresh().summary.getSummaryDict())),
+        items_processed: processed,
+        items_successful: successful,
+        items_failed: failed,
+      };
+      const rate = ProcessSummary.fromDict(dict).getSummaryDict().success_rate_percent;
+      return rate >= 0 && rate <= 100;
+    }),
+  );
+});
+
 invalid.run();
 
 const exported = suite('the schema as a file');

@@ -50,6 +50,21 @@ test('restore takes the stored sessions as copies and the stored count', () => {
   assert.is(log.last?.pid, 2);
 });
 
+test('restore of more sessions than are kept keeps the first and the most recent, as add does', () => {
+  for (const length of [0, 1, 2, 3, 4, 10, 1000]) {
+    const stored = Array.from({ length }, (_, i) => session(i + 1));
+    const restored = new SessionLog(3);
+    restored.restore(stored, length);
+    const added = new SessionLog(3);
+    for (const s of stored) added.add(s);
+    assert.equal(
+      restored.kept.map((s) => s.number),
+      added.kept.map((s) => s.number),
+      String(length),
+    );
+  }
+});
+
 test('sessionSoFar: the duration so far and what the session did, never negative', () => {
   const entry = session(2, 1000);
   const now = sessionSoFar(entry, 1060, totals(50), totals(20));

@@ -498,6 +498,37 @@ input('invalid names, limits and thresholds at construction', () => {
   );
 });
 
+input('options that are not objects, and a clock without now(), get a coded error', () => {
+  const { summary } = fresh();
+  summary.startProcess();
+  throwsCode(() => summary.endProcess(null as never), 'E_INVALID_ARGUMENT', TypeError);
+  throwsCode(() => summary.markInterrupted(undefined as never), 'E_INVALID_ARGUMENT', TypeError);
+  throwsCode(() => summary.recordInterruption(null as never), 'E_INVALID_ARGUMENT', TypeError);
+  assert.is(summary.status, 'running');
+  assert.is(summary.interruptionCount, 0);
+  for (const limits of [null, 5, 'x']) {
+    throwsCode(() => fresh({ limits: limits as never }), 'E_INVALID_LIMITS', TypeError);
+  }
+  for (const clock of [{}, { now: 5 }, null]) {
+    throwsCode(() => fresh({ clock: clock as never }), 'E_INVALID_ARGUMENT', TypeError);
+  }
+});
+
+input('a clock reading the file cannot hold is refused, never written as null', () => {
+  let reading: unknown = T0;
+  const clock = { now: () => reading as number };
+  const summary = new ProcessSummary({ runName: 'r', processName: 'p', clock });
+  summary.startProcess();
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 1e300, '1750000000']) {
+    reading = bad;
+    throwsCode(() => summary.addProgressUpdate('m'), 'E_INVALID_ARGUMENT', RangeError);
+    throwsCode(() => summary.getSummaryDict(), 'E_INVALID_ARGUMENT', RangeError);
+  }
+  reading = T0 + 1;
+  summary.addProgressUpdate('m');
+  ProcessSummary.fromDict(JSON.parse(JSON.stringify(summary.getSummaryDict())));
+});
+
 input.run();
 
 const journal = suite('journal events');
