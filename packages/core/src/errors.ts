@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'E_INVALID_SUMMARY'
   | 'E_UNSUPPORTED_VERSION'
   | 'E_INVALID_STATE'
+  | 'E_LEASE_LOST'
+  | 'E_CONCURRENT_RUN'
   | (string & {});
 
 /** A problem found by schema validation: where (a JSON Pointer) and what. */

@@ -22,8 +22,8 @@ export {
   type SummaryLimits,
   truncateText,
 } from './limits.js';
-export { MemorySummaryStore } from './memory-store.js';
-export { assertValidName, MAX_NAME_BYTES } from './names.js';
+export { MemorySummaryStore, type MemorySummaryStoreOptions } from './memory-store.js';
+export { assertValidName, assertValidRef, MAX_NAME_BYTES, type NamedRef } from './names.js';
 export {
   type ReplayNote,
   type ReplayNoteCode,

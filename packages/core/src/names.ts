@@ -39,3 +39,25 @@ export function assertValidName(
     );
   }
 }
+
+/** The names a summary reference carries, as {@link assertValidRef} accepts them. */
+export interface NamedRef {
+  runName: string;
+  processName: string;
+  worker?: string | null | undefined;
+}
+
+/**
+ * Refuses a summary reference whose run, process or worker name is invalid (see
+ * {@link assertValidName}), or that is not an object. Stores call it before touching anything;
+ * consumers call it to refuse bad input early. Throws `E_INVALID_NAME`.
+ */
+export function assertValidRef(ref: unknown): asserts ref is NamedRef {
+  if (typeof ref !== 'object' || ref === null) {
+    throw codedTypeError('E_INVALID_NAME', `a summary ref must be an object, got ${typeof ref}`);
+  }
+  const { runName, processName, worker } = ref as Record<string, unknown>;
+  assertValidName('run', runName);
+  assertValidName('process', processName);
+  if (worker != null) assertValidName('worker', worker);
+}
