@@ -118,11 +118,8 @@ function notFoundRun(root: string, runName: string): CliError {
 }
 
 function checkName(kind: 'run' | 'process', name: string): void {
-  try {
-    assertValidName(kind, name);
-  } catch (err) {
-    throw new CliError('E_USAGE', `invalid ${kind} name ${quote(name)}: ${(err as Error).message}`);
-  }
+  // core's message names the kind, the name and the reason already: passed on as it is.
+  assertValidName(kind, name);
 }
 
 /** A name as it appears in a message: quoted, control characters escaped. */

@@ -4,10 +4,10 @@
  * comparable), totals, and the trend of the rate from run to run.
  */
 import { isRelativeTime } from '@process-summary/core';
-import type { Context } from '../context.js';
-import { CliError, EXIT } from '../errors.js';
-import { loadSummaries } from '../load.js';
-import { parseSince } from '../parse.js';
+import type { Context } from '../../context.js';
+import { CliError, EXIT } from '../../errors.js';
+import { loadSummaries } from '../../load.js';
+import { parseSince } from '../../parse.js';
 import {
   escapeControl,
   formatCount,
@@ -16,10 +16,10 @@ import {
   formatPercent,
   formatRate,
   safeJson,
-} from '../render/format.js';
-import { renderTable } from '../render/table.js';
-import { scanRoot } from '../scan.js';
-import { errorRatePercent, round2 } from '../view.js';
+} from '../../render/format.js';
+import { renderTable } from '../../render/table.js';
+import { scanRoot } from '../../scan.js';
+import { errorRatePercent, round2 } from '../../view.js';
 
 /** One run of a process, as `aggregate --json` reports it (see README). */
 export interface AggregateRun {

@@ -3,12 +3,12 @@
  * Nagios plugin convention — one status line on stdout, exit 0 OK, 1 WARNING, 2 CRITICAL,
  * 3 UNKNOWN (also for a missing or unreadable summary and a bad command line).
  */
-import type { Context } from '../context.js';
-import { loadSummaries } from '../load.js';
-import { parseThreshold, type Threshold } from '../parse.js';
-import { escapeControl, formatPercent, formatRate, safeJson } from '../render/format.js';
-import { resolveTargets } from '../targets.js';
-import { displayRate, type SummaryRow } from '../view.js';
+import type { Context } from '../../context.js';
+import { loadSummaries } from '../../load.js';
+import { parseThreshold, type Threshold } from '../../parse.js';
+import { escapeControl, formatPercent, formatRate, safeJson } from '../../render/format.js';
+import { resolveTargets } from '../../targets.js';
+import { displayRate, type SummaryRow } from '../../view.js';
 
 /** Nagios states, by exit code. */
 export const NAGIOS = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;

@@ -12,11 +12,11 @@ import {
   readJournal,
   silentLogger,
 } from '@process-summary/store-fs';
-import type { Context } from '../context.js';
-import { CliError, EXIT } from '../errors.js';
-import { escapeControl, formatTime, safeJson } from '../render/format.js';
-import { resolveTargets } from '../targets.js';
-import { Waker } from '../waker.js';
+import type { Context } from '../../context.js';
+import { CliError, EXIT } from '../../errors.js';
+import { escapeControl, formatTime, safeJson } from '../../render/format.js';
+import { resolveTargets } from '../../targets.js';
+import { Waker } from '../../waker.js';
 
 const FOLLOW_INTERVAL_MS = 500;
 

@@ -1,12 +1,12 @@
 /** `summary-inspect export <run> [process] --format json|csv|prometheus`. */
-import type { Context } from '../context.js';
-import { toCsv } from '../csv.js';
-import { CliError, EXIT } from '../errors.js';
-import { loadSummaries } from '../load.js';
-import { toPrometheus } from '../prometheus.js';
-import { escapeControl, safeJson } from '../render/format.js';
-import { resolveTargets } from '../targets.js';
-import { showJson } from './show.js';
+import type { Context } from '../../context.js';
+import { toCsv } from '../../csv.js';
+import { CliError, EXIT } from '../../errors.js';
+import { loadSummaries } from '../../load.js';
+import { toPrometheus } from '../../prometheus.js';
+import { escapeControl, safeJson } from '../../render/format.js';
+import { resolveTargets } from '../../targets.js';
+import { showJson } from '../show/run.js';
 
 const FORMATS = ['json', 'csv', 'prometheus'] as const;
 

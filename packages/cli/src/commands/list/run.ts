@@ -1,8 +1,8 @@
 /** `summary-inspect [list]`: one row per (run, process) under the root. */
-import type { Context } from '../context.js';
-import { CliError, EXIT } from '../errors.js';
-import { loadSummaries } from '../load.js';
-import type { Colors } from '../render/color.js';
+import type { Context } from '../../context.js';
+import { CliError, EXIT } from '../../errors.js';
+import { loadSummaries } from '../../load.js';
+import type { Colors } from '../../render/color.js';
 import {
   escapeControl,
   formatAgo,
@@ -11,11 +11,11 @@ import {
   formatPercent,
   formatRate,
   safeJson,
-} from '../render/format.js';
-import { renderTable } from '../render/table.js';
-import { scanRoot } from '../scan.js';
-import type { DisplayStatus } from '../status.js';
-import { displayRate } from '../view.js';
+} from '../../render/format.js';
+import { renderTable } from '../../render/table.js';
+import { scanRoot } from '../../scan.js';
+import type { DisplayStatus } from '../../status.js';
+import { displayRate } from '../../view.js';
 
 /** The words of a status, coloured by how much attention it needs. */
 export function statusLabel(status: DisplayStatus, colors: Colors): string {

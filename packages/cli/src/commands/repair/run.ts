@@ -15,11 +15,11 @@ import {
 } from '@process-summary/core';
 import { currentProcess, judge, ownerPathFor, readOwnerRecord } from '@process-summary/recovery';
 import { FileSummaryStore, type Logger } from '@process-summary/store-fs';
-import type { Context } from '../context.js';
-import { CliError, EXIT } from '../errors.js';
-import { escapeControl, formatBytes, safeJson } from '../render/format.js';
-import { readSummaryFile } from '../summary-file.js';
-import { resolveTargets } from '../targets.js';
+import type { Context } from '../../context.js';
+import { CliError, EXIT } from '../../errors.js';
+import { escapeControl, formatBytes, safeJson } from '../../render/format.js';
+import { readSummaryFile } from '../../summary-file.js';
+import { resolveTargets } from '../../targets.js';
 
 /** What `repair --json` reports (see README). */
 export interface RepairReport {

@@ -1,8 +1,8 @@
 /** `summary-inspect show <run> [process] | <file>`: everything about one summary. */
 import type { ErrorDetail, ProgressUpdate, SessionEntry } from '@process-summary/core';
-import type { Context } from '../context.js';
-import { CliError, EXIT } from '../errors.js';
-import { type LoadedSummary, loadSummaries } from '../load.js';
+import type { Context } from '../../context.js';
+import { CliError, EXIT } from '../../errors.js';
+import { type LoadedSummary, loadSummaries } from '../../load.js';
 import {
   escapeControl,
   formatAgo,
@@ -13,11 +13,11 @@ import {
   formatRate,
   formatTime,
   safeJson,
-} from '../render/format.js';
-import { renderTable } from '../render/table.js';
-import { resolveTargets } from '../targets.js';
-import { displayRate, round2, type SummaryRow } from '../view.js';
-import { statusLabel } from './list.js';
+} from '../../render/format.js';
+import { renderTable } from '../../render/table.js';
+import { resolveTargets } from '../../targets.js';
+import { displayRate, round2, type SummaryRow } from '../../view.js';
+import { statusLabel } from '../list/run.js';
 
 /** The errors of one type, as `show --json` reports them. */
 export interface ErrorTypeRow {

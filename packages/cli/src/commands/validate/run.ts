@@ -1,8 +1,8 @@
 /** `summary-inspect validate <file…>`: schema validation with precise messages. */
-import type { Context } from '../context.js';
-import { CliError, EXIT } from '../errors.js';
-import { escapeControl, safeJson } from '../render/format.js';
-import { describeIssue, readSummaryFile } from '../summary-file.js';
+import type { Context } from '../../context.js';
+import { CliError, EXIT } from '../../errors.js';
+import { escapeControl, safeJson } from '../../render/format.js';
+import { describeIssue, readSummaryFile } from '../../summary-file.js';
 
 /** One file's verdict, as `validate --json` reports it (see README). */
 export interface ValidateResult {

@@ -6,10 +6,10 @@
  * ends it with 130.
  */
 import { dirname } from 'node:path';
-import type { Context } from '../context.js';
-import { CliError, EXIT } from '../errors.js';
-import { type LoadedSummary, loadSummaries } from '../load.js';
-import { parseDuration } from '../parse.js';
+import type { Context } from '../../context.js';
+import { CliError, EXIT } from '../../errors.js';
+import { type LoadedSummary, loadSummaries } from '../../load.js';
+import { parseDuration } from '../../parse.js';
 import {
   escapeControl,
   formatCount,
@@ -18,11 +18,11 @@ import {
   formatRate,
   formatTime,
   safeJson,
-} from '../render/format.js';
-import { resolveTargets } from '../targets.js';
-import { displayRate } from '../view.js';
-import { Waker } from '../waker.js';
-import { statusLabel } from './list.js';
+} from '../../render/format.js';
+import { resolveTargets } from '../../targets.js';
+import { displayRate } from '../../view.js';
+import { Waker } from '../../waker.js';
+import { statusLabel } from '../list/run.js';
 
 const BAR_WIDTH = 30;
 /** Exit code after Ctrl-C, as shells report a SIGINT death. */
