@@ -7,6 +7,21 @@ export {
   safeJsonStringify,
 } from './escape.js';
 export {
+  errorRatePercent,
+  type ListRowsOptions,
+  listRows,
+  type RowOptions,
+  type RowRead,
+  type RowsResult,
+  readRow,
+  type SummaryRow,
+  successRatePercent,
+  summaryRow,
+  type UnusableStatus,
+  type UnusableSummary,
+  unusableOf,
+} from './rows.js';
+export {
   DEFAULT_STALE_AFTER_SECONDS,
   DISPLAY_STATUSES,
   type DisplayStatus,
@@ -18,3 +33,10 @@ export {
   type StatusOptions,
 } from './status.js';
 export { type DisplayTime, displayTime, epochOrNull, formatUtc, humanizeSeconds } from './time.js';
+export {
+  flattenWorkers,
+  groupWorkers,
+  mergeWorkers,
+  mostUrgentStatus,
+  STATUS_URGENCY,
+} from './workers.js';

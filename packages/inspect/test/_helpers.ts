@@ -86,3 +86,23 @@ export function throwsCode(fn: () => unknown, code: string): void {
   }
   assert.unreachable(`expected a throw with ${code}`);
 }
+
+/** Calls a store received, by method, to assert what a listing costs. */
+export function counting<T extends object>(
+  store: T,
+): { store: T; calls: Map<string, unknown[][]> } {
+  const calls = new Map<string, unknown[][]>();
+  const proxy = new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function' || typeof key !== 'string') return value;
+      return (...args: unknown[]) => {
+        const list = calls.get(key) ?? [];
+        list.push(args);
+        calls.set(key, list);
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, calls };
+}
