@@ -1,4 +1,15 @@
 export {
+  type DetailRead,
+  type DetailView,
+  detailOf,
+  type ErrorTypeView,
+  errorsByType,
+  mergeDetails,
+  type ProgressView,
+  RECENT_UPDATES,
+  readDetail,
+} from './detail.js';
+export {
   csvField,
   escapeControl,
   nagiosPerfLabel,
