@@ -7,7 +7,14 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     name: 'root',
     type: 'string',
     value: 'DIR',
-    description: 'summaries root (default: $PROCESS_SUMMARY_ROOT, else ./runs)',
+    description: "the file store's root (default: $PROCESS_SUMMARY_ROOT, else ./runs)",
+  },
+  {
+    name: 'store',
+    type: 'string',
+    value: 'URL',
+    description:
+      'a directory or file:// URL (the file store), or postgres://… (needs @process-summary/store-pg); default $PROCESS_SUMMARY_STORE',
   },
   {
     name: 'json',

@@ -15,6 +15,7 @@ import { createColors, shouldColor } from './render/color.js';
 import { escapeControl } from './render/format.js';
 import { parseArgsOptions } from './spec.js';
 import { DEFAULT_STALE_AFTER_SECONDS } from './status.js';
+import { chooseStore } from './store-option.js';
 
 /** Global options that take a value: the word after them is not the command. */
 const VALUE_OPTIONS = new Set(
@@ -77,7 +78,10 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const env = process.env;
-  const root = (values.root as string | undefined) ?? (env.PROCESS_SUMMARY_ROOT || 'runs');
+  const { root } = chooseStore(
+    { store: values.store as string | undefined, root: values.root as string | undefined },
+    env,
+  );
   const isTty = process.stdout.isTTY === true;
   const controller = new AbortController();
   if (spec.longRunning) {
