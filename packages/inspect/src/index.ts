@@ -1,4 +1,14 @@
 export {
+  type AggregateOptions,
+  type AggregateRun,
+  type AggregateTotals,
+  aggregateRows,
+  type ProcessAggregate,
+  type RateTrend,
+  rateTrend,
+  STEADY_PERCENT,
+} from './aggregate.js';
+export {
   type DetailRead,
   type DetailView,
   detailOf,
