@@ -9,6 +9,23 @@ export {
   STEADY_PERCENT,
 } from './aggregate.js';
 export {
+  type CheckResult,
+  type CheckThresholds,
+  type CheckVerdict,
+  checkRow,
+  checkRows,
+  formatComparison,
+  NAGIOS_STATES,
+  type NagiosLevel,
+  type NagiosState,
+  nagiosOutput,
+  parseThreshold,
+  type Threshold,
+  type ThresholdDirection,
+  validateThreshold,
+  validateThresholds,
+} from './check.js';
+export {
   type DetailRead,
   type DetailView,
   detailOf,
