@@ -44,6 +44,10 @@ export {
   prometheusLabelValue,
   safeJsonStringify,
 } from './escape.js';
+export { CSV_COLUMNS, csvFormatter, toCsv } from './export/csv.js';
+export { FORMATTERS, type Formatter, formatterFor } from './export/formatter.js';
+export { jsonFormatter } from './export/json.js';
+export { METRIC_PREFIX, prometheusFormatter, toPrometheus } from './export/prometheus.js';
 export {
   errorRatePercent,
   type ListRowsOptions,

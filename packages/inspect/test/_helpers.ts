@@ -106,3 +106,17 @@ export function counting<T extends object>(
   });
   return { store: proxy, calls };
 }
+
+/** The row of a summary judged with `owner` (none when omitted), now = its last save. */
+export async function rowOf(
+  summary: ProcessSummary,
+  owner: OwnerStatus['state'] | null = null,
+  reason?: string,
+): Promise<import('../src/rows.js').SummaryRow> {
+  const { summaryRow } = await import('../src/rows.js');
+  const { judgeStatus } = await import('../src/status.js');
+  const read = readOf(dictOf(summary));
+  const status = owner === null ? null : ownerStatus(owner, reason);
+  const now = Date.parse(String(read.dict?.generated_at)) / 1000;
+  return summaryRow(read, judgeStatus(read, status, { now }));
+}
