@@ -1,4 +1,11 @@
-import { createManualClock, MemorySummaryStore, ProcessSummary } from '@process-summary/core';
+import {
+  createManualClock,
+  MemorySummaryStore,
+  ProcessSummary,
+  type ReadResult,
+  type SummaryRef,
+  type SummaryStore,
+} from '@process-summary/core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { detailOf, errorsByType, RECENT_UPDATES, readDetail } from '../src/detail.js';
@@ -140,6 +147,42 @@ test('readDetail of a missing summary reports it unusable, without throwing', as
   );
   assert.is(detail, null);
   assert.is(unusable[0]?.status, 'missing');
+});
+
+test('readDetail of a run that has only a journal points to repair', async () => {
+  const inner = new MemorySummaryStore({ clock: createManualClock(T0) });
+  const store = new Proxy(inner, {
+    get(target, key) {
+      if (key === 'read') {
+        return async (ref: SummaryRef): Promise<ReadResult> => ({
+          ref,
+          location: 'mem:r/collect',
+          dict: null,
+          problem: {
+            code: 'E_NOT_FOUND',
+            reason: 'does not exist',
+            message: 'mem:r/collect: does not exist',
+            issues: [],
+          },
+          seedFormat: false,
+          writtenAt: null,
+          epoch: null,
+          hasHistory: true,
+          sizeBytes: null,
+        });
+      }
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as SummaryStore;
+  const { detail, unusable } = await readDetail(
+    store,
+    { runName: 'r', processName: 'collect' },
+    { now: T0 },
+  );
+  assert.is(detail, null);
+  assert.is(unusable[0]?.status, 'needs_repair');
+  assert.match(unusable[0]?.message ?? '', 'run repair');
 });
 
 test.run();
