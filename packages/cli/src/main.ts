@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DEFAULT_STALE_AFTER_SECONDS } from '@process-summary/inspect';
 import { DEFAULT_MAX_FILE_BYTES } from '@process-summary/store-fs';
 import { COMMANDS, findCommand } from './commands/index.js';
 import type { Context } from './context.js';
@@ -14,8 +15,7 @@ import { parseDuration, parseNumber } from './parse.js';
 import { createColors, shouldColor } from './render/color.js';
 import { escapeControl } from './render/format.js';
 import { parseArgsOptions } from './spec.js';
-import { DEFAULT_STALE_AFTER_SECONDS } from './status.js';
-import { chooseStore } from './store-option.js';
+import { chooseStore, openStore } from './store-option.js';
 
 /** Global options that take a value: the word after them is not the command. */
 const VALUE_OPTIONS = new Set(
@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const env = process.env;
-  const { root } = chooseStore(
+  const choice = chooseStore(
     { store: values.store as string | undefined, root: values.root as string | undefined },
     env,
   );
@@ -89,8 +89,13 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   }
+  const maxFileBytes =
+    values['max-file-bytes'] === undefined
+      ? DEFAULT_MAX_FILE_BYTES
+      : parseNumber('max-file-bytes', values['max-file-bytes'] as string);
   const context: Context = {
-    root,
+    store: openStore(choice, { maxFileBytes }),
+    storeLabel: choice.root,
     json: values.json === true,
     colors: createColors(shouldColor(isTty, env, values['no-color'] === true)),
     isTty,
@@ -98,10 +103,7 @@ async function main(argv: string[]): Promise<number> {
       values['stale-after'] === undefined
         ? DEFAULT_STALE_AFTER_SECONDS
         : parseDuration('stale-after', values['stale-after'] as string),
-    maxFileBytes:
-      values['max-file-bytes'] === undefined
-        ? DEFAULT_MAX_FILE_BYTES
-        : parseNumber('max-file-bytes', values['max-file-bytes'] as string),
+    maxFileBytes,
     args: parsed.positionals,
     options: values,
     write: (text) => {

@@ -6,6 +6,8 @@
  */
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { SummaryStore } from '@process-summary/core';
+import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { CliError } from './errors.js';
 
 /** The store a command reads. */
@@ -85,4 +87,16 @@ export function chooseStore(
     );
   }
   return { kind: 'file', root };
+}
+
+/**
+ * The store of a choice. Quiet: a reader shows what the store reports in its own words
+ * (`read` returns problems; `repair` lists the warnings `load` returns).
+ */
+export function openStore(choice: StoreChoice, options: { maxFileBytes: number }): SummaryStore {
+  return new FileSummaryStore({
+    root: choice.root,
+    logger: silentLogger,
+    maxFileBytes: options.maxFileBytes,
+  });
 }

@@ -1,22 +1,14 @@
 /**
- * `summary-inspect events <run> <process> [--follow]`: the journal, streamed with store-fs's
- * reader (constant memory whatever its size). `--follow` then resumes the same reader at the
- * byte offset where it stopped, each time the directory changes, until Ctrl-C.
+ * `summary-inspect events <run> <process[@worker]> [--follow]`: the journal, streamed through
+ * the store's `events` (constant memory whatever its size). `--follow` then resumes from the
+ * cursor of the last record each time the store's `watch` reports a change, until Ctrl-C.
  */
-import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type { SummaryEvent } from '@process-summary/core';
-import {
-  FileSummaryStore,
-  nodeFileSystem,
-  readJournal,
-  silentLogger,
-} from '@process-summary/store-fs';
+import { refName, type SummaryEvent, sameRef } from '@process-summary/core';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
 import { escapeControl, formatTime, safeJson } from '../../render/format.js';
 import { resolveTargets } from '../../targets.js';
-import { Waker } from '../../waker.js';
+import { ChangeWaker } from '../../waker.js';
 
 const FOLLOW_INTERVAL_MS = 500;
 
@@ -45,62 +37,62 @@ export function describeEvent(event: SummaryEvent): string {
 
 /** Streams the journal; exit 1 if a corrupt line was met. */
 export async function runEvents(context: Context): Promise<number> {
-  const [target] = resolveTargets(context.root, context.args, {
+  const follow = context.options.follow === true;
+  const [target] = await resolveTargets(context, context.args, {
     requireProcess: true,
     single: true,
-    allowMissing: context.options.follow === true,
+    allowMissing: follow,
   });
-  if (target?.runName === undefined || target.processName === undefined) {
-    throw new CliError('E_USAGE', 'events expects a run and a process');
-  }
-  const store = new FileSummaryStore({ root: context.root, logger: silentLogger });
-  const path = store.journalPathFor(target.runName, target.processName);
-  const follow = context.options.follow === true;
-  if (!existsSync(path) && !follow) {
-    context.warn(`no journal at ${escapeControl(path)} (seed-format runs have none)`);
-    return EXIT.ok;
-  }
+  if (target?.kind !== 'ref') throw new CliError('E_USAGE', 'events expects a run and a process');
+  const ref = target.ref;
   let corrupt = 0;
-  /** Where the next read starts: after the last complete line read (store-fs's `nextOffset`). */
-  let resume = { startOffset: 0, startLine: 1 };
-  /** Reads from `resume` to the end; a torn last line is left for the next read. */
-  const readOn = async (reportTorn: boolean) => {
-    for await (const entry of readJournal(nodeFileSystem, path, resume)) {
-      if (entry.kind === 'torn') {
-        // While following, a line without its newline yet is an append in progress.
-        if (reportTorn) {
-          context.warn(
-            `${escapeControl(path)}: a torn last line of ${entry.bytes} bytes (an append cut short, or one in progress)`,
-          );
-        }
-        break;
-      }
-      if (entry.kind === 'event') {
+  let seen = 0;
+  /** Where the next read starts: the cursor of the last record read (the store's). */
+  let after: string | undefined;
+  const readOn = async () => {
+    for await (const record of context.store.events(ref, { after, signal: context.signal })) {
+      if (record.event !== null) {
         context.write(
-          context.json ? `${safeJson(entry.event)}\n` : `${describeEvent(entry.event)}\n`,
+          context.json ? `${safeJson(record.event)}\n` : `${describeEvent(record.event)}\n`,
         );
       } else {
         corrupt += 1;
-        context.warn(`error: ${escapeControl(entry.error.message)}`);
+        context.warn(`error: ${escapeControl(record.problem.message)}`);
       }
-      resume = { startOffset: entry.nextOffset, startLine: entry.line + 1 };
+      seen += 1;
+      after = record.cursor;
       if (context.signal.aborted) break;
     }
   };
-  await readOn(true);
-  if (!follow) return corrupt > 0 ? EXIT.invalid : EXIT.ok;
-
-  const waker = new Waker(dirname(path), context.signal);
+  await readOn();
+  if (!follow) {
+    if (seen === 0) {
+      context.warn(
+        `no journal events for ${escapeControl(refName(ref))} (seed-format runs have none)`,
+      );
+    }
+    return corrupt > 0 ? EXIT.invalid : EXIT.ok;
+  }
+  const waker = new ChangeWaker(
+    context.store,
+    (changed) => sameRef(changed, ref),
+    context.signal,
+    FOLLOW_INTERVAL_MS,
+  );
   try {
     while (!context.signal.aborted) {
       await waker.wait(FOLLOW_INTERVAL_MS);
+      if (context.signal.aborted) break;
       try {
-        await readOn(false);
+        await readOn();
       } catch (err) {
-        if ((err as { code?: unknown }).code !== 'E_INVALID_OFFSET') throw err;
-        // Shorter than what was read, or the offset now falls inside a line: not the same file.
-        context.warn(`${escapeControl(path)} was truncated or replaced; reading it from the start`);
-        resume = { startOffset: 0, startLine: 1 };
+        const code = String((err as { code?: unknown }).code ?? '');
+        if (!/CURSOR|OFFSET/.test(code)) throw err;
+        // The journal is shorter than what was read, or was replaced: not the same journal.
+        context.warn(
+          `the journal of ${escapeControl(refName(ref))} was truncated or replaced; reading it from the start`,
+        );
+        after = undefined;
       }
     }
   } finally {

@@ -1,7 +1,8 @@
-/** `summary-inspect [list]`: one row per (run, process) under the root. */
+/** `summary-inspect [list]`: one row per (run, process) in the store, workers merged. */
+import { type DisplayStatus, listRows, type SummaryRow } from '@process-summary/inspect';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
-import { loadSummaries } from '../../load.js';
+import { problemOf, type ReadProblem } from '../../read.js';
 import type { Colors } from '../../render/color.js';
 import {
   escapeControl,
@@ -13,17 +14,17 @@ import {
   safeJson,
 } from '../../render/format.js';
 import { renderTable } from '../../render/table.js';
-import { scanRoot } from '../../scan.js';
-import type { DisplayStatus } from '../../status.js';
-import { displayRate } from '../../view.js';
+import { throwIfStoreUnusable } from '../../targets.js';
 
-/** The words of a status, coloured by how much attention it needs. */
+/** The words of a status (the same in list, show and watch), coloured by urgency. */
 export function statusLabel(status: DisplayStatus, colors: Colors): string {
   switch (status) {
     case 'running':
       return colors.cyan('running');
     case 'stale':
       return colors.red('stale');
+    case 'crashed':
+      return colors.red('crashed');
     case 'completed':
       return colors.green('completed');
     case 'completed_with_failures':
@@ -35,7 +36,47 @@ export function statusLabel(status: DisplayStatus, colors: Colors): string {
   }
 }
 
-/** Lists every summary; exit 1 when some file could not be read or validated. */
+/** The table cells of a row (a merged row's workers get their own, indented, below it). */
+function cells(row: SummaryRow, context: Context, now: number): string[] {
+  const { colors } = context;
+  const worker =
+    row.worker === null ? escapeControl(row.process_name) : `  @${escapeControl(row.worker)}`;
+  return [
+    row.worker === null ? escapeControl(row.run_name) : '',
+    row.worker_count > 0 ? `${worker} (${row.worker_count} workers)` : worker,
+    statusLabel(row.status, colors),
+    formatCount(row.items_processed),
+    formatCount(row.items_successful),
+    row.items_failed > 0 ? colors.red(formatCount(row.items_failed)) : '0',
+    formatPercent(row.success_rate_percent),
+    // A crashed or stale run has no current rate: the whole run's is shown, never a live one.
+    formatRate(row.rate_per_second),
+    formatCount(row.error_count),
+    formatCount(row.interruption_count),
+    formatAgo(row.last_update_time, now),
+    row.eta_seconds === null ? '-' : formatDuration(row.eta_seconds),
+  ];
+}
+
+const COLUMNS = [
+  { header: 'RUN' },
+  { header: 'PROCESS' },
+  { header: 'STATUS' },
+  { header: 'PROCESSED', align: 'right' },
+  { header: 'OK', align: 'right' },
+  { header: 'FAILED', align: 'right' },
+  { header: 'SUCCESS', align: 'right' },
+  { header: 'RATE', align: 'right' },
+  { header: 'ERRORS', align: 'right' },
+  { header: 'INTERRUPTIONS', align: 'right' },
+  { header: 'UPDATED', align: 'right' },
+  { header: 'ETA', align: 'right' },
+] as const;
+
+/**
+ * Lists every summary. A run with only history (a journal) is listed as needing repair; exit 1
+ * when some summary could not be read or validated.
+ */
 export async function runList(context: Context): Promise<number> {
   if (context.args.length > 0) {
     throw new CliError(
@@ -43,69 +84,68 @@ export async function runList(context: Context): Promise<number> {
       `list takes no arguments (got "${context.args[0]}"); use show <run>`,
     );
   }
-  const scan = scanRoot(context.root);
-  const rootMissing = scan.problems.find(
-    (p) => p.path === context.root && p.code === 'E_NOT_FOUND',
-  );
-  if (rootMissing !== undefined) throw new CliError('E_NOT_FOUND', rootMissing.message);
+  const now = context.now();
   // The schema is checked in full: a listing that shows numbers from an invalid file would
   // mislead. (Measured: validation is a small share of the cost; see bench/list.bench.ts.)
-  const { loaded, problems } = await loadSummaries(
-    context,
-    scan.summaries.map((s) => s.path),
-  );
-  const allProblems = [...scan.problems, ...problems];
+  const result = await listRows(context.store, {
+    now,
+    staleAfterSeconds: context.staleAfterSeconds,
+    full: true,
+  });
+  throwIfStoreUnusable(context, result.problems);
+  const needsRepair = result.unusable.filter((u) => u.status === 'needs_repair');
+  const problems: ReadProblem[] = [
+    ...result.problems.map(
+      (p): ReadProblem => ({
+        path: p.location,
+        code: p.code,
+        status: 'unreadable',
+        message: p.message,
+      }),
+    ),
+    ...result.unusable.filter((u) => u.status !== 'needs_repair').map(problemOf),
+  ];
   if (context.json) {
     context.write(
       `${safeJson({
-        root: context.root,
-        summaries: loaded.map((l) => l.row),
-        errors: allProblems.map((p) => ({ path: p.path, code: p.code, message: p.message })),
+        root: context.storeLabel,
+        summaries: result.rows,
+        needs_repair: needsRepair.map((u) => ({
+          run_name: u.run_name,
+          process_name: u.process_name,
+          worker: u.worker,
+          location: u.location,
+          message: u.message,
+        })),
+        errors: problems.map((p) => ({ path: p.path, code: p.code, message: p.message })),
       })}\n`,
     );
-  } else {
-    const { colors } = context;
-    const now = context.now();
-    const rows = loaded.map(({ row }) => [
-      escapeControl(row.run_name),
-      escapeControl(row.process_name),
-      statusLabel(row.status, colors),
-      formatCount(row.items_processed),
-      formatCount(row.items_successful),
-      row.items_failed > 0 ? colors.red(formatCount(row.items_failed)) : '0',
-      formatPercent(row.success_rate_percent),
-      formatRate(displayRate(row)),
-      formatCount(row.error_count),
-      formatCount(row.interruption_count),
-      formatAgo(row.last_update_time, now),
-      row.file_status === 'running' && row.eta_seconds !== null
-        ? formatDuration(row.eta_seconds)
-        : '-',
-    ]);
-    if (rows.length > 0) {
-      context.write(
-        `${renderTable(
-          [
-            { header: 'RUN' },
-            { header: 'PROCESS' },
-            { header: 'STATUS' },
-            { header: 'PROCESSED', align: 'right' },
-            { header: 'OK', align: 'right' },
-            { header: 'FAILED', align: 'right' },
-            { header: 'SUCCESS', align: 'right' },
-            { header: 'RATE', align: 'right' },
-            { header: 'ERRORS', align: 'right' },
-            { header: 'INTERRUPTIONS', align: 'right' },
-            { header: 'UPDATED', align: 'right' },
-            { header: 'ETA', align: 'right' },
-          ],
-          rows,
-        )}\n`,
-      );
-    } else if (allProblems.length === 0) {
-      context.write(`no summaries under ${escapeControl(context.root)}\n`);
-    }
-    for (const problem of allProblems) context.warn(`error: ${escapeControl(problem.message)}`);
+    return problems.length > 0 ? EXIT.invalid : EXIT.ok;
   }
-  return allProblems.length > 0 ? EXIT.invalid : EXIT.ok;
+  const rows: string[][] = [];
+  for (const row of result.rows) {
+    rows.push(cells(row, context, now));
+    for (const worker of row.workers) rows.push(cells(worker, context, now));
+  }
+  for (const u of needsRepair) {
+    const name = u.worker === null ? u.process_name : `${u.process_name}@${u.worker}`;
+    rows.push([
+      escapeControl(u.run_name),
+      escapeControl(name),
+      context.colors.red('needs repair'),
+      ...Array.from({ length: COLUMNS.length - 3 }, () => '-'),
+    ]);
+  }
+  if (rows.length > 0) {
+    context.write(`${renderTable([...COLUMNS], rows)}\n`);
+  } else if (problems.length === 0) {
+    context.write(`no summaries under ${escapeControl(context.storeLabel)}\n`);
+  }
+  for (const u of needsRepair) {
+    context.warn(
+      `${escapeControl(u.message)} (summary-inspect repair ${escapeControl(u.run_name)} ${escapeControl(u.worker === null ? u.process_name : `${u.process_name}@${u.worker}`)})`,
+    );
+  }
+  for (const problem of problems) context.warn(`error: ${escapeControl(problem.message)}`);
+  return problems.length > 0 ? EXIT.invalid : EXIT.ok;
 }

@@ -1,8 +1,8 @@
-/** `summary-inspect show <run> [process] | <file>`: everything about one summary. */
-import type { ErrorDetail, ProgressUpdate, SessionEntry } from '@process-summary/core';
+/** `summary-inspect show <run> [process[@worker]] | <file>`: everything about one summary. */
+import type { DetailView } from '@process-summary/inspect';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
-import { type LoadedSummary, loadSummaries } from '../../load.js';
+import { readTargets } from '../../read.js';
 import {
   escapeControl,
   formatAgo,
@@ -16,92 +16,40 @@ import {
 } from '../../render/format.js';
 import { renderTable } from '../../render/table.js';
 import { resolveTargets } from '../../targets.js';
-import { displayRate, round2, type SummaryRow } from '../../view.js';
 import { statusLabel } from '../list/run.js';
 
-/** The errors of one type, as `show --json` reports them. */
-export interface ErrorTypeRow {
-  type: string;
-  count: number;
-  share_percent: number;
-  samples: string[];
-  first_seen: number | null;
-  last_seen: number | null;
-}
-
-/** What `show --json` prints for one summary (see README). */
-export interface ShowJson extends SummaryRow {
-  active_seconds: number | null;
-  errors_by_type: ErrorTypeRow[];
-  last_error: { message: string; time: number | null } | null;
-  progress_updates_count: number;
-  recent_progress_updates: ProgressUpdate[];
-  custom_metrics: unknown;
-  sessions: SessionEntry[];
-  owner: { pid: number; host: string } | null;
-}
-
-const RECENT_UPDATES = 5;
 const METRIC_WIDTH = 120;
-
-/** The `show --json` object of a loaded summary. */
-export function showJson(summary: LoadedSummary): ShowJson {
-  const d = summary.file.dict;
-  const details: Record<string, ErrorDetail> = d.error_details ?? {};
-  const errorCount = d.error_count;
-  const errorsByType = Object.entries(d.error_types)
-    .map(([type, count]) => ({
-      type,
-      count,
-      share_percent: errorCount > 0 ? round2((count / errorCount) * 100) : 0,
-      samples: details[type]?.samples ?? [],
-      first_seen: details[type]?.first_seen ?? null,
-      last_seen: details[type]?.last_seen ?? null,
-    }))
-    .sort((a, b) => b.count - a.count || (a.type < b.type ? -1 : 1));
-  return {
-    ...summary.row,
-    active_seconds: d.active_seconds ?? d.duration_seconds ?? null,
-    errors_by_type: errorsByType,
-    last_error:
-      d.last_error_message === null
-        ? null
-        : { message: d.last_error_message, time: d.last_error_time },
-    progress_updates_count: d.progress_updates_count,
-    recent_progress_updates: d.progress_updates.slice(-RECENT_UPDATES),
-    custom_metrics: d.custom_metrics,
-    sessions: d.sessions ?? [],
-    owner: summary.judgement.owner,
-  };
-}
 
 /** Shows each summary named; exit 1 if one is invalid. */
 export async function runShow(context: Context): Promise<number> {
-  const targets = resolveTargets(context.root, context.args, { allowFile: true });
-  const { loaded, problems } = await loadSummaries(
-    context,
-    targets.map((t) => t.path),
-  );
-  if (targets.length === 1 && problems.length === 1) {
+  const targets = await resolveTargets(context, context.args, { allowFile: true });
+  const { views, problems } = await readTargets(context, targets);
+  if (targets.length === 1 && views.length === 0 && problems.length > 0) {
     const problem = problems[0] as (typeof problems)[number];
+    const repair =
+      problem.status === 'needs_repair' && targets[0]?.kind === 'ref'
+        ? ` (summary-inspect repair ${escapeControl(targets[0].ref.runName)} ${escapeControl(targets[0].ref.processName)}${targets[0].ref.worker == null ? '' : `@${escapeControl(targets[0].ref.worker)}`})`
+        : '';
     throw new CliError(
-      problem.code === 'E_NOT_FOUND' || problem.code === 'E_UNREADABLE'
-        ? problem.code
+      problem.code === 'E_NOT_FOUND' ||
+        problem.code === 'E_UNREADABLE' ||
+        problem.code === 'E_TOO_LARGE'
+        ? problem.code === 'E_TOO_LARGE'
+          ? 'E_UNREADABLE'
+          : problem.code
         : 'E_INVALID_SUMMARY',
-      `${problem.message}${problem.code === 'E_INVALID_SUMMARY' ? ' (summary-inspect validate lists every problem)' : ''}`,
+      `${problem.message}${repair}${problem.code === 'E_INVALID_SUMMARY' && problem.status !== 'needs_repair' ? ' (summary-inspect validate lists every problem)' : ''}`,
     );
   }
-  for (const summary of loaded) {
-    context.write(context.json ? `${safeJson(showJson(summary))}\n` : render(summary, context));
+  for (const view of views) {
+    context.write(context.json ? `${safeJson(view)}\n` : render(view, context));
   }
   for (const problem of problems) context.warn(`error: ${escapeControl(problem.message)}`);
   return problems.length > 0 ? EXIT.invalid : EXIT.ok;
 }
 
-function render(summary: LoadedSummary, context: Context): string {
+function render(view: DetailView, context: Context): string {
   const { colors } = context;
-  const view = showJson(summary);
-  const d = summary.file.dict;
   const base = view.start_time;
   const now = context.now();
   const time = (t: number | null | undefined) => formatTime(t, base);
@@ -109,14 +57,23 @@ function render(summary: LoadedSummary, context: Context): string {
   const heading = (title: string) => lines.push('', colors.bold(title));
   const field = (name: string, value: string) => lines.push(`  ${`${name}:`.padEnd(16)}${value}`);
 
+  const name =
+    view.worker === null
+      ? escapeControl(view.process_name)
+      : `${escapeControl(view.process_name)}@${escapeControl(view.worker)}`;
   lines.push(
-    `${colors.bold(`${escapeControl(view.run_name)} / ${escapeControl(view.process_name)}`)}  ${statusLabel(view.status, colors)}`,
+    `${colors.bold(`${escapeControl(view.run_name)} / ${name}`)}  ${statusLabel(view.status, colors)}`,
   );
-  field('file', escapeControl(view.path));
+  field(
+    view.worker_count > 0 ? 'workers' : 'location',
+    view.worker_count > 0 ? String(view.worker_count) : escapeControl(view.location),
+  );
   if (view.seed_format) {
     field('format', 'seed (Python original): times are relative to the start, not dates');
   }
-  if (view.stale_reason !== null) field('stale', escapeControl(view.stale_reason));
+  if (view.status_reason !== null) {
+    field(view.status === 'crashed' ? 'crashed' : 'stale', escapeControl(view.status_reason));
+  }
   if (view.owner !== null)
     field('owner', `pid ${view.owner.pid} on ${escapeControl(view.owner.host)}`);
   field(
@@ -143,11 +100,12 @@ function render(summary: LoadedSummary, context: Context): string {
   field('bytes', `${formatBytes(view.bytes_processed)}`);
   field('success rate', formatPercent(view.success_rate_percent));
   field('rate', `${formatRate(view.processing_rate_per_second)} overall`);
-  if (view.current_rate_per_second !== null && view.file_status === 'running') {
+  // Only a live run has a current rate and an ETA (inspect leaves them null otherwise).
+  if (view.current_rate_per_second !== null) {
     field('current rate', formatRate(view.current_rate_per_second));
   }
-  if (view.eta_seconds !== null && view.file_status === 'running') {
-    field('ETA', `${formatDuration(view.eta_seconds)} (at ${formatRate(displayRate(view))})`);
+  if (view.eta_seconds !== null) {
+    field('ETA', `${formatDuration(view.eta_seconds)} (at ${formatRate(view.rate_per_second)})`);
   }
   field('interruptions', formatCount(view.interruption_count));
 
@@ -173,12 +131,13 @@ function render(summary: LoadedSummary, context: Context): string {
   );
   if (view.recent_progress_updates.length === 0) lines.push('  none');
   for (const u of view.recent_progress_updates) {
+    const who = u.worker === undefined ? '' : `@${escapeControl(u.worker)}  `;
     lines.push(
-      `  ${time(u.timestamp)}  ${escapeControl(String(u.message))}  (${formatCount(u.items_processed)} processed)`,
+      `  ${time(u.timestamp)}  ${who}${escapeControl(String(u.message))}  (${formatCount(u.items_processed)} processed)`,
     );
   }
 
-  const metrics = Object.entries((d.custom_metrics ?? {}) as Record<string, unknown>);
+  const metrics = Object.entries(view.custom_metrics);
   heading('Custom metrics');
   if (metrics.length === 0) lines.push('  none');
   for (const [key, value] of metrics) {
@@ -187,6 +146,11 @@ function render(summary: LoadedSummary, context: Context): string {
     lines.push(`  ${escapeControl(key)}: ${escapeControl(cut)}`);
   }
 
+  if (view.workers.length > 0) {
+    heading(`Workers (${view.workers.length})`);
+    lines.push(workerTable(view, context));
+    return `${lines.join('\n')}\n\n`;
+  }
   heading(`Sessions (${view.sessions.length})`);
   if (view.sessions.length === 0) {
     lines.push(view.seed_format ? '  none recorded (seed format)' : '  none');
@@ -222,4 +186,31 @@ function render(summary: LoadedSummary, context: Context): string {
     );
   }
   return `${lines.join('\n')}\n\n`;
+}
+
+/** A merged view's breakdown: one line per worker, in the words of `list`. */
+function workerTable(view: DetailView, context: Context): string {
+  const now = context.now();
+  return renderTable(
+    [
+      { header: '  WORKER' },
+      { header: 'STATUS' },
+      { header: 'PROCESSED', align: 'right' },
+      { header: 'FAILED', align: 'right' },
+      { header: 'RATE', align: 'right' },
+      { header: 'ERRORS', align: 'right' },
+      { header: 'UPDATED', align: 'right' },
+      { header: 'ETA', align: 'right' },
+    ],
+    view.workers.map((w) => [
+      `  ${escapeControl(w.worker ?? '-')}`,
+      statusLabel(w.status, context.colors),
+      formatCount(w.items_processed),
+      formatCount(w.items_failed),
+      formatRate(w.rate_per_second),
+      formatCount(w.error_count),
+      formatAgo(w.last_update_time, now),
+      w.eta_seconds === null ? '-' : formatDuration(w.eta_seconds),
+    ]),
+  );
 }

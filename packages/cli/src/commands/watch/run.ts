@@ -5,11 +5,13 @@
  * the status leaves `running`: exit 0 for completed, 1 for failed or interrupted; Ctrl-C
  * ends it with 130.
  */
-import { dirname } from 'node:path';
+import { refName, type SummaryRef, sameRef } from '@process-summary/core';
+import type { DetailView } from '@process-summary/inspect';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
-import { type LoadedSummary, loadSummaries } from '../../load.js';
 import { parseDuration } from '../../parse.js';
+import { readTargets } from '../../read.js';
+import { createColors } from '../../render/color.js';
 import {
   escapeControl,
   formatCount,
@@ -20,52 +22,48 @@ import {
   safeJson,
 } from '../../render/format.js';
 import { resolveTargets } from '../../targets.js';
-import { displayRate } from '../../view.js';
-import { Waker } from '../../waker.js';
+import { ChangeWaker } from '../../waker.js';
 import { statusLabel } from '../list/run.js';
 
 const BAR_WIDTH = 30;
 /** Exit code after Ctrl-C, as shells report a SIGINT death. */
 const INTERRUPTED_BY_USER = 130;
 
-function plainLine(summary: LoadedSummary): string {
-  const row = summary.row;
-  const d = summary.file.dict;
+const PLAIN = createColors(false);
+
+function plainLine(row: DetailView): string {
   const total = row.items_total;
   const parts = [
     formatTime(row.last_update_time, row.start_time),
-    `${escapeControl(row.run_name)}/${escapeControl(row.process_name)}`,
-    row.status,
+    escapeControl(
+      refName({ runName: row.run_name, processName: row.process_name, worker: row.worker }),
+    ),
+    // The same words as list.
+    statusLabel(row.status, PLAIN),
     total === null
       ? `${formatCount(row.items_processed)} processed`
       : `${formatCount(row.items_processed)}/${formatCount(total)} (${formatPercent(total > 0 ? (row.items_processed / total) * 100 : 100)})`,
     `ok ${formatCount(row.items_successful)}`,
     `failed ${formatCount(row.items_failed)}`,
     `errors ${formatCount(row.error_count)}`,
-    `rate ${formatRate(displayRate(row))}`,
+    `rate ${formatRate(row.rate_per_second)}`,
   ];
-  if (row.file_status === 'running' && row.eta_seconds !== null)
-    parts.push(`ETA ${formatDuration(row.eta_seconds)}`);
-  const latest = d.progress_updates[d.progress_updates.length - 1];
+  if (row.eta_seconds !== null) parts.push(`ETA ${formatDuration(row.eta_seconds)}`);
+  const latest = row.recent_progress_updates[row.recent_progress_updates.length - 1];
   if (latest !== undefined) parts.push(`| ${escapeControl(String(latest.message))}`);
   return parts.join(' ');
 }
 
-function screen(summary: LoadedSummary, context: Context): string[] {
+function screen(row: DetailView, context: Context): string[] {
   const { colors } = context;
-  const row = summary.row;
-  const d = summary.file.dict;
   const lines = [
-    `${colors.bold(`${escapeControl(row.run_name)} / ${escapeControl(row.process_name)}`)}  ${statusLabel(row.status, colors)}`,
+    `${colors.bold(escapeControl(refName({ runName: row.run_name, processName: row.process_name, worker: row.worker }).replace('/', ' / ')))}  ${statusLabel(row.status, colors)}`,
   ];
-  const rate = displayRate(row);
+  const rate = row.rate_per_second;
   if (row.items_total !== null && row.items_total > 0) {
     const fraction = Math.min(1, row.items_processed / row.items_total);
     const filled = Math.round(fraction * BAR_WIDTH);
-    const eta =
-      row.file_status === 'running' && row.eta_seconds !== null
-        ? `  ETA ${formatDuration(row.eta_seconds)}`
-        : '';
+    const eta = row.eta_seconds === null ? '' : `  ETA ${formatDuration(row.eta_seconds)}`;
     lines.push(
       `[${colors.green('█'.repeat(filled))}${'░'.repeat(BAR_WIDTH - filled)}] ${formatPercent(fraction * 100)}  ${formatCount(row.items_processed)}/${formatCount(row.items_total)}  ${formatRate(rate)}${eta}`,
     );
@@ -75,56 +73,70 @@ function screen(summary: LoadedSummary, context: Context): string[] {
   lines.push(
     `ok ${formatCount(row.items_successful)}  failed ${row.items_failed > 0 ? colors.red(formatCount(row.items_failed)) : '0'}  retried ${formatCount(row.items_retried)}  interruptions ${formatCount(row.interruption_count)}`,
   );
-  const latest = d.progress_updates[d.progress_updates.length - 1];
+  const latest = row.recent_progress_updates[row.recent_progress_updates.length - 1];
   lines.push(`latest: ${latest === undefined ? '-' : escapeControl(String(latest.message))}`);
-  const errors = Object.entries(d.error_types)
-    .sort((a, b) => b[1] - a[1])
+  const errors = row.errors_by_type
     .slice(0, 5)
-    .map(([type, count]) => `${escapeControl(type)} ${formatCount(count)}`);
+    .map((e) => `${escapeControl(e.type)} ${formatCount(e.count)}`);
   lines.push(
     `errors ${formatCount(row.error_count)}${errors.length > 0 ? `: ${errors.join(', ')}` : ''}`,
   );
-  if (row.stale_reason !== null)
-    lines.push(colors.red(`stale: ${escapeControl(row.stale_reason)}`));
+  if (row.status_reason !== null) {
+    lines.push(colors.red(`${row.status}: ${escapeControl(row.status_reason)}`));
+  }
+  for (const w of row.workers) {
+    lines.push(
+      `  @${escapeControl(w.worker ?? '-')}  ${statusLabel(w.status, colors)}  ${formatCount(w.items_processed)} processed  ${formatRate(w.rate_per_second)}`,
+    );
+  }
   return lines;
 }
 
-/** Watches one summary until its process ends. */
+/** Watches one summary (a process, its workers merged, or one worker) until its process ends. */
 export async function runWatch(context: Context): Promise<number> {
-  const [target] = resolveTargets(context.root, context.args, { single: true, allowMissing: true });
-  if (target === undefined) throw new CliError('E_USAGE', 'watch expects a run and a process');
+  const [target] = await resolveTargets(context, context.args, {
+    single: true,
+    allowMissing: true,
+  });
+  if (target?.kind !== 'ref') throw new CliError('E_USAGE', 'watch expects a run and a process');
+  const ref: SummaryRef = target.ref;
   const intervalOption = context.options.interval;
   const intervalMs =
     typeof intervalOption === 'string'
       ? Math.max(50, parseDuration('interval', intervalOption) * 1000)
       : 1000;
-  const waker = new Waker(dirname(target.path), context.signal);
+  // Any change of the process (a worker included, when the process is watched as a whole).
+  const matches = (changed: SummaryRef) =>
+    ref.worker == null
+      ? changed.runName === ref.runName && changed.processName === ref.processName
+      : sameRef(changed, ref);
+  const waker = new ChangeWaker(context.store, matches, context.signal, intervalMs);
   let lastKey = '';
   let drawnLines = 0;
   let waitingSaid = false;
   let problemSaid = '';
   try {
     for (;;) {
-      const { loaded, problems } = await loadSummaries(context, [target.path]);
-      const summary = loaded[0];
+      const { views, problems } = await readTargets(context, [target]);
+      const view = views[0];
       const problem = problems[0];
-      if (summary === undefined) {
-        if (problem?.code === 'E_NOT_FOUND') {
-          if (!waitingSaid) context.warn(`waiting for ${escapeControl(target.path)}`);
+      if (view === undefined) {
+        if (problem?.code === 'E_NOT_FOUND' && problem.status === 'missing') {
+          if (!waitingSaid) context.warn(`waiting for ${escapeControl(refName(ref))}`);
           waitingSaid = true;
         } else if (problem !== undefined && problem.message !== problemSaid) {
-          // A file being replaced by hand, or not a summary: say so once, keep watching.
+          // A summary being replaced by hand, or not a summary: say so once, keep watching.
           context.warn(`error: ${escapeControl(problem.message)}`);
           problemSaid = problem.message;
         }
       } else {
-        const key = plainLine(summary);
+        const key = plainLine(view);
         if (key !== lastKey) {
           lastKey = key;
           if (context.json) {
-            context.write(`${safeJson(summary.row)}\n`);
+            context.write(`${safeJson(view)}\n`);
           } else if (context.isTty) {
-            const lines = screen(summary, context);
+            const lines = screen(view, context);
             // Move up over the previous drawing and clear it, then draw: no scrolling.
             const up = drawnLines > 0 ? `\u001b[${drawnLines}F\u001b[J` : '';
             context.write(`${up}${lines.join('\n')}\n`);
@@ -133,7 +145,7 @@ export async function runWatch(context: Context): Promise<number> {
             context.write(`${key}\n`);
           }
         }
-        const status = summary.row.file_status;
+        const status = view.file_status;
         if (status === 'completed') return EXIT.ok;
         if (status === 'failed' || status === 'interrupted') return EXIT.invalid;
       }
