@@ -73,6 +73,7 @@ export {
   needsOwnerStatus,
   type StatusJudgement,
   type StatusOptions,
+  statusWords,
 } from './status.js';
 export { type DisplayTime, displayTime, epochOrNull, formatUtc, humanizeSeconds } from './time.js';
 export {

@@ -36,6 +36,24 @@ export const DISPLAY_STATUSES: readonly DisplayStatus[] = [
   'interrupted',
 ];
 
+const WORDS: Readonly<Record<DisplayStatus, string>> = {
+  running: 'running',
+  stale: 'stale',
+  crashed: 'crashed',
+  completed: 'completed',
+  completed_with_failures: 'completed with failures',
+  failed: 'failed',
+  interrupted: 'interrupted',
+};
+
+/**
+ * A status in words, the same in every view (a list, a detail, a live watch, a notification):
+ * `completed with failures` for `completed_with_failures`.
+ */
+export function statusWords(status: DisplayStatus): string {
+  return WORDS[status];
+}
+
 /** The default silence after which an unowned running summary is `stale`: 5 minutes (the seed's threshold). */
 export const DEFAULT_STALE_AFTER_SECONDS = 300;
 

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { judgeStatus, needsOwnerStatus } from '../src/status.js';
+import { DISPLAY_STATUSES, judgeStatus, needsOwnerStatus, statusWords } from '../src/status.js';
 import { humanizeSeconds } from '../src/time.js';
 import { dictOf, ownerStatus, readOf, seedFixture, started, T0, throwsCode } from './_helpers.js';
 
@@ -137,6 +137,12 @@ test('a read without a usable summary or a bad threshold is refused with a coded
     () => judgeStatus(readOf(dictOf(summary)), null, { now: T0, staleAfterSeconds: -1 }),
     'E_INVALID_ARGUMENT',
   );
+});
+
+test('every status has its words, with spaces rather than underscores', () => {
+  assert.is(statusWords('completed_with_failures'), 'completed with failures');
+  for (const status of DISPLAY_STATUSES) assert.not.match(statusWords(status), '_');
+  assert.is(new Set(DISPLAY_STATUSES.map(statusWords)).size, DISPLAY_STATUSES.length);
 });
 
 test.run();
