@@ -4,7 +4,7 @@
  * latest end, status the most urgent of its workers, rate the sum of the running workers',
  * ETA against the summed `items_total`.
  */
-import { refName, roundHalfEven2 } from '@process-summary/core';
+import { codedRangeError, refName, roundHalfEven2 } from '@process-summary/core';
 import { errorRatePercent, type SummaryRow, successRatePercent } from './rows.js';
 import type { DisplayStatus } from './status.js';
 
@@ -64,9 +64,9 @@ export function mergeWorkers(rows: readonly SummaryRow[]): SummaryRow {
     first === undefined ||
     rows.some((r) => r.run_name !== first.run_name || r.process_name !== first.process_name)
   ) {
-    throw Object.assign(
-      new RangeError('inspect: mergeWorkers needs one or more rows of the same run and process'),
-      { code: 'E_INVALID_ARGUMENT' },
+    throw codedRangeError(
+      'E_INVALID_ARGUMENT',
+      'inspect: mergeWorkers needs one or more rows of the same run and process',
     );
   }
   const workers = [...rows].sort(compareWorkers);
