@@ -243,7 +243,8 @@ export interface WatchOptions {
 
 /**
  * Where summaries are kept. Every method validates its arguments before touching anything
- * (`E_INVALID_NAME`, `E_INVALID_ARGUMENT`).
+ * (`E_INVALID_NAME`, `E_INVALID_ARGUMENT`); a lease passed for another ref than the one
+ * written is an invalid argument.
  */
 export interface SummaryStore {
   // ---- owner side -------------------------------------------------------------------------

@@ -48,7 +48,7 @@ export async function run(): Promise<void> {
   for (let round = 0; round < 3; round++) {
     const start = process.hrtime.bigint();
     lines = 0;
-    for await (const entry of store.events('bench', 'journal')) {
+    for await (const entry of store.readJournal({ runName: 'bench', processName: 'journal' })) {
       if (entry.kind === 'event') lines += 1;
     }
     readSamples.push(Number(process.hrtime.bigint() - start));

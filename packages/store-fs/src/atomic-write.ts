@@ -8,12 +8,14 @@
  * (see their issue trackers). Here a short write is an error and the old file is untouched.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import * as nodeFs from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ProcessSummaryError } from '@process-summary/core';
+import { syncDirectory, syncDirectorySync } from './directory.js';
 import { ioError, shortWriteError } from './errors.js';
 import { errnoCode, type FileHandleLike, type FileSystem, type StatsLike } from './fs-seam.js';
+import { type TempFileOwner, tempPathFor } from './layout.js';
 import type { Logger } from './logger.js';
 
 /** What identifies one version of a file: a replaced or rewritten file differs in one of these. */
@@ -55,41 +57,22 @@ export function computeHostTag(host: string, bootId: string | null): string {
 
 function readBootId(): string | null {
   try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+    return nodeFs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
   } catch {
     return null;
   }
 }
 
 /**
- * The temp file name for `path`: hidden (so a listing never takes it for a summary), in the
- * same directory (a rename never crosses file systems), carrying the writer's pid and host
- * tag so a later writer can tell a dead writer's leftover from a live writer's file:
- * `.<basename>.<pid>.<host tag>.<unique>.tmp`.
+ * A fresh temp file name for `path` (see the layout's `tempPathFor`), unique in this process
+ * without a random draw per save. `kind` `.bak` for the backup's link.
  */
-export function tempPathFor(path: string, kind = ''): string {
+export function newTempPath(path: string, kind: '' | '.bak' = ''): string {
   counter = (counter + 1) % 0x7fffffff;
-  const unique = `${processTag}${counter.toString(16)}`;
-  return join(dirname(path), `.${basename(path)}${kind}.${process.pid}.${hostTag}.${unique}.tmp`);
+  return tempPathFor(path, thisWriter, `${processTag}${counter.toString(16)}`, kind);
 }
 
-const SUMMARY_TEMP = /^\.process_summary_.+\.json(?:\.bak)?\.(\d+)\.([0-9a-f]{8})\.[0-9a-f]+\.tmp$/;
-
-/** Who made a temp file: the pid and host tag in its name. */
-export interface TempFileOwner {
-  pid: number;
-  hostTag: string;
-}
-
-/**
- * The pid and host tag in the name of a temp file {@link tempPathFor} made for a summary or
- * its backup; `undefined` for any other name.
- */
-export function summaryTempFileOwner(entryName: string): TempFileOwner | undefined {
-  const match = SUMMARY_TEMP.exec(entryName);
-  if (match === null) return undefined;
-  return { pid: Number(match[1]), hostTag: match[2] as string };
-}
+const thisWriter: TempFileOwner = { pid: process.pid, hostTag };
 
 /** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
 export function isProcessAlive(pid: number): boolean {
@@ -183,7 +166,7 @@ async function createTemp(
   path: string,
 ): Promise<{ tempPath: string; handle: FileHandleLike }> {
   for (let attempt = 0; ; attempt++) {
-    const tempPath = tempPathFor(path);
+    const tempPath = newTempPath(path);
     try {
       return { tempPath, handle: await fs.open(tempPath, 'wx', 0o666) };
     } catch (err) {
@@ -199,13 +182,68 @@ async function createTemp(
   }
 }
 
-/** fsync(2) on a directory: makes the creation, rename or removal of its entries durable. */
-export async function syncDirectory(fs: FileSystem, dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
+/**
+ * Synchronous twin of {@link writeFileDurably}, with `node:fs` directly, for `saveSync`:
+ * exclusive temp file, whole buffer written and checked, fsync, `beforeRename`, rename,
+ * directory fsync. Throws `E_IO`; no temp file left.
+ */
+export function writeFileDurablySync(
+  path: string,
+  data: Uint8Array,
+  beforeRename: () => void = () => {},
+): FileIdentity {
+  const tempPath = newTempPath(path);
+  let fd: number | undefined;
+  let renamed = false;
+  let step = 'creating the temp file for';
   try {
-    await handle.sync();
+    fd = nodeFs.openSync(tempPath, 'wx', 0o666);
+    step = 'write of the temp file for';
+    const written = nodeFs.writeSync(fd, data, 0, data.length, 0);
+    if (written !== data.length) throw shortWriteError(written, data.length);
+    step = 'fsync of the temp file for';
+    nodeFs.fsyncSync(fd);
+    const identity = identityOf(nodeFs.fstatSync(fd));
+    nodeFs.closeSync(fd);
+    fd = undefined;
+    step = 'preparation of the rename of';
+    beforeRename();
+    step = 'rename of the temp file for';
+    nodeFs.renameSync(tempPath, path);
+    renamed = true;
+    step = 'fsync of the directory of';
+    syncDirectorySync(dirname(path));
+    return identity;
+  } catch (err) {
+    if (errnoCode(err)?.startsWith('E_')) throw err;
+    throw ioError(step, path, err);
   } finally {
-    await handle.close().catch(() => {});
+    if (fd !== undefined) {
+      try {
+        nodeFs.closeSync(fd);
+      } catch {}
+    }
+    if (!renamed) {
+      try {
+        nodeFs.unlinkSync(tempPath);
+      } catch {}
+    }
+  }
+}
+
+/**
+ * Claims the temp file of an asynchronous write about to rename it: unlinks it, so that its
+ * rename, wherever it is queued, fails with ENOENT instead of landing later. Returns whether
+ * it was there to claim (`false`: it was renamed already, or removed). Throws `E_IO` when it
+ * cannot be removed: the older state could then land over the caller's.
+ */
+export function claimTempFileSync(tempPath: string): boolean {
+  try {
+    nodeFs.unlinkSync(tempPath);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw ioError('claiming the temp file of the save in flight for', tempPath, err);
   }
 }
 
@@ -257,3 +295,6 @@ export async function removeDeadWritersTempFiles(
   }
   return removed;
 }
+
+/** Re-exported for callers that found it here before `directory.ts` held it. */
+export { syncDirectory } from './directory.js';

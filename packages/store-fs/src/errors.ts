@@ -27,7 +27,10 @@ export type StoreErrorCode =
   | 'E_UNSUPPORTED_VERSION';
 
 /** The codes of the warnings `load` returns (and logs). */
-export type StoreWarningCode = 'W_QUARANTINED' | 'W_RESTORED_FROM_BACKUP';
+export type StoreWarningCode =
+  | 'W_QUARANTINED'
+  | 'W_RESTORED_FROM_BACKUP'
+  | 'W_REBUILT_FROM_JOURNAL';
 
 const PREFIX = 'process-summary/store-fs';
 

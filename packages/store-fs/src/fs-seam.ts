@@ -10,6 +10,7 @@ import * as fsp from 'node:fs/promises';
 export interface StatsLike {
   size: number;
   ino: number;
+  dev: number;
   mtimeMs: number;
   isFile(): boolean;
   isDirectory(): boolean;
@@ -20,6 +21,8 @@ export interface DirEntryLike {
   name: string;
   isFile(): boolean;
   isDirectory(): boolean;
+  /** Whether the entry itself is a symbolic link (it is then neither file nor directory). */
+  isSymbolicLink(): boolean;
 }
 
 /** An open file: the subset of `FileHandle` the store uses. */

@@ -2,9 +2,9 @@ export {
   type DurableWriteOptions,
   type FileIdentity,
   isProcessAlive,
-  syncDirectory,
   writeFileDurably,
 } from './atomic-write.js';
+export { syncDirectory } from './directory.js';
 export type { StoreErrorCode, StoreWarningCode } from './errors.js';
 export {
   DEFAULT_MAX_FILE_BYTES,
@@ -35,5 +35,5 @@ export {
   readJournal,
   repairTornTail,
 } from './journal.js';
+export { quarantineStamp } from './layout.js';
 export { defaultLogger, type Logger, silentLogger } from './logger.js';
-export { quarantineStamp } from './quarantine.js';

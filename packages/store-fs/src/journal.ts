@@ -18,7 +18,7 @@
  * the thread pool could land after one. Conversely the sync path does not cut back its own
  * failed append while an async one is in progress (it might cut the async one's lines).
  */
-import { fstatSync, ftruncateSync } from 'node:fs';
+import * as nodeFs from 'node:fs';
 import type { ProcessSummaryError, SummaryEvent } from '@process-summary/core';
 import { ioError, shortWriteError, storeError } from './errors.js';
 import { errnoCode, type FileHandleLike, type FileSystem } from './fs-seam.js';
@@ -28,6 +28,8 @@ import type { Logger } from './logger.js';
 export const DEFAULT_MAX_JOURNAL_LINE_BYTES = 16 * 1024 * 1024;
 const DEFAULT_CHUNK_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
+/** How much of a corrupt line an entry quotes. */
+export const CORRUPT_TEXT_BYTES = 4096;
 
 /**
  * One line of a journal, as {@link readJournal} yields it. `offset` is the byte offset where
@@ -49,6 +51,8 @@ export type JournalEntry =
       offset: number;
       nextOffset: number;
       error: ProcessSummaryError;
+      /** The line as text (its first {@link CORRUPT_TEXT_BYTES} bytes); empty when over `maxLineBytes`. */
+      text: string;
     }
   | { kind: 'torn'; line: number; offset: number; nextOffset: number; bytes: number };
 
@@ -183,6 +187,37 @@ export class JournalWriter {
   }
 }
 
+/**
+ * Synchronous twin of {@link JournalWriter.append} (for `saveSync`): one write, fdatasync,
+ * cut back on failure — except with `cutBack` false (an asynchronous append is in progress on
+ * this journal: its lines may follow `sizeBefore` and must not be cut; the next append checks
+ * the tail).
+ */
+export function appendJournalSync(path: string, data: Uint8Array, cutBack = true): void {
+  let fd: number;
+  try {
+    fd = nodeFs.openSync(path, 'a', 0o666);
+  } catch (err) {
+    throw ioError('opening the journal', path, err);
+  }
+  let sizeBefore: number | undefined;
+  try {
+    sizeBefore = nodeFs.fstatSync(fd).size;
+    const written = nodeFs.writeSync(fd, data, 0, data.length, null);
+    if (written !== data.length) throw shortWriteError(written, data.length);
+    nodeFs.fdatasyncSync(fd);
+  } catch (err) {
+    if (sizeBefore !== undefined && cutBack) {
+      try {
+        nodeFs.ftruncateSync(fd, sizeBefore);
+      } catch {}
+    }
+    throw ioError('appending to the journal', path, err, 'The events are kept in memory.');
+  } finally {
+    nodeFs.closeSync(fd);
+  }
+}
+
 /** An asynchronous append in progress; `otherAppends` is set when the sync path appended. */
 interface AppendInProgress {
   otherAppends: boolean;
@@ -205,8 +240,8 @@ async function truncateUnlessAppended(
   const fd = handle.fd;
   if (typeof fd === 'number') {
     if (marker?.otherAppends) return false;
-    if (expectedSize !== undefined && fstatSync(fd).size !== expectedSize) return false;
-    ftruncateSync(fd, length);
+    if (expectedSize !== undefined && nodeFs.fstatSync(fd).size !== expectedSize) return false;
+    nodeFs.ftruncateSync(fd, length);
     return true;
   }
   const size = expectedSize === undefined ? undefined : (await handle.stat()).size;
@@ -277,6 +312,50 @@ async function repairTail(
   }
 }
 
+/** Synchronous twin of {@link repairTornTail} (bytes after the last newline, or an invalid last line). */
+export function repairTornTailSync(path: string, logger: Logger): void {
+  let fd: number;
+  try {
+    fd = nodeFs.openSync(path, 'r+');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw ioError('opening the journal', path, err);
+  }
+  try {
+    const size = nodeFs.fstatSync(fd).size;
+    if (size === 0) return;
+    const read = (start: number, end: number) => {
+      const buffer = Buffer.alloc(end - start);
+      const n = nodeFs.readSync(fd, buffer, 0, buffer.length, start);
+      return buffer.subarray(0, n);
+    };
+    const lastNewlineBefore = (end: number): number => {
+      for (let chunkEnd = end; chunkEnd > 0; ) {
+        const chunkStart = Math.max(0, chunkEnd - DEFAULT_CHUNK_BYTES);
+        const at = read(chunkStart, chunkEnd).lastIndexOf(NEWLINE);
+        if (at !== -1) return chunkStart + at;
+        chunkEnd = chunkStart;
+      }
+      return -1;
+    };
+    let keep: number;
+    if (read(size - 1, size)[0] === NEWLINE) {
+      keep = lastNewlineBefore(size - 1) + 1;
+      if (parseEvent(read(keep, size - 1)).ok) return;
+    } else {
+      keep = lastNewlineBefore(size) + 1;
+    }
+    nodeFs.ftruncateSync(fd, keep);
+    nodeFs.fdatasyncSync(fd);
+    logger.warn(
+      { path, droppedBytes: size - keep, offset: keep },
+      `journal ${path}: dropped a torn last line (${size - keep} bytes at offset ${keep})`,
+    );
+  } finally {
+    nodeFs.closeSync(fd);
+  }
+}
+
 async function readRange(handle: FileHandleLike, start: number, end: number): Promise<Buffer> {
   const buffer = Buffer.alloc(end - start);
   let filled = 0;
@@ -299,11 +378,6 @@ async function lastNewlineBefore(handle: FileHandleLike, end: number): Promise<n
     chunkEnd = chunkStart;
   }
   return -1;
-}
-
-/** Whether `bytes` (one line, without its newline) is a JSON object with a string `type`. */
-export function isValidJournalLine(bytes: Uint8Array): boolean {
-  return parseEvent(bytes).ok;
 }
 
 type Parsed = { ok: true; event: SummaryEvent } | { ok: false; reason: string };
@@ -398,6 +472,7 @@ export async function* readJournal(
             lineStart,
             nextOffset,
             `is ${length} bytes, over the limit of ${maxLineBytes}`,
+            '',
           );
         } else {
           const tail = view.subarray(from, newline);
@@ -405,7 +480,14 @@ export async function* readJournal(
           const parsed = parseEvent(bytes);
           entry = parsed.ok
             ? { kind: 'event', line, offset: lineStart, nextOffset, event: parsed.event }
-            : corrupt(path, line, lineStart, nextOffset, parsed.reason);
+            : corrupt(
+                path,
+                line,
+                lineStart,
+                nextOffset,
+                parsed.reason,
+                Buffer.from(bytes.subarray(0, CORRUPT_TEXT_BYTES)).toString('utf8'),
+              );
         }
         lineStart = nextOffset;
         carried = [];
@@ -462,12 +544,14 @@ function corrupt(
   offset: number,
   nextOffset: number,
   reason: string,
+  text: string,
 ): JournalEntry {
   return {
     kind: 'corrupt',
     line,
     offset,
     nextOffset,
+    text,
     error: storeError('E_CORRUPT_EVENT', `journal ${path} line ${line} (byte ${offset}) ${reason}`),
   };
 }

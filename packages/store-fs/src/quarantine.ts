@@ -1,13 +1,14 @@
 /**
  * Reading a summary file for the store and judging it, and moving a bad one aside. A file is bad when it
  * is empty, NUL-filled, truncated or otherwise not JSON, fails the schema, or is larger than
- * the limit; it is then renamed `<file>.corrupt-<timestamp>`, never deleted.
+ * the limit; it is then moved aside (the layout's quarantine name), never deleted.
  */
 import { type FromDictOptions, ProcessSummary, type ValidationIssue } from '@process-summary/core';
 import type { FileIdentity } from './atomic-write.js';
 import { ioError, storeError } from './errors.js';
 import { errnoCode, type FileSystem } from './fs-seam.js';
 import { readSummaryJson, schemaProblem } from './inspect.js';
+import { quarantinePathFor, quarantineStamp } from './layout.js';
 
 /** What reading a summary file found. */
 export type SummaryRead =
@@ -22,6 +23,7 @@ export type SummaryRead =
 export interface ExpectedNames {
   runName: string;
   processName: string;
+  worker?: string | null;
 }
 
 /**
@@ -60,18 +62,19 @@ export async function readSummaryFile(
         : `does not match the summary schema (${(err as Error).message})`;
     return { kind: 'bad', reason, cause: err };
   }
-  if (summary.runName !== expected.runName || summary.processName !== expected.processName) {
+  if (
+    summary.runName !== expected.runName ||
+    summary.processName !== expected.processName ||
+    summary.worker !== (expected.worker ?? null)
+  ) {
+    const names = (run: string, process: string, worker: string | null) =>
+      `run ${JSON.stringify(run)} process ${JSON.stringify(process)}${worker === null ? '' : ` worker ${JSON.stringify(worker)}`}`;
     return {
       kind: 'misplaced',
-      reason: `holds run ${JSON.stringify(summary.runName)} process ${JSON.stringify(summary.processName)}, not the run ${JSON.stringify(expected.runName)} process ${JSON.stringify(expected.processName)} its path names`,
+      reason: `holds ${names(summary.runName, summary.processName, summary.worker)}, not the ${names(expected.runName, expected.processName, expected.worker ?? null)} its path names`,
     };
   }
   return { kind: 'ok', summary, identity: read.identity, bytes: read.bytes };
-}
-
-/** `2025-01-15T10:30:45.123Z` → `2025-01-15T10-30-45.123Z`: no `:` (refused on some file systems). */
-export function quarantineStamp(date = new Date()): string {
-  return date.toISOString().replaceAll(':', '-');
 }
 
 /**
@@ -86,9 +89,9 @@ export async function quarantineFile(
   keepOriginal: boolean,
   now = new Date(),
 ): Promise<string> {
-  const base = `${path}.corrupt-${quarantineStamp(now)}`;
+  const stamp = quarantineStamp(now);
   for (let attempt = 0; attempt < 100; attempt++) {
-    const target = attempt === 0 ? base : `${base}-${attempt}`;
+    const target = quarantinePathFor(path, stamp, attempt);
     try {
       if (keepOriginal) {
         try {

@@ -6,6 +6,7 @@ import {
   type ManualClock,
   ProcessSummary,
   type SummaryEvent,
+  type SummaryRef,
 } from '@process-summary/core';
 import type { FileSummaryStore } from '../src/index.js';
 import type { Logger } from '../src/logger.js';
@@ -23,9 +24,10 @@ export async function removeDir(dir: string): Promise<void> {
 export function makeSummary(
   runName = 'harvard_2024',
   processName = 'collect',
+  worker?: string,
 ): { summary: ProcessSummary; clock: ManualClock } {
   const clock = createManualClock(1_750_000_000);
-  const summary = new ProcessSummary({ runName, processName, clock });
+  const summary = new ProcessSummary({ runName, processName, worker: worker ?? null, clock });
   summary.startProcess({ host: 'test-host', pid: 4242 });
   return { summary, clock };
 }
@@ -54,7 +56,7 @@ export async function readAllEvents(
   processName: string,
 ): Promise<SummaryEvent[]> {
   const events: SummaryEvent[] = [];
-  for await (const entry of store.events(runName, processName)) {
+  for await (const entry of store.readJournal({ runName, processName })) {
     if (entry.kind === 'event') events.push(entry.event);
   }
   return events;
@@ -81,4 +83,14 @@ export async function rejection(promise: Promise<unknown>, code: string): Promis
     return err as Error;
   }
   throw new Error(`expected a rejection with ${code}`);
+}
+
+/** The refs of a listing that have a summary, as `{ runName, processName[, worker] }`. */
+export async function listedRefs(store: FileSummaryStore): Promise<SummaryRef[]> {
+  const listing = await store.list();
+  return listing.summaries
+    .filter((s) => s.hasSummary)
+    .map(({ runName, processName, worker }) =>
+      worker == null ? { runName, processName } : { runName, processName, worker },
+    );
 }

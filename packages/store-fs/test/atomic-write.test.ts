@@ -2,8 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { computeHostTag, hostTag, summaryTempFileOwner, tempPathFor } from '../src/atomic-write.js';
+import { computeHostTag, hostTag, newTempPath } from '../src/atomic-write.js';
 import { FileSummaryStore, silentLogger, writeFileDurably } from '../src/index.js';
+import { summaryTempFileOwner } from '../src/layout.js';
 import { FaultyFs, isJournal, isTemp } from './_faulty-fs.js';
 import {
   listDir,
@@ -104,7 +105,11 @@ test('ENOSPC on the journal append fails the save and keeps the events', async (
 test('a short journal append is cut back, so no torn line stays behind', async (ctx) => {
   await faultLeavesOldFile(ctx, { op: 'write', match: isJournal, shortWrite: true }, 'ESHORTWRITE');
   const entries = [];
-  for await (const entry of ctx.store.events('harvard_2024', 'collect')) entries.push(entry.kind);
+  for await (const entry of ctx.store.readJournal({
+    runName: 'harvard_2024',
+    processName: 'collect',
+  }))
+    entries.push(entry.kind);
   assert.ok(entries.every((kind) => kind === 'event'));
 });
 
@@ -156,12 +161,12 @@ test('the protocol: exclusive temp in the same directory, write, fsync, rename, 
 
 test('temp file names are unique and carry the pid and host tag', () => {
   const names = new Set<string>();
-  for (let i = 0; i < 1000; i++) names.add(tempPathFor('/x/process_summary_a.json'));
+  for (let i = 0; i < 1000; i++) names.add(newTempPath('/x/process_summary_a.json'));
   assert.is(names.size, 1000);
   const [one] = names;
   assert.equal(summaryTempFileOwner((one as string).slice(3)), { pid: process.pid, hostTag });
   assert.match(hostTag, /^[0-9a-f]{8}$/);
-  const backup = tempPathFor('/x/process_summary_a.json', '.bak').slice(3);
+  const backup = newTempPath('/x/process_summary_a.json', '.bak').slice(3);
   assert.equal(summaryTempFileOwner(backup), { pid: process.pid, hostTag });
   assert.is(summaryTempFileOwner('process_summary_a.json'), undefined);
   assert.is(summaryTempFileOwner(`.notes.txt.123.${hostTag}.ab.tmp`), undefined);

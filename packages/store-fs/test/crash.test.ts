@@ -75,7 +75,7 @@ test('a save loop SIGKILLed at random moments always leaves a valid file, never 
           `file holds ${loaded.summary.itemsProcessed}, a save of ${floor} had resolved`,
         );
         savesObserved = Math.max(savesObserved, loaded.summary.itemsProcessed);
-        for await (const entry of store.events('crash', 'loop')) {
+        for await (const entry of store.readJournal({ runName: 'crash', processName: 'loop' })) {
           assert.is.not(entry.kind, 'corrupt', 'no corrupt journal line');
         }
         const temps = (await listDir(dirname(path))).filter((n) => n.endsWith('.tmp'));

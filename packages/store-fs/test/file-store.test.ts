@@ -9,6 +9,7 @@ import { FileSummaryStore } from '../src/index.js';
 import { type Call, FaultyFs, isJournal, isTemp } from './_faulty-fs.js';
 import {
   listDir,
+  listedRefs,
   makeSummary,
   readAllEvents,
   recordingLogger,
@@ -61,7 +62,11 @@ test('names are validated before any file-system call', async (ctx) => {
     await rejection(ctx.store.load('r', bad), 'E_INVALID_NAME');
     await rejection(ctx.store.remove(bad, 'p'), 'E_INVALID_NAME');
     assert.throws(
-      () => ctx.store.events('r', bad),
+      () => ctx.store.readJournal({ runName: 'r', processName: bad }),
+      (e: Error & { code?: string }) => e.code === 'E_INVALID_NAME',
+    );
+    assert.throws(
+      () => ctx.store.events({ runName: 'r', processName: bad }),
       (e: Error & { code?: string }) => e.code === 'E_INVALID_NAME',
     );
   }
@@ -225,7 +230,7 @@ test('a summary over maxFileBytes is refused with E_TOO_LARGE, its events kept',
 });
 
 test('list skips backups, journals, quarantined, temp and foreign files', async (ctx) => {
-  assert.equal(await ctx.store.list(), [], 'absent root');
+  assert.equal(await listedRefs(ctx.store), [], 'absent root');
   await ctx.store.save(makeSummary('run_b', 'sync').summary);
   const s = makeSummary('run_a', 'collect').summary;
   await ctx.store.save(s);
@@ -242,13 +247,15 @@ test('list skips backups, journals, quarantined, temp and foreign files', async 
   }
   await mkdir(join(runA, 'process_summary_dir.json'));
   await writeFile(join(ctx.root, 'stray-file'), '');
-  assert.equal(await ctx.store.list(), [
+  // A directory where a summary belongs is listed: reading it reports it (never skipped silently).
+  assert.equal(await listedRefs(ctx.store), [
     { runName: 'run_a', processName: 'collect' },
+    { runName: 'run_a', processName: 'dir' },
     { runName: 'run_b', processName: 'sync' },
   ]);
 });
 
-test('remove deletes the summary, its backup and journal, after the save in flight', async (ctx) => {
+test('remove deletes the summary, its backup and journal after the save in flight, and archives quarantined copies', async (ctx) => {
   const { summary } = makeSummary();
   await ctx.store.save(summary);
   summary.addProgressUpdate('x');
@@ -257,9 +264,13 @@ test('remove deletes the summary, its backup and journal, after the save in flig
   await writeFile(quarantined, 'bad');
   assert.is(await ctx.store.remove('harvard_2024', 'collect'), true);
   await inFlight;
-  assert.equal(await listDir(join(ctx.root, 'harvard_2024')), [
-    'process_summary_collect.json.corrupt-2025-01-01T00-00-00.000Z',
-  ]);
+  const left = await listDir(join(ctx.root, 'harvard_2024'));
+  assert.is(left.length, 1);
+  assert.match(
+    left[0] ?? '',
+    /^process_summary_collect\.json\.corrupt-2025-01-01T00-00-00\.000Z\.archived-\d{4}-/,
+    'never deleted, but no longer history of the next run',
+  );
   assert.is(await ctx.store.load('harvard_2024', 'collect'), null);
   assert.is(await ctx.store.remove('harvard_2024', 'collect'), false);
 });
@@ -314,7 +325,7 @@ test("another host's temp files are left alone, whatever their pid means here", 
   assert.ok(names.includes(otherHostBackupTemp), "another host's backup temp file too");
   assert.ok(names.includes(untagged), 'a name without a host tag is not judged');
   assert.not.ok(names.includes(ownDead), "this host's dead writer's file is removed");
-  assert.equal(await ctx.store.list(), [{ runName: 'harvard_2024', processName: 'collect' }]);
+  assert.equal(await listedRefs(ctx.store), [{ runName: 'harvard_2024', processName: 'collect' }]);
 });
 
 test('a save recreates a run directory removed behind its back', async (ctx) => {
@@ -508,7 +519,8 @@ test("the first append's torn-tail repair never cuts lines saveSync appended mea
   gate.release();
   await asyncSave;
   const entries = [];
-  for await (const entry of store.events('harvard_2024', 'collect')) entries.push(entry);
+  for await (const entry of store.readJournal({ runName: 'harvard_2024', processName: 'collect' }))
+    entries.push(entry);
   assert.ok(
     entries.every((e) => e.kind === 'event'),
     'no torn or corrupt line left',
@@ -541,7 +553,7 @@ test('archive moves the summary and journal aside for a fresh start and drops th
   assert.match(archived ?? '', /process_summary_collect\.json\.archived-\d{4}-/);
   assert.is(JSON.parse(await readFile(archived as string, 'utf8')).items_processed, 1);
   assert.is(await ctx.store.load('harvard_2024', 'collect'), null, 'no backup to restore from');
-  assert.equal(await ctx.store.list(), []);
+  assert.equal(await listedRefs(ctx.store), []);
   const names = await listDir(join(ctx.root, 'harvard_2024'));
   assert.is(names.length, 2);
   assert.ok(names.some((n) => n.startsWith('process_summary_collect.events.jsonl.archived-')));

@@ -43,7 +43,11 @@ test.after.each(async (ctx) => {
 
 async function entries(ctx: Ctx, options: ReadJournalOptions = {}): Promise<JournalEntry[]> {
   const all: JournalEntry[] = [];
-  for await (const entry of ctx.store.events('harvard_2024', 'collect', options)) all.push(entry);
+  for await (const entry of ctx.store.readJournal(
+    { runName: 'harvard_2024', processName: 'collect' },
+    options,
+  ))
+    all.push(entry);
   return all;
 }
 

@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkSummaryDict } from '@process-summary/core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileSummaryStore } from '../src/index.js';
-import { quarantineStamp } from '../src/quarantine.js';
+import { quarantineStamp } from '../src/layout.js';
 import {
   listDir,
+  listedRefs,
   makeSummary,
   recordingLogger,
   rejection,
@@ -82,9 +83,10 @@ for (const [kind, bytes, reason] of damages) {
     assert.equal(again?.warnings, []);
   });
 
-  test(`a ${kind} file without a backup throws E_CORRUPT, moved aside, never a silent reset`, async (ctx) => {
+  test(`a ${kind} file without a backup or journal throws E_CORRUPT, moved aside, never a silent reset`, async (ctx) => {
     const { summary } = makeSummary();
     await ctx.store.save(summary);
+    await rm(ctx.store.journalPathFor('harvard_2024', 'collect'));
     await writeFile(ctx.path, bytes);
     const err = await rejection(ctx.store.load('harvard_2024', 'collect'), 'E_CORRUPT');
     assert.match(err.message, reason);
@@ -95,8 +97,9 @@ for (const [kind, bytes, reason] of damages) {
   });
 }
 
-test('a bad file with a bad backup: both moved aside, E_CORRUPT lists both', async (ctx) => {
+test('a bad file with a bad backup and no journal: both moved aside, E_CORRUPT lists both', async (ctx) => {
   await saveTwoVersions(ctx);
+  await rm(ctx.store.journalPathFor('harvard_2024', 'collect'));
   await writeFile(ctx.path, '{');
   await writeFile(`${ctx.path}.bak`, '');
   const err = await rejection(ctx.store.load('harvard_2024', 'collect'), 'E_CORRUPT');
@@ -171,7 +174,7 @@ test('seed-format files load', async (ctx) => {
   assert.is(collect.summary.isCompleted, true);
   const sync = await ctx.store.load('harvard_2024', 'sync');
   assert.ok(sync);
-  assert.equal(await ctx.store.list(), [
+  assert.equal(await listedRefs(ctx.store), [
     { runName: 'harvard_2024', processName: 'collect' },
     { runName: 'harvard_2024', processName: 'sync' },
   ]);

@@ -1,51 +1,136 @@
 /**
- * The behaviour every `SummaryStore` promises, as one uvu suite. Each implementation's tests
- * call `runStoreContract` with a factory; the memory store and the file store run it today.
+ * The behaviour every `SummaryStore` promises, as uvu suites. Each implementation's tests call
+ * `runStoreContract` with a factory returning a {@link ContractSubject}; the suites use the
+ * contract only, so they run unchanged against the memory, file and PostgreSQL stores.
  */
 import {
   createManualClock,
+  type JournalRecord,
+  type Lease,
+  type OwnerIdentity,
   ProcessSummary,
-  type SummaryEvent,
+  type ReadResult,
+  type SummaryRef,
   type SummaryStore,
+  sameRef,
 } from '@process-summary/core';
-import { suite } from 'uvu';
+import { suite, type Test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+/** A fresh, empty store and the hooks only its implementation can provide. */
 export interface ContractSubject {
   store: SummaryStore;
-  /** Every journal event the store holds for (run, process), oldest first. */
-  readEvents(runName: string, processName: string): Promise<SummaryEvent[]>;
+  /**
+   * Makes the owner holding `lease` gone, as this store judges liveness: afterwards
+   * `ownerStatus` says `dead` and `acquire` takes it over. The memory store moves its clock past
+   * the stale threshold; the file store rewrites the owner record with a dead pid.
+   */
+  makeOwnerGone(lease: Lease): Promise<void>;
+  /**
+   * Optional: damages the stored summary of `ref` (saved before) so that it no longer reads as a
+   * summary. Stores that can hold a damaged summary provide it.
+   */
+  corrupt?(ref: SummaryRef): Promise<void>;
   cleanup(): Promise<void>;
 }
 
-function makeSummary(runName = 'harvard_2024', processName = 'collect') {
+/** Owners on hosts that are not this one: every store judges them by their heartbeat. */
+export const OWNER_A: OwnerIdentity = { host: 'contract-host-a', pid: 101 };
+export const OWNER_B: OwnerIdentity = { host: 'contract-host-b', pid: 202 };
+export const OWNER_C: OwnerIdentity = { host: 'contract-host-c', pid: 303 };
+
+const REF: SummaryRef = { runName: 'harvard_2024', processName: 'collect' };
+const BAD_NAMES = ['', '.', '..', '../x', 'a/b', 'a\\b', 'a\u0000b'];
+
+type Ctx = { subject: ContractSubject };
+
+/** Registers and runs the contract suites against the store `create` makes. */
+export function runStoreContract(name: string, create: () => Promise<ContractSubject>): void {
+  for (const [title, define] of SUITES) {
+    const test = suite<Ctx>(`SummaryStore contract (${name}): ${title}`);
+    test.before.each(async (ctx) => {
+      ctx.subject = await create();
+    });
+    test.after.each(async (ctx) => {
+      await ctx.subject.cleanup();
+    });
+    define(test);
+    test.run();
+  }
+}
+
+const SUITES: [title: string, define: (test: Test<Ctx>) => void][] = [
+  ['persistence', persistence],
+  ['ownership', ownership],
+  ['fencing', fencing],
+  ['reading', reading],
+  ['journal and watch', journalAndWatch],
+  ['workers', workers],
+  ['bad input', badInput],
+];
+
+// ---------------------------------------------------------------- helpers
+
+function makeSummary(ref: SummaryRef = REF) {
   const clock = createManualClock(1_750_000_000);
-  const summary = new ProcessSummary({ runName, processName, clock });
+  const summary = new ProcessSummary({
+    runName: ref.runName,
+    processName: ref.processName,
+    worker: ref.worker ?? null,
+    clock,
+  });
   summary.startProcess({ host: 'test-host', pid: 4242 });
   return { summary, clock };
 }
 
-async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<void> {
+/** Expects `action` to fail (throw or reject) with `code`; returns the error. */
+async function failsWith(action: () => unknown, code: string): Promise<Error> {
   try {
-    await promise;
+    await action();
   } catch (err) {
-    assert.is((err as { code?: unknown }).code, code);
-    return;
+    assert.is((err as { code?: unknown }).code, code, `expected ${code}, got: ${String(err)}`);
+    return err as Error;
   }
-  assert.unreachable(`expected a rejection with ${code}`);
+  assert.unreachable(`expected a failure with ${code}`);
+  throw new Error('unreachable');
 }
 
-export function runStoreContract(name: string, create: () => Promise<ContractSubject>): void {
-  const test = suite<{ subject: ContractSubject }>(`SummaryStore contract: ${name}`);
-  test.before.each(async (ctx) => {
-    ctx.subject = await create();
-  });
-  test.after.each(async (ctx) => {
-    await ctx.subject.cleanup();
-  });
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
 
+/** What a reader sees of `ref`: the stored state, the journal and the owner. */
+async function observe(store: SummaryStore, ref: SummaryRef) {
+  const read = await store.read(ref);
+  const events = await collect(store.events(ref));
+  const owner = await store.ownerStatus(ref);
+  return {
+    dict: read?.dict ?? null,
+    epoch: read?.epoch ?? null,
+    events: events.map((r) => [r.cursor, r.event]),
+    owner: [owner.state, owner.owner?.epoch ?? null],
+  };
+}
+
+function eventLabels(records: JournalRecord[]): string[] {
+  return records.map((r) =>
+    r.event === null ? 'problem' : r.event.type === 'progress' ? r.event.message : r.event.type,
+  );
+}
+
+function dictOf(read: ReadResult | null): Record<string, unknown> {
+  assert.ok(read, 'read found nothing');
+  assert.ok(read.dict, `read found no usable summary: ${read.problem?.message}`);
+  return read.dict as unknown as Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------- suites
+
+function persistence(test: Test<Ctx>): void {
   test('load of a summary never saved resolves null', async ({ subject }) => {
-    assert.is(await subject.store.load('harvard_2024', 'collect'), null);
+    assert.is(await subject.store.load(REF), null);
   });
 
   test('save then load returns the same summary dictionary', async ({ subject }) => {
@@ -58,7 +143,7 @@ export function runStoreContract(name: string, create: () => Promise<ContractSub
     clock.advance(5);
     const saved = summary.getSummaryDict();
     await subject.store.save(summary);
-    const loaded = await subject.store.load('harvard_2024', 'collect');
+    const loaded = await subject.store.load(REF);
     assert.ok(loaded);
     assert.equal(loaded.warnings, []);
     assert.equal(loaded.summary.getSummaryDict(), saved);
@@ -71,7 +156,7 @@ export function runStoreContract(name: string, create: () => Promise<ContractSub
     summary.incrementItems({ processed: 41 });
     summary.endProcess();
     await subject.store.save(summary);
-    const loaded = await subject.store.load('harvard_2024', 'collect');
+    const loaded = await subject.store.load(REF);
     assert.is(loaded?.summary.itemsProcessed, 42);
     assert.is(loaded?.summary.status, 'completed');
   });
@@ -84,55 +169,364 @@ export function runStoreContract(name: string, create: () => Promise<ContractSub
       saves.push(subject.store.save(summary));
     }
     await Promise.all(saves);
-    const loaded = await subject.store.load('harvard_2024', 'collect');
-    assert.is(loaded?.summary.itemsProcessed, 50);
+    assert.is((await subject.store.load(REF))?.summary.itemsProcessed, 50);
   });
 
   test('summaries of different processes and runs are kept apart', async ({ subject }) => {
-    const a = makeSummary('run_a', 'collect').summary;
-    const b = makeSummary('run_a', 'sync').summary;
-    const c = makeSummary('run_b', 'collect').summary;
-    a.incrementItems({ processed: 1 });
-    b.incrementItems({ processed: 2 });
-    c.incrementItems({ processed: 3 });
-    await Promise.all([subject.store.save(a), subject.store.save(b), subject.store.save(c)]);
-    assert.is((await subject.store.load('run_a', 'collect'))?.summary.itemsProcessed, 1);
-    assert.is((await subject.store.load('run_a', 'sync'))?.summary.itemsProcessed, 2);
-    assert.is((await subject.store.load('run_b', 'collect'))?.summary.itemsProcessed, 3);
-  });
-
-  test('list returns every (run, process) sorted', async ({ subject }) => {
-    assert.equal(await subject.store.list(), []);
-    for (const [run, proc] of [
-      ['run_b', 'collect'],
-      ['run_a', 'sync'],
-      ['run_a', 'collect'],
-    ] as const) {
-      await subject.store.save(makeSummary(run, proc).summary);
-    }
-    assert.equal(await subject.store.list(), [
+    const refs = [
       { runName: 'run_a', processName: 'collect' },
       { runName: 'run_a', processName: 'sync' },
       { runName: 'run_b', processName: 'collect' },
-    ]);
-  });
-
-  test('remove deletes a summary and reports whether there was one', async ({ subject }) => {
-    await subject.store.save(makeSummary().summary);
-    assert.is(await subject.store.remove('harvard_2024', 'collect'), true);
-    assert.is(await subject.store.load('harvard_2024', 'collect'), null);
-    assert.is(await subject.store.remove('harvard_2024', 'collect'), false);
-  });
-
-  test('names that could escape the root are refused with E_INVALID_NAME', async ({ subject }) => {
-    for (const bad of ['', '.', '..', '../x', 'a/b', 'a\\b', 'a\u0000b']) {
-      await rejectsWithCode(subject.store.load(bad, 'collect'), 'E_INVALID_NAME');
-      await rejectsWithCode(subject.store.load('run', bad), 'E_INVALID_NAME');
-      await rejectsWithCode(subject.store.remove(bad, 'collect'), 'E_INVALID_NAME');
+    ];
+    await Promise.all(
+      refs.map((ref, i) => {
+        const { summary } = makeSummary(ref);
+        summary.incrementItems({ processed: i + 1 });
+        return subject.store.save(summary);
+      }),
+    );
+    for (const [i, ref] of refs.entries()) {
+      assert.is((await subject.store.load(ref))?.summary.itemsProcessed, i + 1);
     }
-    assert.equal(await subject.store.list(), []);
   });
 
+  test('remove deletes a summary and its journal, and reports whether there was one', async ({
+    subject,
+  }) => {
+    const { summary } = makeSummary();
+    summary.addProgressUpdate('first');
+    await subject.store.save(summary);
+    assert.is(await subject.store.remove(REF), true);
+    assert.is(await subject.store.load(REF), null);
+    assert.is(await subject.store.read(REF), null);
+    assert.equal(await collect(subject.store.events(REF)), []);
+    assert.is(await subject.store.remove(REF), false);
+  });
+
+  test('archive sets a summary aside so the run starts fresh', async ({ subject }) => {
+    const { store } = subject;
+    assert.is(await store.archive(REF), null, 'nothing to archive');
+    const { summary } = makeSummary();
+    summary.incrementItems({ processed: 7 });
+    await store.save(summary);
+    const archivedAs = await store.archive(REF);
+    assert.type(archivedAs, 'string');
+    assert.is(await store.load(REF), null);
+    await store.save(makeSummary().summary);
+    assert.is((await store.load(REF))?.summary.itemsProcessed, 0);
+  });
+
+  test('a loaded summary can be resumed and saved again', async ({ subject }) => {
+    const { summary } = makeSummary();
+    summary.incrementItems({ processed: 5, successful: 5 });
+    await subject.store.save(summary);
+    const loaded = await subject.store.load(REF);
+    assert.ok(loaded);
+    const resumed = loaded.summary;
+    resumed.startProcess({ host: 'test-host', pid: 4343 });
+    resumed.incrementItems({ processed: 3, successful: 3 });
+    await subject.store.save(resumed);
+    const again = await subject.store.load(REF);
+    assert.is(again?.summary.itemsProcessed, 8);
+    assert.is(again?.summary.sessionCount, 2);
+  });
+
+  test('saveSync, where declared, stores the state at once and is fenced like save', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    if (store.saveSync === undefined) return; // a capability, not every store has it
+    const { lease } = await store.acquire(REF, { owner: OWNER_A });
+    const { summary } = makeSummary();
+    summary.incrementItems({ processed: 3 });
+    store.saveSync(summary, lease);
+    const read = await store.read(REF);
+    assert.is(dictOf(read).items_processed, 3);
+    assert.is(read?.epoch, lease.epoch);
+    await failsWith(() => store.saveSync?.(summary), 'E_CONCURRENT_RUN');
+    await subject.makeOwnerGone(lease);
+    await store.acquire(REF, { owner: OWNER_B });
+    summary.incrementItems({ processed: 1 });
+    await failsWith(() => store.saveSync?.(summary, lease), 'E_LEASE_LOST');
+    assert.is(dictOf(await store.read(REF)).items_processed, 3);
+  });
+}
+
+function ownership(test: Test<Ctx>): void {
+  test('acquire gives a lease on the ref with an epoch and no previous owner', async ({
+    subject,
+  }) => {
+    const { lease, previous } = await subject.store.acquire(REF, { owner: OWNER_A });
+    assert.ok(sameRef(lease.ref, REF));
+    assert.ok(Number.isSafeInteger(lease.epoch) && lease.epoch > 0, `epoch ${lease.epoch}`);
+    assert.is(lease.owner.host, OWNER_A.host);
+    assert.is(lease.owner.pid, OWNER_A.pid);
+    assert.type(lease.since, 'number');
+    assert.is(previous, null);
+  });
+
+  test('a second acquire while the owner lives is refused with E_CONCURRENT_RUN naming it', async ({
+    subject,
+  }) => {
+    const { lease } = await subject.store.acquire(REF, { owner: OWNER_A });
+    const err = await failsWith(
+      () => subject.store.acquire(REF, { owner: OWNER_B }),
+      'E_CONCURRENT_RUN',
+    );
+    assert.match(err.message, String(OWNER_A.pid));
+    assert.match(err.message, OWNER_A.host);
+    assert.match(err.message, new Date(lease.since * 1000).toISOString().slice(0, 10));
+    const status = await subject.store.ownerStatus(REF);
+    assert.is(status.owner?.epoch, lease.epoch, 'the owner is unchanged');
+  });
+
+  test('a gone owner is taken over with a higher epoch and reported as previous', async ({
+    subject,
+  }) => {
+    const first = await subject.store.acquire(REF, { owner: OWNER_A });
+    await subject.makeOwnerGone(first.lease);
+    const second = await subject.store.acquire(REF, { owner: OWNER_B });
+    assert.ok(second.lease.epoch > first.lease.epoch, 'epoch grows');
+    assert.ok(second.previous, 'the previous owner is reported');
+    assert.is(second.previous.owner?.pid, OWNER_A.pid);
+    assert.is(second.previous.owner?.epoch, first.lease.epoch);
+    assert.ok(['crash', 'reboot', 'stale', 'unreadable'].includes(second.previous.reason));
+    assert.type(second.previous.detail, 'string');
+    assert.is((await subject.store.ownerStatus(REF)).owner?.pid, OWNER_B.pid);
+  });
+
+  test('release then acquire gives a higher epoch and no previous owner', async ({ subject }) => {
+    const first = await subject.store.acquire(REF, { owner: OWNER_A });
+    await subject.store.release(first.lease);
+    await subject.store.release(first.lease); // idempotent
+    const second = await subject.store.acquire(REF, { owner: OWNER_B });
+    assert.ok(second.lease.epoch > first.lease.epoch);
+    assert.is(second.previous, null);
+  });
+
+  test('epochs are never reused, even after the summary is removed', async ({ subject }) => {
+    const { store } = subject;
+    const epochs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { lease } = await store.acquire(REF, { owner: OWNER_A });
+      epochs.push(lease.epoch);
+      await store.save(makeSummary().summary, lease);
+      await store.remove(REF, lease);
+      await store.release(lease);
+    }
+    assert.ok(epochs[0] < epochs[1] && epochs[1] < epochs[2], `epochs ${epochs.join(', ')}`);
+  });
+
+  test('releasing an old lease leaves the new owner alone', async ({ subject }) => {
+    const first = await subject.store.acquire(REF, { owner: OWNER_A });
+    await subject.makeOwnerGone(first.lease);
+    const second = await subject.store.acquire(REF, { owner: OWNER_B });
+    await subject.store.release(first.lease);
+    const status = await subject.store.ownerStatus(REF);
+    assert.is(status.state, 'alive');
+    assert.is(status.owner?.epoch, second.lease.epoch);
+  });
+
+  test('renew keeps a current lease and refuses one taken over with E_LEASE_LOST', async ({
+    subject,
+  }) => {
+    const first = await subject.store.acquire(REF, { owner: OWNER_A });
+    await subject.store.renew(first.lease);
+    assert.is((await subject.store.ownerStatus(REF)).state, 'alive');
+    await subject.makeOwnerGone(first.lease);
+    await subject.store.acquire(REF, { owner: OWNER_B });
+    await failsWith(() => subject.store.renew(first.lease), 'E_LEASE_LOST');
+  });
+
+  test('ownerStatus: none, alive, dead once the owner is gone, none after release', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    const none = await store.ownerStatus(REF);
+    assert.is(none.state, 'none');
+    assert.is(none.owner, null);
+    const { lease } = await store.acquire(REF, { owner: OWNER_A });
+    const alive = await store.ownerStatus(REF);
+    assert.is(alive.state, 'alive');
+    assert.is(alive.owner?.pid, OWNER_A.pid);
+    assert.is(alive.owner?.host, OWNER_A.host);
+    assert.is(alive.owner?.epoch, lease.epoch);
+    assert.is(alive.gone, null);
+    await subject.makeOwnerGone(lease);
+    const dead = await store.ownerStatus(REF);
+    assert.is(dead.state, 'dead');
+    assert.ok(dead.gone, 'says how the owner went');
+    assert.is(dead.owner?.epoch, lease.epoch);
+    assert.type(dead.reason, 'string');
+    const { lease: next } = await store.acquire(REF, { owner: OWNER_B });
+    await store.release(next);
+    assert.is((await store.ownerStatus(REF)).state, 'none');
+  });
+}
+
+function fencing(test: Test<Ctx>): void {
+  test('saves with a lease stamp its epoch into the written summary', async ({ subject }) => {
+    const { lease } = await subject.store.acquire(REF, { owner: OWNER_A });
+    await subject.store.save(makeSummary().summary, lease);
+    const read = await subject.store.read(REF);
+    assert.is(dictOf(read).owner_epoch, lease.epoch);
+    assert.is(read?.epoch, lease.epoch);
+  });
+
+  test('after a takeover the old lease can neither save, archive, remove nor renew', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    const old = await store.acquire(REF, { owner: OWNER_A });
+    const oldSummary = makeSummary().summary;
+    oldSummary.incrementItems({ processed: 1 });
+    await store.save(oldSummary, old.lease);
+    await subject.makeOwnerGone(old.lease);
+    const next = await store.acquire(REF, { owner: OWNER_B });
+    const nextSummary = (await store.load(REF))?.summary;
+    assert.ok(nextSummary);
+    nextSummary.startProcess({ host: OWNER_B.host, pid: OWNER_B.pid });
+    nextSummary.incrementItems({ processed: 10 });
+    await store.save(nextSummary, next.lease);
+    const before = await observe(store, REF);
+
+    oldSummary.incrementItems({ processed: 1000 });
+    oldSummary.addProgressUpdate('late write of the old owner');
+    await failsWith(() => store.save(oldSummary, old.lease), 'E_LEASE_LOST');
+    await failsWith(() => store.archive(REF, old.lease), 'E_LEASE_LOST');
+    await failsWith(() => store.remove(REF, old.lease), 'E_LEASE_LOST');
+    await failsWith(() => store.renew(old.lease), 'E_LEASE_LOST');
+
+    assert.equal(await observe(store, REF), before, 'nothing changed');
+    assert.is(dictOf(await store.read(REF)).items_processed, 11);
+    assert.is((await store.read(REF))?.epoch, next.lease.epoch);
+  });
+
+  test('a released lease can no longer write', async ({ subject }) => {
+    const { lease } = await subject.store.acquire(REF, { owner: OWNER_A });
+    await subject.store.save(makeSummary().summary, lease);
+    await subject.store.release(lease);
+    await failsWith(() => subject.store.save(makeSummary().summary, lease), 'E_LEASE_LOST');
+    await failsWith(() => subject.store.remove(REF, lease), 'E_LEASE_LOST');
+    assert.ok(await subject.store.read(REF), 'the summary is still there');
+  });
+
+  test('unowned save, archive and remove are refused while a live owner holds the ref', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    const { lease } = await store.acquire(REF, { owner: OWNER_A });
+    const owned = makeSummary().summary;
+    owned.incrementItems({ processed: 5 });
+    await store.save(owned, lease);
+    const before = await observe(store, REF);
+    const intruder = makeSummary().summary;
+    intruder.incrementItems({ processed: 99 });
+    await failsWith(() => store.save(intruder), 'E_CONCURRENT_RUN');
+    await failsWith(() => store.remove(REF), 'E_CONCURRENT_RUN');
+    await failsWith(() => store.archive(REF), 'E_CONCURRENT_RUN');
+    assert.equal(await observe(store, REF), before, 'nothing changed');
+  });
+
+  test('unowned writes go ahead once the owner is gone', async ({ subject }) => {
+    const { store } = subject;
+    const { lease } = await store.acquire(REF, { owner: OWNER_A });
+    await store.save(makeSummary().summary, lease);
+    await subject.makeOwnerGone(lease);
+    assert.is(await store.remove(REF), true);
+    assert.is(await store.read(REF), null);
+  });
+
+  test('a lease of one ref is refused for another with E_INVALID_ARGUMENT', async ({ subject }) => {
+    const { lease } = await subject.store.acquire(REF, { owner: OWNER_A });
+    const other = { runName: REF.runName, processName: 'sync' };
+    await failsWith(
+      () => subject.store.save(makeSummary(other).summary, lease),
+      'E_INVALID_ARGUMENT',
+    );
+    await failsWith(() => subject.store.remove(other, lease), 'E_INVALID_ARGUMENT');
+    assert.is(await subject.store.read(other), null);
+  });
+}
+
+function reading(test: Test<Ctx>): void {
+  test('read of a summary never saved resolves null', async ({ subject }) => {
+    assert.is(await subject.store.read(REF), null);
+  });
+
+  test('read returns the dict, when it was written and its epoch, and changes nothing', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    const { summary } = makeSummary();
+    summary.incrementItems({ processed: 4, successful: 4 });
+    summary.addProgressUpdate('batch');
+    const saved = summary.getSummaryDict();
+    await store.save(summary);
+    const before = await observe(store, REF);
+    const listing = await store.list();
+    const read = await store.read(REF);
+    assert.ok(read);
+    assert.ok(sameRef(read.ref, REF));
+    assert.type(read.location, 'string');
+    assert.equal(dictOf(read), saved);
+    assert.is(read.problem, null);
+    assert.is(read.seedFormat, false);
+    assert.type(read.writtenAt, 'number');
+    assert.is(read.epoch, null, 'an unowned write carries no epoch');
+    assert.is(read.hasHistory, true, 'the journal is history');
+    assert.equal(await store.read(REF), read, 'a second read sees the same');
+    assert.equal(await observe(store, REF), before);
+    assert.equal(await store.list(), listing);
+  });
+
+  test('read reports a damaged summary and never repairs it', async ({ subject }) => {
+    if (subject.corrupt === undefined) return; // the store cannot hold a damaged summary
+    const { store } = subject;
+    await store.save(makeSummary().summary);
+    await subject.corrupt(REF);
+    const first = await store.read(REF);
+    assert.ok(first);
+    assert.is(first.dict, null);
+    assert.ok(first.problem, 'the problem is reported');
+    assert.match(first.problem.message, first.location);
+    const again = await store.read(REF);
+    assert.equal(again, first, 'still damaged: the read repaired nothing');
+  });
+
+  test('list returns a Listing of every summary, sorted, with hasSummary', async ({ subject }) => {
+    const { store } = subject;
+    assert.equal(await store.list(), { summaries: [], problems: [] });
+    const refs: SummaryRef[] = [
+      { runName: 'run_b', processName: 'collect' },
+      { runName: 'run_a', processName: 'sync', worker: 'w2' },
+      { runName: 'run_a', processName: 'sync' },
+      { runName: 'run_a', processName: 'collect' },
+      { runName: 'run_a', processName: 'sync', worker: 'w1' },
+    ];
+    for (const ref of refs) await store.save(makeSummary(ref).summary);
+    const listing = await store.list();
+    assert.equal(listing.problems, []);
+    assert.equal(
+      listing.summaries.map((s) => [s.runName, s.processName, s.worker ?? null, s.hasSummary]),
+      [
+        ['run_a', 'collect', null, true],
+        ['run_a', 'sync', null, true],
+        ['run_a', 'sync', 'w1', true],
+        ['run_a', 'sync', 'w2', true],
+        ['run_b', 'collect', null, true],
+      ],
+    );
+    for (const listed of listing.summaries) assert.type(listed.location, 'string');
+    const runB = await store.list({ runName: 'run_b' });
+    assert.equal(
+      runB.summaries.map((s) => s.processName),
+      ['collect'],
+    );
+  });
+}
+
+function journalAndWatch(test: Test<Ctx>): void {
   test('save appends the pending journal events in order, once', async ({ subject }) => {
     const { summary } = makeSummary();
     summary.addProgressUpdate('first');
@@ -142,43 +536,149 @@ export function runStoreContract(name: string, create: () => Promise<ContractSub
     summary.endProcess();
     await subject.store.save(summary);
     await subject.store.save(summary);
-    const events = await subject.readEvents('harvard_2024', 'collect');
-    assert.equal(
-      events.map((e) => (e.type === 'progress' ? `progress:${e.message}` : e.type)),
-      ['session_start', 'progress:first', 'error', 'progress:second', 'session_end'],
-    );
+    const records = await collect(subject.store.events(REF));
+    assert.equal(eventLabels(records), [
+      'session_start',
+      'first',
+      'error',
+      'second',
+      'session_end',
+    ]);
     assert.is(summary.pendingEventCount, 0);
   });
 
-  test('archive sets a summary aside: load finds none, nothing is deleted', async ({ subject }) => {
+  test('events resumed from a cursor return exactly the remainder', async ({ subject }) => {
     const { store } = subject;
-    if (store.archive === undefined) return; // optional in the contract
-    assert.is(await store.archive('harvard_2024', 'collect'), null, 'nothing to archive');
     const { summary } = makeSummary();
-    summary.incrementItems({ processed: 7 });
+    for (const message of ['one', 'two', 'three']) summary.addProgressUpdate(message);
     await store.save(summary);
-    const archivedAs = await store.archive('harvard_2024', 'collect');
-    assert.type(archivedAs, 'string');
-    assert.is(await store.load('harvard_2024', 'collect'), null);
-    const next = makeSummary().summary;
-    await store.save(next);
-    assert.is((await store.load('harvard_2024', 'collect'))?.summary.itemsProcessed, 0);
+    const all = await collect(store.events(REF));
+    assert.equal(eventLabels(all), ['session_start', 'one', 'two', 'three']);
+    const cursor = all[1]?.cursor;
+    const rest = await collect(store.events(REF, { after: cursor }));
+    assert.equal(rest, all.slice(2));
+
+    summary.addProgressUpdate('four');
+    await store.save(summary);
+    const last = all[all.length - 1]?.cursor;
+    assert.equal(eventLabels(await collect(store.events(REF, { after: last }))), ['four']);
+    assert.equal(eventLabels(await collect(store.events(REF))), [
+      'session_start',
+      'one',
+      'two',
+      'three',
+      'four',
+    ]);
   });
 
-  test('a loaded summary can be resumed and saved again', async ({ subject }) => {
-    const { summary } = makeSummary();
-    summary.incrementItems({ processed: 5, successful: 5 });
-    await subject.store.save(summary);
-    const loaded = await subject.store.load('harvard_2024', 'collect');
-    assert.ok(loaded);
-    const resumed = loaded.summary;
-    resumed.startProcess({ host: 'test-host', pid: 4343 });
-    resumed.incrementItems({ processed: 3, successful: 3 });
-    await subject.store.save(resumed);
-    const again = await subject.store.load('harvard_2024', 'collect');
-    assert.is(again?.summary.itemsProcessed, 8);
-    assert.is(again?.summary.sessionCount, 2);
+  test('events of a ref without a journal yield nothing', async ({ subject }) => {
+    assert.equal(await collect(subject.store.events(REF)), []);
   });
 
-  test.run();
+  test('watch reports a saved ref and ends when its signal aborts', async ({ subject }) => {
+    const { store } = subject;
+    const target: SummaryRef = { runName: 'watched', processName: 'collect', worker: 'w1' };
+    const controller = new AbortController();
+    const seen: SummaryRef[] = [];
+    const watching = (async () => {
+      for await (const ref of store.watch({ signal: controller.signal, intervalMs: 20 })) {
+        seen.push(ref);
+        if (sameRef(ref, target)) controller.abort();
+      }
+    })();
+    let ended = false;
+    void watching.then(() => {
+      ended = true;
+    });
+    const { summary } = makeSummary(target);
+    // A store may need a moment to start watching: save again until the change is seen.
+    for (let attempt = 0; attempt < 400 && !ended; attempt++) {
+      summary.incrementItems({ processed: 1 });
+      await store.save(summary);
+      await Promise.race([watching, new Promise((resolve) => setTimeout(resolve, 25))]);
+    }
+    assert.ok(ended, `watch never reported ${target.runName}/${target.processName}@w1`);
+    await watching;
+    assert.ok(seen.some((ref) => sameRef(ref, target)));
+  });
+
+  test('watch ends without error when aborted while nothing changes', async ({ subject }) => {
+    const controller = new AbortController();
+    const watching = collect(subject.store.watch({ signal: controller.signal, intervalMs: 20 }));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    assert.equal(await watching, []);
+  });
+}
+
+function workers(test: Test<Ctx>): void {
+  test('worker summaries are kept apart from each other and from the plain process', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    const plain = REF;
+    const w1 = { ...REF, worker: 'w1' };
+    const w2 = { ...REF, worker: 'w2' };
+    for (const [i, ref] of [plain, w1, w2].entries()) {
+      const { summary } = makeSummary(ref);
+      summary.incrementItems({ processed: i + 1 });
+      await store.save(summary);
+    }
+    assert.is((await store.load(plain))?.summary.itemsProcessed, 1);
+    const loaded = await store.load(w1);
+    assert.is(loaded?.summary.itemsProcessed, 2);
+    assert.is(loaded?.summary.worker, 'w1');
+    assert.is(dictOf(await store.read(w2)).worker, 'w2');
+    assert.is(dictOf(await store.read(plain)).worker, undefined);
+    assert.is(await store.remove(w1), true);
+    assert.is(await store.load(w1), null);
+    assert.is((await store.load(plain))?.summary.itemsProcessed, 1);
+    assert.is((await store.load(w2))?.summary.itemsProcessed, 3);
+  });
+
+  test('each worker has its own owner', async ({ subject }) => {
+    const { store } = subject;
+    const w1 = { ...REF, worker: 'w1' };
+    const w2 = { ...REF, worker: 'w2' };
+    const a = await store.acquire(w1, { owner: OWNER_A });
+    const b = await store.acquire(w2, { owner: OWNER_B });
+    const c = await store.acquire(REF, { owner: OWNER_C });
+    assert.ok(sameRef(a.lease.ref, w1));
+    assert.is((await store.ownerStatus(w2)).owner?.pid, OWNER_B.pid);
+    assert.is((await store.ownerStatus(REF)).owner?.pid, OWNER_C.pid);
+    await store.save(makeSummary(w1).summary, a.lease);
+    await failsWith(() => store.save(makeSummary(w2).summary, a.lease), 'E_INVALID_ARGUMENT');
+    await store.save(makeSummary(w2).summary, b.lease);
+    await store.release(c.lease);
+    assert.is((await store.ownerStatus(w1)).state, 'alive');
+  });
+}
+
+function badInput(test: Test<Ctx>): void {
+  test('invalid run, process and worker names are refused with E_INVALID_NAME, nothing changes', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    const refs: SummaryRef[] = [];
+    for (const bad of BAD_NAMES) {
+      refs.push({ runName: bad, processName: 'collect' });
+      refs.push({ runName: 'run', processName: bad });
+      refs.push({ runName: 'run', processName: 'collect', worker: bad });
+    }
+    refs.push({ runName: 'run', processName: 'a@b' });
+    refs.push({ runName: 'run', processName: 'collect', worker: 'w@1' });
+    for (const ref of refs) {
+      await failsWith(() => store.acquire(ref, { owner: OWNER_A }), 'E_INVALID_NAME');
+      await failsWith(() => store.load(ref), 'E_INVALID_NAME');
+      await failsWith(() => store.read(ref), 'E_INVALID_NAME');
+      await failsWith(() => store.archive(ref), 'E_INVALID_NAME');
+      await failsWith(() => store.remove(ref), 'E_INVALID_NAME');
+      await failsWith(() => store.ownerStatus(ref), 'E_INVALID_NAME');
+      await failsWith(() => collect(store.events(ref)), 'E_INVALID_NAME');
+    }
+    for (const bad of BAD_NAMES) {
+      await failsWith(() => store.list({ runName: bad }), 'E_INVALID_NAME');
+    }
+    assert.equal(await store.list(), { summaries: [], problems: [] });
+  });
 }

@@ -1,0 +1,283 @@
+/**
+ * The on-disk layout of the file store, in one module: every path, suffix and name pattern the
+ * store (and its owner records) writes or recognizes. Nothing else in the repository builds
+ * one of these names; a reader parses directory entries back into refs with
+ * {@link parseEntryName}.
+ *
+ * ```
+ * {root}/{run}/process_summary_{process}[@{worker}].json          the summary
+ *                                              ….json.bak          its previous good version
+ *                                              ….json.e{epoch}     a write fenced by a lease epoch
+ *                                              ….events.jsonl      the journal
+ *                                              ….owner             the owner record
+ *                                              ….owner.takeover    held during a takeover
+ *                                              ….corrupt-{stamp}   a bad file moved aside
+ *                                              ….archived-{stamp}  set aside by a fresh start
+ * {root}/{run}/.process_summary_….{pid}.{host tag}.{id}.tmp       a write in progress
+ * ```
+ *
+ * The suffixes are told apart from the end of the name, so a process name may itself contain
+ * dots; `@` separates process and worker, and core refuses it inside either name.
+ */
+import { basename, dirname, join } from 'node:path';
+import { assertValidName, type SummaryRef } from '@process-summary/core';
+
+/** Every file of one summary starts with this. */
+export const SUMMARY_PREFIX = 'process_summary_';
+const SUMMARY_SUFFIX = '.json';
+const BACKUP_SUFFIX = '.json.bak';
+const JOURNAL_SUFFIX = '.events.jsonl';
+const OWNER_SUFFIX = '.owner';
+const TAKEOVER_SUFFIX = '.owner.takeover';
+const QUARANTINE_MARK = '.corrupt-';
+const ARCHIVE_MARK = '.archived-';
+const STALE_MARK = '.stale-';
+const WORKER_SEPARATOR = '@';
+
+/** A ref with its worker normalized: `null` for a process run as one. */
+export interface NormalizedRef {
+  runName: string;
+  processName: string;
+  worker: string | null;
+}
+
+/** The files of one summary. */
+export interface SummaryPaths {
+  ref: NormalizedRef;
+  /** The run directory. */
+  dir: string;
+  /** `process_summary_{process}[@{worker}]`: the base every file name of the summary starts with. */
+  stem: string;
+  summary: string;
+  backup: string;
+  journal: string;
+  owner: string;
+}
+
+/** The run directory: `{root}/{run}`. Throws `E_INVALID_NAME` for a bad run name. */
+export function runDirFor(root: string, runName: string): string {
+  assertValidName('run', runName);
+  return join(root, runName);
+}
+
+/**
+ * The files of `ref` under `root`. Validates the names first (`E_INVALID_NAME`): nothing
+ * outside the root can be named.
+ */
+export function summaryPathsFor(root: string, ref: SummaryRef): SummaryPaths {
+  const normalized = normalizeRef(ref);
+  const dir = join(root, normalized.runName);
+  const stem = join(dir, stemName(normalized.processName, normalized.worker));
+  const summary = `${stem}${SUMMARY_SUFFIX}`;
+  return {
+    ref: normalized,
+    dir,
+    stem,
+    summary,
+    backup: `${stem}${BACKUP_SUFFIX}`,
+    journal: `${stem}${JOURNAL_SUFFIX}`,
+    owner: `${stem}${OWNER_SUFFIX}`,
+  };
+}
+
+/** Validates the names of `ref` and drops an `undefined` worker (`E_INVALID_NAME`). */
+export function normalizeRef(ref: SummaryRef): NormalizedRef {
+  if (typeof ref !== 'object' || ref === null) {
+    assertValidName('run', undefined);
+  }
+  assertValidName('run', ref.runName);
+  assertValidName('process', ref.processName);
+  const worker = ref.worker ?? null;
+  if (worker !== null) assertValidName('worker', worker);
+  return { runName: ref.runName, processName: ref.processName, worker };
+}
+
+function stemName(processName: string, worker: string | null): string {
+  return worker === null
+    ? `${SUMMARY_PREFIX}${processName}`
+    : `${SUMMARY_PREFIX}${processName}${WORKER_SEPARATOR}${worker}`;
+}
+
+/**
+ * The copy of a summary written under lease epoch `epoch`: `….json.e{epoch}`. Where a rename
+ * cannot be refused (a directory shared between hosts), each owner's writes carry their epoch
+ * and readers take the highest.
+ */
+export function epochPathFor(paths: SummaryPaths, epoch: number): string {
+  if (!Number.isSafeInteger(epoch) || epoch < 0) {
+    throw new RangeError(`epoch must be a non-negative integer, got ${String(epoch)}`);
+  }
+  return `${paths.summary}.e${epoch}`;
+}
+
+/** The takeover lock beside an owner record: `….owner.takeover`. */
+export function takeoverPathFor(paths: SummaryPaths): string {
+  return `${paths.stem}${TAKEOVER_SUFFIX}`;
+}
+
+/** Where an owner record (or takeover lock) judged gone is moved by the taker `token`. */
+export function stalePathFor(path: string, token: string): string {
+  return `${path}${STALE_MARK}${token}`;
+}
+
+/** The temp file an owner record is written to before it is linked in place. */
+export function ownerTempPathFor(path: string, token: string): string {
+  return `${path}.${token}.tmp`;
+}
+
+/** `2025-01-15T10:30:45.123Z` → `2025-01-15T10-30-45.123Z`: no `:` (refused on some file systems). */
+export function quarantineStamp(date = new Date()): string {
+  return date.toISOString().replaceAll(':', '-');
+}
+
+/** Where a bad file is moved aside: `<path>.corrupt-<stamp>`, `-<n>` when that name is taken. */
+export function quarantinePathFor(path: string, stamp: string, attempt = 0): string {
+  const base = `${path}${QUARANTINE_MARK}${stamp}`;
+  return attempt === 0 ? base : `${base}-${attempt}`;
+}
+
+/** Where a fresh start sets a file aside: `<path>.archived-<stamp>`. */
+export function archivePathFor(path: string, stamp: string): string {
+  return `${path}${ARCHIVE_MARK}${stamp}`;
+}
+
+/** What a temp file's name says about who wrote it. */
+export interface TempFileOwner {
+  pid: number;
+  hostTag: string;
+}
+
+/**
+ * The name of a temp file for `path`: hidden (a listing never takes it for a summary), in the
+ * same directory (a rename never crosses file systems), carrying the writer's pid and host tag
+ * so a later writer can tell a dead writer's leftover from a live writer's file:
+ * `.<basename>[kind].<pid>.<host tag>.<unique>.tmp`.
+ */
+export function tempPathFor(
+  path: string,
+  owner: TempFileOwner,
+  unique: string,
+  kind: '' | '.bak' = '',
+): string {
+  return join(
+    dirname(path),
+    `.${basename(path)}${kind}.${owner.pid}.${owner.hostTag}.${unique}.tmp`,
+  );
+}
+
+const SUMMARY_TEMP =
+  /^\.process_summary_.+\.json(?:\.bak|\.e\d+)?\.(\d+)\.([0-9a-f]{8})\.[0-9a-f]+\.tmp$/;
+
+/**
+ * The pid and host tag in the name of a temp file made by {@link tempPathFor} for a summary or
+ * its backup; `undefined` for any other name.
+ */
+export function summaryTempFileOwner(entryName: string): TempFileOwner | undefined {
+  const match = SUMMARY_TEMP.exec(entryName);
+  if (match === null) return undefined;
+  return { pid: Number(match[1]), hostTag: match[2] as string };
+}
+
+/** What a directory entry of a run directory is. */
+export type EntryKind =
+  | 'summary'
+  | 'backup'
+  | 'epoch'
+  | 'journal'
+  | 'owner'
+  | 'takeover'
+  | 'quarantined'
+  | 'archived';
+
+/** A directory entry of a run directory, parsed back into its summary's names. */
+export interface ParsedEntry {
+  kind: EntryKind;
+  processName: string;
+  worker: string | null;
+  /** For `epoch`: the lease epoch in the name. */
+  epoch: number | null;
+}
+
+const EPOCH_TAIL = /\.json\.e(0|[1-9][0-9]{0,15})$/;
+
+/**
+ * Parses the name of an entry of a run directory back into (process, worker) and what the file
+ * is; `null` for anything the store does not own under that name (temp files, an owner's
+ * leftovers, other files, names that are not valid process or worker names). A quarantined
+ * or archived copy is recognized whatever it was a copy of (summary, backup, journal, epoch
+ * copy).
+ */
+export function parseEntryName(name: string): ParsedEntry | null {
+  if (!name.startsWith(SUMMARY_PREFIX)) return null;
+  let kind: EntryKind;
+  let base: string;
+  let epoch: number | null = null;
+  const rest = name.slice(SUMMARY_PREFIX.length);
+  const setAside = setAsideBase(rest);
+  if (setAside !== null) {
+    kind = setAside.kind;
+    base = setAside.base;
+  } else if (rest.endsWith(SUMMARY_SUFFIX)) {
+    kind = 'summary';
+    base = rest.slice(0, -SUMMARY_SUFFIX.length);
+  } else if (rest.endsWith(BACKUP_SUFFIX)) {
+    kind = 'backup';
+    base = rest.slice(0, -BACKUP_SUFFIX.length);
+  } else if (rest.endsWith(JOURNAL_SUFFIX)) {
+    kind = 'journal';
+    base = rest.slice(0, -JOURNAL_SUFFIX.length);
+  } else if (rest.endsWith(OWNER_SUFFIX)) {
+    kind = 'owner';
+    base = rest.slice(0, -OWNER_SUFFIX.length);
+  } else if (rest.endsWith(TAKEOVER_SUFFIX)) {
+    kind = 'takeover';
+    base = rest.slice(0, -TAKEOVER_SUFFIX.length);
+  } else {
+    const tail = EPOCH_TAIL.exec(rest);
+    if (tail === null) return null;
+    kind = 'epoch';
+    epoch = Number(tail[1]);
+    base = rest.slice(0, tail.index);
+  }
+  const names = splitBase(base);
+  return names === null ? null : { kind, ...names, epoch };
+}
+
+/**
+ * `….corrupt-<stamp>` or `….archived-<stamp>` of any file of a summary (a quarantined copy
+ * archived later included): its base name. The last mark in the name says what it is now.
+ */
+function setAsideBase(rest: string): { kind: 'quarantined' | 'archived'; base: string } | null {
+  const quarantinedAt = rest.lastIndexOf(QUARANTINE_MARK);
+  const archivedAt = rest.lastIndexOf(ARCHIVE_MARK);
+  if (quarantinedAt === -1 && archivedAt === -1) return null;
+  const kind = archivedAt > quarantinedAt ? 'archived' : 'quarantined';
+  const original = rest.slice(0, Math.max(quarantinedAt, archivedAt));
+  const inner = setAsideBase(original);
+  if (inner !== null) return { kind, base: inner.base };
+  for (const suffix of [SUMMARY_SUFFIX, BACKUP_SUFFIX, JOURNAL_SUFFIX]) {
+    if (original.endsWith(suffix)) return { kind, base: original.slice(0, -suffix.length) };
+  }
+  const tail = EPOCH_TAIL.exec(original);
+  return tail === null ? null : { kind, base: original.slice(0, tail.index) };
+}
+
+/** `collect` → (collect, null); `collect@w1` → (collect, w1); `null` for invalid names. */
+function splitBase(base: string): { processName: string; worker: string | null } | null {
+  const at = base.indexOf(WORKER_SEPARATOR);
+  const processName = at === -1 ? base : base.slice(0, at);
+  const worker = at === -1 ? null : base.slice(at + 1);
+  if (!isValidName('process', processName)) return null;
+  if (worker !== null && !isValidName('worker', worker)) return null;
+  return { processName, worker };
+}
+
+/** Whether `name` is a valid run, process or worker name (no exception). */
+export function isValidName(kind: 'run' | 'process' | 'worker', name: string): boolean {
+  try {
+    assertValidName(kind, name);
+    return true;
+  } catch {
+    return false;
+  }
+}

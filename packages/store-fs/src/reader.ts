@@ -1,0 +1,271 @@
+/**
+ * The reader side of the file store, changing nothing: `read` (one summary as stored, the
+ * highest lease epoch taken) and `events` (the journal from a cursor). `list` is in
+ * `listing.ts`, `watch` in `watch.ts`.
+ *
+ * With the real file system the reads are synchronous `node:fs` calls: a summary is small,
+ * and a listing of 10,000 of them spends its time in thread-pool round trips otherwise (see
+ * `inspectSummaryFileSync`). Through another `fs` seam (tests) they go through the seam.
+ */
+import * as nodeFs from 'node:fs';
+import { basename } from 'node:path';
+import type {
+  EventsOptions,
+  JournalRecord,
+  ReadOptions,
+  ReadResult,
+  SummaryProblem,
+  SummaryRef,
+} from '@process-summary/core';
+import { storeError } from './errors.js';
+import { type DirEntryLike, errnoCode, type FileSystem, nodeFileSystem } from './fs-seam.js';
+import {
+  inspectSummaryFile,
+  inspectSummaryFileSync,
+  type SummaryFileProblem,
+  type SummaryInspection,
+} from './inspect.js';
+import { readJournal } from './journal.js';
+import { type NormalizedRef, parseEntryName, type SummaryPaths } from './layout.js';
+
+/** What the reader needs of its store. */
+export interface ReaderContext {
+  root: string;
+  fs: FileSystem;
+  maxFileBytes: number;
+}
+
+/** Lists a directory with file types: synchronously on the real file system. */
+export async function readDirectory(ctx: ReaderContext, dir: string): Promise<DirEntryLike[]> {
+  if (ctx.fs === nodeFileSystem) return nodeFs.readdirSync(dir, { withFileTypes: true });
+  return ctx.fs.readdir(dir);
+}
+
+/** The ref as a reader returns it: no `worker` key for a process run as one. */
+export function publicRef(ref: NormalizedRef): SummaryRef {
+  return ref.worker === null
+    ? { runName: ref.runName, processName: ref.processName }
+    : { runName: ref.runName, processName: ref.processName, worker: ref.worker };
+}
+
+/** A file that may hold the summary: the summary itself or an epoch-fenced copy. */
+interface Candidate {
+  path: string;
+  entry: DirEntryLike;
+  /** The epoch in the name of an epoch copy; null for the summary itself. */
+  nameEpoch: number | null;
+}
+
+/**
+ * See `SummaryStore.read`. One readdir of the run directory finds the summary, its epoch
+ * copies and its history; then each candidate is opened once (open, fstat, read, close).
+ */
+export async function readSummary(
+  ctx: ReaderContext,
+  paths: SummaryPaths,
+  options: ReadOptions = {},
+): Promise<ReadResult | null> {
+  const full = options.full ?? true;
+  const ref = publicRef(paths.ref);
+  let entries: DirEntryLike[];
+  try {
+    entries = await readDirectory(ctx, paths.dir);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    return {
+      ...emptyResult(ref, paths.summary, false),
+      problem: toProblem({
+        ok: false,
+        path: paths.dir,
+        code: 'E_UNREADABLE',
+        reason: `cannot be listed (${code ?? String(err)})`,
+        message: `${paths.dir}: cannot be listed (${code ?? String(err)})`,
+        issues: [],
+      }),
+    };
+  }
+  const stem = basename(paths.stem);
+  const candidates: Candidate[] = [];
+  let hasHistory = false;
+  for (const entry of entries) {
+    if (!entry.name.startsWith(stem)) continue;
+    const parsed = parseEntryName(entry.name);
+    if (
+      parsed === null ||
+      parsed.processName !== paths.ref.processName ||
+      parsed.worker !== paths.ref.worker
+    ) {
+      continue;
+    }
+    switch (parsed.kind) {
+      case 'summary':
+        candidates.push({ path: paths.summary, entry, nameEpoch: null });
+        break;
+      case 'epoch':
+        candidates.push({ path: `${paths.dir}/${entry.name}`, entry, nameEpoch: parsed.epoch });
+        break;
+      case 'journal':
+      case 'backup':
+      case 'quarantined':
+        hasHistory = true;
+        break;
+      default:
+        break;
+    }
+  }
+  if (candidates.length === 0) {
+    if (!hasHistory) return null;
+    return {
+      ...emptyResult(ref, paths.summary, true),
+      problem: toProblem({
+        ok: false,
+        path: paths.summary,
+        code: 'E_NOT_FOUND',
+        reason:
+          'does not exist, but its history does (a journal, backup or quarantined copy): repair can rebuild it',
+        message: `${paths.summary}: does not exist, but its history does (a journal, backup or quarantined copy): repair can rebuild it`,
+        issues: [],
+      }),
+    };
+  }
+  let best: { inspection: SummaryInspection & { ok: true }; epoch: number | null } | null = null;
+  let firstProblem: SummaryFileProblem | null = null;
+  for (const candidate of candidates) {
+    const inspection = await inspectCandidate(ctx, candidate, full);
+    if (!inspection.ok) {
+      // The summary's own problem is the one to report when no candidate is usable.
+      if (firstProblem === null || candidate.nameEpoch === null) firstProblem = inspection;
+      continue;
+    }
+    const stamped = inspection.dict.owner_epoch;
+    const epoch =
+      typeof stamped === 'number' && Number.isSafeInteger(stamped) && stamped >= 0
+        ? stamped
+        : candidate.nameEpoch;
+    if (best === null || isNewer(epoch, inspection.mtimeSeconds, best)) {
+      best = { inspection, epoch };
+    }
+  }
+  if (best === null) {
+    const problem = firstProblem as SummaryFileProblem;
+    return { ...emptyResult(ref, problem.path, hasHistory), problem: toProblem(problem) };
+  }
+  const { inspection, epoch } = best;
+  return {
+    ref,
+    location: inspection.path,
+    dict: inspection.dict,
+    problem: null,
+    seedFormat: inspection.seedFormat,
+    writtenAt: inspection.mtimeSeconds,
+    epoch,
+    hasHistory,
+    sizeBytes: inspection.sizeBytes,
+  };
+}
+
+/**
+ * Whether a candidate beats the best so far: the higher epoch (an unfenced write counts as
+ * lowest), so an old owner's late write never wins over its successor's; between writes of one
+ * epoch, the later one.
+ */
+function isNewer(
+  epoch: number | null,
+  mtimeSeconds: number,
+  best: { inspection: { mtimeSeconds: number }; epoch: number | null },
+): boolean {
+  const a = epoch ?? -1;
+  const b = best.epoch ?? -1;
+  return a !== b ? a > b : mtimeSeconds > best.inspection.mtimeSeconds;
+}
+
+async function inspectCandidate(
+  ctx: ReaderContext,
+  candidate: Candidate,
+  full: boolean,
+): Promise<SummaryInspection> {
+  if (candidate.entry.isSymbolicLink()) {
+    // Never followed: it could lead out of the root, or to a FIFO.
+    const reason = 'is a symbolic link (not followed)';
+    return {
+      ok: false,
+      path: candidate.path,
+      code: 'E_UNREADABLE',
+      reason,
+      message: `${candidate.path}: ${reason}`,
+      issues: [],
+    };
+  }
+  const options = { maxFileBytes: ctx.maxFileBytes, fullValidation: full };
+  return ctx.fs === nodeFileSystem
+    ? inspectSummaryFileSync(candidate.path, options)
+    : inspectSummaryFile(candidate.path, { ...options, fs: ctx.fs });
+}
+
+function emptyResult(ref: SummaryRef, location: string, hasHistory: boolean): ReadResult {
+  return {
+    ref,
+    location,
+    dict: null,
+    problem: null,
+    seedFormat: false,
+    writtenAt: null,
+    epoch: null,
+    hasHistory,
+    sizeBytes: null,
+  };
+}
+
+function toProblem(problem: SummaryFileProblem): SummaryProblem {
+  return {
+    code: problem.code,
+    reason: problem.reason,
+    message: problem.message,
+    issues: problem.issues.map((issue) => ({ path: issue.path, message: issue.message })),
+  };
+}
+
+/** `<byte offset>:<line number>` of the next line: where a stream resumes. */
+const CURSOR = /^(0|[1-9][0-9]{0,15}):([1-9][0-9]{0,15})$/;
+
+function parseCursor(cursor: string | undefined): { offset: number; line: number } {
+  if (cursor === undefined) return { offset: 0, line: 1 };
+  const match = typeof cursor === 'string' ? CURSOR.exec(cursor) : null;
+  if (match === null) {
+    throw storeError(
+      'E_INVALID_ARGUMENT',
+      `events: the cursor ${JSON.stringify(cursor)} is not one this store gave (<offset>:<line>)`,
+    );
+  }
+  return { offset: Number(match[1]), line: Number(match[2]) };
+}
+
+/**
+ * See `SummaryStore.events`: the journal from a cursor, as records. A corrupt line is a record
+ * with a `problem` (never skipped silently); a torn last line (an append in progress, or cut
+ * short by a crash) ends the stream before it, so a later call resumes there. Throws
+ * `E_INVALID_ARGUMENT` for a cursor this store did not give, `E_INVALID_OFFSET` when the
+ * journal was truncated or replaced since.
+ */
+export async function* journalRecords(
+  ctx: ReaderContext,
+  paths: SummaryPaths,
+  options: EventsOptions = {},
+): AsyncGenerator<JournalRecord, void, undefined> {
+  const { offset, line } = parseCursor(options.after);
+  const signal = options.signal;
+  if (signal?.aborted) return;
+  for await (const entry of readJournal(ctx.fs, paths.journal, {
+    startOffset: offset,
+    startLine: line,
+  })) {
+    if (signal?.aborted) return;
+    const cursor = `${entry.nextOffset}:${entry.line + 1}`;
+    if (entry.kind === 'event') {
+      yield { cursor, event: entry.event, problem: null };
+    } else if (entry.kind === 'corrupt') {
+      yield { cursor, event: null, problem: { message: entry.error.message, line: entry.text } };
+    }
+  }
+}

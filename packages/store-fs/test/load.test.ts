@@ -1,0 +1,136 @@
+/**
+ * A run never silently starts over: a summary that is gone or unusable, with no usable
+ * backup, is rebuilt from its journal (with a warning), or refused with a coded error when
+ * only quarantined copies are left; `null` only when there never was anything.
+ */
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { FileSummaryStore } from '../src/index.js';
+import { makeSummary, recordingLogger, rejection, removeDir, tempDir } from './_helpers.js';
+
+interface Ctx {
+  dir: string;
+  root: string;
+  logger: ReturnType<typeof recordingLogger>;
+  store: FileSummaryStore;
+}
+
+const test = suite<Ctx>('load of a run with history only');
+test.before.each(async (ctx) => {
+  ctx.dir = await tempDir('store-fs-history-');
+  ctx.root = join(ctx.dir, 'runs');
+  ctx.logger = recordingLogger();
+  ctx.store = new FileSummaryStore({ root: ctx.root, logger: ctx.logger });
+});
+test.after.each(async (ctx) => {
+  await removeDir(ctx.dir);
+});
+
+const REF = { runName: 'harvard_2024', processName: 'collect' };
+
+/** A run saved twice (items 3 then 7), then its summary and backup deleted: a journal only. */
+async function journalOnly(ctx: Ctx, worker?: string): Promise<void> {
+  const ref = { ...REF, worker };
+  const { summary } = makeSummary(REF.runName, REF.processName, worker);
+  summary.incrementItems({ processed: 3, successful: 3 });
+  summary.addProgressUpdate('first batch');
+  await ctx.store.save(summary);
+  summary.incrementItems({ processed: 4, successful: 3, failed: 1 });
+  summary.addProgressUpdate('second batch');
+  await ctx.store.save(summary);
+  const paths = ctx.store.pathsFor(ref);
+  await rm(paths.summary);
+  await rm(paths.backup);
+}
+
+test('a run with only a journal is rebuilt from it, with a warning, and written back', async (ctx) => {
+  await journalOnly(ctx);
+  const loaded = await ctx.store.load(REF);
+  assert.ok(loaded, 'never null: the journal is history');
+  assert.is(loaded.summary.itemsProcessed, 7);
+  assert.is(loaded.summary.itemsFailed, 1);
+  assert.equal(
+    loaded.warnings.map((w) => w.code),
+    ['W_REBUILT_FROM_JOURNAL'],
+  );
+  assert.match(loaded.warnings[0]?.message ?? '', /rebuilt from the journal/);
+  assert.ok(ctx.logger.lines.some((l) => l.level === 'warn' && /rebuilt/.test(l.message)));
+  const written = JSON.parse(await readFile(ctx.store.pathFor('harvard_2024', 'collect'), 'utf8'));
+  assert.is(written.items_processed, 7, 'the rebuilt summary is in place for the next load');
+  const again = await ctx.store.load(REF);
+  assert.equal(again?.warnings, []);
+});
+
+test("a worker's journal rebuilds the worker's summary", async (ctx) => {
+  await journalOnly(ctx, 'w2');
+  const loaded = await ctx.store.load({ ...REF, worker: 'w2' });
+  assert.is(loaded?.summary.worker, 'w2');
+  assert.is(loaded?.summary.itemsProcessed, 7);
+  assert.is(await ctx.store.load(REF), null, 'the plain process has nothing');
+});
+
+test('a corrupt summary without a backup is rebuilt from the journal, the bad file kept', async (ctx) => {
+  const { summary } = makeSummary();
+  summary.incrementItems({ processed: 5 });
+  summary.addProgressUpdate('batch'); // journal events carry the run's totals
+  await ctx.store.save(summary);
+  await writeFile(ctx.store.pathFor('harvard_2024', 'collect'), '{"run_name": "harv');
+  const loaded = await ctx.store.load(REF);
+  assert.is(loaded?.summary.itemsProcessed, 5);
+  assert.equal(
+    loaded?.warnings.map((w) => w.code),
+    ['W_QUARANTINED', 'W_REBUILT_FROM_JOURNAL'],
+  );
+  const names = await readdir(join(ctx.root, 'harvard_2024'));
+  assert.ok(names.some((n) => n.startsWith('process_summary_collect.json.corrupt-')));
+});
+
+test('only quarantined copies left: refused with E_CORRUPT naming them, nothing deleted', async (ctx) => {
+  const dir = join(ctx.root, 'harvard_2024');
+  await mkdir(dir, { recursive: true });
+  const quarantined = join(dir, 'process_summary_collect.json.corrupt-2025-01-01T00-00-00.000Z');
+  await writeFile(quarantined, '{');
+  const err = await rejection(ctx.store.load(REF), 'E_CORRUPT');
+  assert.ok(err.message.includes(quarantined), 'the error names the quarantined copy');
+  assert.equal(await readdir(dir), [
+    'process_summary_collect.json.corrupt-2025-01-01T00-00-00.000Z',
+  ]);
+});
+
+test('a journal without a usable event is refused with E_CORRUPT, not a fresh start', async (ctx) => {
+  const dir = join(ctx.root, 'harvard_2024');
+  await mkdir(dir, { recursive: true });
+  const journal = ctx.store.journalPathFor('harvard_2024', 'collect');
+  await writeFile(journal, 'not json\n');
+  const err = await rejection(ctx.store.load(REF), 'E_CORRUPT');
+  assert.match(err.message, /holds no usable event/);
+  assert.is(await readFile(journal, 'utf8'), 'not json\n');
+});
+
+test('nothing at all, or an archived run, loads as null', async (ctx) => {
+  assert.is(await ctx.store.load(REF), null);
+  const { summary } = makeSummary();
+  await ctx.store.save(summary);
+  await ctx.store.archive(REF);
+  assert.is(await ctx.store.load(REF), null, 'archived copies are not history of the new run');
+});
+
+test('list shows a journal-only run with hasSummary false, read says it has history', async (ctx) => {
+  await journalOnly(ctx);
+  const listing = await ctx.store.list();
+  assert.equal(listing.problems, []);
+  assert.equal(
+    listing.summaries.map((s) => [s.runName, s.processName, s.hasSummary]),
+    [['harvard_2024', 'collect', false]],
+  );
+  const read = await ctx.store.read(REF);
+  assert.ok(read);
+  assert.is(read.dict, null);
+  assert.is(read.problem?.code, 'E_NOT_FOUND');
+  assert.is(read.hasHistory, true);
+  assert.equal(await ctx.store.list(), listing, 'read and list changed nothing');
+});
+
+test.run();
