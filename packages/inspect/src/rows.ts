@@ -37,7 +37,7 @@ export interface SummaryRow {
   status: DisplayStatus;
   /** The status stored in the summary (`running` for a crashed one). */
   file_status: SummaryStatus;
-  /** Why `crashed` or `stale` (not escaped); `null` otherwise. */
+  /** Why `crashed` or `stale`, or a live owner's long silence (not escaped); else `null`. */
   status_reason: string | null;
   /** `relative` for a seed-format file's perf_counter times (show offsets, never dates). */
   time_base: 'epoch' | 'relative';

@@ -62,7 +62,10 @@ export interface StatusJudgement {
   status: DisplayStatus;
   /** The status stored in the summary (derived from `is_completed` for a seed-format file). */
   fileStatus: SummaryStatus;
-  /** Why `crashed` or `stale`, one sentence (not escaped); `null` otherwise. */
+  /**
+   * Why `crashed` or `stale`, one sentence (not escaped); for a `running` summary whose live
+   * owner has not saved past the threshold, that silence; `null` otherwise.
+   */
   reason: string | null;
   /**
    * When the summary was last saved, epoch seconds: its `generated_at` (a real date even in
@@ -125,7 +128,7 @@ export function needsOwnerStatus(read: Pick<ReadResult, 'dict'>): boolean {
  * Judges the displayed status of a usable summary (`read.dict` not null; `E_INVALID_ARGUMENT`
  * otherwise). For a summary that says `running`:
  * - owner `dead` → `crashed`, with the store's reason;
- * - owner `alive` → `running`;
+ * - owner `alive` → `running` (a silence past the threshold is given as the reason);
  * - owner `unknown` or `none` (or not asked) → `running` while the summary was saved within
  *   `staleAfterSeconds`, else `stale`: nothing can tell whether its writer still lives.
  *
@@ -175,13 +178,18 @@ export function judgeStatus(
   if (owner?.state === 'dead') {
     return { ...withOwner, status: 'crashed', reason: owner.reason };
   }
-  if (owner?.state === 'alive') return { ...withOwner, live: true };
-  if (silentSeconds !== null && silentSeconds <= staleAfter) return { ...withOwner, live: true };
-  const who =
-    owner?.state === 'unknown' ? `its owner cannot be judged (${owner.reason})` : 'it has no owner';
   const silence =
     lastUpdate === null
       ? 'no known save time'
       : `no save for ${humanizeSeconds(silentSeconds ?? 0)} (last update ${formatUtc(lastUpdate)})`;
+  const quiet = silentSeconds === null || silentSeconds > staleAfter;
+  if (owner?.state === 'alive') {
+    // The store sees the owner alive, so the run is running; a long silence (a hung or
+    // stopped process) is said, not turned into another status.
+    return { ...withOwner, live: true, reason: quiet ? `${owner.reason}, but ${silence}` : null };
+  }
+  if (!quiet) return { ...withOwner, live: true };
+  const who =
+    owner?.state === 'unknown' ? `its owner cannot be judged (${owner.reason})` : 'it has no owner';
   return { ...withOwner, status: 'stale', reason: `${who} and ${silence}` };
 }

@@ -20,12 +20,20 @@ test('a dead owner is crashed even when the last save is recent (not stale)', ()
   assert.is(j.status, 'crashed');
 });
 
-test('an alive owner is running however long the summary has been silent', () => {
+test('an alive owner is running however long the summary has been silent, the silence said', () => {
   const { summary } = started();
-  const j = judgeStatus(readOf(dictOf(summary)), ownerStatus('alive'), { now: T0 + 86_400 });
+  const read = readOf(dictOf(summary));
+  const j = judgeStatus(read, ownerStatus('alive', 'pid 4242 on host-a is running'), {
+    now: T0 + 86_400,
+  });
   assert.is(j.status, 'running');
   assert.is(j.live, true);
-  assert.is(j.reason, null);
+  assert.is(
+    j.reason,
+    'pid 4242 on host-a is running, but no save for 1d 00h (last update 2025-06-15 15:06:40Z)',
+  );
+  const recent = judgeStatus(read, ownerStatus('alive'), { now: T0 + 10 });
+  assert.is(recent.reason, null);
 });
 
 test('no owner and a recent save is running; past the threshold it is stale', () => {
