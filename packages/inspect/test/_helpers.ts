@@ -10,6 +10,8 @@ import {
   type ValidatedDict,
 } from '@process-summary/core';
 import * as assert from 'uvu/assert';
+import { type SummaryRow, summaryRow } from '../src/rows.js';
+import { judgeStatus } from '../src/status.js';
 
 export const T0 = 1_750_000_000;
 
@@ -108,13 +110,11 @@ export function counting<T extends object>(
 }
 
 /** The row of a summary judged with `owner` (none when omitted), now = its last save. */
-export async function rowOf(
+export function rowOf(
   summary: ProcessSummary,
   owner: OwnerStatus['state'] | null = null,
   reason?: string,
-): Promise<import('../src/rows.js').SummaryRow> {
-  const { summaryRow } = await import('../src/rows.js');
-  const { judgeStatus } = await import('../src/status.js');
+): SummaryRow {
   const read = readOf(dictOf(summary));
   const status = owner === null ? null : ownerStatus(owner, reason);
   const now = Date.parse(String(read.dict?.generated_at)) / 1000;

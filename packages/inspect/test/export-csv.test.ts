@@ -18,7 +18,7 @@ test('a header and one CRLF-terminated line per summary, columns in order', asyn
   const { summary } = started();
   summary.incrementItems({ processed: 3, successful: 2, failed: 1 });
   summary.endProcess();
-  const text = toCsv([await rowOf(summary)]);
+  const text = toCsv([rowOf(summary)]);
   const lines = text.split('\r\n');
   assert.is(lines.length, 3);
   assert.is(lines[2], '');
@@ -31,7 +31,7 @@ test('a header and one CRLF-terminated line per summary, columns in order', asyn
 
 test('a stored name that a spreadsheet would run as a formula is defused', async () => {
   const { summary } = started({ runName: 'r1', processName: '=cmd' });
-  const line = toCsv([await rowOf(summary)]).split('\r\n')[1] ?? '';
+  const line = toCsv([rowOf(summary)]).split('\r\n')[1] ?? '';
   assert.is(parseLine(line)[2], "'=cmd");
 });
 
@@ -41,7 +41,7 @@ test('a merged process is a merged line followed by its worker lines', async () 
     const { summary } = started({ worker });
     summary.incrementItems({ processed: 2, successful: 2 });
     summary.endProcess();
-    rows.push(await rowOf(summary));
+    rows.push(rowOf(summary));
   }
   const lines = toCsv(groupWorkers(rows)).split('\r\n').slice(1, -1).map(parseLine);
   assert.equal(

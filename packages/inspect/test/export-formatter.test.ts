@@ -16,7 +16,7 @@ test('every format is found by its name; an unknown one is a coded error naming 
 test('the JSON export parses back to the rows, with merged workers nested', async () => {
   const { summary } = started({ processName: 'a\u2028b' });
   summary.incrementItems({ processed: 1, successful: 1 });
-  const row = await rowOf(summary, 'alive');
+  const row = rowOf(summary, 'alive');
   const text = jsonFormatter.format([row]);
   assert.not.match(text, '\u2028');
   assert.equal(JSON.parse(text), { summaries: [row] });

@@ -20,8 +20,8 @@ test('a crashed run exports no rate and no ETA; a running one exports both', asy
   dead.clock.advance(10);
   dead.summary.incrementItems({ processed: 100, successful: 100 });
   const text = toPrometheus([
-    await rowOf(live.summary, 'alive'),
-    await rowOf(dead.summary, 'dead', 'pid 1 on h is gone'),
+    rowOf(live.summary, 'alive'),
+    rowOf(dead.summary, 'dead', 'pid 1 on h is gone'),
   ]);
   const lines = series(text);
   assert.ok(lines.some((l) => l.startsWith('pipeline_items_per_second{run="live"')));
@@ -37,7 +37,7 @@ test('label values are escaped; no series appears twice even when names escape a
   a.summary.addError('a\\x1bb', 'm');
   a.summary.addError('say "hi"\n', 'm');
   const b = started({ processName: 'x' });
-  const text = toPrometheus([await rowOf(a.summary), await rowOf(b.summary)]);
+  const text = toPrometheus([rowOf(a.summary), rowOf(b.summary)]);
   const lines = series(text);
   assert.is(new Set(lines.map((l) => l.slice(0, l.lastIndexOf(' ')))).size, lines.length);
   assert.ok(
@@ -59,7 +59,7 @@ test('label values are escaped; no series appears twice even when names escape a
 test('a summary given twice is exported once, its counters not doubled', async () => {
   const { summary } = started();
   summary.incrementItems({ processed: 5, successful: 5 });
-  const row = await rowOf(summary);
+  const row = rowOf(summary);
   const lines = series(toPrometheus([row, row]));
   assert.equal(
     lines.filter((l) => l.startsWith('pipeline_items_processed_total')),
@@ -72,7 +72,7 @@ test('workers are exported one series each with a worker label, never also merge
   for (const worker of ['w1', 'w2']) {
     const { summary } = started({ worker });
     summary.incrementItems({ processed: 2, successful: 2 });
-    rows.push(await rowOf(summary, 'alive'));
+    rows.push(rowOf(summary, 'alive'));
   }
   const lines = series(toPrometheus(groupWorkers(rows))).filter((l) =>
     l.startsWith('pipeline_items_processed_total'),
@@ -85,7 +85,7 @@ test('workers are exported one series each with a worker label, never also merge
 
 test('each family has one HELP and one TYPE line before its samples', async () => {
   const { summary } = started();
-  const text = toPrometheus([await rowOf(summary, 'alive')]);
+  const text = toPrometheus([rowOf(summary, 'alive')]);
   const help = text.split('\n').filter((l) => l.startsWith('# HELP'));
   assert.is(new Set(help).size, help.length);
   assert.ok(text.endsWith('\n'));
