@@ -164,10 +164,7 @@ test('no summary, no backup, no journal: a clear error and exit 3', () => {
     mkdirSync(join(root, 'nightly'));
     const result = cli(['repair', 'nightly', 'collect', '--root', root]);
     assert.is(result.code, 3);
-    assert.match(
-      result.stderr,
-      /does not exist, there is no backup to restore, and there is no journal/,
-    );
+    assert.match(result.stderr, /nightly\/collect has no summary and no history/);
     assert.equal(readdirSync(join(root, 'nightly')), [], 'nothing written');
   } finally {
     cleanup();

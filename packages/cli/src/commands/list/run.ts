@@ -1,5 +1,10 @@
 /** `summary-inspect [list]`: one row per (run, process) in the store, workers merged. */
-import { type DisplayStatus, listRows, type SummaryRow } from '@process-summary/inspect';
+import {
+  type DisplayStatus,
+  listRows,
+  type SummaryRow,
+  type UnusableSummary,
+} from '@process-summary/inspect';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
 import { problemOf, type ReadProblem } from '../../read.js';
@@ -93,7 +98,11 @@ export async function runList(context: Context): Promise<number> {
     full: true,
   });
   throwIfStoreUnusable(context, result.problems);
-  const needsRepair = result.unusable.filter((u) => u.status === 'needs_repair');
+  // A run with only history is a state of its own (listed, exit 0); a summary that is there
+  // but unusable is an error (exit 1), even when repair could fix it (its message says so).
+  const onlyHistory = (u: UnusableSummary) =>
+    u.status === 'needs_repair' && u.code === 'E_NOT_FOUND';
+  const needsRepair = result.unusable.filter(onlyHistory);
   const problems: ReadProblem[] = [
     ...result.problems.map(
       (p): ReadProblem => ({
@@ -103,7 +112,7 @@ export async function runList(context: Context): Promise<number> {
         message: p.message,
       }),
     ),
-    ...result.unusable.filter((u) => u.status !== 'needs_repair').map(problemOf),
+    ...result.unusable.filter((u) => !onlyHistory(u)).map(problemOf),
   ];
   if (context.json) {
     context.write(
