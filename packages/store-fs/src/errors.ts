@@ -7,7 +7,8 @@ import { errnoCode } from './fs-seam.js';
  * - `E_INVALID_NAME`: a run or process name that could escape the root (thrown by core's check).
  * - `E_INVALID_ARGUMENT`: a bad constructor option, or `save` given something else than a summary.
  * - `E_IO`: the file system refused (the errno error, e.g. `ENOSPC`, is the `cause`).
- * - `E_CORRUPT`: the summary and its backup are both unusable; both were moved aside.
+ * - `E_CORRUPT`: the summary, its backup and its journal give nothing usable, but history exists
+ *   (quarantined copies, a journal without a usable event): refused, never a fresh start.
  * - `E_CORRUPT_EVENT`: a journal line that is not a valid event (yielded by the reader, not thrown).
  * - `E_INVALID_OFFSET`: the journal reader's start offset is not the start of a line (in the
  *   middle of one, or past the end: the journal was truncated or replaced).

@@ -41,7 +41,13 @@ import { type SummaryPaths, summaryPathsFor } from './layout.js';
 import { listSummaries } from './listing.js';
 import { loadWithRepair } from './load.js';
 import { defaultLogger, type Logger } from './logger.js';
-import { journalRecords, type ReaderContext, readSummary } from './reader.js';
+import {
+  journalRecords,
+  type ReaderContext,
+  readSummary,
+  type SetAsideFile,
+  setAsideFiles,
+} from './reader.js';
 import { archiveSummary, removeSummary } from './remove.js';
 import { watchSummaries } from './watch.js';
 import { SummaryWriter } from './writer.js';
@@ -161,11 +167,13 @@ export class FileSummaryStore implements SummaryStore {
   }
 
   /**
-   * The summary of `ref` with what was noticed on the way, or `null` when there is none. A
-   * corrupt, empty, NUL-filled, truncated, schema-invalid or oversized file is moved aside as
-   * `….corrupt-<timestamp>` and the backup is restored in its place (warnings `W_QUARANTINED`,
-   * `W_RESTORED_FROM_BACKUP`, also logged). Throws `E_CORRUPT` when no good version is left
-   * (the bad ones were moved aside, not deleted), `E_NAME_MISMATCH` for a valid file of another
+   * The summary of `ref` with what was noticed on the way, or `null` when there never was one
+   * (no summary and no history). A corrupt, empty, NUL-filled, truncated, schema-invalid or
+   * oversized file is moved aside as `….corrupt-<timestamp>` and the backup is restored in its
+   * place; with no usable backup the summary is rebuilt from the journal and written in place
+   * (warnings `W_QUARANTINED`, `W_RESTORED_FROM_BACKUP`, `W_REBUILT_FROM_JOURNAL`, also logged).
+   * Throws `E_CORRUPT` when history exists but nothing usable is left (quarantined copies, a
+   * journal without a usable event; nothing deleted), `E_NAME_MISMATCH` for a valid file of another
    * run, process or worker, `E_UNSUPPORTED_VERSION` for a file of a newer version (left
    * alone), `E_IO` when the file cannot be read, `E_INVALID_NAME` for a bad name. Also takes
    * `(runName, processName, options?)`, the form of the seed's API.
@@ -281,6 +289,14 @@ export class FileSummaryStore implements SummaryStore {
     options?: ReadJournalOptions,
   ): AsyncGenerator<JournalEntry, void, undefined> {
     return readJournal(this.#fs, this.#paths(ref).journal, options);
+  }
+
+  /**
+   * The quarantined (`….corrupt-*`) and archived (`….archived-*`) copies of `ref`'s files,
+   * sorted by name, with their sizes: what a person inspects before a repair. Changes nothing.
+   */
+  setAsideFiles(ref: SummaryRef): Promise<SetAsideFile[]> {
+    return setAsideFiles(this.#reader, this.#paths(ref));
   }
 
   /** See {@link SummaryStore.watch}. */

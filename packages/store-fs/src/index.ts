@@ -37,3 +37,4 @@ export {
 } from './journal.js';
 export { quarantineStamp } from './layout.js';
 export { defaultLogger, type Logger, silentLogger } from './logger.js';
+export type { SetAsideFile } from './reader.js';

@@ -92,6 +92,14 @@ export function normalizeRef(ref: SummaryRef): NormalizedRef {
   return { runName: ref.runName, processName: ref.processName, worker };
 }
 
+/**
+ * The summary path of (process, worker) in the run directory `dir`, for names that were
+ * validated already (parsed from an entry): no validation, no normalization.
+ */
+export function summaryPathIn(dir: string, processName: string, worker: string | null): string {
+  return `${dir}/${stemName(processName, worker)}${SUMMARY_SUFFIX}`;
+}
+
 function stemName(processName: string, worker: string | null): string {
   return worker === null
     ? `${SUMMARY_PREFIX}${processName}`
@@ -272,12 +280,25 @@ function splitBase(base: string): { processName: string; worker: string | null }
   return { processName, worker };
 }
 
-/** Whether `name` is a valid run, process or worker name (no exception). */
+const checkedNames = new Map<string, boolean>();
+const MAX_CHECKED_NAMES = 10_000;
+
+/**
+ * Whether `name` is a valid run, process or worker name (no exception). Remembered: a listing
+ * meets the same process names in every run directory.
+ */
 export function isValidName(kind: 'run' | 'process' | 'worker', name: string): boolean {
+  const key = `${kind}:${name}`;
+  const known = checkedNames.get(key);
+  if (known !== undefined) return known;
+  let valid: boolean;
   try {
     assertValidName(kind, name);
-    return true;
+    valid = true;
   } catch {
-    return false;
+    valid = false;
   }
+  if (checkedNames.size >= MAX_CHECKED_NAMES) checkedNames.clear();
+  checkedNames.set(key, valid);
+  return valid;
 }

@@ -1,7 +1,7 @@
 /**
- * `list`: every summary under the root, and every run that has only history, with one
- * readdir per run directory and no stat of a summary: the entries' file types say what they
- * are. A run directory that is a symbolic link is followed once, never twice: one leading to
+ * `list`: every summary under the root, and every run that has only history, with one stat
+ * and one readdir per run directory (its index, which later reads reuse) and no stat of a
+ * summary: the entries' file types say what they are. A run directory that is a symbolic link is followed once, never twice: one leading to
  * a directory already listed (a loop or an alias) is reported and skipped, and an unreadable
  * directory is reported while the rest is still listed.
  */
@@ -14,9 +14,10 @@ import {
   type ListOptions,
   type ListProblem,
 } from '@process-summary/core';
+import type { DirectoryIndex } from './dir-index.js';
 import { type DirEntryLike, errnoCode, nodeFileSystem, type StatsLike } from './fs-seam.js';
-import { isValidName, normalizeRef, parseEntryName, summaryPathsFor } from './layout.js';
-import { publicRef, type ReaderContext, readDirectory } from './reader.js';
+import { isValidName, normalizeRef, summaryPathIn } from './layout.js';
+import { indexesOf, type ReaderContext, readDirectory } from './reader.js';
 
 /** See `SummaryStore.list`. Throws `E_INVALID_NAME` for a bad `runName` filter. */
 export async function listSummaries(
@@ -48,6 +49,7 @@ export async function listSummaries(
       isValidName('run', run.name),
   );
   const aliases = await aliasProblems(ctx, candidates);
+  const indexes = indexesOf(ctx);
   for (const run of candidates) {
     const dir = join(ctx.root, run.name);
     const problem = aliases.get(run.name);
@@ -56,66 +58,34 @@ export async function listSummaries(
       listing.problems.push(problem);
       continue;
     }
-    let files: DirEntryLike[];
+    let index: DirectoryIndex | null;
     try {
-      files = await readDirectory(ctx, dir);
+      index = await indexes.get(dir);
     } catch (err) {
-      const errno = errnoCode(err);
-      // A run directory removed since the root was listed is simply gone.
-      if (errno === 'ENOENT') continue;
       listing.problems.push({
         location: dir,
         code: 'E_UNREADABLE',
-        message: `${dir}: cannot be listed (${errno ?? String(err)})`,
+        message: `${dir}: cannot be listed (${errnoCode(err) ?? String(err)})`,
       });
       continue;
     }
-    listing.summaries.push(...summariesOfRun(ctx.root, run.name, files));
+    // A run directory removed since the root was listed is simply gone.
+    if (index === null) continue;
+    for (const found of index.summaries.values()) {
+      const ref: ListedSummary = {
+        runName: run.name,
+        processName: found.processName,
+        location: summaryPathIn(dir, found.processName, found.worker),
+        writtenAt: null,
+        // Whatever its type: a directory or FIFO where a summary belongs is reported when read.
+        hasSummary: found.candidates.length > 0,
+      };
+      if (found.worker !== null) ref.worker = found.worker;
+      listing.summaries.push(ref);
+    }
   }
   listing.summaries.sort(compareRefs);
   return listing;
-}
-
-/** The summaries (and history-only refs) of one run directory, from its entries alone. */
-function summariesOfRun(root: string, runName: string, files: DirEntryLike[]): ListedSummary[] {
-  const found = new Map<string, { processName: string; worker: string | null; summary: boolean }>();
-  for (const file of files) {
-    const parsed = parseEntryName(file.name);
-    if (parsed === null) continue;
-    let summary: boolean;
-    switch (parsed.kind) {
-      // Whatever its type: a directory or FIFO where a summary belongs is reported when read.
-      case 'summary':
-      case 'epoch':
-        summary = true;
-        break;
-      case 'journal':
-      case 'backup':
-      case 'quarantined':
-        summary = false;
-        break;
-      default:
-        continue;
-    }
-    const key = `${parsed.processName}\0${parsed.worker ?? ''}`;
-    const known = found.get(key);
-    if (known === undefined) {
-      found.set(key, { processName: parsed.processName, worker: parsed.worker, summary });
-    } else if (summary) {
-      known.summary = true;
-    }
-  }
-  const listed: ListedSummary[] = [];
-  for (const { processName, worker, summary } of found.values()) {
-    const paths = summaryPathsFor(root, { runName, processName, worker });
-    listed.push({
-      ...publicRef(paths.ref),
-      location: paths.summary,
-      writtenAt: null,
-      hasSummary: summary,
-    });
-  }
-  return listed;
 }
 
 /**

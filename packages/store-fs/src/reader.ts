@@ -8,7 +8,6 @@
  * `inspectSummaryFileSync`). Through another `fs` seam (tests) they go through the seam.
  */
 import * as nodeFs from 'node:fs';
-import { basename } from 'node:path';
 import type {
   EventsOptions,
   JournalRecord,
@@ -17,7 +16,8 @@ import type {
   SummaryProblem,
   SummaryRef,
 } from '@process-summary/core';
-import { storeError } from './errors.js';
+import { type DirectoryIndex, DirectoryIndexes, summaryKey } from './dir-index.js';
+import { ioError, storeError } from './errors.js';
 import { type DirEntryLike, errnoCode, type FileSystem, nodeFileSystem } from './fs-seam.js';
 import {
   inspectSummaryFile,
@@ -48,17 +48,22 @@ export function publicRef(ref: NormalizedRef): SummaryRef {
     : { runName: ref.runName, processName: ref.processName, worker: ref.worker };
 }
 
-/** A file that may hold the summary: the summary itself or an epoch-fenced copy. */
-interface Candidate {
-  path: string;
-  entry: DirEntryLike;
-  /** The epoch in the name of an epoch copy; null for the summary itself. */
-  nameEpoch: number | null;
+const indexes = new WeakMap<ReaderContext, DirectoryIndexes>();
+
+/** The directory indexes of a store (made on first use, kept as long as the store). */
+export function indexesOf(ctx: ReaderContext): DirectoryIndexes {
+  let found = indexes.get(ctx);
+  if (found === undefined) {
+    found = new DirectoryIndexes(ctx.fs);
+    indexes.set(ctx, found);
+  }
+  return found;
 }
 
 /**
- * See `SummaryStore.read`. One readdir of the run directory finds the summary, its epoch
- * copies and its history; then each candidate is opened once (open, fstat, read, close).
+ * See `SummaryStore.read`. The run directory's index (one stat, a readdir when it changed)
+ * finds the summary, its epoch copies and its history; then each candidate is opened once
+ * (open, fstat, read, close).
  */
 export async function readSummary(
   ctx: ReaderContext,
@@ -67,72 +72,47 @@ export async function readSummary(
 ): Promise<ReadResult | null> {
   const full = options.full ?? true;
   const ref = publicRef(paths.ref);
-  let entries: DirEntryLike[];
+  let index: DirectoryIndex | null;
   try {
-    entries = await readDirectory(ctx, paths.dir);
+    index = await indexesOf(ctx).get(paths.dir);
   } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    const code = errnoCode(err) ?? String(err);
+    const reason = `cannot be listed (${code})`;
     return {
       ...emptyResult(ref, paths.summary, false),
       problem: toProblem({
         ok: false,
         path: paths.dir,
         code: 'E_UNREADABLE',
-        reason: `cannot be listed (${code ?? String(err)})`,
-        message: `${paths.dir}: cannot be listed (${code ?? String(err)})`,
+        reason,
+        message: `${paths.dir}: ${reason}`,
         issues: [],
       }),
     };
   }
-  const stem = basename(paths.stem);
-  const candidates: Candidate[] = [];
-  let hasHistory = false;
-  for (const entry of entries) {
-    if (!entry.name.startsWith(stem)) continue;
-    const parsed = parseEntryName(entry.name);
-    if (
-      parsed === null ||
-      parsed.processName !== paths.ref.processName ||
-      parsed.worker !== paths.ref.worker
-    ) {
-      continue;
-    }
-    switch (parsed.kind) {
-      case 'summary':
-        candidates.push({ path: paths.summary, entry, nameEpoch: null });
-        break;
-      case 'epoch':
-        candidates.push({ path: `${paths.dir}/${entry.name}`, entry, nameEpoch: parsed.epoch });
-        break;
-      case 'journal':
-      case 'backup':
-      case 'quarantined':
-        hasHistory = true;
-        break;
-      default:
-        break;
-    }
-  }
-  if (candidates.length === 0) {
-    if (!hasHistory) return null;
+  const files = index?.summaries.get(summaryKey(paths.ref.processName, paths.ref.worker));
+  if (files === undefined) return null;
+  const { hasHistory } = files;
+  if (files.candidates.length === 0) {
+    const reason =
+      'does not exist, but its history does (a journal, backup or quarantined copy): repair can rebuild it';
     return {
       ...emptyResult(ref, paths.summary, true),
       problem: toProblem({
         ok: false,
         path: paths.summary,
         code: 'E_NOT_FOUND',
-        reason:
-          'does not exist, but its history does (a journal, backup or quarantined copy): repair can rebuild it',
-        message: `${paths.summary}: does not exist, but its history does (a journal, backup or quarantined copy): repair can rebuild it`,
+        reason,
+        message: `${paths.summary}: ${reason}`,
         issues: [],
       }),
     };
   }
   let best: { inspection: SummaryInspection & { ok: true }; epoch: number | null } | null = null;
   let firstProblem: SummaryFileProblem | null = null;
-  for (const candidate of candidates) {
-    const inspection = await inspectCandidate(ctx, candidate, full);
+  for (const candidate of files.candidates) {
+    const path = candidate.nameEpoch === null ? paths.summary : `${paths.dir}/${candidate.name}`;
+    const inspection = await inspectCandidate(ctx, path, candidate.symlink, full);
     if (!inspection.ok) {
       // The summary's own problem is the one to report when no candidate is usable.
       if (firstProblem === null || candidate.nameEpoch === null) firstProblem = inspection;
@@ -182,25 +162,26 @@ function isNewer(
 
 async function inspectCandidate(
   ctx: ReaderContext,
-  candidate: Candidate,
+  path: string,
+  symlink: boolean,
   full: boolean,
 ): Promise<SummaryInspection> {
-  if (candidate.entry.isSymbolicLink()) {
+  if (symlink) {
     // Never followed: it could lead out of the root, or to a FIFO.
     const reason = 'is a symbolic link (not followed)';
     return {
       ok: false,
-      path: candidate.path,
+      path,
       code: 'E_UNREADABLE',
       reason,
-      message: `${candidate.path}: ${reason}`,
+      message: `${path}: ${reason}`,
       issues: [],
     };
   }
   const options = { maxFileBytes: ctx.maxFileBytes, fullValidation: full };
   return ctx.fs === nodeFileSystem
-    ? inspectSummaryFileSync(candidate.path, options)
-    : inspectSummaryFile(candidate.path, { ...options, fs: ctx.fs });
+    ? inspectSummaryFileSync(path, options)
+    : inspectSummaryFile(path, { ...options, fs: ctx.fs });
 }
 
 function emptyResult(ref: SummaryRef, location: string, hasHistory: boolean): ReadResult {
@@ -268,4 +249,46 @@ export async function* journalRecords(
       yield { cursor, event: null, problem: { message: entry.error.message, line: entry.text } };
     }
   }
+}
+
+/** A file set aside beside a summary: quarantined (damaged) or archived (a fresh start). */
+export interface SetAsideFile {
+  path: string;
+  kind: 'quarantined' | 'archived';
+  /** Its size, or null when it could not be looked at. */
+  sizeBytes: number | null;
+}
+
+/**
+ * The quarantined and archived copies of a summary (and of its backup, journal and epoch
+ * copies), sorted by name: what `repair` shows a person. Changes nothing.
+ */
+export async function setAsideFiles(
+  ctx: ReaderContext,
+  paths: SummaryPaths,
+): Promise<SetAsideFile[]> {
+  let entries: DirEntryLike[];
+  try {
+    entries = await readDirectory(ctx, paths.dir);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw ioError('listing', paths.dir, err);
+  }
+  const found: SetAsideFile[] = [];
+  for (const entry of entries) {
+    const parsed = parseEntryName(entry.name);
+    if (parsed === null || (parsed.kind !== 'quarantined' && parsed.kind !== 'archived')) continue;
+    if (parsed.processName !== paths.ref.processName || parsed.worker !== paths.ref.worker) {
+      continue;
+    }
+    const path = `${paths.dir}/${entry.name}`;
+    let sizeBytes: number | null = null;
+    try {
+      sizeBytes = (ctx.fs === nodeFileSystem ? nodeFs.lstatSync(path) : await ctx.fs.stat(path))
+        .size;
+    } catch {}
+    found.push({ path, kind: parsed.kind, sizeBytes });
+  }
+  return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -10,16 +10,19 @@ import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import type { SummaryRef, WatchOptions } from '@process-summary/core';
 import { storeError } from './errors.js';
-import { errnoCode } from './fs-seam.js';
 import { isValidName, parseEntryName } from './layout.js';
 import { publicRef, type ReaderContext } from './reader.js';
 
 const DEFAULT_INTERVAL_MS = 1000;
 
-/** See `SummaryStore.watch`. Throws `E_INVALID_ARGUMENT` for a bad interval. */
+/**
+ * See `SummaryStore.watch`. Throws `E_INVALID_ARGUMENT` for a bad interval. `fsEvents` false
+ * polls every directory, as where `fs.watch` is unavailable (tests prove that path with it).
+ */
 export function watchSummaries(
   ctx: ReaderContext,
   options: WatchOptions = {},
+  fsEvents = true,
 ): AsyncIterable<SummaryRef> {
   const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
   if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs <= 0) {
@@ -28,16 +31,17 @@ export function watchSummaries(
       `watch: intervalMs must be a positive number, got ${String(intervalMs)}`,
     );
   }
-  return watchLoop(ctx.root, intervalMs, options.signal);
+  return watchLoop(ctx.root, intervalMs, options.signal, fsEvents);
 }
 
 async function* watchLoop(
   root: string,
   intervalMs: number,
   signal: AbortSignal | undefined,
+  fsEvents: boolean,
 ): AsyncGenerator<SummaryRef, void, undefined> {
   if (signal?.aborted) return;
-  const watcher = new DirectoryWatcher(root);
+  const watcher = new DirectoryWatcher(root, fsEvents);
   const onAbort = () => watcher.wake();
   signal?.addEventListener('abort', onAbort, { once: true });
   const timer = setInterval(() => watcher.poll(false), intervalMs);
@@ -63,14 +67,16 @@ type Signatures = Map<string, string>;
 
 class DirectoryWatcher {
   readonly #root: string;
+  readonly #fsEvents: boolean;
   #rootWatcher: nodeFs.FSWatcher | null = null;
   /** Run directories: watched by fs.watch, or polled (their signatures). */
   readonly #runs = new Map<string, nodeFs.FSWatcher | Signatures>();
   readonly #queue = new Map<string, SummaryRef>();
   #wake: (() => void) | null = null;
 
-  constructor(root: string) {
+  constructor(root: string, fsEvents: boolean) {
     this.#root = root;
+    this.#fsEvents = fsEvents;
   }
 
   next(): SummaryRef | undefined {
@@ -177,27 +183,32 @@ class DirectoryWatcher {
 
   /** `fs.watch` on `dir`, or null when it cannot be watched; errors close it, never throw. */
   #watch(dir: string, run: string | null): nodeFs.FSWatcher | null {
+    if (!this.#fsEvents) return null;
     let watcher: nodeFs.FSWatcher;
     try {
-      watcher = nodeFs.watch(dir, { persistent: true }, (_event, filename) => {
+      watcher = nodeFs.watch(dir, { persistent: true }, (event, filename) => {
         if (filename === null || filename === undefined) {
-          // Some platforms do not say which entry: poll soon.
+          // Some platforms do not say which entry: poll now.
           this.poll(false);
           return;
         }
         const name = String(filename);
         if (run === null) {
           if (!this.#runs.has(name) && isValidName('run', name)) this.poll(false);
+        } else if (event === 'rename' && name === run && parseEntryName(name) === null) {
+          // The watched directory itself was removed or moved (the event names it): a run
+          // directory created again under that name is another inode, watched afresh.
+          watcher.close();
+          if (this.#runs.get(run) === watcher) this.#runs.delete(run);
+          this.poll(false);
         } else {
           this.#push(run, name);
           this.wake();
         }
       });
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-        // Watched by polling instead (ENOSPC: no inotify watches left; EPERM; ENOSYS).
-      }
+    } catch {
+      // Gone (ENOENT), or not watchable (ENOSPC: no inotify watches left; EPERM; ENOSYS):
+      // the poll finds out which, and polls it if it is there.
       return null;
     }
     watcher.on('error', () => {

@@ -1,0 +1,150 @@
+/**
+ * What a run directory holds, by summary: its candidate files (the summary, its epoch copies)
+ * and whether it has history, from one readdir. Cached per directory and revalidated by one
+ * stat of the directory: a listing of 10,000 summaries then reads each run directory once,
+ * and each `read` costs a stat of its directory instead of a readdir.
+ *
+ * A directory's mtime changes whenever an entry is created, removed or renamed in it (a save
+ * renames its temp file in). It is kept with a coarse clock (a few milliseconds), so a change
+ * in the same tick as the mtime seen would go unnoticed: as git does with its racily clean
+ * index, a listing is trusted only when it was taken well after the mtime it carries.
+ */
+import * as nodeFs from 'node:fs';
+import { type DirEntryLike, errnoCode, type FileSystem, nodeFileSystem } from './fs-seam.js';
+import { parseEntryName } from './layout.js';
+
+/** A listing taken less than this after the directory's mtime is not reused. */
+const RACY_MARGIN_MS = 1000;
+/** Directories remembered; past this the cache starts over. */
+const MAX_DIRECTORIES = 4096;
+
+/** A file that may hold a summary: the summary itself or an epoch copy. */
+export interface IndexedCandidate {
+  name: string;
+  /** The epoch in an epoch copy's name; null for the summary itself. */
+  nameEpoch: number | null;
+  /** A symbolic link: reported, never followed. */
+  symlink: boolean;
+}
+
+/** The files of one summary in a run directory. */
+export interface IndexedSummary {
+  processName: string;
+  worker: string | null;
+  candidates: IndexedCandidate[];
+  /** A journal, a backup or a quarantined copy is there. */
+  hasHistory: boolean;
+}
+
+/** One run directory, by summary (key: {@link summaryKey}). */
+export interface DirectoryIndex {
+  summaries: Map<string, IndexedSummary>;
+}
+
+interface Cached extends DirectoryIndex {
+  ino: number;
+  mtimeMs: number;
+  trusted: boolean;
+}
+
+/** The key of a summary in a {@link DirectoryIndex}. */
+export function summaryKey(processName: string, worker: string | null): string {
+  return worker === null ? processName : `${processName}@${worker}`;
+}
+
+/** The directory indexes of one store. */
+export class DirectoryIndexes {
+  readonly #fs: FileSystem;
+  readonly #cache = new Map<string, Cached>();
+
+  constructor(fs: FileSystem) {
+    this.#fs = fs;
+  }
+
+  /**
+   * The index of `dir`, or `null` when it does not exist (or is not a directory). Throws the
+   * errno error when it cannot be looked at (EACCES…).
+   */
+  async get(dir: string): Promise<DirectoryIndex | null> {
+    // Taken before the stat, which comes before the readdir: see RACY_MARGIN_MS.
+    const now = Date.now();
+    const stats = await this.#stat(dir);
+    if (stats === null) {
+      this.#cache.delete(dir);
+      return null;
+    }
+    const cached = this.#cache.get(dir);
+    if (cached?.trusted && cached.ino === stats.ino && cached.mtimeMs === stats.mtimeMs) {
+      return cached;
+    }
+    let entries: DirEntryLike[];
+    try {
+      entries =
+        this.#fs === nodeFileSystem
+          ? nodeFs.readdirSync(dir, { withFileTypes: true })
+          : await this.#fs.readdir(dir);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        this.#cache.delete(dir);
+        return null;
+      }
+      throw err;
+    }
+    const index: Cached = {
+      summaries: indexEntries(entries),
+      ino: stats.ino,
+      mtimeMs: stats.mtimeMs,
+      trusted: now - stats.mtimeMs >= RACY_MARGIN_MS,
+    };
+    if (this.#cache.size >= MAX_DIRECTORIES) this.#cache.clear();
+    this.#cache.set(dir, index);
+    return index;
+  }
+
+  async #stat(dir: string): Promise<{ ino: number; mtimeMs: number } | null> {
+    if (this.#fs === nodeFileSystem) {
+      const stats = nodeFs.statSync(dir, { throwIfNoEntry: false });
+      return stats === undefined || !stats.isDirectory() ? null : stats;
+    }
+    try {
+      const stats = await this.#fs.stat(dir);
+      return stats.isDirectory() ? stats : null;
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw err;
+    }
+  }
+}
+
+function indexEntries(entries: DirEntryLike[]): Map<string, IndexedSummary> {
+  const summaries = new Map<string, IndexedSummary>();
+  for (const entry of entries) {
+    const parsed = parseEntryName(entry.name);
+    if (parsed === null) continue;
+    const { kind } = parsed;
+    if (kind === 'owner' || kind === 'takeover' || kind === 'archived') continue;
+    const key = summaryKey(parsed.processName, parsed.worker);
+    let found = summaries.get(key);
+    if (found === undefined) {
+      found = {
+        processName: parsed.processName,
+        worker: parsed.worker,
+        candidates: [],
+        hasHistory: false,
+      };
+      summaries.set(key, found);
+    }
+    if (kind === 'summary' || kind === 'epoch') {
+      found.candidates.push({
+        name: entry.name,
+        nameEpoch: parsed.epoch,
+        symlink: entry.isSymbolicLink(),
+      });
+    } else {
+      found.hasHistory = true;
+    }
+  }
+  return summaries;
+}
