@@ -1,4 +1,4 @@
-import type { SummaryStore } from '@process-summary/core';
+import type { SummaryRef, SummaryStore } from '@process-summary/core';
 import type { Colors } from './render/color.js';
 
 /** The values of the options a command was given (`parseArgs` output). */
@@ -10,6 +10,11 @@ export interface Context {
   store: SummaryStore;
   /** The store as the user named it, for messages and `list --json`'s `root`. */
   storeLabel: string;
+  /**
+   * The copies the store set aside for a summary (quarantined, archived), for `repair` to
+   * show; only a store with files has them (the file store's `setAsideFiles`).
+   */
+  setAside?: (ref: SummaryRef) => Promise<{ path: string; sizeBytes: number | null }[]>;
   /** `--json`: machine-readable output (documented shapes, see README). */
   json: boolean;
   colors: Colors;

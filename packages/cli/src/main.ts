@@ -93,9 +93,11 @@ async function main(argv: string[]): Promise<number> {
     values['max-file-bytes'] === undefined
       ? DEFAULT_MAX_FILE_BYTES
       : parseNumber('max-file-bytes', values['max-file-bytes'] as string);
+  const opened = openStore(choice, { maxFileBytes });
   const context: Context = {
-    store: openStore(choice, { maxFileBytes }),
+    store: opened.store,
     storeLabel: choice.root,
+    ...(opened.setAside === undefined ? {} : { setAside: opened.setAside }),
     json: values.json === true,
     colors: createColors(shouldColor(isTty, env, values['no-color'] === true)),
     isTty,

@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { SummaryStore } from '@process-summary/core';
+import type { SummaryRef, SummaryStore } from '@process-summary/core';
 import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { CliError } from './errors.js';
 
@@ -89,14 +89,22 @@ export function chooseStore(
   return { kind: 'file', root };
 }
 
+/** An opened store, and what only the file store can do besides the contract. */
+export interface OpenedStore {
+  store: SummaryStore;
+  /** See `Context.setAside`. */
+  setAside?: (ref: SummaryRef) => Promise<{ path: string; sizeBytes: number | null }[]>;
+}
+
 /**
  * The store of a choice. Quiet: a reader shows what the store reports in its own words
  * (`read` returns problems; `repair` lists the warnings `load` returns).
  */
-export function openStore(choice: StoreChoice, options: { maxFileBytes: number }): SummaryStore {
-  return new FileSummaryStore({
+export function openStore(choice: StoreChoice, options: { maxFileBytes: number }): OpenedStore {
+  const store = new FileSummaryStore({
     root: choice.root,
     logger: silentLogger,
     maxFileBytes: options.maxFileBytes,
   });
+  return { store, setAside: (ref) => store.setAsideFiles(ref) };
 }

@@ -4,7 +4,6 @@
  * `load` (which repairs: quarantine, the previous good version, the journal), save what it
  * gave, release. The store reports what it did as warnings; nothing is deleted.
  */
-import { statSync } from 'node:fs';
 import { refName, type StoreWarning, type SummaryRef } from '@process-summary/core';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
@@ -21,7 +20,7 @@ export interface RepairReport {
   action: 'none' | 'restored_from_backup' | 'rebuilt_from_journal' | 'repaired' | 'failed';
   message: string;
   warnings: { code: string; message: string }[];
-  /** Files the store moved aside (kept, never deleted), from its warnings. */
+  /** Copies the store set aside for this summary (kept, never deleted), as it lists them. */
   quarantined: { path: string; size_bytes: number | null }[];
 }
 
@@ -30,14 +29,6 @@ function actionOf(warnings: readonly StoreWarning[]): RepairReport['action'] {
   if (warnings.some((w) => /JOURNAL|REBUILT|REPLAY/.test(w.code))) return 'rebuilt_from_journal';
   if (warnings.some((w) => /BACKUP/.test(w.code))) return 'restored_from_backup';
   return warnings.length > 0 ? 'repaired' : 'none';
-}
-
-function sizeOf(path: string): number | null {
-  try {
-    return statSync(path).size;
-  } catch {
-    return null;
-  }
 }
 
 /** Refuses while a live owner holds `ref`, naming it. */
@@ -90,6 +81,13 @@ export async function runRepair(context: Context): Promise<number> {
     code = EXIT.invalid;
   } else {
     code = await repairWithLease(context, ref, report);
+  }
+  // What was set aside, now or before (a repair never deletes): as the store lists it.
+  if (context.setAside !== undefined) {
+    report.quarantined = (await context.setAside(ref)).map((f) => ({
+      path: f.path,
+      size_bytes: f.sizeBytes,
+    }));
   }
   if (context.json) {
     context.write(`${safeJson(report)}\n`);
@@ -147,9 +145,6 @@ async function repairWithLease(
     // status shown afterwards is judged from when the pipeline last wrote, not from the repair.
     await context.store.save(loaded.summary, lease);
     report.warnings = loaded.warnings.map((w) => ({ code: w.code, message: w.message }));
-    report.quarantined = loaded.warnings
-      .filter((w) => w.path !== undefined && /QUARANTIN|CORRUPT/.test(w.code))
-      .map((w) => ({ path: w.path as string, size_bytes: sizeOf(w.path as string) }));
     report.action = actionOf(loaded.warnings);
     report.message =
       report.action === 'rebuilt_from_journal'
