@@ -1,20 +1,68 @@
 /**
- * Every error this project throws carries a string `code`. Callers match on `code`, never on
- * the message or on `instanceof` (two installed copies of a package break `instanceof`).
+ * Every code an error of this project carries, in one closed list (a test checks that every
+ * code thrown anywhere in the repository is here). Callers match on `code` with
+ * {@link hasErrorCode}, never on the message or on `instanceof` (two installed copies of a
+ * package break `instanceof`).
  */
-export type ErrorCode =
-  | 'E_INVALID_NAME'
-  | 'E_INVALID_ARGUMENT'
-  | 'E_INVALID_INCREMENT'
-  | 'E_INVALID_ERROR_TYPE'
-  | 'E_INVALID_METRIC'
-  | 'E_INVALID_LIMITS'
-  | 'E_INVALID_SUMMARY'
-  | 'E_UNSUPPORTED_VERSION'
-  | 'E_INVALID_STATE'
-  | 'E_LEASE_LOST'
-  | 'E_CONCURRENT_RUN'
-  | (string & {});
+export const ERROR_CODES = [
+  // ---- bad input, refused before anything changes
+  /** A run, process or worker name that could escape the root or break a file name. */
+  'E_INVALID_NAME',
+  /** An argument or option of the wrong type or value. */
+  'E_INVALID_ARGUMENT',
+  /** A counter increment that is not a non-negative safe integer. */
+  'E_INVALID_INCREMENT',
+  /** `addError` without a non-empty error type. */
+  'E_INVALID_ERROR_TYPE',
+  /** A custom metric that is not JSON (BigInt, function, cycle, NaN) or too deep or large. */
+  'E_INVALID_METRIC',
+  /** An unknown limit, or a limit below its minimum. */
+  'E_INVALID_LIMITS',
+  /** A journal cursor or offset that is not the start of an entry. */
+  'E_INVALID_OFFSET',
+  /** An operation the object's state does not allow. */
+  'E_INVALID_STATE',
+  /** The command line is wrong (CLI). */
+  'E_USAGE',
+  // ---- what is stored
+  /** Not a summary: bad JSON, a schema violation, truncated, empty. */
+  'E_INVALID_SUMMARY',
+  /** Written by a newer version of this library. */
+  'E_UNSUPPORTED_VERSION',
+  /** The summary and its backup are both unusable (moved aside) and nothing rebuilds it. */
+  'E_CORRUPT',
+  /** A journal line that is not a valid event (reported by readers, not thrown). */
+  'E_CORRUPT_EVENT',
+  /** A journal with no usable event: nothing to rebuild a summary from. */
+  'E_NO_EVENTS',
+  /** A summary that names another run, process or worker than where it is stored. */
+  'E_NAME_MISMATCH',
+  /** Larger than the store's limit: not read, or not written. */
+  'E_TOO_LARGE',
+  /** There is no such run, process or file. */
+  'E_NOT_FOUND',
+  /** It exists but cannot be read, or is not what it claims (a FIFO, a directory, a symlink). */
+  'E_UNREADABLE',
+  /** A directory was expected (a store root that is a file). */
+  'E_NOT_A_DIRECTORY',
+  // ---- the medium
+  /** The file system or database refused; the system error is the `cause`. */
+  'E_IO',
+  /** The store cannot be reached or is not installed (e.g. a database driver missing). */
+  'E_STORE_UNAVAILABLE',
+  /** The store lacks a capability the caller asked for (e.g. `archive` for `fresh: true`). */
+  'E_UNSUPPORTED',
+  /** A queued write was replaced by a newer one before it ran (internal to coalescing). */
+  'E_SUPERSEDED',
+  // ---- ownership
+  /** Another live process owns the summary; the message names it (pid, host, since). */
+  'E_CONCURRENT_RUN',
+  /** The lease is no longer current (taken over or released): its owner must stop writing. */
+  'E_LEASE_LOST',
+] as const satisfies readonly `E_${string}`[];
+
+/** The code of an error of this project; see {@link ERROR_CODES}. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** A problem found by schema validation: where (a JSON Pointer) and what. */
 export interface ValidationIssue {
@@ -59,7 +107,13 @@ export function codedRangeError(
   return Object.assign(new RangeError(message), { code });
 }
 
-/** Whether `err` is an error carrying `code` (works across copies of the package). */
-export function hasErrorCode(err: unknown, code: ErrorCode): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+/**
+ * Whether `err` is an error carrying `code`: the one way to test a code (works across copies
+ * of the package, where `instanceof ProcessSummaryError` does not).
+ */
+export function hasErrorCode<C extends ErrorCode>(
+  err: unknown,
+  code: C,
+): err is Error & { readonly code: C } {
+  return err instanceof Error && (err as { code?: unknown }).code === code;
 }

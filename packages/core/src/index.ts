@@ -9,6 +9,7 @@ export {
 export {
   codedRangeError,
   codedTypeError,
+  ERROR_CODES,
   type ErrorCode,
   hasErrorCode,
   ProcessSummaryError,
@@ -27,6 +28,7 @@ export { assertValidName, assertValidRef, MAX_NAME_BYTES, type NamedRef } from '
 export {
   type ReplayNote,
   type ReplayNoteCode,
+  type ReplayOptions,
   type ReplayResult,
   replayEvents,
   SummaryReplay,

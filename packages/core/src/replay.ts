@@ -14,19 +14,24 @@ import { ProcessSummaryError } from './errors.js';
 import type { JsonValue } from './json.js';
 import { resolveLimits, type SummaryLimits, truncateText } from './limits.js';
 import { assertValidName } from './names.js';
-import { roundHalfEven2 } from './round.js';
+import { ProgressLog } from './progress-log.js';
+import { newSessionEntry, SessionLog, sessionSoFar } from './sessions.js';
 import { type FromDictOptions, ProcessSummary } from './summary.js';
-import {
-  type ErrorDetail,
-  newSessionEntry,
-  type ProgressUpdate,
-  type RunTotals,
-  SCHEMA_VERSION,
-  type SessionEndReason,
-  type SessionEntry,
-  type SummaryDict,
-  type SummaryStatus,
+import { buildSummaryDict, ratePerSecond } from './summary-dict.js';
+import type {
+  ErrorDetail,
+  ProgressUpdate,
+  RunTotals,
+  SessionEndReason,
+  SessionEntry,
+  SummaryStatus,
 } from './types.js';
+
+/** Options of {@link SummaryReplay} and {@link replayEvents}. */
+export interface ReplayOptions extends FromDictOptions {
+  /** The worker (shard) whose journal is replayed; default none. */
+  worker?: string | null | undefined;
+}
 
 /** The codes of {@link ReplayNote}. */
 export type ReplayNoteCode =
@@ -103,8 +108,8 @@ type EventRecord = Record<string, unknown>;
  *
  * ```ts
  * const replay = new SummaryReplay('harvard_2024', 'collect');
- * for await (const entry of store.events('harvard_2024', 'collect')) {
- *   if (entry.kind === 'event') replay.add(entry.event);
+ * for await (const record of store.events({ runName: 'harvard_2024', processName: 'collect' })) {
+ *   if (record.event !== null) replay.add(record.event);
  * }
  * const { summary, notes } = replay.finish();
  * ```
@@ -112,6 +117,7 @@ type EventRecord = Record<string, unknown>;
 export class SummaryReplay {
   readonly #runName: string;
   readonly #processName: string;
+  readonly #worker: string | null;
   readonly #options: FromDictOptions;
   readonly #limits: SummaryLimits;
 
@@ -138,13 +144,9 @@ export class SummaryReplay {
   #lastErrorTime: number | null = null;
   #interruptionCount = 0;
 
-  #progressCount = 0;
-  #firstUpdate: ProgressUpdate | null = null;
-  #recent: ProgressUpdate[] = [];
-
+  readonly #progress: ProgressLog;
   /** Kept sessions: the first and the most recent, as the file keeps them. */
-  readonly #sessions: SessionEntry[] = [];
-  #sessionCount = 0;
+  readonly #sessions: SessionLog;
   #open: OpenSession | null = null;
   #closedActiveSeconds = 0;
   #lastEnd: { reason: SessionEndReason; time: number } | null = null;
@@ -153,13 +155,18 @@ export class SummaryReplay {
    * `options` are those of `ProcessSummary.fromDict` (clock, limits, threshold); the limits
    * bound what is kept as they bound a live summary. Throws `E_INVALID_NAME` for a bad name.
    */
-  constructor(runName: string, processName: string, options: FromDictOptions = {}) {
+  constructor(runName: string, processName: string, options: ReplayOptions = {}) {
     assertValidName('run', runName);
     assertValidName('process', processName);
+    const { worker = null, ...fromDict } = options;
+    if (worker !== null) assertValidName('worker', worker);
     this.#runName = runName;
     this.#processName = processName;
-    this.#options = options;
+    this.#worker = worker;
+    this.#options = fromDict;
     this.#limits = resolveLimits(options.limits);
+    this.#progress = new ProgressLog(this.#limits.maxProgressUpdates);
+    this.#sessions = new SessionLog(this.#limits.maxSessions);
   }
 
   /** Replays one event; returns false (and counts it) when it cannot be used. */
@@ -169,10 +176,10 @@ export class SummaryReplay {
     let used: boolean;
     switch (e.type) {
       case 'progress':
-        used = this.#progress(e);
+        used = this.#progressEvent(e);
         break;
       case 'error':
-        used = this.#error(e);
+        used = this.#errorEvent(e);
         break;
       case 'session_start':
         used = this.#sessionStart(e);
@@ -214,55 +221,40 @@ export class SummaryReplay {
     const endTime = ended ? (this.#lastEnd?.time ?? lastTime) : null;
     const duration = endTime === null ? null : endTime - startTime;
     const elapsed = (duration ?? lastTime - startTime) || 0;
-    const processed = this.#totals.items_processed;
-    const attempted = this.#totals.items_successful + this.#totals.items_failed;
-    const sessions = this.#sessions.map((s) =>
-      open !== null && s === open.entry ? this.#openSnapshot(open) : { ...s },
-    );
     const activeSeconds =
       this.#closedActiveSeconds + (open === null ? 0 : open.lastSeen - open.entry.start_time);
-    const errorTypes: Record<string, number> = {};
-    const errorDetails: Record<string, ErrorDetail> = {};
-    for (const [type, detail] of this.#errors) {
-      errorTypes[type] = detail.count;
-      errorDetails[type] = { ...detail, samples: [...detail.samples] };
-    }
-    const updates = this.#firstUpdate === null ? [] : [this.#firstUpdate, ...this.#keptRecent()];
-    const dict: SummaryDict = {
-      process_name: this.#processName,
-      run_name: this.#runName,
-      session_id: this.#sessionId ?? Math.floor(startTime),
-      start_time: startTime,
-      end_time: endTime,
-      duration_seconds: duration,
-      is_completed: status === 'completed',
-      ...this.#totals,
-      success_rate_percent:
-        attempted > 0 ? roundHalfEven2((this.#totals.items_successful / attempted) * 100) : 0,
-      processing_rate_per_second: elapsed > 0 ? roundHalfEven2(processed / elapsed) : 0,
-      error_count: this.#errorCount,
-      error_types: errorTypes,
-      last_error_message: this.#lastErrorMessage,
-      last_error_time: this.#lastErrorTime,
-      interruption_count: this.#interruptionCount,
-      progress_updates_count: this.#progressCount,
-      progress_updates: updates,
-      custom_metrics: {},
+    const dict = buildSummaryDict({
+      runName: this.#runName,
+      processName: this.#processName,
+      worker: this.#worker,
+      sessionId: this.#sessionId ?? Math.floor(startTime),
+      startTime,
+      endTime,
+      durationSeconds: duration,
+      status,
+      totals: this.#totals,
+      processingRate: ratePerSecond(this.#totals.items_processed, elapsed),
+      errorCount: this.#errorCount,
+      errors: this.#errors,
+      lastErrorMessage: this.#lastErrorMessage,
+      lastErrorTime: this.#lastErrorTime,
+      interruptionCount: this.#interruptionCount,
+      progress: this.#progress,
+      customMetrics: {},
       // The last sign of life, not the time of the repair: a reader judging whether the run
       // is alive must not see a dead run as fresh.
-      generated_at: new Date(lastTime * 1000).toISOString(),
-      schema_version: SCHEMA_VERSION,
-      status,
-      last_checkpoint_time: lastTime,
-      items_total: null,
-      eta_seconds: null,
-      current_rate_per_second: null,
-      active_seconds: activeSeconds,
-      session_count: this.#sessionCount,
-      sessions,
-      error_details: errorDetails,
-      events_dropped: 0,
-    };
+      generatedAt: new Date(lastTime * 1000).toISOString(),
+      lastCheckpointTime: lastTime,
+      itemsTotal: null,
+      etaSeconds: null,
+      currentRate: null,
+      activeSeconds,
+      sessions: this.#sessions.kept.map((s) =>
+        open !== null && s === open.entry ? this.#openSnapshot(open) : { ...s },
+      ),
+      sessionCount: this.#sessions.count,
+      eventsDropped: 0,
+    });
     return {
       summary: ProcessSummary.fromDict(dict, this.#options),
       eventCount: this.#used,
@@ -274,7 +266,7 @@ export class SummaryReplay {
 
   // ---------------------------------------------------------------- events
 
-  #progress(e: EventRecord): boolean {
+  #progressEvent(e: EventRecord): boolean {
     const { timestamp, message } = e;
     if (!isTime(timestamp) || typeof message !== 'string') return false;
     if (!isCount(e.items_processed) || !isCount(e.items_successful) || !isCount(e.items_failed)) {
@@ -305,19 +297,11 @@ export class SummaryReplay {
       if (size > this.#limits.maxProgressFieldsBytes) update.extra_fields_omitted = size;
       else Object.assign(update, extra);
     }
-    this.#progressCount += 1;
-    if (this.#firstUpdate === null) {
-      this.#firstUpdate = update;
-    } else {
-      this.#recent.push(update);
-      // Trimmed in blocks, not one by one, so a long journal replays in linear time.
-      const capacity = this.#limits.maxProgressUpdates - 1;
-      if (this.#recent.length >= capacity * 2 + 16) this.#recent = this.#keptRecent();
-    }
+    this.#progress.push(update);
     return true;
   }
 
-  #error(e: EventRecord): boolean {
+  #errorEvent(e: EventRecord): boolean {
     const { time, error_type: errorType, message } = e;
     if (!isTime(time) || typeof errorType !== 'string' || errorType === '') return false;
     if (typeof message !== 'string') return false;
@@ -351,9 +335,7 @@ export class SummaryReplay {
       boot_id: typeof s.boot_id === 'string' ? s.boot_id : null,
       start_time: time,
     });
-    this.#sessionCount = Math.max(this.#sessionCount + 1, s.number);
-    this.#sessions.push(entry);
-    if (this.#sessions.length > this.#limits.maxSessions) this.#sessions.splice(1, 1);
+    this.#sessions.add(entry);
     this.#open = { entry, startTotals: { ...this.#totals }, lastSeen: time };
     return true;
   }
@@ -419,11 +401,7 @@ export class SummaryReplay {
   }
 
   #openSnapshot(open: OpenSession): SessionEntry {
-    return {
-      ...open.entry,
-      duration_seconds: open.lastSeen - open.entry.start_time,
-      ...difference(this.#totals, open.startTotals),
-    };
+    return sessionSoFar(open.entry, open.lastSeen, this.#totals, open.startTotals);
   }
 
   #close(
@@ -440,11 +418,6 @@ export class SummaryReplay {
     });
     this.#closedActiveSeconds += open.entry.duration_seconds;
     this.#open = null;
-  }
-
-  #keptRecent(): ProgressUpdate[] {
-    const capacity = this.#limits.maxProgressUpdates - 1;
-    return capacity <= 0 ? [] : this.#recent.slice(-capacity);
   }
 
   #notes(unfinished: boolean): ReplayNote[] {
@@ -492,7 +465,7 @@ export function replayEvents(
   runName: string,
   processName: string,
   events: Iterable<unknown>,
-  options: FromDictOptions = {},
+  options: ReplayOptions = {},
 ): ReplayResult {
   const replay = new SummaryReplay(runName, processName, options);
   for (const event of events) replay.add(event);
@@ -509,14 +482,4 @@ function isTime(value: unknown): value is number {
 
 function isoTime(seconds: number | null): string {
   return seconds === null ? 'unknown' : new Date(seconds * 1000).toISOString();
-}
-
-function difference(now: RunTotals, start: RunTotals): Pick<SessionEntry, keyof RunTotals> {
-  return {
-    items_processed: Math.max(0, now.items_processed - start.items_processed),
-    items_successful: Math.max(0, now.items_successful - start.items_successful),
-    items_failed: Math.max(0, now.items_failed - start.items_failed),
-    items_retried: Math.max(0, now.items_retried - start.items_retried),
-    bytes_processed: Math.max(0, now.bytes_processed - start.bytes_processed),
-  };
 }

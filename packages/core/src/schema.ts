@@ -1,7 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { ProcessSummaryError, type ValidationIssue } from './errors.js';
-import type { ValidatedDict } from './summary.js';
 import summarySchemaJson from './summary.schema.json' with { type: 'json' };
+import type { ValidatedDict } from './types.js';
 import { SCHEMA_VERSION } from './types.js';
 
 /** The JSON Schema (2020-12) of the summary file; also shipped as `@process-summary/core/schema.json`. */

@@ -13,8 +13,8 @@
  * and `PgSummaryStore` (`@process-summary/store-pg`); one contract suite
  * (`tools/store-contract`) runs unchanged against each.
  */
-import type { FromDictOptions, ProcessSummary, ValidatedDict } from './summary.js';
-import type { SummaryEvent } from './types.js';
+import type { FromDictOptions, ProcessSummary } from './summary.js';
+import type { SummaryEvent, ValidatedDict } from './types.js';
 
 /**
  * One summary a store holds: a process of a run, optionally one worker (shard) of it. Each

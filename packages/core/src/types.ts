@@ -64,24 +64,6 @@ export interface SessionEntry {
   bytes_processed: number;
 }
 
-/** A session that has just started: nothing ended, nothing done yet. */
-export function newSessionEntry(
-  start: Pick<SessionEntry, 'number' | 'session_id' | 'host' | 'pid' | 'boot_id' | 'start_time'>,
-): SessionEntry {
-  return {
-    ...start,
-    end_time: null,
-    duration_seconds: 0,
-    end_reason: null,
-    signal: null,
-    items_processed: 0,
-    items_successful: 0,
-    items_failed: 0,
-    items_retried: 0,
-    bytes_processed: 0,
-  };
-}
-
 /** A progress update as stored: the seed's fields plus the caller's extra fields. */
 export interface ProgressUpdate {
   timestamp: number;
@@ -153,6 +135,23 @@ export interface SummaryDict {
    */
   owner_epoch?: number;
 }
+
+/** A validated dictionary: the seed's keys always, the additions when the file has them. */
+export type ValidatedDict = Omit<
+  SummaryDict,
+  | 'schema_version'
+  | 'status'
+  | 'last_checkpoint_time'
+  | 'items_total'
+  | 'eta_seconds'
+  | 'current_rate_per_second'
+  | 'active_seconds'
+  | 'session_count'
+  | 'sessions'
+  | 'error_details'
+  | 'events_dropped'
+> &
+  Partial<SummaryDict>;
 
 /** `getProgressSummary()`: `{}` when there is no update. */
 export type ProgressSummary =

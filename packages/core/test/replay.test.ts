@@ -181,6 +181,19 @@ test('malformed and unknown events are skipped and counted; none usable is E_NO_
   assert.is(result.summary.errorCount, 1);
   assert.ok(result.notes.some((n) => n.code === 'W_EVENTS_SKIPPED'));
   throwsCode(() => new SummaryReplay('../x', 'p'), 'E_INVALID_NAME');
+  throwsCode(() => new SummaryReplay('r', 'p', { worker: 'a@b' }), 'E_INVALID_NAME');
+});
+
+test("a worker's journal replays to that worker's summary", () => {
+  const clock = createManualClock(T0);
+  const live = new ProcessSummary({ runName: 'r', processName: 'p', worker: 'w2', clock });
+  live.startProcess({ host: 'h', pid: 1 });
+  work(live, clock, 3);
+  live.endProcess();
+  const { summary } = replayEvents('r', 'p', live.takeEvents(), { worker: 'w2', clock });
+  assert.is(summary.worker, 'w2');
+  assert.is(summary.getSummaryDict().worker, 'w2');
+  assert.equal(restored(summary.getSummaryDict()), restored(live.getSummaryDict()));
 });
 
 test.run();

@@ -4,6 +4,7 @@
  * contract only, so they run unchanged against the memory, file and PostgreSQL stores.
  */
 import {
+  type Acquired,
   createManualClock,
   type JournalRecord,
   type Lease,
@@ -147,6 +148,20 @@ function persistence(test: Test<Ctx>): void {
     assert.ok(loaded);
     assert.equal(loaded.warnings, []);
     assert.equal(loaded.summary.getSummaryDict(), saved);
+  });
+
+  test('load passes its options to the loaded summary', async ({ subject }) => {
+    await subject.store.save(makeSummary().summary);
+    const clock = createManualClock(1_800_000_000);
+    const loaded = await subject.store.load(REF, {
+      clock,
+      interruptionThresholdSeconds: 60,
+      limits: { maxSessions: 5 },
+    });
+    assert.is(loaded?.summary.interruptionThresholdSeconds, 60);
+    assert.is(loaded?.summary.limits.maxSessions, 5);
+    loaded?.summary.startProcess({ host: 'test-host', pid: 1 });
+    assert.is(loaded?.summary.currentSession?.start_time, 1_800_000_000);
   });
 
   test('a later save replaces the earlier state', async ({ subject }) => {
@@ -295,6 +310,36 @@ function ownership(test: Test<Ctx>): void {
     assert.is((await subject.store.ownerStatus(REF)).owner?.pid, OWNER_B.pid);
   });
 
+  test('concurrent acquires, of a free ref or of a gone owner, have exactly one winner', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    const takers = [OWNER_A, OWNER_B, OWNER_C];
+    const free = await Promise.allSettled(takers.map((owner) => store.acquire(REF, { owner })));
+    const won = free.filter((r) => r.status === 'fulfilled');
+    assert.is(won.length, 1, 'one winner for a free ref');
+    for (const r of free) {
+      if (r.status === 'rejected') assert.is(r.reason?.code, 'E_CONCURRENT_RUN');
+    }
+    const first = (won[0] as PromiseFulfilledResult<Acquired>).value;
+    await subject.makeOwnerGone(first.lease);
+    const takeover = await Promise.allSettled(takers.map((owner) => store.acquire(REF, { owner })));
+    const taken = takeover.filter((r) => r.status === 'fulfilled');
+    assert.is(taken.length, 1, 'one winner for a takeover');
+    const winner = (taken[0] as PromiseFulfilledResult<Acquired>).value;
+    assert.ok(winner.lease.epoch > first.lease.epoch);
+    assert.is(winner.previous?.owner?.epoch, first.lease.epoch);
+    assert.is((await store.ownerStatus(REF)).owner?.epoch, winner.lease.epoch);
+  });
+
+  test('acquire without an owner names the store default owner', async ({ subject }) => {
+    const { lease } = await subject.store.acquire(REF);
+    assert.type(lease.owner.host, 'string');
+    assert.ok(Number.isSafeInteger(lease.owner.pid));
+    assert.is((await subject.store.ownerStatus(REF)).state, 'alive');
+    await subject.store.release(lease);
+  });
+
   test('release then acquire gives a higher epoch and no previous owner', async ({ subject }) => {
     const first = await subject.store.acquire(REF, { owner: OWNER_A });
     await subject.store.release(first.lease);
@@ -314,7 +359,8 @@ function ownership(test: Test<Ctx>): void {
       await store.remove(REF, lease);
       await store.release(lease);
     }
-    assert.ok(epochs[0] < epochs[1] && epochs[1] < epochs[2], `epochs ${epochs.join(', ')}`);
+    const [first = 0, second = 0, third = 0] = epochs;
+    assert.ok(first < second && second < third, `epochs ${epochs.join(', ')}`);
   });
 
   test('releasing an old lease leaves the new owner alone', async ({ subject }) => {
