@@ -15,7 +15,7 @@ import { ProcessSummaryError } from '@process-summary/core';
 import { syncDirectory, syncDirectorySync } from './directory.js';
 import { ioError, shortWriteError } from './errors.js';
 import { errnoCode, type FileHandleLike, type FileSystem, type StatsLike } from './fs-seam.js';
-import { type TempFileOwner, tempPathFor } from './layout.js';
+import { type TempFileOwner, type TempKind, tempPathFor } from './layout.js';
 import type { Logger } from './logger.js';
 
 /** What identifies one version of a file: a replaced or rewritten file differs in one of these. */
@@ -65,9 +65,9 @@ function readBootId(): string | null {
 
 /**
  * A fresh temp file name for `path` (see the layout's `tempPathFor`), unique in this process
- * without a random draw per save. `kind` `.bak` for the backup's link.
+ * without a random draw per save.
  */
-export function newTempPath(path: string, kind: '' | '.bak' = ''): string {
+export function newTempPath(path: string, kind: TempKind = 'replace'): string {
   counter = (counter + 1) % 0x7fffffff;
   return tempPathFor(path, thisWriter, `${processTag}${counter.toString(16)}`, kind);
 }

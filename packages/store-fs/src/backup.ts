@@ -62,7 +62,7 @@ export async function keepPreviousVersion(
       return;
     }
   }
-  const backupTemp = newTempPath(paths.summary, '.bak');
+  const backupTemp = newTempPath(paths.summary, 'backup');
   try {
     try {
       await fs.link(paths.summary, backupTemp);
@@ -98,7 +98,7 @@ export function keepPreviousVersionSync(
     const current = identityOf(nodeFs.statSync(paths.summary));
     // Not known to be good, and there is no time to check it here: leave the backup alone.
     if (known === null || !sameIdentity(current, known)) return;
-    const backupTemp = newTempPath(paths.summary, '.bak');
+    const backupTemp = newTempPath(paths.summary, 'backup');
     try {
       nodeFs.linkSync(paths.summary, backupTemp);
       nodeFs.renameSync(backupTemp, paths.backup);

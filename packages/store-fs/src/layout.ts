@@ -159,19 +159,24 @@ export interface TempFileOwner {
  * The name of a temp file for `path`: hidden (a listing never takes it for a summary), in the
  * same directory (a rename never crosses file systems), carrying the writer's pid and host tag
  * so a later writer can tell a dead writer's leftover from a live writer's file:
- * `.<basename>[kind].<pid>.<host tag>.<unique>.tmp`.
+ * `.<basename>[.bak].<pid>.<host tag>.<unique>.tmp` (`.bak` for the backup's link).
  */
 export function tempPathFor(
   path: string,
   owner: TempFileOwner,
   unique: string,
-  kind: '' | '.bak' = '',
+  kind: TempKind = 'replace',
 ): string {
+  const mark = kind === 'backup' ? BACKUP_TEMP_MARK : '';
   return join(
     dirname(path),
-    `.${basename(path)}${kind}.${owner.pid}.${owner.hostTag}.${unique}.tmp`,
+    `.${basename(path)}${mark}.${owner.pid}.${owner.hostTag}.${unique}.tmp`,
   );
 }
+
+/** What a temp file is for: the new version of `path`, or the link that becomes its backup. */
+export type TempKind = 'replace' | 'backup';
+const BACKUP_TEMP_MARK = '.bak';
 
 const SUMMARY_TEMP =
   /^\.process_summary_.+\.json(?:\.bak|\.e\d+)?\.(\d+)\.([0-9a-f]{8})\.[0-9a-f]+\.tmp$/;

@@ -166,7 +166,7 @@ test('temp file names are unique and carry the pid and host tag', () => {
   const [one] = names;
   assert.equal(summaryTempFileOwner((one as string).slice(3)), { pid: process.pid, hostTag });
   assert.match(hostTag, /^[0-9a-f]{8}$/);
-  const backup = newTempPath('/x/process_summary_a.json', '.bak').slice(3);
+  const backup = newTempPath('/x/process_summary_a.json', 'backup').slice(3);
   assert.equal(summaryTempFileOwner(backup), { pid: process.pid, hostTag });
   assert.is(summaryTempFileOwner('process_summary_a.json'), undefined);
   assert.is(summaryTempFileOwner(`.notes.txt.123.${hostTag}.ab.tmp`), undefined);

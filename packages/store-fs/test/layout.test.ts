@@ -94,7 +94,7 @@ test('temp files carry their writer, and only summary temp files are judged', ()
   assert.is(dirname(temp), '/root/r');
   assert.ok(base(temp).startsWith('.'), 'hidden');
   assert.equal(summaryTempFileOwner(base(temp)), owner);
-  assert.equal(summaryTempFileOwner(base(tempPathFor(paths.summary, owner, 'a', '.bak'))), owner);
+  assert.equal(summaryTempFileOwner(base(tempPathFor(paths.summary, owner, 'a', 'backup'))), owner);
   assert.is(summaryTempFileOwner('.notes.txt.4242.0123abcd.a.tmp'), undefined);
 });
 
