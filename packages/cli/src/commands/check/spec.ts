@@ -27,8 +27,9 @@ exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.`,
     },
   ],
   notes: `A threshold is N (CRITICAL past it) or WARN,CRIT (e.g. --max-error-rate 1,5).
-Failed or stale is CRITICAL; interrupted is WARNING. --stale-after sets the silence
-after which a running process is stale (CRITICAL).`,
+A warning past its critical threshold is refused. Failed, crashed (its owner died) or
+stale is CRITICAL; interrupted is WARNING. --stale-after sets the silence after which a
+running process nothing can judge is stale.`,
   examples: [
     'summary-inspect check harvard_2024 collect --max-error-rate 1,5 --stale-after 10m',
     'summary-inspect check nightly --require-completed --max-failed 0',

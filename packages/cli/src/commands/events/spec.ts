@@ -2,7 +2,7 @@ import type { CommandSpec } from '../../spec.js';
 
 export const spec: CommandSpec = {
   name: 'events',
-  arguments: '<run> <process> [--follow]',
+  arguments: '<run> <process[@worker]> [--follow]',
   summary: 'the journal, streamed',
   description: `The journal (every progress update, error, session start and end, interruption), oldest
 first, streamed. --follow keeps printing appended events until Ctrl-C.`,
