@@ -63,34 +63,73 @@ export class DirectoryIndexes {
 
   /**
    * The index of `dir`, or `null` when it does not exist (or is not a directory). Throws the
-   * errno error when it cannot be looked at (EACCES…).
+   * errno error when it cannot be looked at (EACCES…). Through the `fs` seam.
    */
   async get(dir: string): Promise<DirectoryIndex | null> {
+    if (this.#fs === nodeFileSystem) return this.getSync(dir);
     // Taken before the stat, which comes before the readdir: see RACY_MARGIN_MS.
     const now = Date.now();
-    const stats = await this.#stat(dir);
-    if (stats === null) {
-      this.#cache.delete(dir);
-      return null;
+    let stats: { ino: number; mtimeMs: number } | null;
+    try {
+      const found = await this.#fs.stat(dir);
+      stats = found.isDirectory() ? found : null;
+    } catch (err) {
+      if (!isGone(err)) throw err;
+      stats = null;
     }
+    const cached = this.#reuse(dir, stats);
+    if (cached !== undefined) return cached;
+    let entries: DirEntryLike[];
+    try {
+      entries = await this.#fs.readdir(dir);
+    } catch (err) {
+      if (!isGone(err)) throw err;
+      return this.#forget(dir);
+    }
+    return this.#remember(dir, now, stats as { ino: number; mtimeMs: number }, entries);
+  }
+
+  /** {@link get} with synchronous `node:fs` calls (the real file system only). */
+  getSync(dir: string): DirectoryIndex | null {
+    const now = Date.now();
+    const found = nodeFs.statSync(dir, { throwIfNoEntry: false });
+    const stats = found === undefined || !found.isDirectory() ? null : found;
+    const cached = this.#reuse(dir, stats);
+    if (cached !== undefined) return cached;
+    let entries: DirEntryLike[];
+    try {
+      entries = nodeFs.readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      if (!isGone(err)) throw err;
+      return this.#forget(dir);
+    }
+    return this.#remember(dir, now, stats as { ino: number; mtimeMs: number }, entries);
+  }
+
+  /** The cached index if still valid, `null` for a directory gone, `undefined` to list it. */
+  #reuse(
+    dir: string,
+    stats: { ino: number; mtimeMs: number } | null,
+  ): DirectoryIndex | null | undefined {
+    if (stats === null) return this.#forget(dir);
     const cached = this.#cache.get(dir);
     if (cached?.trusted && cached.ino === stats.ino && cached.mtimeMs === stats.mtimeMs) {
       return cached;
     }
-    let entries: DirEntryLike[];
-    try {
-      entries =
-        this.#fs === nodeFileSystem
-          ? nodeFs.readdirSync(dir, { withFileTypes: true })
-          : await this.#fs.readdir(dir);
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
-        this.#cache.delete(dir);
-        return null;
-      }
-      throw err;
-    }
+    return undefined;
+  }
+
+  #forget(dir: string): null {
+    this.#cache.delete(dir);
+    return null;
+  }
+
+  #remember(
+    dir: string,
+    now: number,
+    stats: { ino: number; mtimeMs: number },
+    entries: DirEntryLike[],
+  ): DirectoryIndex {
     const index: Cached = {
       summaries: indexEntries(entries),
       ino: stats.ino,
@@ -101,21 +140,11 @@ export class DirectoryIndexes {
     this.#cache.set(dir, index);
     return index;
   }
+}
 
-  async #stat(dir: string): Promise<{ ino: number; mtimeMs: number } | null> {
-    if (this.#fs === nodeFileSystem) {
-      const stats = nodeFs.statSync(dir, { throwIfNoEntry: false });
-      return stats === undefined || !stats.isDirectory() ? null : stats;
-    }
-    try {
-      const stats = await this.#fs.stat(dir);
-      return stats.isDirectory() ? stats : null;
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-      throw err;
-    }
-  }
+function isGone(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 function indexEntries(entries: DirEntryLike[]): Map<string, IndexedSummary> {

@@ -85,10 +85,11 @@ export function normalizeRef(ref: SummaryRef): NormalizedRef {
   if (typeof ref !== 'object' || ref === null) {
     assertValidName('run', undefined);
   }
-  assertValidName('run', ref.runName);
-  assertValidName('process', ref.processName);
+  // The remembered verdict first (cheap); core's check throws the coded error.
+  if (!isValidName('run', ref.runName)) assertValidName('run', ref.runName);
+  if (!isValidName('process', ref.processName)) assertValidName('process', ref.processName);
   const worker = ref.worker ?? null;
-  if (worker !== null) assertValidName('worker', worker);
+  if (worker !== null && !isValidName('worker', worker)) assertValidName('worker', worker);
   return { runName: ref.runName, processName: ref.processName, worker };
 }
 
@@ -292,7 +293,8 @@ const MAX_CHECKED_NAMES = 10_000;
  * Whether `name` is a valid run, process or worker name (no exception). Remembered: a listing
  * meets the same process names in every run directory.
  */
-export function isValidName(kind: 'run' | 'process' | 'worker', name: string): boolean {
+export function isValidName(kind: 'run' | 'process' | 'worker', name: unknown): boolean {
+  if (typeof name !== 'string') return false;
   const key = `${kind}:${name}`;
   const known = checkedNames.get(key);
   if (known !== undefined) return known;

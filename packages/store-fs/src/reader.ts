@@ -16,7 +16,13 @@ import type {
   SummaryProblem,
   SummaryRef,
 } from '@process-summary/core';
-import { type DirectoryIndex, DirectoryIndexes, summaryKey } from './dir-index.js';
+import {
+  type DirectoryIndex,
+  DirectoryIndexes,
+  type IndexedCandidate,
+  type IndexedSummary,
+  summaryKey,
+} from './dir-index.js';
 import { ioError, storeError } from './errors.js';
 import { type DirEntryLike, errnoCode, type FileSystem, nodeFileSystem } from './fs-seam.js';
 import {
@@ -63,7 +69,8 @@ export function indexesOf(ctx: ReaderContext): DirectoryIndexes {
 /**
  * See `SummaryStore.read`. The run directory's index (one stat, a readdir when it changed)
  * finds the summary, its epoch copies and its history; then each candidate is opened once
- * (open, fstat, read, close).
+ * (open, fstat, read, close). On the real file system every call is synchronous, with no
+ * await in between: a listing reads thousands of small files.
  */
 export async function readSummary(
   ctx: ReaderContext,
@@ -71,27 +78,93 @@ export async function readSummary(
   options: ReadOptions = {},
 ): Promise<ReadResult | null> {
   const full = options.full ?? true;
-  const ref = publicRef(paths.ref);
+  const indexes = indexesOf(ctx);
+  if (ctx.fs === nodeFileSystem) {
+    let index: DirectoryIndex | null;
+    try {
+      index = indexes.getSync(paths.dir);
+    } catch (err) {
+      return unlistable(paths, err);
+    }
+    const files = indexedFiles(index, paths);
+    if (files === undefined) return null;
+    const options = { maxFileBytes: ctx.maxFileBytes, fullValidation: full };
+    const inspections = files.candidates.map((candidate) => {
+      const path = candidatePath(paths, candidate);
+      return candidate.symlink ? symlinkProblem(path) : inspectSummaryFileSync(path, options);
+    });
+    return chooseCandidate(paths, files, inspections);
+  }
   let index: DirectoryIndex | null;
   try {
-    index = await indexesOf(ctx).get(paths.dir);
+    index = await indexes.get(paths.dir);
   } catch (err) {
-    const code = errnoCode(err) ?? String(err);
-    const reason = `cannot be listed (${code})`;
-    return {
-      ...emptyResult(ref, paths.summary, false),
-      problem: toProblem({
-        ok: false,
-        path: paths.dir,
-        code: 'E_UNREADABLE',
-        reason,
-        message: `${paths.dir}: ${reason}`,
-        issues: [],
-      }),
-    };
+    return unlistable(paths, err);
   }
-  const files = index?.summaries.get(summaryKey(paths.ref.processName, paths.ref.worker));
+  const files = indexedFiles(index, paths);
   if (files === undefined) return null;
+  const inspections: SummaryInspection[] = [];
+  for (const candidate of files.candidates) {
+    const path = candidatePath(paths, candidate);
+    inspections.push(
+      candidate.symlink
+        ? symlinkProblem(path)
+        : await inspectSummaryFile(path, {
+            maxFileBytes: ctx.maxFileBytes,
+            fullValidation: full,
+            fs: ctx.fs,
+          }),
+    );
+  }
+  return chooseCandidate(paths, files, inspections);
+}
+
+function indexedFiles(
+  index: DirectoryIndex | null,
+  paths: SummaryPaths,
+): IndexedSummary | undefined {
+  return index?.summaries.get(summaryKey(paths.ref.processName, paths.ref.worker));
+}
+
+function candidatePath(paths: SummaryPaths, candidate: IndexedCandidate): string {
+  return candidate.nameEpoch === null ? paths.summary : `${paths.dir}/${candidate.name}`;
+}
+
+/** A symbolic link is never followed: it could lead out of the root, or to a FIFO. */
+function symlinkProblem(path: string): SummaryFileProblem {
+  const reason = 'is a symbolic link (not followed)';
+  return {
+    ok: false,
+    path,
+    code: 'E_UNREADABLE',
+    reason,
+    message: `${path}: ${reason}`,
+    issues: [],
+  };
+}
+
+function unlistable(paths: SummaryPaths, err: unknown): ReadResult {
+  const reason = `cannot be listed (${errnoCode(err) ?? String(err)})`;
+  return {
+    ...emptyResult(publicRef(paths.ref), paths.summary, false),
+    problem: toProblem({
+      ok: false,
+      path: paths.dir,
+      code: 'E_UNREADABLE',
+      reason,
+      message: `${paths.dir}: ${reason}`,
+      issues: [],
+    }),
+  };
+}
+
+/** The result from the candidates' inspections: the usable one with the highest epoch. */
+function chooseCandidate(
+  paths: SummaryPaths,
+  files: IndexedSummary,
+  inspections: SummaryInspection[],
+): ReadResult {
+  const ref = publicRef(paths.ref);
   const { hasHistory } = files;
   if (files.candidates.length === 0) {
     const reason =
@@ -110,9 +183,8 @@ export async function readSummary(
   }
   let best: { inspection: SummaryInspection & { ok: true }; epoch: number | null } | null = null;
   let firstProblem: SummaryFileProblem | null = null;
-  for (const candidate of files.candidates) {
-    const path = candidate.nameEpoch === null ? paths.summary : `${paths.dir}/${candidate.name}`;
-    const inspection = await inspectCandidate(ctx, path, candidate.symlink, full);
+  for (const [i, candidate] of files.candidates.entries()) {
+    const inspection = inspections[i] as SummaryInspection;
     if (!inspection.ok) {
       // The summary's own problem is the one to report when no candidate is usable.
       if (firstProblem === null || candidate.nameEpoch === null) firstProblem = inspection;
@@ -158,30 +230,6 @@ function isNewer(
   const a = epoch ?? -1;
   const b = best.epoch ?? -1;
   return a !== b ? a > b : mtimeSeconds > best.inspection.mtimeSeconds;
-}
-
-async function inspectCandidate(
-  ctx: ReaderContext,
-  path: string,
-  symlink: boolean,
-  full: boolean,
-): Promise<SummaryInspection> {
-  if (symlink) {
-    // Never followed: it could lead out of the root, or to a FIFO.
-    const reason = 'is a symbolic link (not followed)';
-    return {
-      ok: false,
-      path,
-      code: 'E_UNREADABLE',
-      reason,
-      message: `${path}: ${reason}`,
-      issues: [],
-    };
-  }
-  const options = { maxFileBytes: ctx.maxFileBytes, fullValidation: full };
-  return ctx.fs === nodeFileSystem
-    ? inspectSummaryFileSync(path, options)
-    : inspectSummaryFile(path, { ...options, fs: ctx.fs });
 }
 
 function emptyResult(ref: SummaryRef, location: string, hasHistory: boolean): ReadResult {
