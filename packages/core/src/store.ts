@@ -281,6 +281,12 @@ export interface SummaryStore {
    */
   saveSync?(summary: ProcessSummary, lease?: Lease): void;
   /**
+   * `release`, synchronously, for `exit` handlers (after their `saveSync`): otherwise the lease
+   * of a process that exited stays until the store judges its owner gone. Part of the same
+   * capability as `saveSync`; a store without it leaves this undefined.
+   */
+  releaseSync?(lease: Lease): void;
+  /**
    * Sets the summary and its history aside (never deletes it) so the run can start fresh;
    * resolves where it went (a path, a key), or `null` when there was none. Fenced like `save`.
    */

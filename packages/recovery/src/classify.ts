@@ -1,9 +1,9 @@
 import {
   type InterruptionReason,
+  type PreviousOwner,
   type ProcessSummary,
   RESUMED_MESSAGE,
 } from '@process-summary/core';
-import type { PreviousOwner } from './lease.js';
 
 /** What resuming found about how the previous session ended. */
 export interface ResumeClassification {
@@ -21,8 +21,8 @@ export interface ResumeClassification {
  * after interruption"). A clean end (completed, failed) is not an interruption.
  *
  * In order: the status the file recorded (a clean end, or a signal / exit recorded by the
- * handler); else what the owner record said about the owner it was taken from (crash, pid
- * reused, reboot, stale heartbeat of another host); else the seed's rule (no checkpoint for
+ * handler); else what the store said of the owner it was taken over from (`acquire`'s
+ * `previous`: crash, pid reused, reboot, stale heartbeat of another host); else the seed's rule (no checkpoint for
  * longer than the threshold); else a crash: the summary says running and nobody owns it.
  */
 export function classifyResume(

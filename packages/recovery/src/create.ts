@@ -1,45 +1,48 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { hostname } from 'node:os';
 import {
   assertValidName,
   type Clock,
   codedRangeError,
   codedTypeError,
+  type Lease,
   ProcessSummary,
   resolveLimits,
   type SummaryLimits,
+  type SummaryRef,
   type SummaryStore,
   systemClock,
 } from '@process-summary/core';
-import {
-  defaultLogger,
-  FileSummaryStore,
-  type Logger,
-  nodeFileSystem,
-  syncDirectory,
-} from '@process-summary/store-fs';
+import { defaultLogger, FileSummaryStore, type Logger } from '@process-summary/store-fs';
 import { classifyResume, type ResumeClassification } from './classify.js';
-import { currentProcess } from './host.js';
-import { acquireOwnership, ownerPathFor } from './lease.js';
 import { RunContext, reason } from './run-context.js';
+import { checkStoreOption, resolveStore } from './store-choice.js';
 
 /** Options of {@link createProcessSummary}; every one is optional. */
 export interface CreateProcessSummaryOptions {
-  /** Where summaries live when no `store` is given. Default `runs` (under the cwd). */
+  /** Where summaries live when no `store` is given (the file store's root). Default `runs` (under the cwd). */
   root?: string;
-  /** Any `SummaryStore`; default a `FileSummaryStore` under `root`. */
-  store?: SummaryStore;
+  /**
+   * Where the summary is kept: any `SummaryStore`, a directory (a path or `file://` URL) for
+   * the file store, or a `postgres://` URL (not available yet: `E_UNSUPPORTED`). Default: a
+   * file store under `root`.
+   */
+  store?: SummaryStore | string;
+  /** The worker (shard) of the process this summary tracks; each worker has its own summary and owner. */
+  worker?: string;
   /** Where warnings and errors go; pino-compatible. Default: stderr. */
   logger?: Logger;
-  /** Start over: the existing summary is archived beside it (never deleted). */
+  /** Start over: the existing summary is archived by the store (never deleted). */
   fresh?: boolean;
-  /** Checkpoint and save this often, in seconds; 0 turns it off. Default 30. */
+  /** Checkpoint, save and renew ownership this often, in seconds; 0 turns it off. Default 30. */
   heartbeatSeconds?: number;
   /** Record SIGINT/SIGTERM and exits without `endProcess`. Default true. */
   handleSignals?: boolean;
   /** The seed's rule on resume: no checkpoint for longer than this. Default 300. */
   interruptionThresholdSeconds?: number;
-  /** An owner on another host is gone when silent for longer than this. Default: the interruption threshold. */
+  /**
+   * An owner the store cannot judge directly (another host or pid namespace) is gone when its
+   * heartbeat is older than this. Default: the interruption threshold.
+   */
   staleAfterSeconds?: number;
   clock?: Clock;
   limits?: Partial<SummaryLimits>;
@@ -48,11 +51,13 @@ export interface CreateProcessSummaryOptions {
 const contexts = new WeakMap<ProcessSummary, RunContext>();
 
 /**
- * Creates or resumes the summary of (run, process) and starts a session of it in this
- * process: takes ownership (a second live process gets `E_CONCURRENT_RUN`), loads what the
- * file holds, classifies how the previous session ended (counting interruptions with the
- * seed's messages), starts the session, saves, and keeps it saved by a heartbeat. With
- * `handleSignals`, SIGINT/SIGTERM and an exit without `endProcess` are recorded durably.
+ * Creates or resumes the summary of (run, process[, worker]) and starts a session of it in
+ * this process: takes ownership from the store (a second live process gets
+ * `E_CONCURRENT_RUN`), loads what the store holds, classifies how the previous session ended
+ * (counting interruptions with the seed's messages), starts the session, saves, and keeps it
+ * saved by a heartbeat that also renews ownership. With `handleSignals`, SIGINT/SIGTERM and an
+ * exit without `endProcess` are recorded durably (at exit only where the store can save
+ * synchronously).
  */
 export async function createProcessSummary(
   runName: string,
@@ -61,6 +66,7 @@ export async function createProcessSummary(
 ): Promise<ProcessSummary> {
   assertValidName('run', runName);
   assertValidName('process', processName);
+  if (options.worker !== undefined) assertValidName('worker', options.worker);
   const heartbeatSeconds = options.heartbeatSeconds ?? 30;
   const threshold = options.interruptionThresholdSeconds ?? 300;
   const staleAfter = options.staleAfterSeconds ?? threshold;
@@ -79,50 +85,28 @@ export async function createProcessSummary(
   if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
     throw codedTypeError('E_INVALID_ARGUMENT', 'clock must be an object with a now() method');
   }
-  if (options.store !== undefined && !isStore(options.store)) {
-    throw codedTypeError(
-      'E_INVALID_ARGUMENT',
-      'store must implement SummaryStore (load, save, remove, list)',
-    );
-  }
+  checkStoreOption(options.store);
   if (options.root !== undefined && (typeof options.root !== 'string' || options.root === '')) {
     throw codedTypeError('E_INVALID_ARGUMENT', 'root must be a non-empty string');
   }
   resolveLimits(options.limits); // E_INVALID_LIMITS now, before anything is touched
   const logger = options.logger ?? defaultLogger;
   const clock = options.clock ?? systemClock;
-  const root = options.root ?? 'runs';
-  const store = options.store ?? new FileSummaryStore({ root, logger });
-  if (options.fresh && store.archive === undefined) {
-    throw codedRangeError(
-      'E_UNSUPPORTED',
-      'fresh: true needs a store that can archive (FileSummaryStore, MemorySummaryStore do)',
-    );
-  }
+  const store = resolveStore(options.store, options.root ?? 'runs', logger);
+  const ref: SummaryRef = { runName, processName, worker: options.worker ?? null };
   const summaryOptions = {
     clock,
     interruptionThresholdSeconds: threshold,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   };
 
-  const ownerPath =
-    store instanceof FileSummaryStore
-      ? ownerPathFor(store.pathFor(runName, processName))
-      : ownerPathFor(join(root, runName, `process_summary_${processName}.json`));
-  await makeDirectoryDurably(dirname(ownerPath));
-  const { lease, previous } = await acquireOwnership(ownerPath, {
-    runName,
-    processName,
-    clock,
-    staleAfterSeconds: staleAfter,
-  });
-
+  const { lease, previous } = await store.acquire(ref, { staleAfterSeconds: staleAfter });
   try {
-    if (options.fresh) await archive(store, runName, processName, logger);
+    if (options.fresh) await archive(store, ref, lease, logger);
     let summary: ProcessSummary | undefined;
     let resume: ResumeClassification | null = null;
     try {
-      const loaded = await store.load(runName, processName, summaryOptions);
+      const loaded = await store.load(ref, summaryOptions);
       for (const warning of loaded?.warnings ?? []) {
         logger.warn({ code: warning.code, path: warning.path }, warning.message);
       }
@@ -143,10 +127,19 @@ export async function createProcessSummary(
         );
       }
     } else {
-      summary = new ProcessSummary({ runName, processName, ...summaryOptions });
+      summary = new ProcessSummary({
+        runName,
+        processName,
+        worker: options.worker ?? null,
+        ...summaryOptions,
+      });
     }
-    const me = currentProcess();
-    summary.startProcess({ host: me.host, pid: me.pid, bootId: me.bootId });
+    // The session names this process; the boot id is the store's to know (null where it has none).
+    summary.startProcess({
+      host: hostname(),
+      pid: process.pid,
+      bootId: lease.owner.bootId ?? null,
+    });
     const context = new RunContext({
       summary,
       store,
@@ -161,49 +154,22 @@ export async function createProcessSummary(
     context.start();
     return summary;
   } catch (err) {
-    await lease.release();
+    await store.release(lease).catch(() => {});
     throw err;
-  }
-}
-
-function isStore(value: unknown): value is SummaryStore {
-  const store = value as Partial<SummaryStore> | null;
-  return (
-    typeof store === 'object' &&
-    store !== null &&
-    typeof store.load === 'function' &&
-    typeof store.save === 'function' &&
-    typeof store.remove === 'function' &&
-    typeof store.list === 'function'
-  );
-}
-
-/**
- * Creates `dir` and makes each new directory entry durable (the parent of every directory
- * created is fsynced): otherwise a power loss could take the whole run directory, and the
- * saves inside it that had resolved.
- */
-async function makeDirectoryDurably(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true });
-  if (first === undefined) return;
-  let created = resolve(dir);
-  const top = resolve(first);
-  for (;;) {
-    await syncDirectory(nodeFileSystem, dirname(created));
-    if (created === top) break;
-    created = dirname(created);
   }
 }
 
 /**
  * Saves the summary; never throws. Returns `false` after logging the failure (disk full,
- * permission denied, read-only file system, ownership lost), keeping the in-memory state for
- * the next attempt. Saving an ended summary releases ownership and stops the heartbeat.
+ * permission denied, read-only file system, ownership lost or released), keeping the
+ * in-memory state for the next attempt. Saving an ended summary releases ownership and stops
+ * the heartbeat; a save after that is refused (the lease is gone).
  */
 export async function saveProcessSummary(summary: ProcessSummary): Promise<boolean> {
   const context = contexts.get(summary);
   if (context !== undefined) return context.save();
-  // A summary this package did not create: save it where the seed would have.
+  // A summary this package did not create: save it where the seed would have, unowned (refused
+  // while a live owner holds it).
   try {
     await new FileSummaryStore({ logger: defaultLogger }).save(summary);
     return true;
@@ -226,13 +192,21 @@ export async function releaseProcessSummary(summary: ProcessSummary): Promise<vo
   await contexts.get(summary)?.close();
 }
 
+/**
+ * Removes the summary and its history with this process's lease, then gives up ownership
+ * (the seed's cleanup). Resolves `undefined` for a summary this package did not create.
+ */
+export async function removeProcessSummary(summary: ProcessSummary): Promise<boolean | undefined> {
+  return contexts.get(summary)?.remove();
+}
+
 async function archive(
   store: SummaryStore,
-  runName: string,
-  processName: string,
+  ref: SummaryRef,
+  lease: Lease,
   logger: Logger,
 ): Promise<void> {
-  const archivedAs = (await store.archive?.(runName, processName)) ?? null;
+  const archivedAs = await store.archive(ref, lease);
   if (archivedAs !== null) {
     logger.info({ path: archivedAs }, `archived the previous summary as ${archivedAs}`);
   }

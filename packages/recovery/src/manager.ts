@@ -1,11 +1,12 @@
 import { assertValidName, type ProcessSummary } from '@process-summary/core';
-import { defaultLogger, FileSummaryStore } from '@process-summary/store-fs';
+import { defaultLogger } from '@process-summary/store-fs';
 import {
   type CreateProcessSummaryOptions,
   createProcessSummary,
-  releaseProcessSummary,
+  removeProcessSummary,
   saveProcessSummary,
 } from './create.js';
+import { resolveStore } from './store-choice.js';
 
 /**
  * The seed's `ProcessSummaryManager`: persistence and recovery of one (run, process), for
@@ -20,6 +21,7 @@ export class ProcessSummaryManager {
   constructor(runName: string, processName: string, options: CreateProcessSummaryOptions = {}) {
     assertValidName('run', runName);
     assertValidName('process', processName);
+    if (options.worker !== undefined) assertValidName('worker', options.worker);
     this.runName = runName;
     this.processName = processName;
     this.#options = options;
@@ -37,17 +39,24 @@ export class ProcessSummaryManager {
   }
 
   /**
-   * The seed's cleanup: removes the summary file (after completion) and gives up ownership.
-   * Resolves whether there was a summary to remove.
+   * The seed's cleanup: removes the summary and its history (after completion) and gives up
+   * ownership. Resolves whether there was a summary to remove. A manager that does not own the
+   * summary removes it unowned, which the store refuses with `E_CONCURRENT_RUN` while a live
+   * owner holds it.
    */
   async cleanupSummary(): Promise<boolean> {
-    if (this.#summary !== undefined) await releaseProcessSummary(this.#summary);
-    const store =
-      this.#options.store ??
-      new FileSummaryStore({
-        root: this.#options.root ?? 'runs',
-        logger: this.#options.logger ?? defaultLogger,
-      });
-    return store.remove(this.runName, this.processName);
+    const owned =
+      this.#summary === undefined ? undefined : await removeProcessSummary(this.#summary);
+    if (owned !== undefined) return owned;
+    const store = resolveStore(
+      this.#options.store,
+      this.#options.root ?? 'runs',
+      this.#options.logger ?? defaultLogger,
+    );
+    return store.remove({
+      runName: this.runName,
+      processName: this.processName,
+      worker: this.#options.worker ?? null,
+    });
   }
 }

@@ -1,22 +1,17 @@
-import type { ProcessSummary, SummaryStore } from '@process-summary/core';
+import {
+  canSaveSync,
+  type Lease,
+  type ProcessSummary,
+  type SummaryStore,
+} from '@process-summary/core';
 import type { Logger } from '@process-summary/store-fs';
 import type { ResumeClassification } from './classify.js';
-import type { OwnerLease } from './lease.js';
 import { joinSignalHandling, leaveSignalHandling, type SignalParticipant } from './signals.js';
-
-/** A store that can also save synchronously (FileSummaryStore), for `exit` and signal handlers. */
-interface SyncSavingStore extends SummaryStore {
-  saveSync(summary: ProcessSummary): void;
-}
-
-function canSaveSync(store: SummaryStore): store is SyncSavingStore {
-  return typeof (store as Partial<SyncSavingStore>).saveSync === 'function';
-}
 
 export interface RunContextOptions {
   summary: ProcessSummary;
   store: SummaryStore;
-  lease: OwnerLease;
+  lease: Lease;
   logger: Logger;
   heartbeatSeconds: number;
   handleSignals: boolean;
@@ -24,13 +19,14 @@ export interface RunContextOptions {
 }
 
 /**
- * Everything this process does for one summary it owns: saves that check ownership first, the
- * heartbeat, the signal and exit handlers, and giving ownership up at the end.
+ * Everything this process does for one summary it owns: saves fenced by its lease, the
+ * heartbeat (renew, checkpoint, save), the signal and exit handlers, and giving ownership up at
+ * the end. Only the `SummaryStore` contract is used, so it works the same on any store.
  */
 export class RunContext implements SignalParticipant {
   readonly #summary: ProcessSummary;
   readonly #store: SummaryStore;
-  readonly #lease: OwnerLease;
+  readonly #lease: Lease;
   readonly #logger: Logger;
   readonly #heartbeatSeconds: number;
   readonly #handleSignals: boolean;
@@ -53,6 +49,11 @@ export class RunContext implements SignalParticipant {
     this.resume = options.resume;
   }
 
+  get #name(): string {
+    const { runName, processName, worker } = this.#summary;
+    return worker === null ? `${runName}/${processName}` : `${runName}/${processName}@${worker}`;
+  }
+
   /** Starts the heartbeat and installs the handlers. */
   start(): void {
     if (this.#heartbeatSeconds > 0) {
@@ -66,28 +67,30 @@ export class RunContext implements SignalParticipant {
     if (this.#handleSignals) joinSignalHandling(this);
   }
 
-  /** Saves if this process still owns the run; never throws. Ends bookkeeping after the end. */
+  /** Saves with the lease; never throws. Ends bookkeeping (and ownership) after the end. */
   async save(): Promise<boolean> {
-    if (!(await this.#saveChecked())) return false;
+    if (!(await this.#saveFenced())) return false;
     const status = this.#summary.status;
     if (status === 'completed' || status === 'failed') await this.close();
     return true;
   }
 
-  async #saveChecked(): Promise<boolean> {
-    const name = `${this.#summary.runName}/${this.#summary.processName}`;
+  /**
+   * The store refuses a lease no longer current (`E_LEASE_LOST`), including one this process
+   * released: a save after the end, or one queued when ownership was lost, never writes.
+   */
+  async #saveFenced(): Promise<boolean> {
     if (this.#lost) {
-      this.#logger.error({ code: 'E_LEASE_LOST' }, `${name}: not saved, ownership was lost`);
+      this.#logger.error({ code: 'E_LEASE_LOST' }, `${this.#name}: not saved, ownership was lost`);
       return false;
     }
     try {
-      if (!this.#closed) await this.#lease.assertHeld();
-      await this.#store.save(this.#summary);
+      await this.#store.save(this.#summary, this.#lease);
       return true;
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'E_LEASE_LOST') this.#loseOwnership();
-      this.#logger.error({ code, err }, `could not save ${name}: ${reason(err)}`);
+      if ((err as { code?: string }).code === 'E_LEASE_LOST' && !this.#closed)
+        this.#loseOwnership();
+      this.#logSaveFailure(err);
       return false;
     }
   }
@@ -97,7 +100,23 @@ export class RunContext implements SignalParticipant {
     if (this.#closed) return;
     this.#stop();
     await this.#beat;
-    await this.#lease.release();
+    await this.#store.release(this.#lease);
+  }
+
+  /**
+   * The seed's cleanup: removes the summary with the lease, then gives ownership up. After
+   * ownership was given up (a completed run), removes it unowned: the store refuses that
+   * while another live owner holds the summary.
+   */
+  async remove(): Promise<boolean> {
+    if (this.#closed) return this.#store.remove(this.#lease.ref);
+    this.#stop();
+    await this.#beat;
+    try {
+      return await this.#store.remove(this.#lease.ref, this.#lease);
+    } finally {
+      await this.#store.release(this.#lease);
+    }
   }
 
   #stop(): void {
@@ -113,7 +132,7 @@ export class RunContext implements SignalParticipant {
 
   async #heartbeat(): Promise<void> {
     try {
-      await this.#lease.heartbeat();
+      await this.#store.renew(this.#lease);
     } catch (err) {
       if ((err as { code?: string }).code === 'E_LEASE_LOST') this.#loseOwnership();
       this.#logger.error({ code: (err as { code?: string }).code, err }, reason(err));
@@ -121,7 +140,7 @@ export class RunContext implements SignalParticipant {
     }
     this.#summary.checkpoint();
     // Not save(): closing waits for this heartbeat, so it must not close from inside it.
-    await this.#saveChecked();
+    await this.#saveFenced();
   }
 
   recordSignal(signal: NodeJS.Signals): Promise<void> | undefined {
@@ -132,10 +151,7 @@ export class RunContext implements SignalParticipant {
       return undefined;
     }
     // The process does not end until the signal is raised again, after this save.
-    return this.#lease
-      .assertHeld()
-      .then(() => this.#store.save(this.#summary))
-      .catch((err: unknown) => this.#logSaveFailure(err));
+    return this.#saveFenced().then(() => {});
   }
 
   noteSignal(signal: NodeJS.Signals): void {
@@ -143,10 +159,16 @@ export class RunContext implements SignalParticipant {
     this.#notedSignal = signal;
   }
 
-  releaseForSignal(): void {
-    if (this.#closed) return;
+  releaseForSignal(): Promise<void> | undefined {
+    if (this.#closed) return undefined;
     this.#stop();
-    this.#lease.releaseSync();
+    if (this.#store.releaseSync !== undefined) {
+      this.#releaseSyncQuietly();
+      return undefined;
+    }
+    return this.#store.release(this.#lease).catch((err: unknown) => {
+      this.#logger.error({ code: (err as { code?: string }).code, err }, reason(err));
+    });
   }
 
   onExit(): void {
@@ -159,40 +181,58 @@ export class RunContext implements SignalParticipant {
     }
     this.#saveSyncLogged();
     this.#stop();
-    this.#lease.releaseSync();
+    // Without releaseSync the lease stays until the store judges this process gone.
+    this.#releaseSyncQuietly();
   }
 
+  #releaseSyncQuietly(): void {
+    try {
+      this.#store.releaseSync?.(this.#lease);
+    } catch (err) {
+      this.#logger.error({ code: (err as { code?: string }).code, err }, reason(err));
+    }
+  }
+
+  /**
+   * The final save where nothing can be awaited. A store without `saveSync` cannot make it:
+   * the state saved at the last save (or at the signal) stands, and the next session
+   * classifies the end from the owner it takes over.
+   */
   #saveSyncLogged(): void {
     if (!canSaveSync(this.#store)) {
-      this.#logger.warn({}, 'the store cannot save synchronously; the final state was not saved');
+      this.#logger.warn(
+        {},
+        `${this.#name}: the store cannot save synchronously; the state at exit was not saved`,
+      );
       return;
     }
-    if (this.#lost || !this.#lease.isHeldSync()) {
-      // Another process owns the run now: its file is not ours to overwrite.
-      this.#lost = true;
+    if (this.#lost) {
       this.#logger.error(
         { code: 'E_LEASE_LOST' },
-        `${this.#summary.runName}/${this.#summary.processName}: not saved at exit, ownership was lost`,
+        `${this.#name}: not saved at exit, ownership was lost`,
       );
       return;
     }
     try {
-      this.#store.saveSync(this.#summary);
+      this.#store.saveSync(this.#summary, this.#lease);
     } catch (err) {
+      if ((err as { code?: string }).code === 'E_LEASE_LOST') this.#lost = true;
       this.#logSaveFailure(err);
     }
   }
 
   #logSaveFailure(err: unknown): void {
-    this.#logger.error(
-      { code: (err as { code?: string }).code, err },
-      `could not save ${this.#summary.runName}/${this.#summary.processName}: ${reason(err)}`,
-    );
+    const text = reason(err);
+    // Errors that name the summary already (a lost lease) are not prefixed with it again.
+    const message = text.startsWith(`${this.#name}: `)
+      ? text
+      : `could not save ${this.#name}: ${text}`;
+    this.#logger.error({ code: (err as { code?: string }).code, err }, message);
   }
 }
 
 /** An error's message for a log line, without the package prefix the logger adds anyway. */
 export function reason(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message.replace(/^process-summary: /, '');
+  return message.replace(/^process-summary(\/[a-z-]+)?: /, '');
 }

@@ -13,8 +13,11 @@ export interface SignalParticipant {
   recordSignal(signal: NodeJS.Signals): Promise<void> | undefined;
   /** The signal arrived and the application listens too: note it, the application decides. */
   noteSignal(signal: NodeJS.Signals): void;
-  /** Gives ownership up synchronously, just before the process ends by the signal. */
-  releaseForSignal(): void;
+  /**
+   * Gives ownership up just before the process ends by the signal; a promise when the store
+   * can only release asynchronously (the signal is raised again after it).
+   */
+  releaseForSignal(): Promise<void> | undefined;
   /** The process is exiting (normally, or by `process.exit` from the application's handler). */
   onExit(): void;
 }
@@ -49,10 +52,15 @@ function onExit(): void {
 
 /** Ends the process as the signal would have without us: our listeners gone, the default action. */
 function reraise(signal: NodeJS.Signals): void {
-  for (const participant of [...participants]) participant.releaseForSignal();
+  const pending: Promise<void>[] = [];
+  for (const participant of [...participants]) {
+    const releasing = participant.releaseForSignal();
+    if (releasing !== undefined) pending.push(releasing);
+  }
   participants.clear();
   uninstall();
-  process.kill(process.pid, signal);
+  if (pending.length === 0) process.kill(process.pid, signal);
+  else void Promise.allSettled(pending).then(() => process.kill(process.pid, signal));
 }
 
 function uninstall(): void {

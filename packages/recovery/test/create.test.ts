@@ -1,6 +1,11 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createManualClock, MemorySummaryStore, type ProcessSummary } from '@process-summary/core';
+import {
+  createManualClock,
+  type Lease,
+  MemorySummaryStore,
+  type ProcessSummary,
+} from '@process-summary/core';
 import type { Logger } from '@process-summary/store-fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,9 +15,9 @@ import {
   releaseProcessSummary,
   resumeInfo,
   saveProcessSummary,
-  writeOwnerRecordSync,
 } from '../src/index.js';
 import { tempRoot } from './_helpers.js';
+import { ownerState, takeOwnershipAway } from './_owner.js';
 
 function recordingLogger(): Logger & {
   lines: { level: string; message: string; fields: Record<string, unknown> }[];
@@ -27,14 +32,14 @@ function recordingLogger(): Logger & {
 /** A store whose saves fail while `failing` is set, like a full disk. */
 class FlakyStore extends MemorySummaryStore {
   failing = false;
-  override async save(summary: ProcessSummary): Promise<void> {
+  override async save(summary: ProcessSummary, lease?: Lease): Promise<void> {
     if (this.failing) {
       throw Object.assign(new Error('process-summary: cannot write: no space left on device'), {
         code: 'E_IO',
         cause: Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }),
       });
     }
-    await super.save(summary);
+    await super.save(summary, lease);
   }
 }
 
@@ -57,7 +62,7 @@ test('a new run: session 1 started and saved at once, ownership taken', async ({
   assert.ok(existsSync(join(dir, 'process_summary_collect.owner')));
   summary.endProcess();
   assert.is(await saveProcessSummary(summary), true);
-  assert.not.ok(existsSync(join(dir, 'process_summary_collect.owner')), 'released after the end');
+  assert.is(await ownerState(root), 'none', 'released after the end');
 });
 
 test('the same run twice in one process: the second is refused while the first owns it', async ({
@@ -114,7 +119,7 @@ test('saveProcessSummary never throws: a failed save logs, returns false, keeps 
   store.failing = false;
   summary.incrementItems({ processed: 1 });
   assert.is(await saveProcessSummary(summary), true);
-  const loaded = await store.load('harvard_2024', 'collect');
+  const loaded = await store.load({ runName: 'harvard_2024', processName: 'collect' });
   assert.is(loaded?.summary.itemsProcessed, 11);
   await releaseProcessSummary(summary);
 });
@@ -124,30 +129,18 @@ test('an owner whose record was taken over stops writing and says so', async ({ 
   const summary = await createProcessSummary('harvard_2024', 'collect', { root, logger, ...quiet });
   summary.incrementItems({ processed: 1 });
   assert.is(await saveProcessSummary(summary), true);
-  const dir = join(root, 'harvard_2024');
-  const owner = join(dir, 'process_summary_collect.owner');
-  const file = join(dir, 'process_summary_collect.json');
-  const taken = {
-    ...JSON.parse(readFileSync(owner, 'utf8')),
-    token: 'b'.repeat(24),
-    pid: 1,
-    host: 'usurper',
-  };
-  rmSync(owner);
-  writeOwnerRecordSync(owner, taken);
+  const file = join(root, 'harvard_2024', 'process_summary_collect.json');
+  takeOwnershipAway(root);
   const before = readFileSync(file, 'utf8');
   summary.incrementItems({ processed: 100 });
   assert.is(await saveProcessSummary(summary), false);
   assert.is(await saveProcessSummary(summary), false);
   assert.is(readFileSync(file, 'utf8'), before, "the new owner's file is untouched");
-  const error = logger.lines.find((l) => l.fields.code === 'E_LEASE_LOST');
+  const error = logger.lines.find((l) => l.level === 'error' && l.fields.code === 'E_LEASE_LOST');
   assert.ok(error);
   assert.match(error.message, 'pid 1 on usurper');
-  assert.is(
-    JSON.parse(readFileSync(owner, 'utf8')).token,
-    'b'.repeat(24),
-    'its record is left alone',
-  );
+  assert.not.match(error.message, 'harvard_2024/collect: harvard_2024/collect', 'said once');
+  assert.is(await ownerState(root), 'alive', "the new owner's record is left alone");
 });
 
 test('the heartbeat checkpoints and saves without the pipeline asking', async ({ root }) => {
@@ -248,7 +241,7 @@ test('the seed manager: loadOrCreateSummary, saveSummary, cleanupSummary', async
   assert.ok(existsSync(file));
   assert.is(await manager.cleanupSummary(), true);
   assert.not.ok(existsSync(file));
-  assert.not.ok(existsSync(join(root, 'harvard_2024', 'process_summary_sync.owner')));
+  assert.is(await ownerState(root, 'harvard_2024', 'sync'), 'none');
 });
 
 test('bad options are refused before anything is created', async ({ root }) => {
@@ -310,21 +303,18 @@ fresh('fresh: true archives the old summary beside it and starts over', async ({
   await releaseProcessSummary(second);
 });
 
-fresh(
-  'fresh: true with a store that cannot archive is refused before anything changes',
-  async ({ root }) => {
-    const store = new MemorySummaryStore();
-    const noArchive = Object.assign(Object.create(store), {
-      archive: undefined,
-    }) as MemorySummaryStore;
-    try {
-      await createProcessSummary('r', 'p', { root, store: noArchive, fresh: true, ...quiet });
-      assert.unreachable();
-    } catch (err) {
-      assert.is((err as { code?: string }).code, 'E_UNSUPPORTED');
-    }
-    assert.equal(readdirSync(root), [], 'nothing was created');
-  },
-);
+fresh('a store that cannot archive is refused before anything changes', async ({ root }) => {
+  const store = new MemorySummaryStore();
+  const noArchive = Object.assign(Object.create(store), {
+    archive: undefined,
+  }) as MemorySummaryStore;
+  try {
+    await createProcessSummary('r', 'p', { root, store: noArchive, fresh: true, ...quiet });
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'E_INVALID_ARGUMENT');
+  }
+  assert.equal(readdirSync(root), [], 'nothing was created');
+});
 
 fresh.run();

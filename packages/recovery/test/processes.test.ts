@@ -1,13 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SummaryDict } from '@process-summary/core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeOwnerRecordSync } from '../src/index.js';
 import { endsWithin, type Pipeline, startPipeline, tempRoot } from './_helpers.js';
+import { ownerPathOf, ownerState, takeOwnershipAway } from './_owner.js';
 
 const summaryPath = (root: string) => join(root, 'harvard_2024', 'process_summary_collect.json');
-const ownerPath = (root: string) => join(root, 'harvard_2024', 'process_summary_collect.owner');
 const readSummary = (root: string) =>
   JSON.parse(readFileSync(summaryPath(root), 'utf8')) as SummaryDict;
 
@@ -57,7 +56,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     assert.is(d.sessions[0]?.end_reason, 'signal');
     assert.is(d.sessions[0]?.signal, signal);
     assert.is(d.items_processed, 5);
-    assert.not.ok(existsSync(ownerPath(root)), 'ownership given up');
+    assert.is(await ownerState(root), 'none', 'ownership given up');
 
     const next = startPipeline(root, 'finish');
     const started = await next.waitFor('started');
@@ -85,7 +84,7 @@ test('SIGINT with an application handler: recorded, and the application decides 
   const d = readSummary(root);
   assert.is(d.status, 'interrupted');
   assert.is(d.sessions[0]?.signal, 'SIGINT');
-  assert.not.ok(existsSync(ownerPath(root)));
+  assert.is(await ownerState(root), 'none');
 });
 
 test('normal completion: the next start is a new session, not an interruption', async ({
@@ -96,7 +95,7 @@ test('normal completion: the next start is a new session, not an interruption', 
   const end = await endsWithin(first, 20_000);
   assert.is(end.killed, false, 'the heartbeat does not keep a finished script alive');
   assert.is(end.code, 0);
-  assert.not.ok(existsSync(ownerPath(root)), 'saving the completed summary released ownership');
+  assert.is(await ownerState(root), 'none', 'saving the completed summary released ownership');
   const second = startPipeline(root, 'finish');
   const started = await second.waitFor('started');
   assert.is(started.interruptions, 0);
@@ -120,7 +119,7 @@ test('an exit without endProcess is recorded', async ({ root }) => {
   const d = readSummary(root);
   assert.is(d.status, 'interrupted');
   assert.is(d.sessions[0]?.end_reason, 'exit');
-  assert.not.ok(existsSync(ownerPath(root)));
+  assert.is(await ownerState(root), 'none', 'given up at exit');
 });
 
 test('two processes started together: exactly one runs, the other is told who owns the run', async ({
@@ -144,6 +143,45 @@ test('two processes started together: exactly one runs, the other is told who ow
   await winner.exited;
 });
 
+test('a store that cannot save synchronously: SIGTERM is saved at the signal before the process dies', async ({
+  root,
+}) => {
+  const p = startPipeline(root, 'hold', { asyncOnly: true });
+  await p.waitFor('holding');
+  p.child.kill('SIGTERM');
+  const { signal } = await endsWithin(p, 20_000);
+  assert.is(signal, 'SIGTERM', p.stderr());
+  const d = readSummary(root);
+  assert.is(d.status, 'interrupted');
+  assert.is(d.sessions[0]?.signal, 'SIGTERM');
+  assert.is(
+    await ownerState(root),
+    'none',
+    'released (asynchronously) before the signal was raised again',
+  );
+});
+
+test('a store that cannot save synchronously: a plain exit is classified by the next session as a crash, not claimed as an exit', async ({
+  root,
+}) => {
+  const p = startPipeline(root, 'no-end', { asyncOnly: true });
+  await p.waitFor('saved');
+  const end = await endsWithin(p, 20_000);
+  assert.is(end.code, 0);
+  assert.match(p.stderr(), 'cannot save synchronously');
+  assert.is(readSummary(root).status, 'running', 'the state of the last save stands');
+  const next = startPipeline(root, 'finish');
+  const started = await next.waitFor('started');
+  assert.is(started.interruptions, 1);
+  await endsWithin(next, 20_000);
+  const d = readSummary(root);
+  assert.is(d.sessions[0]?.end_reason, 'crash');
+  assert.match(
+    d.progress_updates.map((u) => u.message).join('\n'),
+    /Interruption detected: owner pid \d+ on .+ is gone/,
+  );
+});
+
 test.run();
 
 const review = suite<{ root: string; cleanup: () => void; children: Pipeline[] }>(
@@ -158,22 +196,6 @@ review.after.each(async (ctx) => {
   await Promise.all(ctx.children.map((c) => c.exited));
   ctx.cleanup();
 });
-
-/** Replaces the owner record with one of another host's live process, as a takeover would. */
-function takeOwnershipAway(root: string): void {
-  const path = ownerPath(root);
-  const record = JSON.parse(readFileSync(path, 'utf8'));
-  rmSync(path);
-  const now = Date.now() / 1000;
-  writeOwnerRecordSync(path, {
-    ...record,
-    host: 'usurper',
-    pid: 1,
-    token: 'c'.repeat(24),
-    since: now,
-    heartbeat: now,
-  });
-}
 
 review(
   'two summaries in one process: SIGTERM still ends it, and both record the signal',
@@ -209,8 +231,8 @@ review('an owner that lost its record does not overwrite the new owner at SIGTER
     before,
     'the file is left to its new owner',
   );
-  assert.match(p.stderr(), 'ownership was lost');
-  assert.match(readFileSync(ownerPath(ctx.root), 'utf8'), 'usurper');
+  assert.match(p.stderr(), 'pid 1 on usurper');
+  assert.match(readFileSync(ownerPathOf(ctx.root), 'utf8'), 'usurper');
 });
 
 review('an owner that lost its record does not overwrite the new owner at exit', async (ctx) => {
@@ -223,7 +245,7 @@ review('an owner that lost its record does not overwrite the new owner at exit',
   const { code } = await endsWithin(p, 20_000);
   assert.is(code, 0);
   assert.is(readFileSync(summaryPath(ctx.root), 'utf8'), before);
-  assert.match(p.stderr(), 'ownership was lost');
+  assert.match(p.stderr(), 'pid 1 on usurper');
 });
 
 review(
@@ -254,7 +276,7 @@ review('a file from a newer version is refused, not overwritten', async (ctx) =>
   const refused = await p.waitFor('refused');
   assert.is(refused.code, 'E_UNSUPPORTED_VERSION');
   assert.is(readFileSync(summaryPath(ctx.root), 'utf8'), future);
-  assert.not.ok(existsSync(ownerPath(ctx.root)), 'ownership given back');
+  assert.is(await ownerState(ctx.root), 'none', 'ownership given back');
 });
 
 review.run();

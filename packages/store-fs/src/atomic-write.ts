@@ -190,7 +190,7 @@ async function createTemp(
 export function writeFileDurablySync(
   path: string,
   data: Uint8Array,
-  beforeRename: () => void = () => {},
+  beforeRename: (tempPath: string) => void = () => {},
 ): FileIdentity {
   const tempPath = newTempPath(path);
   let fd: number | undefined;
@@ -207,7 +207,7 @@ export function writeFileDurablySync(
     nodeFs.closeSync(fd);
     fd = undefined;
     step = 'preparation of the rename of';
-    beforeRename();
+    beforeRename(tempPath);
     step = 'rename of the temp file for';
     nodeFs.renameSync(tempPath, path);
     renamed = true;

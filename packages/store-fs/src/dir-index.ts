@@ -10,8 +10,9 @@
  * index, a listing is trusted only when it was taken well after the mtime it carries.
  */
 import * as nodeFs from 'node:fs';
-import { type DirEntryLike, errnoCode, type FileSystem, nodeFileSystem } from './fs-seam.js';
-import { parseEntryName } from './layout.js';
+import { ioError } from './errors.js';
+import { type DirEntryLike, type FileSystem, isGone, nodeFileSystem } from './fs-seam.js';
+import { type EntryKind, parseEntryName, type SummaryPaths } from './layout.js';
 
 /** A listing taken less than this after the directory's mtime is not reused. */
 const RACY_MARGIN_MS = 1000;
@@ -142,11 +143,6 @@ export class DirectoryIndexes {
   }
 }
 
-function isGone(err: unknown): boolean {
-  const code = errnoCode(err);
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
 function indexEntries(entries: DirEntryLike[]): Map<string, IndexedSummary> {
   const summaries = new Map<string, IndexedSummary>();
   for (const entry of entries) {
@@ -176,4 +172,34 @@ function indexEntries(entries: DirEntryLike[]): Map<string, IndexedSummary> {
     }
   }
   return summaries;
+}
+
+/**
+ * The files of one summary in its run directory, by kind, as full paths sorted by name,
+ * listed now through the seam (not cached): what the owner's load, archive and remove act on,
+ * and what `setAsideFiles` shows. An absent directory has none. Throws `E_IO`.
+ */
+export async function filesOf(
+  fs: FileSystem,
+  paths: SummaryPaths,
+): Promise<Map<EntryKind, string[]>> {
+  const files = new Map<EntryKind, string[]>();
+  let names: string[];
+  try {
+    names = (await fs.readdir(paths.dir)).map((entry) => entry.name);
+  } catch (err) {
+    if (isGone(err)) return files;
+    throw ioError('listing', paths.dir, err);
+  }
+  for (const name of names.sort()) {
+    const parsed = parseEntryName(name);
+    if (parsed === null) continue;
+    if (parsed.processName !== paths.ref.processName || parsed.worker !== paths.ref.worker) {
+      continue;
+    }
+    const list = files.get(parsed.kind) ?? [];
+    list.push(`${paths.dir}/${name}`);
+    files.set(parsed.kind, list);
+  }
+  return files;
 }

@@ -11,6 +11,7 @@
 import {
   type Acquired,
   type AcquireOptions,
+  type Clock,
   type EventsOptions,
   type FromDictOptions,
   type JournalRecord,
@@ -21,14 +22,15 @@ import {
   type OwnerStatus,
   type OwnershipOptions,
   type ProcessSummary,
-  ProcessSummaryError,
   type ReadOptions,
   type ReadResult,
   type SummaryRef,
   type SummaryStore,
+  systemClock,
   type WatchOptions,
 } from '@process-summary/core';
 import { storeError } from './errors.js';
+import { Ownership } from './fencing.js';
 import { type FileSystem, nodeFileSystem } from './fs-seam.js';
 import { DEFAULT_MAX_FILE_BYTES } from './inspect.js';
 import {
@@ -69,6 +71,11 @@ export interface FileSummaryStoreOptions {
   maxFileBytes?: number;
   /** Options (clock, limits, threshold) given to every loaded summary unless `load` is given its own. */
   summaryOptions?: FromDictOptions;
+  /**
+   * The wall clock that stamps owner records and heartbeats, and judges their age. Default:
+   * the system clock (tests pass a manual one).
+   */
+  clock?: Clock;
 }
 
 const PATH_CACHE_SIZE = 10_000;
@@ -91,6 +98,7 @@ export class FileSummaryStore implements SummaryStore {
   readonly #summaryOptions: FromDictOptions | undefined;
   readonly #writer: SummaryWriter;
   readonly #reader: ReaderContext;
+  readonly #ownership: Ownership;
   readonly #pathCache = new Map<string, SummaryPaths>();
 
   constructor(options: FileSummaryStoreOptions = {}) {
@@ -121,6 +129,11 @@ export class FileSummaryStore implements SummaryStore {
       journal: new JournalWriter(this.#fs, this.#logger),
     });
     this.#reader = { root, fs: this.#fs, maxFileBytes };
+    const clock = options.clock ?? systemClock;
+    if (typeof clock?.now !== 'function') {
+      throw storeError('E_INVALID_ARGUMENT', 'clock must be an object with a now() method');
+    }
+    this.#ownership = new Ownership(this.#fs, this.#logger, () => clock.now());
   }
 
   /** The root directory, as given. */
@@ -154,16 +167,35 @@ export class FileSummaryStore implements SummaryStore {
 
   // ---- owner side -------------------------------------------------------------------------
 
-  acquire(_ref: SummaryRef, _options?: AcquireOptions): Promise<Acquired> {
-    return Promise.reject(notYet('acquire'));
+  /**
+   * Takes ownership of `ref` with an owner record `….owner` naming this process (host, boot
+   * id, pid namespace, pid, start time) and an epoch one above any seen for `ref`. A gone
+   * owner is taken over (exactly one winner among concurrent takers) and reported in
+   * `previous`: on this host and pid namespace an owner whose process is gone (or whose pid
+   * now belongs to another process) at once, elsewhere one whose heartbeat is older than
+   * `staleAfterSeconds` (default 300). Throws `E_CONCURRENT_RUN` naming a live owner. See
+   * `fencing.ts` for the epoch copies a takeover of an owner not proven dead starts.
+   */
+  async acquire(ref: SummaryRef, options?: AcquireOptions): Promise<Acquired> {
+    return this.#ownership.acquire(this.#paths(ref), options);
   }
 
-  renew(_lease: Lease): Promise<void> {
-    return Promise.reject(notYet('renew'));
+  /** A heartbeat: moves the owner record's mtime to now. `E_LEASE_LOST` when no longer current. */
+  async renew(lease: Lease): Promise<void> {
+    return this.#ownership.renew(lease);
   }
 
-  release(_lease: Lease): Promise<void> {
-    return Promise.reject(notYet('release'));
+  /**
+   * Gives ownership up: the record stays, marked released (it keeps the epoch). A lease no
+   * longer current is left alone. Saves with the lease are refused from the call on.
+   */
+  async release(lease: Lease): Promise<void> {
+    return this.#ownership.release(lease);
+  }
+
+  /** {@link release}, synchronously, for `exit` handlers. */
+  releaseSync(lease: Lease): void {
+    this.#ownership.releaseSync(lease);
   }
 
   /**
@@ -209,14 +241,13 @@ export class FileSummaryStore implements SummaryStore {
    * at its call. Rejects with `E_IO` (errno error as `cause`; the previous version intact,
    * the events given back to the summary), `E_TOO_LARGE`, or `E_INVALID_NAME`.
    */
-  save(summary: ProcessSummary, _lease?: Lease): Promise<void> {
-    let paths: SummaryPaths;
+  save(summary: ProcessSummary, lease?: Lease): Promise<void> {
     try {
-      paths = this.#pathsOfSummary(summary, 'save');
+      const paths = this.#pathsOfSummary(summary, 'save');
+      return this.#writer.save(paths, summary, this.#ownership.fenceFor(paths, lease));
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#writer.save(paths, summary);
   }
 
   /**
@@ -227,8 +258,9 @@ export class FileSummaryStore implements SummaryStore {
    * state does not rename over this one. Uses `node:fs` directly, not the `fs` option.
    * Throws `E_IO` (the events given back), `E_TOO_LARGE`, `E_INVALID_NAME`.
    */
-  saveSync(summary: ProcessSummary, _lease?: Lease): void {
-    this.#writer.saveSync(this.#pathsOfSummary(summary, 'saveSync'), summary);
+  saveSync(summary: ProcessSummary, lease?: Lease): void {
+    const paths = this.#pathsOfSummary(summary, 'saveSync');
+    this.#writer.saveSync(paths, summary, this.#ownership.fenceFor(paths, lease));
   }
 
   /**
@@ -244,7 +276,9 @@ export class FileSummaryStore implements SummaryStore {
       typeof refOrRun === 'string'
         ? { runName: refOrRun, processName: second as string }
         : refOrRun;
-    return archiveSummary({ fs: this.#fs, writer: this.#writer }, this.#paths(ref));
+    const paths = this.#paths(ref);
+    await this.#ownership.fenceFor(paths, asLease(second)).check();
+    return archiveSummary({ fs: this.#fs, writer: this.#writer }, paths);
   }
 
   /**
@@ -259,7 +293,9 @@ export class FileSummaryStore implements SummaryStore {
       typeof refOrRun === 'string'
         ? { runName: refOrRun, processName: second as string }
         : refOrRun;
-    return removeSummary({ fs: this.#fs, writer: this.#writer }, this.#paths(ref));
+    const paths = this.#paths(ref);
+    await this.#ownership.fenceFor(paths, asLease(second)).check();
+    return removeSummary({ fs: this.#fs, writer: this.#writer }, paths);
   }
 
   // ---- reader side: changes nothing -------------------------------------------------------
@@ -304,8 +340,13 @@ export class FileSummaryStore implements SummaryStore {
     return watchSummaries(this.#reader, options);
   }
 
-  ownerStatus(_ref: SummaryRef, _options?: OwnershipOptions): Promise<OwnerStatus> {
-    return Promise.reject(notYet('ownerStatus'));
+  /**
+   * Whether `ref` has a live owner: `none` (no record, or released), `alive`, `dead` (its
+   * process gone on this host, the host rebooted, or its heartbeat older than
+   * `staleAfterSeconds` elsewhere), `unknown` (an unreadable record).
+   */
+  async ownerStatus(ref: SummaryRef, options?: OwnershipOptions): Promise<OwnerStatus> {
+    return this.#ownership.status(this.#paths(ref), options);
   }
 
   // ---------------------------------------------------------------- internals
@@ -341,11 +382,9 @@ export class FileSummaryStore implements SummaryStore {
   }
 }
 
-function notYet(method: string): ProcessSummaryError {
-  return new ProcessSummaryError(
-    'E_NOT_IMPLEMENTED',
-    `FileSummaryStore.${method}: not implemented yet`,
-  );
+/** The lease argument of the two-form methods: a string there is the process name. */
+function asLease(value: Lease | string | undefined): Lease | undefined {
+  return typeof value === 'string' ? undefined : value;
 }
 
 function isSummaryLike(value: unknown): value is ProcessSummary {

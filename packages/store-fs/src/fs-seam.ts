@@ -92,3 +92,9 @@ export function errnoCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/** Whether `err` says the path is not there (`ENOENT`), or a parent is not a directory (`ENOTDIR`). */
+export function isGone(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

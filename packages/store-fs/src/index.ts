@@ -1,10 +1,3 @@
-export {
-  type DurableWriteOptions,
-  type FileIdentity,
-  isProcessAlive,
-  writeFileDurably,
-} from './atomic-write.js';
-export { syncDirectory } from './directory.js';
 export type { StoreErrorCode, StoreWarningCode } from './errors.js';
 export {
   DEFAULT_MAX_FILE_BYTES,
@@ -33,8 +26,6 @@ export {
   type JournalEntry,
   type ReadJournalOptions,
   readJournal,
-  repairTornTail,
 } from './journal.js';
-export { quarantineStamp } from './layout.js';
 export { defaultLogger, type Logger, silentLogger } from './logger.js';
 export type { SetAsideFile } from './reader.js';

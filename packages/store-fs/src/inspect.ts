@@ -200,7 +200,18 @@ export async function readSummaryJson(
   return parseSummaryBytes(path, bytes, stats);
 }
 
-/** {@link readSummaryJson} with synchronous `node:fs` calls (see {@link inspectSummaryFileSync}). */
+/**
+ * The buffer synchronous inspections read into, reused: a listing reads thousands of files
+ * and needs only their text, so a fresh buffer per file would be garbage at once. Files larger
+ * than this get their own.
+ */
+let scratch = Buffer.allocUnsafe(0);
+const MAX_SCRATCH_BYTES = 1024 * 1024;
+
+/**
+ * {@link readSummaryJson} with synchronous `node:fs` calls (see {@link inspectSummaryFileSync}).
+ * Its `bytes` are valid only until the next call: its callers keep only their length.
+ */
 function readSummaryJsonSync(
   path: string,
   maxFileBytes: number,
@@ -217,7 +228,12 @@ function readSummaryJsonSync(
     stats = fstatSync(fd);
     const refused = refuseUnreadable(path, stats, maxFileBytes);
     if (refused !== undefined) return refused;
-    bytes = Buffer.allocUnsafe(stats.size);
+    if (stats.size <= MAX_SCRATCH_BYTES) {
+      if (scratch.length < stats.size) scratch = Buffer.allocUnsafe(Math.max(stats.size, 65536));
+      bytes = scratch.subarray(0, stats.size);
+    } else {
+      bytes = Buffer.allocUnsafe(stats.size);
+    }
     let filled = 0;
     while (filled < bytes.length) {
       const bytesRead = readSync(fd, bytes, filled, bytes.length - filled, filled);

@@ -5,6 +5,8 @@
  * exists (quarantined copies), the store refuses with a coded error rather than let the run
  * start over: `null` means there never was anything.
  */
+
+import { basename } from 'node:path';
 import {
   type FromDictOptions,
   type LoadResult,
@@ -13,6 +15,7 @@ import {
   SummaryReplay,
 } from '@process-summary/core';
 import { writeFileDurably } from './atomic-write.js';
+import { filesOf } from './dir-index.js';
 import { syncDirectory } from './directory.js';
 import { ioError, type StoreWarningCode, storeError } from './errors.js';
 import { errnoCode, type FileSystem } from './fs-seam.js';
@@ -46,6 +49,10 @@ export async function loadWithRepair(
   };
 
   const main = await read(paths.summary);
+  // Epoch copies (fenced leases): the highest epoch is the run's state, as for every reader,
+  // so an old owner's late write over the summary is never loaded.
+  const newer = await newerEpochCopy(ctx, paths, main, read);
+  if (newer !== null) return { summary: newer, warnings: [] };
   if (main.kind === 'ok') {
     ctx.writer.noteGoodVersion(paths, main.identity);
     return { summary: main.summary, warnings: [] };
@@ -130,6 +137,40 @@ export async function loadWithRepair(
   );
 }
 
+/**
+ * The summary of the usable epoch copy whose epoch is above the summary file's (`main`), or
+ * null when there is none (no copies, or the summary file is the highest). A copy without a
+ * stamp ranks by the epoch in its name; an unstamped summary file ranks lowest; between equal
+ * epochs the later write wins. A damaged copy is skipped (it never hides a good file).
+ */
+async function newerEpochCopy(
+  ctx: LoadContext,
+  paths: SummaryPaths,
+  main: SummaryRead,
+  read: (path: string) => Promise<SummaryRead>,
+): Promise<ProcessSummary | null> {
+  const copies = (await filesOf(ctx.fs, paths)).get('epoch') ?? [];
+  if (copies.length === 0) return null;
+  let best: { summary: ProcessSummary | null; epoch: number; mtimeMs: number } =
+    main.kind === 'ok'
+      ? { summary: null, epoch: main.epoch ?? -1, mtimeMs: main.identity.mtimeMs }
+      : { summary: null, epoch: -1, mtimeMs: Number.NEGATIVE_INFINITY };
+  for (const path of copies) {
+    let copy: SummaryRead;
+    try {
+      copy = await read(path);
+    } catch {
+      continue;
+    }
+    if (copy.kind !== 'ok') continue;
+    const epoch = copy.epoch ?? parseEntryName(basename(path))?.epoch ?? -1;
+    if (epoch > best.epoch || (epoch === best.epoch && copy.identity.mtimeMs > best.mtimeMs)) {
+      best = { summary: copy.summary, epoch, mtimeMs: copy.identity.mtimeMs };
+    }
+  }
+  return best.summary;
+}
+
 /** The history of a summary that is not in place: its journal, its quarantined copies. */
 interface History {
   journal: boolean;
@@ -137,25 +178,8 @@ interface History {
 }
 
 async function historyOf(fs: FileSystem, paths: SummaryPaths): Promise<History> {
-  const history: History = { journal: false, quarantined: [] };
-  let names: string[];
-  try {
-    names = (await fs.readdir(paths.dir)).map((entry) => entry.name);
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return history;
-    throw ioError('listing', paths.dir, err);
-  }
-  for (const name of names.sort()) {
-    const parsed = parseEntryName(name);
-    if (parsed === null) continue;
-    if (parsed.processName !== paths.ref.processName || parsed.worker !== paths.ref.worker) {
-      continue;
-    }
-    if (parsed.kind === 'journal') history.journal = true;
-    else if (parsed.kind === 'quarantined') history.quarantined.push(`${paths.dir}/${name}`);
-  }
-  return history;
+  const files = await filesOf(fs, paths);
+  return { journal: files.has('journal'), quarantined: files.get('quarantined') ?? [] };
 }
 
 type Rebuilt =

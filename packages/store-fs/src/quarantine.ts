@@ -13,7 +13,14 @@ import { quarantinePathFor, quarantineStamp } from './layout.js';
 /** What reading a summary file found. */
 export type SummaryRead =
   | { kind: 'absent' }
-  | { kind: 'ok'; summary: ProcessSummary; identity: FileIdentity; bytes: Buffer }
+  | {
+      kind: 'ok';
+      summary: ProcessSummary;
+      identity: FileIdentity;
+      bytes: Buffer;
+      /** The lease epoch stamped in the file (`owner_epoch`), or null for an unfenced write. */
+      epoch: number | null;
+    }
   /** Unusable: `reason` says why, in words that complete "the file …". */
   | { kind: 'bad'; reason: string; cause?: unknown }
   /** A valid summary of another (run, process): a copied or renamed file. */
@@ -74,7 +81,10 @@ export async function readSummaryFile(
       reason: `holds ${names(summary.runName, summary.processName, summary.worker)}, not the ${names(expected.runName, expected.processName, expected.worker ?? null)} its path names`,
     };
   }
-  return { kind: 'ok', summary, identity: read.identity, bytes: read.bytes };
+  const stamped = (read.value as { owner_epoch?: unknown }).owner_epoch;
+  const epoch =
+    typeof stamped === 'number' && Number.isSafeInteger(stamped) && stamped >= 0 ? stamped : null;
+  return { kind: 'ok', summary, identity: read.identity, bytes: read.bytes, epoch };
 }
 
 /**

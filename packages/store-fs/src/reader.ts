@@ -19,11 +19,12 @@ import type {
 import {
   type DirectoryIndex,
   DirectoryIndexes,
+  filesOf,
   type IndexedCandidate,
   type IndexedSummary,
   summaryKey,
 } from './dir-index.js';
-import { ioError, storeError } from './errors.js';
+import { storeError } from './errors.js';
 import { type DirEntryLike, errnoCode, type FileSystem, nodeFileSystem } from './fs-seam.js';
 import {
   inspectSummaryFile,
@@ -32,7 +33,7 @@ import {
   type SummaryInspection,
 } from './inspect.js';
 import { readJournal } from './journal.js';
-import { type NormalizedRef, parseEntryName, type SummaryPaths } from './layout.js';
+import type { NormalizedRef, SummaryPaths } from './layout.js';
 
 /** What the reader needs of its store. */
 export interface ReaderContext {
@@ -315,28 +316,16 @@ export async function setAsideFiles(
   ctx: ReaderContext,
   paths: SummaryPaths,
 ): Promise<SetAsideFile[]> {
-  let entries: DirEntryLike[];
-  try {
-    entries = await readDirectory(ctx, paths.dir);
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw ioError('listing', paths.dir, err);
-  }
+  const files = await filesOf(ctx.fs, paths);
   const found: SetAsideFile[] = [];
-  for (const entry of entries) {
-    const parsed = parseEntryName(entry.name);
-    if (parsed === null || (parsed.kind !== 'quarantined' && parsed.kind !== 'archived')) continue;
-    if (parsed.processName !== paths.ref.processName || parsed.worker !== paths.ref.worker) {
-      continue;
+  for (const kind of ['quarantined', 'archived'] as const) {
+    for (const path of files.get(kind) ?? []) {
+      let sizeBytes: number | null = null;
+      try {
+        sizeBytes = (await ctx.fs.stat(path)).size;
+      } catch {}
+      found.push({ path, kind, sizeBytes });
     }
-    const path = `${paths.dir}/${entry.name}`;
-    let sizeBytes: number | null = null;
-    try {
-      sizeBytes = (ctx.fs === nodeFileSystem ? nodeFs.lstatSync(path) : await ctx.fs.stat(path))
-        .size;
-    } catch {}
-    found.push({ path, kind: parsed.kind, sizeBytes });
   }
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -6,11 +6,11 @@
  * archived, so they are no longer history of the summary that starts next, which would
  * otherwise be refused as a run with history and no summary.
  */
-import { join } from 'node:path';
+import { filesOf } from './dir-index.js';
 import { syncDirectory } from './directory.js';
 import { ioError } from './errors.js';
 import { errnoCode, type FileSystem } from './fs-seam.js';
-import { archivePathFor, parseEntryName, quarantineStamp, type SummaryPaths } from './layout.js';
+import { archivePathFor, quarantineStamp, type SummaryPaths } from './layout.js';
 import type { SummaryWriter } from './writer.js';
 
 /** What archive and remove need of their store. */
@@ -74,25 +74,8 @@ async function otherFilesOf(
   fs: FileSystem,
   paths: SummaryPaths,
 ): Promise<{ quarantined: string[]; epochCopies: string[] }> {
-  const found = { quarantined: [] as string[], epochCopies: [] as string[] };
-  let names: string[];
-  try {
-    names = (await fs.readdir(paths.dir)).map((entry) => entry.name);
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return found;
-    throw ioError('listing', paths.dir, err);
-  }
-  for (const name of names.sort()) {
-    const parsed = parseEntryName(name);
-    if (parsed === null) continue;
-    if (parsed.processName !== paths.ref.processName || parsed.worker !== paths.ref.worker) {
-      continue;
-    }
-    if (parsed.kind === 'quarantined') found.quarantined.push(join(paths.dir, name));
-    else if (parsed.kind === 'epoch') found.epochCopies.push(join(paths.dir, name));
-  }
-  return found;
+  const files = await filesOf(fs, paths);
+  return { quarantined: files.get('quarantined') ?? [], epochCopies: files.get('epoch') ?? [] };
 }
 
 /** Unlinks each path; whether any was there. */

@@ -23,6 +23,7 @@ import {
 import { keepPreviousVersion, keepPreviousVersionSync } from './backup.js';
 import { makeDirectoryDurably, makeDirectoryDurablySync } from './directory.js';
 import { storeError } from './errors.js';
+import { linkEpochCopy, linkEpochCopySync, stampEpoch, type WriteFence } from './fencing.js';
 import { errnoCode, type FileSystem } from './fs-seam.js';
 import {
   appendJournalSync,
@@ -33,6 +34,7 @@ import {
 import { type SummaryPaths, summaryTempFileOwner } from './layout.js';
 import type { Logger } from './logger.js';
 import { readSummaryFile } from './quarantine.js';
+import { summaryBytes } from './serialize.js';
 
 /** What the writer needs of its store. */
 export interface WriterContext {
@@ -46,6 +48,8 @@ export interface WriterContext {
 /** Saves waiting for the write in flight: the next write serializes the latest state of each. */
 interface PendingWrite {
   summaries: ProcessSummary[];
+  /** The fence of the latest call: the write asks it before it touches anything. */
+  fence: WriteFence;
   promise: Promise<void>;
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -104,14 +108,15 @@ export class SummaryWriter {
   }
 
   /** See `FileSummaryStore.save`. */
-  save(paths: SummaryPaths, summary: ProcessSummary): Promise<void> {
+  save(paths: SummaryPaths, summary: ProcessSummary, fence: WriteFence): Promise<void> {
     const state = this.#stateFor(paths);
-    if (state.inFlight === null) return this.#startWrite(state, [summary]);
+    if (state.inFlight === null) return this.#startWrite(state, [summary], fence);
     let pending = state.pending;
     if (pending === null) {
-      pending = createPendingWrite();
+      pending = createPendingWrite(fence);
       state.pending = pending;
     }
+    pending.fence = fence;
     // The last summary object saved is the one serialized; every one gives its events.
     const at = pending.summaries.indexOf(summary);
     if (at !== -1) pending.summaries.splice(at, 1);
@@ -120,9 +125,11 @@ export class SummaryWriter {
   }
 
   /** See `FileSummaryStore.saveSync`. */
-  saveSync(paths: SummaryPaths, summary: ProcessSummary): void {
+  saveSync(paths: SummaryPaths, summary: ProcessSummary, fence: WriteFence): void {
     const state = this.#stateFor(paths);
-    const data = this.#serialize(summary, paths.summary);
+    // Asked first: a lease no longer current changes nothing, not even the journal.
+    const decision = fence.checkSync();
+    const data = stampEpoch(this.#serialize(summary, paths.summary), decision.epoch);
     const events = summary.takeEvents();
     state.generation += 1;
     const generation = state.generation;
@@ -141,9 +148,11 @@ export class SummaryWriter {
         appendJournalSync(paths.journal, journalLines(events), !asyncAppendInProgress);
         journalDurable = true;
       }
-      const identity = writeFileDurablySync(paths.summary, data, () => {
+      const identity = writeFileDurablySync(paths.summary, data, (tempPath) => {
+        decision.recheckSync();
         keepPreviousVersionSync(paths, state.identity, this.#ctx.logger);
         this.#claimRenaming(state);
+        if (decision.copyPath !== null) linkEpochCopySync(tempPath, decision.copyPath);
       });
       // The newest generation: every other write serialized before this one.
       state.identity = identity;
@@ -173,8 +182,8 @@ export class SummaryWriter {
   }
 
   /** Starts a write now and chains the pending one (if any) after it. */
-  #startWrite(state: FileState, summaries: ProcessSummary[]): Promise<void> {
-    const write = this.#write(state, summaries);
+  #startWrite(state: FileState, summaries: ProcessSummary[], fence: WriteFence): Promise<void> {
+    const write = this.#write(state, summaries, fence);
     state.inFlight = write.then(
       () => this.#next(state),
       () => this.#next(state),
@@ -187,7 +196,7 @@ export class SummaryWriter {
     const next = state.pending;
     if (next === null) return;
     state.pending = null;
-    this.#startWrite(state, next.summaries).then(next.resolve, next.reject);
+    this.#startWrite(state, next.summaries, next.fence).then(next.resolve, next.reject);
   }
 
   /**
@@ -195,17 +204,21 @@ export class SummaryWriter {
    * serialized and the events are taken when the write starts, so it holds every state asked
    * for until then.
    */
-  async #write(state: FileState, summaries: ProcessSummary[]): Promise<void> {
+  async #write(state: FileState, summaries: ProcessSummary[], fence: WriteFence): Promise<void> {
     const { paths } = state;
     const { fs, logger } = this.#ctx;
     const latest = summaries[summaries.length - 1] as ProcessSummary;
-    const data = this.#serialize(latest, paths.summary);
+    const unstamped = this.#serialize(latest, paths.summary);
     const taken: [ProcessSummary, SummaryEvent[]][] = summaries.map((s) => [s, s.takeEvents()]);
     const events = taken.length === 1 ? (taken[0]?.[1] ?? []) : taken.flatMap(([, e]) => e);
     state.generation += 1;
     const generation = state.generation;
     let journalDurable = false;
     try {
+      // Asked before anything is touched: a save queued when the lease was lost, or after it
+      // was released, writes nothing (its events are given back).
+      const decision = await fence.check();
+      const data = stampEpoch(unstamped, decision.epoch);
       await this.#prepareDirectory(paths.dir);
       // The journal append runs beside the temp file's write and fsync (one journal commit
       // can serve both); the rename waits for it, so the journal is never behind the file.
@@ -236,6 +249,10 @@ export class SummaryWriter {
             await backupStep;
             // A saveSync (signal handler) wrote a newer state meanwhile: keep it.
             if (state.inPlaceGeneration > generation) throw SUPERSEDED;
+            // Asked again at the last moment: an owner that lost its lease stops writing. (A
+            // process stopped right here renames late; the epoch copy makes that harmless.)
+            await decision.recheck();
+            if (decision.copyPath !== null) await linkEpochCopy(fs, tempPath, decision.copyPath);
           },
         });
         // A saveSync that ran after this rename landed, but before this continuation, is in
@@ -300,9 +317,9 @@ export class SummaryWriter {
     claimTempFileSync(renaming.tempPath);
   }
 
-  /** The file's bytes: the summary dictionary as indented JSON (like the seed's files). */
+  /** The file's bytes, refused over `maxFileBytes`. */
   #serialize(summary: ProcessSummary, path: string): Buffer {
-    const data = Buffer.from(`${JSON.stringify(summary.getSummaryDict(), null, 2)}\n`, 'utf8');
+    const data = summaryBytes(summary);
     if (data.length > this.#ctx.maxFileBytes) {
       throw storeError(
         'E_TOO_LARGE',
@@ -324,12 +341,12 @@ export class SummaryWriter {
   }
 }
 
-function createPendingWrite(): PendingWrite {
+function createPendingWrite(fence: WriteFence): PendingWrite {
   let resolvePromise: () => void = () => {};
   let rejectPromise: (err: unknown) => void = () => {};
   const promise = new Promise<void>((res, rej) => {
     resolvePromise = res;
     rejectPromise = rej;
   });
-  return { summaries: [], promise, resolve: resolvePromise, reject: rejectPromise };
+  return { summaries: [], fence, promise, resolve: resolvePromise, reject: rejectPromise };
 }

@@ -2,8 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { computeHostTag, hostTag, newTempPath } from '../src/atomic-write.js';
-import { FileSummaryStore, silentLogger, writeFileDurably } from '../src/index.js';
+import { computeHostTag, hostTag, newTempPath, writeFileDurably } from '../src/atomic-write.js';
+import { FileSummaryStore, silentLogger } from '../src/index.js';
 import { summaryTempFileOwner } from '../src/layout.js';
 import { FaultyFs, isJournal, isTemp } from './_faulty-fs.js';
 import {

@@ -144,9 +144,13 @@ test('no other source file of the repository spells a layout name', async () => 
       }
     }
   }
-  // The CLI's scan/targets/repair still build paths until they go through the store.
-  const pending = offenders.filter((o) => !o.startsWith('cli/'));
-  assert.equal(pending, []);
+  // The CLI's scan, targets and repair build paths until they go through the store (on the
+  // inspect branch); no other file may, and these may not once they have switched.
+  const legacy = ['cli/src/scan.ts', 'cli/src/targets.ts', 'cli/src/commands/repair.ts'];
+  assert.equal(
+    offenders.filter((o) => !legacy.some((file) => o.startsWith(`${file}:`))),
+    [],
+  );
 });
 
 test.run();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileSummaryStore } from '../src/index.js';
+import { epochPathFor } from '../src/layout.js';
 import { makeSummary, recordingLogger, rejection, removeDir, tempDir } from './_helpers.js';
 
 interface Ctx {
@@ -115,6 +116,26 @@ test('nothing at all, or an archived run, loads as null', async (ctx) => {
   await ctx.store.save(summary);
   await ctx.store.archive(REF);
   assert.is(await ctx.store.load(REF), null, 'archived copies are not history of the new run');
+});
+
+test("load takes the highest epoch: an old owner's late write over the summary is never loaded", async (ctx) => {
+  const paths = ctx.store.pathsFor(REF);
+  await mkdir(paths.dir, { recursive: true });
+  const stamped = (items: number, epoch: number) => {
+    const { summary } = makeSummary();
+    summary.incrementItems({ processed: items });
+    return JSON.stringify({ ...summary.getSummaryDict(), owner_epoch: epoch });
+  };
+  // The new owner (epoch 4) wrote its copy; the old one (epoch 3) renamed over the summary late.
+  await writeFile(epochPathFor(paths, 4), stamped(40, 4));
+  await writeFile(paths.summary, stamped(30, 3));
+  await writeFile(epochPathFor(paths, 9), '{"damaged": '); // never hides a good file
+  const loaded = await ctx.store.load(REF);
+  assert.is(loaded?.summary.itemsProcessed, 40);
+  assert.equal(loaded?.warnings, []);
+  // Once the summary carries the highest epoch, it is the one.
+  await writeFile(paths.summary, stamped(50, 5));
+  assert.is((await ctx.store.load(REF))?.summary.itemsProcessed, 50);
 });
 
 test('list shows a journal-only run with hasSummary false, read says it has history', async (ctx) => {

@@ -3,45 +3,48 @@
  * others arrive. `node:fs/promises` is wrapped (syncBuiltinESMExports updates the bindings the
  * lease module imported), so the order of file operations is the test's, not the scheduler's.
  */
-import { utimesSync } from 'node:fs';
+import { mkdirSync, utimesSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { join } from 'node:path';
-import { systemClock } from '@process-summary/core';
+import type { Lease } from '@process-summary/core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { acquireOwnership, type OwnerLease, writeOwnerRecordSync } from '../src/index.js';
-import { tempRoot } from './_helpers.js';
+import { FileSummaryStore } from '../src/index.js';
+import { writeOwnerRecordSync } from '../src/owner.js';
+import { recordingLogger, removeDir, tempDir } from './_helpers.js';
 
 const fsp = createRequire(import.meta.url)('node:fs/promises') as typeof import('node:fs/promises');
 const realRename = fsp.rename;
 
+const REF = { runName: 'r', processName: 'p' };
+
 function options(host: string, pid: number) {
-  return {
-    runName: 'r',
-    processName: 'p',
-    clock: systemClock,
-    staleAfterSeconds: 60,
-    identity: { host, bootId: null, pid, pidStart: null },
-  };
+  return { staleAfterSeconds: 60, owner: { host, pid } };
 }
 
 const test = suite('takeover under a forced interleaving');
 
 test('takers arriving while one is mid-takeover wait, then find the new owner alive', async () => {
-  const { root, cleanup } = tempRoot();
-  const path = join(root, 'process_summary_p.owner');
-  const old = systemClock.now() - 3600;
+  const root = await tempDir('store-fs-takeover-');
+  const store = new FileSummaryStore({ root, logger: recordingLogger() });
+  const path = store.pathsFor(REF).owner;
+  mkdirSync(store.pathsFor(REF).dir, { recursive: true });
+  const old = Date.now() / 1000 - 3600;
   writeOwnerRecordSync(path, {
-    version: 1,
+    version: 2,
     run_name: 'r',
     process_name: 'p',
+    worker: null,
     host: 'gone-host',
     boot_id: null,
+    pid_namespace: null,
     pid: 4242,
     pid_start: null,
     token: 'stale',
+    epoch: 3,
     since: old,
     heartbeat: old,
+    fenced: false,
+    released: false,
   });
   utimesSync(path, old, old);
 
@@ -67,31 +70,33 @@ test('takers arriving while one is mid-takeover wait, then find the new owner al
   };
   syncBuiltinESMExports();
   try {
-    const settle = (p: Promise<{ lease: OwnerLease }>) =>
+    const settle = (p: Promise<{ lease: Lease }>) =>
       p.then(
         (r) => ({ lease: r.lease, code: undefined as string | undefined }),
         (e: { code?: string }) => ({ lease: undefined, code: e.code }),
       );
-    const a = settle(acquireOwnership(path, options('host-a', 1001)));
+    const a = settle(store.acquire(REF, options('host-a', 1001)));
     await reached;
-    const b = settle(acquireOwnership(path, options('host-b', 1002)));
-    const c = settle(acquireOwnership(path, options('host-c', 1003)));
+    const b = settle(store.acquire(REF, options('host-b', 1002)));
+    const c = settle(store.acquire(REF, options('host-c', 1003)));
     await new Promise((resolve) => setTimeout(resolve, 50)); // let B and C run into the lock
     release();
     const results = await Promise.all([a, b, c]);
     const owners = results.filter((r) => r.lease !== undefined);
     assert.is(owners.length, 1, JSON.stringify(results.map((r) => r.code ?? 'owner')));
-    assert.is(await owners[0]?.lease?.isHeld(), true, 'the one owner still holds its record');
+    const status = await store.ownerStatus(REF);
+    assert.is(status.owner?.epoch, owners[0]?.lease?.epoch, 'the one owner still holds its record');
+    assert.is(owners[0]?.lease?.epoch, 4, 'the epoch grew once');
     assert.equal(
       results.filter((r) => r.lease === undefined).map((r) => r.code),
       ['E_CONCURRENT_RUN', 'E_CONCURRENT_RUN'],
     );
     assert.is(moves, 1, 'the stale record was moved once, by the lock holder');
-    await owners[0]?.lease?.release();
+    await store.release(owners[0]?.lease as Lease);
   } finally {
     fsp.rename = realRename;
     syncBuiltinESMExports();
-    cleanup();
+    await removeDir(root);
   }
 });
 
