@@ -11,7 +11,7 @@ import type { Context } from './context.js';
 import { CliError, EXIT, exitCodeFor } from './errors.js';
 import { GLOBAL_OPTIONS } from './global-options.js';
 import { commandHelp, mainHelp } from './help.js';
-import { parseDuration, parseNumber } from './parse.js';
+import { parseNumber, parsePositiveDuration } from './parse.js';
 import { createColors, shouldColor } from './render/color.js';
 import { escapeControl } from './render/format.js';
 import { parseArgsOptions } from './spec.js';
@@ -104,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
     staleAfterSeconds:
       values['stale-after'] === undefined
         ? DEFAULT_STALE_AFTER_SECONDS
-        : parseDuration('stale-after', values['stale-after'] as string),
+        : parsePositiveDuration('stale-after', values['stale-after'] as string),
     maxFileBytes,
     args: parsed.positionals,
     options: values,

@@ -157,12 +157,13 @@ test('hostile messages and run names never reach stdout raw', async () => {
 test('a running summary without an owner is stale once silent; a fresh one is running', async () => {
   const { root, cleanup } = tempRoot();
   try {
+    // Saved 5 s ago by its clock.
     await writeSummary(
       root,
       'live',
       'collect',
       (s) => s.incrementItems({ processed: 5, successful: 5 }),
-      { start: nowSeconds() },
+      { start: nowSeconds() - 5 },
     );
     // Saved by a clock of 2025: its last update, and so its silence, is the save time it
     // records, whatever the file's mtime says.
@@ -174,11 +175,14 @@ test('a running summary without an owner is stale once silent; a fresh one is ru
     assert.is(byRun.dead?.status, 'stale');
     assert.match(String(byRun.dead?.status_reason), /no owner.*no save for/);
     assert.is(byRun.live?.status, 'running');
-    // A threshold of 0 makes the live one stale too: any silence is too long.
+    // A threshold shorter than its silence makes the live one stale too; 0 is refused.
     const strict = JSON.parse(
-      cli(['list', '--root', root, '--json', '--stale-after', '0']).stdout,
+      cli(['list', '--root', root, '--json', '--stale-after', '2s']).stdout,
     ) as ListJson;
     assert.ok(strict.summaries.every((s) => s.status === 'stale'));
+    const zero = cli(['list', '--root', root, '--stale-after', '0']);
+    assert.is(zero.code, 2);
+    assert.match(zero.stderr, /--stale-after must be longer than 0/);
   } finally {
     cleanup();
   }
