@@ -3,6 +3,7 @@ import {
   type DisplayStatus,
   listRows,
   type SummaryRow,
+  statusWords,
   type UnusableSummary,
 } from '@process-summary/inspect';
 import type { Context } from '../../context.js';
@@ -21,23 +22,21 @@ import {
 import { renderTable } from '../../render/table.js';
 import { throwIfStoreUnusable } from '../../targets.js';
 
-/** The words of a status (the same in list, show and watch), coloured by urgency. */
+/** The words of a status (inspect's, the same in every view), coloured by urgency here. */
 export function statusLabel(status: DisplayStatus, colors: Colors): string {
+  const words = statusWords(status);
   switch (status) {
     case 'running':
-      return colors.cyan('running');
-    case 'stale':
-      return colors.red('stale');
-    case 'crashed':
-      return colors.red('crashed');
+      return colors.cyan(words);
     case 'completed':
-      return colors.green('completed');
+      return colors.green(words);
     case 'completed_with_failures':
-      return colors.yellow('completed with failures');
-    case 'failed':
-      return colors.red('failed');
     case 'interrupted':
-      return colors.yellow('interrupted');
+      return colors.yellow(words);
+    case 'stale':
+    case 'crashed':
+    case 'failed':
+      return colors.red(words);
   }
 }
 

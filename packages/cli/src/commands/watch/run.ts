@@ -6,12 +6,11 @@
  * ends it with 130.
  */
 import { refName, type SummaryRef, sameRef } from '@process-summary/core';
-import type { DetailView } from '@process-summary/inspect';
+import { type DetailView, statusWords } from '@process-summary/inspect';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
 import { parseDuration } from '../../parse.js';
 import { readTargets } from '../../read.js';
-import { createColors } from '../../render/color.js';
 import {
   escapeControl,
   formatCount,
@@ -29,8 +28,6 @@ const BAR_WIDTH = 30;
 /** Exit code after Ctrl-C, as shells report a SIGINT death. */
 const INTERRUPTED_BY_USER = 130;
 
-const PLAIN = createColors(false);
-
 function plainLine(row: DetailView): string {
   const total = row.items_total;
   const parts = [
@@ -38,8 +35,8 @@ function plainLine(row: DetailView): string {
     escapeControl(
       refName({ runName: row.run_name, processName: row.process_name, worker: row.worker }),
     ),
-    // The same words as list.
-    statusLabel(row.status, PLAIN),
+    // The same words as list (inspect's).
+    statusWords(row.status),
     total === null
       ? `${formatCount(row.items_processed)} processed`
       : `${formatCount(row.items_processed)}/${formatCount(total)} (${formatPercent(total > 0 ? (row.items_processed / total) * 100 : 100)})`,
