@@ -71,8 +71,9 @@ function render(view: DetailView, context: Context): string {
   if (view.seed_format) {
     field('format', 'seed (Python original): times are relative to the start, not dates');
   }
+  // Why crashed or stale; for a running one, how long its live owner has been silent.
   if (view.status_reason !== null) {
-    field(view.status === 'crashed' ? 'crashed' : 'stale', escapeControl(view.status_reason));
+    field(view.status === 'running' ? 'silent' : view.status, escapeControl(view.status_reason));
   }
   if (view.owner !== null)
     field('owner', `pid ${view.owner.pid} on ${escapeControl(view.owner.host)}`);

@@ -79,7 +79,8 @@ function screen(row: DetailView, context: Context): string[] {
     `errors ${formatCount(row.error_count)}${errors.length > 0 ? `: ${errors.join(', ')}` : ''}`,
   );
   if (row.status_reason !== null) {
-    lines.push(colors.red(`${row.status}: ${escapeControl(row.status_reason)}`));
+    const label = row.status === 'running' ? 'silent' : statusWords(row.status);
+    lines.push(colors.red(`${label}: ${escapeControl(row.status_reason)}`));
   }
   for (const w of row.workers) {
     lines.push(
