@@ -25,7 +25,7 @@ export interface ResolveOptions {
 }
 
 /** Whether an argument names a file rather than a run: it has a path separator or ends in `.json`. */
-function looksLikePath(argument: string): boolean {
+export function looksLikePath(argument: string): boolean {
   return argument.includes('/') || argument.endsWith('.json');
 }
 

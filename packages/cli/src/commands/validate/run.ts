@@ -1,8 +1,14 @@
-/** `summary-inspect validate <file…>`: schema validation with precise messages. */
+/**
+ * `summary-inspect validate <file…> | <run> [process[@worker]]`: schema validation with
+ * precise messages, of files named on the command line or of summaries of the store (each
+ * worker's on its own), read in full through the store's `read`.
+ */
+import { refName } from '@process-summary/core';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
 import { escapeControl, safeJson } from '../../render/format.js';
 import { describeIssue, readSummaryFile } from '../../summary-file.js';
+import { listStore, looksLikePath, parseProcessArgument } from '../../targets.js';
 
 /** One file's verdict, as `validate --json` reports it (see README). */
 export interface ValidateResult {
@@ -16,12 +22,66 @@ export interface ValidateResult {
   message: string | null;
 }
 
-/** Validates every file named; exit 1 if any is invalid, 3 if none could be read. */
+/** The verdicts on the summaries of the store named by `<run> [process[@worker]]`. */
+async function validateStored(context: Context, args: string[]): Promise<ValidateResult[]> {
+  const [runName, processArg, ...extra] = args as [string, string | undefined, ...string[]];
+  if (extra.length > 0) {
+    throw new CliError('E_USAGE', 'validate takes files, or a run and optionally a process');
+  }
+  const named = processArg === undefined ? null : parseProcessArgument(processArg);
+  const listing = await listStore(context, runName);
+  const refs = listing.summaries.filter(
+    (s) =>
+      named === null ||
+      (s.processName === named.processName &&
+        (named.worker === null || (s.worker ?? null) === named.worker)),
+  );
+  if (refs.length === 0) {
+    throw new CliError(
+      'E_NOT_FOUND',
+      `no summary ${escapeControl(processArg === undefined ? runName : `${runName}/${processArg}`)} under ${escapeControl(context.storeLabel)}`,
+    );
+  }
+  const results: ValidateResult[] = [];
+  for (const ref of refs) {
+    const read = await context.store.read(ref, { full: true });
+    const location = read?.location ?? refName(ref);
+    const problem = read?.problem ?? null;
+    if (read !== null && problem === null) {
+      results.push({
+        path: location,
+        valid: true,
+        seed_format: read.seedFormat,
+        code: null,
+        issues: [],
+        message: null,
+      });
+      continue;
+    }
+    results.push({
+      path: location,
+      valid: false,
+      seed_format: null,
+      code: problem?.code ?? 'E_NOT_FOUND',
+      issues: (problem?.issues ?? []).map((i) => ({
+        path: i.path,
+        message: i.message,
+        expected: null,
+        found: null,
+      })),
+      message: (problem?.issues.length ?? 0) > 0 ? null : (problem?.message ?? 'no summary'),
+    });
+  }
+  return results;
+}
+
+/** Validates every file or stored summary named; exit 1 if any is invalid, 3 if none could be read. */
 export async function runValidate(context: Context): Promise<number> {
   if (context.args.length === 0)
-    throw new CliError('E_USAGE', 'validate expects one or more files');
-  const results: ValidateResult[] = [];
-  for (const path of context.args) {
+    throw new CliError('E_USAGE', 'validate expects one or more files, or a run');
+  const stored = !looksLikePath(context.args[0] as string);
+  const results: ValidateResult[] = stored ? await validateStored(context, context.args) : [];
+  for (const path of stored ? [] : context.args) {
     const read = readSummaryFile(path, { maxFileBytes: context.maxFileBytes });
     if (read.ok) {
       results.push({
