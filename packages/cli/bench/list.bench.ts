@@ -137,7 +137,15 @@ async function split(root: string, files: readonly string[]): Promise<Row[]> {
   let rows: SummaryRow[] = [];
   const now = Date.now() / 1000;
   const listing = await store.list();
+  const empty = mkdtempSync(join(tmpdir(), 'ps-cli-bench-empty-'));
   const steps: Row[] = [
+    // The fixed cost of every invocation: node itself, then loading the CLI and its packages.
+    await timeStep('list split: start-up, node -e 0 (spawned)', () =>
+      exec(process.execPath, ['-e', '0']),
+    ),
+    await timeStep('list split: start-up, list --json of an empty root (spawned)', () =>
+      exec(process.execPath, [binary, 'list', '--json', '--root', empty]),
+    ),
     await timeStep(`list split: store.list (one readdir per run directory)`, () => store.list()),
     await timeStep(
       `list split: stat of the run directory, once per summary read (store-fs revalidates its directory index), ${n}`,
@@ -183,6 +191,7 @@ async function split(root: string, files: readonly string[]): Promise<Row[]> {
       listRows(store, { now, full: true }),
     ),
   ];
+  rmSync(empty, { recursive: true, force: true });
   return steps;
 }
 
