@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   createManualClock,
   type Lease,
@@ -242,6 +243,33 @@ test('the seed manager: loadOrCreateSummary, saveSummary, cleanupSummary', async
   assert.is(await manager.cleanupSummary(), true);
   assert.not.ok(existsSync(file));
   assert.is(await ownerState(root, 'harvard_2024', 'sync'), 'none');
+});
+
+test('the store option: a path or file:// URL is the file store there', async ({ root }) => {
+  const byPath = await createProcessSummary('r', 'p', { store: join(root, 'a'), ...quiet });
+  await releaseProcessSummary(byPath);
+  assert.ok(existsSync(join(root, 'a', 'r', 'process_summary_p.json')));
+  const byUrl = await createProcessSummary('r', 'p', {
+    store: pathToFileURL(join(root, 'b')).href,
+    worker: 'w1',
+    ...quiet,
+  });
+  assert.is(byUrl.worker, 'w1');
+  await releaseProcessSummary(byUrl);
+  assert.ok(existsSync(join(root, 'b', 'r', 'process_summary_p@w1.json')));
+});
+
+test('a postgres:// store is refused with a coded error naming the package, before anything is created', async ({
+  root,
+}) => {
+  try {
+    await createProcessSummary('r', 'p', { root, store: 'postgres://localhost/runs', ...quiet });
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'E_UNSUPPORTED');
+    assert.match((err as Error).message, '@process-summary/store-pg');
+  }
+  assert.equal(readdirSync(root), []);
 });
 
 test('bad options are refused before anything is created', async ({ root }) => {

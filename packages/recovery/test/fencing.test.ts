@@ -149,6 +149,28 @@ test('a takeover while the old owner is stopped (SIGSTOP) on another host: its l
   }
 });
 
+test('the heartbeat renews the lease: an owner in another pid namespace is judged alive by it', async ({
+  root,
+}) => {
+  if (!canUnshare)
+    return void process.stdout.write('\n  note: needs unshare (root, Linux); skipped\n');
+  const owner = namespacedPipeline(root, 'hold', { heartbeatSeconds: 0.05 });
+  const store = new FileSummaryStore({ root, logger: quietLogger });
+  try {
+    await owner.waitFor('holding');
+    const first = (await store.ownerStatus(REF)).owner?.heartbeat ?? 0;
+    await waitUntil(
+      async () => ((await store.ownerStatus(REF)).owner?.heartbeat ?? 0) > first + 0.1,
+    );
+    const status = await store.ownerStatus(REF);
+    assert.is(status.state, 'alive');
+    assert.match(status.reason, 'last heartbeat');
+  } finally {
+    owner.child.kill('SIGKILL');
+    await owner.exited;
+  }
+});
+
 test('a save after endProcess released the lease never lands', async ({ root }) => {
   const p = startPipeline(root, 'save-after-end', { handleSignals: false, heartbeatSeconds: 0 });
   const saved = await p.waitFor('saved');

@@ -17,6 +17,7 @@ import { ioError, shortWriteError } from './errors.js';
 import { errnoCode, type FileHandleLike, type FileSystem, type StatsLike } from './fs-seam.js';
 import { type TempFileOwner, type TempKind, tempPathFor } from './layout.js';
 import type { Logger } from './logger.js';
+import { isProcessAlive, readBootId } from './owner.js';
 
 /** What identifies one version of a file: a replaced or rewritten file differs in one of these. */
 export interface FileIdentity {
@@ -55,14 +56,6 @@ export function computeHostTag(host: string, bootId: string | null): string {
     .slice(0, 8);
 }
 
-function readBootId(): string | null {
-  try {
-    return nodeFs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * A fresh temp file name for `path` (see the layout's `tempPathFor`), unique in this process
  * without a random draw per save.
@@ -73,17 +66,6 @@ export function newTempPath(path: string, kind: TempKind = 'replace'): string {
 }
 
 const thisWriter: TempFileOwner = { pid: process.pid, hostTag };
-
-/** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
-export function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
-  }
-}
 
 /** Hooks of {@link writeFileDurably}. */
 export interface DurableWriteOptions {

@@ -14,8 +14,12 @@ import { ioError } from './errors.js';
 import { type DirEntryLike, type FileSystem, isGone, nodeFileSystem } from './fs-seam.js';
 import { type EntryKind, parseEntryName, type SummaryPaths } from './layout.js';
 
-/** A listing taken less than this after the directory's mtime is not reused. */
-const RACY_MARGIN_MS = 1000;
+/**
+ * A listing taken less than this after the directory's mtime is not reused: more than the
+ * coarsest timestamp granularity in use (2 s on FAT, 1 s on HFS+ and some network file
+ * systems, a few milliseconds elsewhere).
+ */
+const RACY_MARGIN_MS = 3000;
 /** Directories remembered; past this the cache starts over. */
 const MAX_DIRECTORIES = 4096;
 

@@ -20,7 +20,6 @@
  * this host, the host rebooted) nothing can write late, and saves cost nothing extra.
  */
 import * as nodeFs from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import {
   type Acquired,
   type AcquireOptions,
@@ -33,7 +32,7 @@ import {
 } from '@process-summary/core';
 import { newTempPath, writeFileDurably } from './atomic-write.js';
 import { makeDirectoryDurably } from './directory.js';
-import { errnoCode, type FileSystem } from './fs-seam.js';
+import { errnoCode, type FileSystem, type StatsLike } from './fs-seam.js';
 import { epochPathFor, parseEntryName, type SummaryPaths, takeoverPathFor } from './layout.js';
 import type { Logger } from './logger.js';
 import {
@@ -103,6 +102,18 @@ export class Ownership {
   async acquire(paths: SummaryPaths, options: AcquireOptions = {}): Promise<Acquired> {
     const staleAfterSeconds = staleAfter(options);
     const me = options.owner ?? currentOwner();
+    if (
+      typeof me !== 'object' ||
+      me === null ||
+      typeof me.host !== 'string' ||
+      me.host === '' ||
+      !Number.isSafeInteger(me.pid)
+    ) {
+      throw codedRangeError(
+        'E_INVALID_ARGUMENT',
+        'process-summary/store-fs: owner must name a host (a non-empty string) and a pid (an integer)',
+      );
+    }
     await makeDirectoryDurably(this.#fs, paths.dir);
     const { record, previous } = await acquireOwner(paths.owner, takeoverPathFor(paths), {
       ref: paths.ref,
@@ -389,13 +400,28 @@ export async function epochCopies(
   return copies;
 }
 
+const SAFE_READ =
+  nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW | nodeFs.constants.O_NONBLOCK;
+/** The file store's default `maxFileBytes`: a larger file is not a summary it wrote. */
+const MAX_COPY_BYTES = 64 * 1024 * 1024;
+
 /** The `owner_epoch` a file carries, its bytes and mtime; null when absent or unreadable. */
 async function stampedFile(
   fs: FileSystem,
   path: string,
 ): Promise<{ bytes: Buffer; epoch: number | null; mtimeMs: number } | null> {
   try {
-    const [bytes, stats] = await Promise.all([readFile(path), fs.stat(path)]);
+    // Through the seam, never following a link nor waiting on a FIFO; only regular files.
+    const handle = await fs.open(path, SAFE_READ);
+    let bytes: Buffer;
+    let stats: StatsLike;
+    try {
+      stats = await handle.stat();
+      if (!stats.isFile() || stats.size > MAX_COPY_BYTES) return null;
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close().catch(() => {});
+    }
     let epoch: number | null = null;
     try {
       const value = JSON.parse(bytes.toString('utf8')) as { owner_epoch?: unknown };
@@ -467,15 +493,19 @@ export function stampEpoch(data: Buffer, epoch: number | null): Buffer {
  * Puts the durable temp file of a fenced save in place as the epoch copy too, before the main
  * file's rename: a hard link under a temp name, renamed over the copy (the copy is never
  * missing). The main file's rename and its directory fsync follow and cover this rename too.
+ * `onLinked` gets the link's name, so a `saveSync` overtaking this write can claim it (see
+ * the writer's `#claimRenaming`): the older state then never lands on the copy either.
  */
 export async function linkEpochCopy(
   fs: FileSystem,
   tempPath: string,
   copyPath: string,
+  onLinked: (linkPath: string) => void = () => {},
 ): Promise<void> {
   const linkPath = newTempPath(copyPath);
   try {
     await fs.link(tempPath, linkPath);
+    onLinked(linkPath);
     await fs.rename(linkPath, copyPath);
   } finally {
     await fs.unlink(linkPath).catch(() => {});

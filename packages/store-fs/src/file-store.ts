@@ -5,8 +5,11 @@
  * - `load.ts`: the owner's load, with repair (quarantine, backup, journal);
  * - `writer.ts`: the coalescing save queue and the synchronous save;
  * - `remove.ts`: archive and remove;
- * - `reader.ts`: read, list, events and watch, changing nothing;
- * - `owner.ts`: the owner record behind acquire, renew, release and ownerStatus.
+ * - `reader.ts` (read, events, setAsideFiles), `listing.ts` (list), `watch.ts` (watch) and
+ *   `dir-index.ts` (a run directory's files, cached per directory): the reader side, changing
+ *   nothing;
+ * - `owner.ts` and `fencing.ts`: the owner record behind acquire, renew, release and
+ *   ownerStatus, and the fencing of every write.
  */
 import {
   type Acquired,

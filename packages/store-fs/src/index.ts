@@ -27,5 +27,6 @@ export {
   type ReadJournalOptions,
   readJournal,
 } from './journal.js';
+export type { SummaryPaths } from './layout.js';
 export { defaultLogger, type Logger, silentLogger } from './logger.js';
 export type { SetAsideFile } from './reader.js';

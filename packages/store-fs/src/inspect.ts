@@ -32,6 +32,8 @@ export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
  * forever. On a regular file O_NONBLOCK changes nothing.
  */
 const OPEN_FOR_INSPECTION = constants.O_RDONLY | constants.O_NONBLOCK;
+/** With `O_NOFOLLOW`: a symbolic link in place of the file fails to open (`ELOOP`). */
+const OPEN_NOT_FOLLOWING = OPEN_FOR_INSPECTION | constants.O_NOFOLLOW;
 
 /**
  * Why a summary file cannot be used:
@@ -99,6 +101,12 @@ export interface InspectSummaryOptions {
   fullValidation?: boolean;
   /** The file-system calls. Default: `node:fs/promises`. */
   fs?: FileSystem;
+  /**
+   * Follow a symbolic link at `path` (default `true`: a file named by a person). The store
+   * passes `false`: a link where a summary belongs is refused (`E_UNREADABLE`), never followed
+   * out of the root.
+   */
+  followSymlinks?: boolean;
 }
 
 /**
@@ -113,7 +121,12 @@ export async function inspectSummaryFile(
 ): Promise<SummaryInspection> {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   return judgeParsed(
-    await readSummaryJson(options.fs ?? nodeFileSystem, path, maxFileBytes),
+    await readSummaryJson(
+      options.fs ?? nodeFileSystem,
+      path,
+      maxFileBytes,
+      options.followSymlinks ?? true,
+    ),
     options,
   );
 }
@@ -129,7 +142,10 @@ export function inspectSummaryFileSync(
   options: Omit<InspectSummaryOptions, 'fs'> = {},
 ): SummaryInspection {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  return judgeParsed(readSummaryJsonSync(path, maxFileBytes), options);
+  return judgeParsed(
+    readSummaryJsonSync(path, maxFileBytes, options.followSymlinks ?? true),
+    options,
+  );
 }
 
 function judgeParsed(
@@ -169,12 +185,13 @@ export async function readSummaryJson(
   fs: FileSystem,
   path: string,
   maxFileBytes: number,
+  followSymlinks: boolean,
 ): Promise<ParsedSummaryFile | SummaryFileProblem> {
   let handle: FileHandleLike;
   try {
-    handle = await fs.open(path, OPEN_FOR_INSPECTION);
+    handle = await fs.open(path, followSymlinks ? OPEN_FOR_INSPECTION : OPEN_NOT_FOLLOWING);
   } catch (err) {
-    return openProblem(path, err);
+    return openProblem(path, err, followSymlinks);
   }
   let bytes: Buffer;
   let stats: StatsLike;
@@ -215,12 +232,13 @@ const MAX_SCRATCH_BYTES = 1024 * 1024;
 function readSummaryJsonSync(
   path: string,
   maxFileBytes: number,
+  followSymlinks: boolean,
 ): ParsedSummaryFile | SummaryFileProblem {
   let fd: number;
   try {
-    fd = openSync(path, OPEN_FOR_INSPECTION);
+    fd = openSync(path, followSymlinks ? OPEN_FOR_INSPECTION : OPEN_NOT_FOLLOWING);
   } catch (err) {
-    return openProblem(path, err);
+    return openProblem(path, err, followSymlinks);
   }
   let bytes: Buffer;
   let stats: StatsLike;
@@ -249,9 +267,15 @@ function readSummaryJsonSync(
   return parseSummaryBytes(path, bytes, stats);
 }
 
-function openProblem(path: string, err: unknown): SummaryFileProblem {
+function openProblem(path: string, err: unknown, followSymlinks: boolean): SummaryFileProblem {
   const errno = errnoCode(err);
   if (errno === 'ENOENT') return problem(path, 'E_NOT_FOUND', 'does not exist', { cause: err });
+  if (errno === 'ELOOP' && !followSymlinks) {
+    return problem(path, 'E_UNREADABLE', 'is a symbolic link (not followed)', {
+      cause: err,
+      errno,
+    });
+  }
   return problem(path, 'E_UNREADABLE', `cannot be opened (${errno ?? String(err)})`, {
     cause: err,
     ...(errno === undefined ? {} : { errno }),

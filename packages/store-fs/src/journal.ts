@@ -28,6 +28,16 @@ import type { Logger } from './logger.js';
 export const DEFAULT_MAX_JOURNAL_LINE_BYTES = 16 * 1024 * 1024;
 const DEFAULT_CHUNK_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
+/**
+ * How the journal is opened: never through a symbolic link (`ELOOP`: a link where the journal
+ * belongs could lead out of the root), never waiting (`O_NONBLOCK`: a FIFO fails at once, as
+ * `ENXIO` for a writer, or is refused as not a regular file for a reader).
+ */
+const { O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } = nodeFs.constants;
+const OPEN_APPEND = O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK;
+const OPEN_REPAIR = O_RDWR | O_NOFOLLOW | O_NONBLOCK;
+const OPEN_READ = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+
 /** How much of a corrupt line an entry quotes. */
 export const CORRUPT_TEXT_BYTES = 4096;
 
@@ -125,7 +135,7 @@ export class JournalWriter {
     }
     let handle: FileHandleLike;
     try {
-      handle = await this.#fs.open(path, 'a', 0o666);
+      handle = await this.#fs.open(path, OPEN_APPEND, 0o666);
     } catch (err) {
       throw ioError('opening the journal', path, err);
     }
@@ -196,7 +206,7 @@ export class JournalWriter {
 export function appendJournalSync(path: string, data: Uint8Array, cutBack = true): void {
   let fd: number;
   try {
-    fd = nodeFs.openSync(path, 'a', 0o666);
+    fd = nodeFs.openSync(path, OPEN_APPEND, 0o666);
   } catch (err) {
     throw ioError('opening the journal', path, err);
   }
@@ -274,7 +284,7 @@ async function repairTail(
 ): Promise<number> {
   let handle: FileHandleLike;
   try {
-    handle = await fs.open(path, 'r+');
+    handle = await fs.open(path, OPEN_REPAIR);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return 0;
     throw ioError('opening the journal', path, err);
@@ -316,7 +326,7 @@ async function repairTail(
 export function repairTornTailSync(path: string, logger: Logger): void {
   let fd: number;
   try {
-    fd = nodeFs.openSync(path, 'r+');
+    fd = nodeFs.openSync(path, OPEN_REPAIR);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return;
     throw ioError('opening the journal', path, err);
@@ -425,12 +435,21 @@ export async function* readJournal(
   }
   let handle: FileHandleLike;
   try {
-    handle = await fs.open(path, 'r');
+    handle = await fs.open(path, OPEN_READ);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return;
     throw ioError('opening the journal', path, err);
   }
   try {
+    let regular: boolean;
+    try {
+      regular = (await handle.stat()).isFile();
+    } catch (err) {
+      throw ioError('reading the journal', path, err);
+    }
+    if (!regular) {
+      throw storeError('E_IO', `the journal ${path} is not a regular file; it is not read`);
+    }
     if (startOffset > 0) await assertLineStart(handle, path, startOffset);
     const chunk = Buffer.allocUnsafe(chunkBytes);
     let position = startOffset;

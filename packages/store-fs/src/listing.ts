@@ -1,13 +1,15 @@
 /**
  * `list`: every summary under the root, and every run that has only history, with one stat
  * and one readdir per run directory (its index, which later reads reuse) and no stat of a
- * summary: the entries' file types say what they are. A run directory that is a symbolic link is followed once, never twice: one leading to
- * a directory already listed (a loop or an alias) is reported and skipped, and an unreadable
- * directory is reported while the rest is still listed.
+ * summary: the entries' file types say what they are. A run directory that is a symbolic link
+ * is followed once, never twice: one leading to a directory already listed (a loop or an
+ * alias) is reported and skipped, and an unreadable directory is reported while the rest is
+ * still listed.
  */
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import {
+  assertValidName,
   compareRefs,
   type ListedSummary,
   type Listing,
@@ -16,7 +18,7 @@ import {
 } from '@process-summary/core';
 import type { DirectoryIndex } from './dir-index.js';
 import { type DirEntryLike, errnoCode, nodeFileSystem, type StatsLike } from './fs-seam.js';
-import { isValidName, normalizeRef, summaryPathIn } from './layout.js';
+import { isValidName, summaryPathIn } from './layout.js';
 import { indexesOf, type ReaderContext, readDirectory } from './reader.js';
 
 /** See `SummaryStore.list`. Throws `E_INVALID_NAME` for a bad `runName` filter. */
@@ -25,7 +27,7 @@ export async function listSummaries(
   options: ListOptions = {},
 ): Promise<Listing> {
   const runFilter = options.runName;
-  if (runFilter !== undefined) normalizeRef({ runName: runFilter, processName: 'x' });
+  if (runFilter !== undefined) assertValidName('run', runFilter);
   const listing: Listing = { summaries: [], problems: [] };
   let runs: DirEntryLike[];
   try {

@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import {
   type FromDictOptions,
   type LoadResult,
-  ProcessSummary,
+  type ProcessSummary,
   type StoreWarning,
   SummaryReplay,
 } from '@process-summary/core';
@@ -196,7 +196,7 @@ async function rebuildFromJournal(
   options: FromDictOptions | undefined,
 ): Promise<Rebuilt> {
   const { runName, processName, worker } = paths.ref;
-  const replay = new SummaryReplay(runName, processName, options);
+  const replay = new SummaryReplay(runName, processName, { ...options, worker });
   const corruptLines: number[] = [];
   let tornBytes = 0;
   let lines = 0;
@@ -227,12 +227,7 @@ async function rebuildFromJournal(
     );
   }
   if (tornBytes > 0) notes.push(`a torn last line of ${tornBytes} bytes not used`);
-  // The replay knows run and process only: a worker's summary gets its worker back.
-  const summary =
-    worker === null
-      ? result.summary
-      : ProcessSummary.fromDict({ ...result.summary.getSummaryDict(), worker }, options);
-  return { ok: true, summary, events: result.eventCount, notes };
+  return { ok: true, summary: result.summary, events: result.eventCount, notes };
 }
 
 function describeBackup(backup: SummaryRead): string {

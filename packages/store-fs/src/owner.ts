@@ -19,6 +19,8 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  constants as fsConstants,
+  fstatSync,
   fsyncSync,
   linkSync,
   openSync,
@@ -39,8 +41,8 @@ import {
   refName,
   type SummaryRef,
 } from '@process-summary/core';
-import { isProcessAlive } from './atomic-write.js';
-import { syncDirectory } from './directory.js';
+import { syncDirectory, syncDirectorySync } from './directory.js';
+import { ioError } from './errors.js';
 import { errnoCode, nodeFileSystem } from './fs-seam.js';
 import { ownerTempPathFor, stalePathFor } from './layout.js';
 
@@ -75,6 +77,17 @@ export interface OwnerRecord {
 }
 
 // ------------------------------------------------------------------ identity of a process
+
+/** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
+export function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
 
 /**
  * This boot of this machine: `/proc/sys/kernel/random/boot_id` changes at every boot, so an
@@ -250,31 +263,55 @@ export interface FoundRecord {
   mtimeSeconds: number;
 }
 
-/** The record at `path`, or undefined when there is none. Throws on other I/O errors. */
+// Never follow a link out of the root, never block on a FIFO.
+const READ_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK;
+/** An owner record is a few hundred bytes: anything far larger is not one (and is not read). */
+const MAX_RECORD_BYTES = 64 * 1024;
+
+function notARecord(path: string, what: string): Error {
+  return Object.assign(new Error(`${path} is ${what}, not an owner record`), { code: 'ENOTREG' });
+}
+
+/**
+ * The record at `path`, or undefined when there is none. A symbolic link, FIFO, directory or
+ * other non-regular file there is `E_IO` (never followed, never waited on); a file too large
+ * to be a record reads as unreadable.
+ */
 export async function readOwnerFile(path: string): Promise<FoundRecord | undefined> {
   try {
-    const handle = await open(path, 'r');
+    const handle = await open(path, READ_FLAGS);
     try {
-      const [text, stats] = await Promise.all([handle.readFile('utf8'), handle.stat()]);
-      if (!stats.isFile()) return { text: '', record: null, mtimeSeconds: 0 };
-      return { text, record: parseRecord(text), mtimeSeconds: stats.mtimeMs / 1000 };
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw notARecord(path, 'not a regular file');
+      const mtimeSeconds = stats.mtimeMs / 1000;
+      if (stats.size > MAX_RECORD_BYTES) return { text: '', record: null, mtimeSeconds };
+      const text = await handle.readFile('utf8');
+      return { text, record: parseRecord(text), mtimeSeconds };
     } finally {
       await handle.close();
     }
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
+    throw ioError('reading the owner record', path, err);
   }
 }
 
 /** {@link readOwnerFile} for `exit` handlers, which cannot wait. */
 export function readOwnerFileSync(path: string): FoundRecord | undefined {
+  let fd: number | undefined;
   try {
-    const text = readFileSync(path, 'utf8');
-    return { text, record: parseRecord(text), mtimeSeconds: 0 };
+    fd = openSync(path, READ_FLAGS);
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw notARecord(path, 'not a regular file');
+    const mtimeSeconds = stats.mtimeMs / 1000;
+    if (stats.size > MAX_RECORD_BYTES) return { text: '', record: null, mtimeSeconds };
+    const text = readFileSync(fd, 'utf8');
+    return { text, record: parseRecord(text), mtimeSeconds };
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
+    throw ioError('reading the owner record', path, err);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -554,11 +591,13 @@ export function releaseOwnerSync(path: string, token: string): void {
 }
 
 /**
- * Writes an owner record exclusively and durably (the `exit`-handler release, and tests that
- * pose as other owners). Throws `EEXIST` when a record is there.
+ * {@link createExclusively}, synchronously (the `exit`-handler release, and tests that pose as
+ * other owners): written to a temp file, made durable, linked in (complete or absent, never
+ * half-written to a reader). Throws `EEXIST` when a record is there.
  */
 export function writeOwnerRecordSync(path: string, record: OwnerRecord): void {
-  const fd = openSync(path, 'wx');
+  const temp = ownerTempPathFor(path, `${record.token}${randomBytes(3).toString('hex')}`);
+  const fd = openSync(temp, 'wx');
   try {
     const buffer = Buffer.from(`${JSON.stringify(record, null, 2)}\n`);
     let written = 0;
@@ -569,6 +608,14 @@ export function writeOwnerRecordSync(path: string, record: OwnerRecord): void {
   } finally {
     closeSync(fd);
   }
+  try {
+    linkSync(temp, path);
+  } finally {
+    try {
+      unlinkSync(temp);
+    } catch {}
+  }
+  syncDirectorySync(dirname(path));
 }
 
 // ------------------------------------------------------------------ errors

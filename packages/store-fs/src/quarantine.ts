@@ -48,12 +48,13 @@ export async function readSummaryFile(
   expected: ExpectedNames,
   options: FromDictOptions | undefined,
 ): Promise<SummaryRead> {
-  const read = await readSummaryJson(fs, path, maxBytes);
+  // Never followed: a link where a summary belongs could lead out of the root.
+  const read = await readSummaryJson(fs, path, maxBytes, false);
   if (!read.ok) {
     if (read.code === 'E_NOT_FOUND') return { kind: 'absent' };
     if (read.code === 'E_UNREADABLE') {
       const cause = read.cause ?? Object.assign(new Error(read.reason), { code: read.errno });
-      throw ioError('reading', path, cause);
+      throw ioError('reading', path, cause, `It ${read.reason}.`);
     }
     return { kind: 'bad', reason: read.reason, cause: read.cause };
   }

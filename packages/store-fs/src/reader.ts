@@ -89,7 +89,7 @@ export async function readSummary(
     }
     const files = indexedFiles(index, paths);
     if (files === undefined) return null;
-    const options = { maxFileBytes: ctx.maxFileBytes, fullValidation: full };
+    const options = { maxFileBytes: ctx.maxFileBytes, fullValidation: full, followSymlinks: false };
     const inspections = files.candidates.map((candidate) => {
       const path = candidatePath(paths, candidate);
       return candidate.symlink ? symlinkProblem(path) : inspectSummaryFileSync(path, options);
@@ -114,6 +114,7 @@ export async function readSummary(
             maxFileBytes: ctx.maxFileBytes,
             fullValidation: full,
             fs: ctx.fs,
+            followSymlinks: false,
           }),
     );
   }

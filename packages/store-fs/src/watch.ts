@@ -112,6 +112,9 @@ class DirectoryWatcher {
         .filter((e) => (e.isDirectory() || e.isSymbolicLink()) && isValidName('run', e.name))
         .map((e) => e.name);
     } catch {
+      // No root (yet, or any more): a watcher of a removed root would never fire again.
+      this.#rootWatcher?.close();
+      this.#rootWatcher = null;
       names = [];
     }
     const present = new Set(names);

@@ -73,7 +73,7 @@ interface FileState {
    * The temp file of the async write in flight, from just before it checks whether it was
    * superseded until its rename settled: what a `saveSync` claims (see `#claimRenaming`).
    */
-  renaming: { tempPath: string; generation: number } | null;
+  renaming: { tempPath: string; generation: number; copyLink?: string } | null;
 }
 
 /** Thrown inside a write overtaken by a newer synchronous one: not an error for the caller. */
@@ -252,7 +252,14 @@ export class SummaryWriter {
             // Asked again at the last moment: an owner that lost its lease stops writing. (A
             // process stopped right here renames late; the epoch copy makes that harmless.)
             await decision.recheck();
-            if (decision.copyPath !== null) await linkEpochCopy(fs, tempPath, decision.copyPath);
+            if (decision.copyPath !== null) {
+              // The copy's link is claimed by a saveSync too, like the temp file itself.
+              await linkEpochCopy(fs, tempPath, decision.copyPath, (linkPath) => {
+                if (state.renaming?.generation === generation) state.renaming.copyLink = linkPath;
+                // A saveSync that ran during the link did not know the link: check again.
+                if (state.inPlaceGeneration > generation) throw SUPERSEDED;
+              });
+            }
           },
         });
         // A saveSync that ran after this rename landed, but before this continuation, is in
@@ -315,6 +322,7 @@ export class SummaryWriter {
     const renaming = state.renaming;
     if (renaming === null) return;
     claimTempFileSync(renaming.tempPath);
+    if (renaming.copyLink !== undefined) claimTempFileSync(renaming.copyLink);
   }
 
   /** The file's bytes, refused over `maxFileBytes`. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
@@ -114,6 +114,21 @@ test('a missing file is E_NOT_FOUND; a directory is E_UNREADABLE, not a regular 
   const directory = await inspectSummaryFile(ctx.path);
   assert.is(directory.ok ? 'ok' : directory.code, 'E_UNREADABLE');
   assert.match(directory.ok ? '' : directory.reason, /is not a regular file/);
+});
+
+test('a symbolic link is followed for a file a person names, refused when the store reads', async (ctx) => {
+  await saveOne(ctx);
+  const link = join(ctx.dir, 'latest.json');
+  await symlink(ctx.path, link);
+  assert.ok((await inspectSummaryFile(link)).ok, 'followed by default');
+  assert.ok(inspectSummaryFileSync(link).ok);
+  for (const read of [
+    await inspectSummaryFile(link, { followSymlinks: false }),
+    inspectSummaryFileSync(link, { followSymlinks: false }),
+  ]) {
+    assert.is(read.ok ? 'ok' : read.code, 'E_UNREADABLE');
+    assert.match(read.ok ? '' : read.reason, /symbolic link \(not followed\)/);
+  }
 });
 
 test('a FIFO is refused at once, without waiting for a writer', async (ctx) => {

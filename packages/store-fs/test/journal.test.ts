@@ -1,4 +1,5 @@
-import { appendFile, readFile, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { appendFile, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SummaryEvent } from '@process-summary/core';
 import { suite } from 'uvu';
@@ -298,6 +299,26 @@ test('a start offset in the middle of a line or past the end is refused with E_I
 
 test('an absent journal yields nothing', async (ctx) => {
   assert.equal(await entries(ctx), []);
+});
+
+test('a symbolic link where the journal belongs is refused, never followed out of the root', async (ctx) => {
+  const outside = join(ctx.dir, 'outside.jsonl');
+  await writeFile(outside, '');
+  await mkdir(join(ctx.root, 'harvard_2024'), { recursive: true });
+  await symlink(outside, ctx.journal);
+  const { summary } = makeSummary();
+  await rejection(ctx.store.save(summary), 'E_IO');
+  assert.is(await readFile(outside, 'utf8'), '', 'nothing appended outside the root');
+  assert.ok(summary.pendingEventCount > 0, 'the events are kept for the next save');
+  await rejection(entries(ctx), 'E_IO');
+});
+
+test('a FIFO where the journal belongs fails at once, never waits for a reader or writer', async (ctx) => {
+  await mkdir(join(ctx.root, 'harvard_2024'), { recursive: true });
+  execFileSync('mkfifo', [ctx.journal]);
+  await rejection(ctx.store.save(makeSummary().summary), 'E_IO');
+  const err = await rejection(entries(ctx), 'E_IO');
+  assert.match(err.message, /not a regular file/);
 });
 
 test.run();

@@ -193,6 +193,30 @@ test('an owner whose record was replaced learns it: E_LEASE_LOST, and release le
   assert.is((JSON.parse(readFileSync(ctx.owner, 'utf8')) as OwnerRecord).token, 'a'.repeat(24));
 });
 
+test('a FIFO or a symbolic link where the owner record belongs is E_IO: never waited on, never followed', async (ctx) => {
+  const { execFileSync } = await import('node:child_process');
+  const { symlinkSync, writeFileSync } = await import('node:fs');
+  execFileSync('mkfifo', [ctx.owner]);
+  for (const attempt of [() => ctx.store.acquire(REF), () => ctx.store.ownerStatus(REF)]) {
+    try {
+      await attempt();
+      assert.unreachable();
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'E_IO');
+    }
+  }
+  rmSync(ctx.owner);
+  const outside = join(ctx.dir, 'outside.json');
+  writeFileSync(outside, JSON.stringify(record({ host: 'elsewhere' })));
+  symlinkSync(outside, ctx.owner);
+  try {
+    await ctx.store.ownerStatus(REF);
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'E_IO');
+  }
+});
+
 test('the start time is field 22 of /proc/<pid>/stat, even with ") " in the command name', () => {
   const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
   assert.is(parseStartTime(`1234 (evil) name) ${fields.join(' ')}`), '22');

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkSummaryDict } from '@process-summary/core';
@@ -164,6 +164,18 @@ const fixtures = join(
   'seed-format',
   'runs',
 );
+
+test('a symbolic link in place of the summary is refused, never followed out of the root', async (ctx) => {
+  const outside = join(ctx.dir, 'outside.json');
+  const text = JSON.stringify(makeSummary().summary.getSummaryDict());
+  await writeFile(outside, text);
+  await mkdir(dirname(ctx.path), { recursive: true });
+  await symlink(outside, ctx.path);
+  const err = await rejection(ctx.store.load('harvard_2024', 'collect'), 'E_IO');
+  assert.match(err.message, /symbolic link \(not followed\)/);
+  assert.is(await readFile(outside, 'utf8'), text, 'the target is untouched');
+  assert.ok((await lstat(ctx.path)).isSymbolicLink(), 'the link is left alone');
+});
 
 test('seed-format files load', async (ctx) => {
   await cp(fixtures, ctx.root, { recursive: true });
