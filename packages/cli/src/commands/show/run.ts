@@ -140,7 +140,12 @@ function render(view: DetailView, context: Context): string {
 
   const metrics = Object.entries(view.custom_metrics);
   heading('Custom metrics');
-  if (metrics.length === 0) lines.push('  none');
+  // A merged view keeps custom metrics and sessions per worker: say where they are.
+  const perWorker =
+    view.workers.length > 0
+      ? `  per worker: summary-inspect show ${escapeControl(view.run_name)} ${escapeControl(view.process_name)}@<worker>`
+      : null;
+  if (metrics.length === 0) lines.push(perWorker ?? '  none');
   for (const [key, value] of metrics) {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
     const cut = text.length > METRIC_WIDTH ? `${text.slice(0, METRIC_WIDTH - 1)}…` : text;
