@@ -11,6 +11,7 @@ import {
   formatDuration,
   formatPercent,
   formatRate,
+  formatRowRate,
   formatTime,
   safeJson,
 } from '../../render/format.js';
@@ -213,7 +214,7 @@ function workerTable(view: DetailView, context: Context): string {
       statusLabel(w.status, context.colors),
       formatCount(w.items_processed),
       formatCount(w.items_failed),
-      formatRate(w.rate_per_second),
+      formatRowRate(w),
       formatCount(w.error_count),
       formatAgo(w.last_update_time, now),
       w.eta_seconds === null ? '-' : formatDuration(w.eta_seconds),
