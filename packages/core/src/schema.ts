@@ -1,22 +1,35 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { escapeForMessage, ProcessSummaryError, quote, type ValidationIssue } from './errors.js';
 import { findJsonHazard } from './json.js';
 import { MAX_SUMMARY_DEPTH } from './limits.js';
 import summarySchemaJson from './summary.schema.json' with { type: 'json' };
+import {
+  validateAllIssues as generatedAllIssues,
+  validateFirstIssue as generatedFirstIssue,
+} from './summary-validators.generated.js';
 import type { ValidatedDict } from './types.js';
 import { SCHEMA_VERSION } from './types.js';
 
 /** The JSON Schema (2020-12) of the summary file; also shipped as `@process-summary/core/schema.json`. */
 export const summarySchema: Readonly<Record<string, unknown>> = summarySchemaJson;
 
-// Compiled once, on first use: compiling costs milliseconds a CLI that never validates should not pay.
-let firstIssueValidator: ValidateFunction | undefined;
-let allIssuesValidator: ValidateFunction | undefined;
-
-function compile(allErrors: boolean): ValidateFunction {
-  const ajv = new Ajv2020({ allErrors, strict: true, allowUnionTypes: true });
-  return ajv.compile(summarySchemaJson);
+/** A problem as ajv reports it. */
+interface ErrorObject {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
 }
+
+/** A validator ajv generated: true when valid, else its `errors` say why. */
+interface ValidateFunction {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+// Compiled ahead of time (scripts/generate-validators.mjs): loading ajv and compiling the
+// schema would cost every program that imports core about 0.15 s, validating or not.
+const firstIssueValidator = generatedFirstIssue as ValidateFunction;
+const allIssuesValidator = generatedAllIssues as ValidateFunction;
 
 /** The result of {@link checkSummaryDict}. */
 export interface SummaryCheck {
@@ -37,7 +50,6 @@ export function checkSummaryDict(dict: unknown): SummaryCheck {
   const hazard = hazardIssue(dict);
   if (hazard !== undefined)
     return { valid: false, seedFormat: isSeedFormat(dict), issues: [hazard] };
-  allIssuesValidator ??= compile(true);
   const valid = allIssuesValidator(dict);
   return {
     valid,
@@ -61,7 +73,6 @@ export function validateSummaryDict(dict: unknown): ValidatedDict {
     );
   }
   const hazard = hazardIssue(dict);
-  firstIssueValidator ??= compile(false);
   if (hazard !== undefined || !firstIssueValidator(dict)) {
     const issues =
       hazard !== undefined
