@@ -313,9 +313,12 @@ export async function listRows(store: SummaryStore, options: ListRowsOptions): P
     (s) => options.processName === undefined || s.processName === options.processName,
   );
   const rowOptions: RowOptions = { ...options, full: options.full ?? false };
-  const results = await mapLimit(listed, concurrency, (summary) =>
-    rowOfListed(store, summary, rowOptions),
-  );
+  // Only the row (or why there is none) is kept of each read: holding 10,000 parsed summaries
+  // to the end costs a listing more in garbage collection than the rows themselves.
+  const results = await mapLimit(listed, concurrency, async (summary) => {
+    const { row, unusable } = await rowOfListed(store, summary, rowOptions);
+    return row !== null ? { row, unusable: null } : { row: null, unusable };
+  });
   const rows: SummaryRow[] = [];
   const unusable: UnusableSummary[] = [];
   for (const result of results) {
