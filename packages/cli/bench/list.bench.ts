@@ -169,7 +169,7 @@ async function split(root: string, files: readonly string[]): Promise<Row[]> {
       for (const b of buffers) values.push(JSON.parse(b.toString('utf8')));
     }),
     await timeStep(
-      `list split: full schema validation (not done by list, which checks names and counters only; its first call also compiles the schema, ~0.1 s), ${n}`,
+      `list split: full schema validation (not done by list, which checks names and counters only), ${n}`,
       () => {
         for (const v of values) validateSummaryDict(v);
       },

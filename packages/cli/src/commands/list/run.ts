@@ -90,7 +90,7 @@ export async function runList(context: Context): Promise<number> {
   const now = context.now();
   // Validated as far as the listing shows (names and counters; the store's light check), as
   // inspect's listings are: a full schema check costs more than the rest of a 10,000-run
-  // listing's judging (its compilation alone ~0.1 s, see bench/list.bench.ts). `show`,
+  // listing's judging (see bench/list.bench.ts). `show`,
   // `check`, `export` and `validate` read in full.
   const result = await listRows(context.store, {
     now,
