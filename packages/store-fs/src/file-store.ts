@@ -305,7 +305,9 @@ export class FileSummaryStore implements SummaryStore {
 
   /** See {@link SummaryStore.read}. */
   async read(ref: SummaryRef, options?: ReadOptions): Promise<ReadResult | null> {
-    return readSummary(this.#reader, this.#paths(ref), options);
+    // Not remembered: a listing reads each of thousands of summaries once, and remembering
+    // their paths only gives the garbage collector more to copy (the cache is for savers).
+    return readSummary(this.#reader, this.#paths(ref, false), options);
   }
 
   /** See {@link SummaryStore.list}. */
@@ -354,7 +356,7 @@ export class FileSummaryStore implements SummaryStore {
 
   // ---------------------------------------------------------------- internals
 
-  #paths(ref: SummaryRef): SummaryPaths {
+  #paths(ref: SummaryRef, remember = true): SummaryPaths {
     // Cached: a pipeline saving thousands of times must not re-validate and re-join each time.
     // NUL cannot be in a valid name, so the key is unambiguous; only validated names get in.
     const key =
@@ -368,6 +370,7 @@ export class FileSummaryStore implements SummaryStore {
     const cached = key === undefined ? undefined : this.#pathCache.get(key);
     if (cached !== undefined) return cached;
     const paths = summaryPathsFor(this.#root, ref);
+    if (!remember) return paths;
     if (this.#pathCache.size >= PATH_CACHE_SIZE) this.#pathCache.clear();
     this.#pathCache.set(key as string, paths);
     return paths;
