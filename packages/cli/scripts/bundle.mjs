@@ -6,7 +6,8 @@
  * `list` (see bench/list.bench.ts); one file per command costs a few.
  *
  * Runs after `tsc -b` in `build`. The entry stays at the depth of `dist/main.js`, so paths it
- * resolves from `import.meta.url` (`../package.json`) are the same.
+ * resolves from `import.meta.url` (`../package.json`) are the same; code that ends up in a
+ * chunk (`dist/chunks/`) must not resolve files from `import.meta.url`.
  */
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
