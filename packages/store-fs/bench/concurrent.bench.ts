@@ -1,7 +1,7 @@
 /** 1,000 saves issued at once against one save: coalescing keeps the wall time near two writes. */
 import { join } from 'node:path';
 import { compareAsync, writeReport } from '@process-summary/bench-kit';
-import { FileSummaryStore, silentLogger } from '../src/index.js';
+import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { scratchDir, typicalSummary } from './_setup.js';
 
 export async function run(): Promise<void> {

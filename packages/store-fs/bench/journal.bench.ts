@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { type Row, type Stats, writeReport } from '@process-summary/bench-kit';
-import { FileSummaryStore, silentLogger } from '../src/index.js';
+import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { scratchDir, typicalSummary } from './_setup.js';
 
 const BATCH = 20_000;

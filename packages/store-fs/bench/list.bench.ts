@@ -11,7 +11,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareAsync, writeReport } from '@process-summary/bench-kit';
-import { FileSummaryStore, silentLogger } from '../src/index.js';
+import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { fileBytes, scratchDir, typicalSummary } from './_setup.js';
 
 const RUNS = 100;

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareAsync, writeReport } from '@process-summary/bench-kit';
-import { FileSummaryStore, silentLogger } from '../src/index.js';
+import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { seedFormatSummary } from './_seed-file.js';
 import { scratchDir } from './_setup.js';
 

@@ -6,10 +6,10 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareAsync, type Row, writeReport } from '@process-summary/bench-kit';
+import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { writeFile as atomicallyWriteFile } from 'atomically';
 import { Writer as StenoWriter } from 'steno';
 import writeFileAtomic from 'write-file-atomic';
-import { FileSummaryStore, silentLogger } from '../src/index.js';
 import { bareDurableWrite, fileBytes, scratchDir, typicalSummary } from './_setup.js';
 
 export async function run(): Promise<void> {
