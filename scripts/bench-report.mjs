@@ -40,11 +40,12 @@ for (const report of reports) {
   lines.push(`## ${report.package}: ${report.topic}`, '');
   lines.push('| case | median | p99 | baseline | baseline median | ratio | target |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+  // A row without samples is a count, not a time (e.g. system calls per file): its note says it.
   for (const row of report.rows) {
     const target = row.target ? `${row.target} ${row.met ? '✅' : '❌'}` : '';
     if (row.met === false) missed += 1;
     lines.push(
-      `| ${row.name}${row.note ? ` (${row.note})` : ''} | ${ns(row.candidate.medianNs)} | ${ns(row.candidate.p99Ns)} | ${row.baselineName ?? ''} | ${row.baseline ? ns(row.baseline.medianNs) : ''} | ${row.ratio === undefined || row.ratio === null ? '' : `${row.ratio.toFixed(2)}×`} | ${target} |`,
+      `| ${row.name}${row.note ? ` (${row.note})` : ''} | ${row.candidate.samples === 0 ? '' : ns(row.candidate.medianNs)} | ${row.candidate.samples === 0 ? '' : ns(row.candidate.p99Ns)} | ${row.baselineName ?? ''} | ${row.baseline ? ns(row.baseline.medianNs) : ''} | ${row.ratio === undefined || row.ratio === null ? '' : `${row.ratio.toFixed(2)}×`} | ${target} |`,
     );
   }
   lines.push('');

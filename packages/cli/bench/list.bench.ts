@@ -2,14 +2,42 @@
  * `list` over 10,000 summaries against jq reading the same files, and `show` of a
  * 20,000-update seed-format file against jq picking its last five updates. Both sides are
  * spawned processes (start-up included), interleaved round by round.
+ *
+ * Then where `list`'s time goes, step by step over the same 10,000 files in this process
+ * (each step as the store and inspect do it, sequentially), and the system calls per file of
+ * the real binary (`strace -c -f`, when strace is installed).
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compareAsync, writeReport } from '@process-summary/bench-kit';
-import { createManualClock, ProcessSummary } from '@process-summary/core';
+import { blackhole, compareAsync, type Row, writeReport } from '@process-summary/bench-kit';
+import {
+  createManualClock,
+  ProcessSummary,
+  type ReadResult,
+  validateSummaryDict,
+} from '@process-summary/core';
+import {
+  judgeStatus,
+  listRows,
+  type SummaryRow,
+  safeJsonStringify,
+  summaryRow,
+} from '@process-summary/inspect';
+import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 
 const binary = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'summary-inspect.js');
 const SUMMARIES = 10_000;
@@ -82,6 +110,126 @@ function seedFile(updates: number): Record<string, unknown> {
   };
 }
 
+/** Runs `step` `rounds` times; the row reports the time of one whole step (all files). */
+async function timeStep(name: string, step: () => unknown, rounds = 5): Promise<Row> {
+  await step();
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const start = process.hrtime.bigint();
+    blackhole(await step());
+    samples.push(Number(process.hrtime.bigint() - start));
+  }
+  samples.sort((a, b) => a - b);
+  const median = samples[Math.floor(samples.length / 2)] ?? 0;
+  return {
+    name,
+    candidate: { medianNs: median, p99Ns: samples[samples.length - 1] ?? 0, samples: rounds },
+  };
+}
+
+/** Where `list`'s time goes, step by step, over the same files, sequentially. */
+async function split(root: string, files: readonly string[]): Promise<Row[]> {
+  const store = new FileSummaryStore({ root, logger: silentLogger });
+  const n = files.length.toLocaleString('en-US');
+  const buffers: Buffer[] = [];
+  const values: unknown[] = [];
+  const reads: ReadResult[] = [];
+  let rows: SummaryRow[] = [];
+  const now = Date.now() / 1000;
+  const listing = await store.list();
+  const empty = mkdtempSync(join(tmpdir(), 'ps-cli-bench-empty-'));
+  const steps: Row[] = [
+    // The fixed cost of every invocation: node itself, then loading the CLI and its packages.
+    await timeStep('list split: start-up, node -e 0 (spawned)', () =>
+      exec(process.execPath, ['-e', '0']),
+    ),
+    await timeStep('list split: start-up, list --json of an empty root (spawned)', () =>
+      exec(process.execPath, [binary, 'list', '--json', '--root', empty]),
+    ),
+    await timeStep(`list split: store.list (one readdir per run directory)`, () => store.list()),
+    await timeStep(
+      `list split: stat of the run directory, once per summary read (store-fs revalidates its directory index), ${n}`,
+      () => {
+        for (const f of files) statSync(dirname(f));
+      },
+    ),
+    await timeStep(`list split: open + fstat + read + close, ${n}`, () => {
+      buffers.length = 0;
+      for (const f of files) {
+        const fd = openSync(f, 'r');
+        const { size } = fstatSync(fd);
+        const bytes = Buffer.allocUnsafe(size);
+        readSync(fd, bytes, 0, size, 0);
+        buffers.push(bytes);
+        closeSync(fd);
+      }
+    }),
+    await timeStep(`list split: JSON.parse, ${n}`, () => {
+      values.length = 0;
+      for (const b of buffers) values.push(JSON.parse(b.toString('utf8')));
+    }),
+    await timeStep(
+      `list split: full schema validation (not done by list, which checks names and counters only; its first call also compiles the schema, ~0.1 s), ${n}`,
+      () => {
+        for (const v of values) validateSummaryDict(v);
+      },
+    ),
+    await timeStep(
+      `list split: store.read, light check (all of the above but full validation, as list reads), ${n}`,
+      async () => {
+        reads.length = 0;
+        for (const ref of listing.summaries) {
+          const read = await store.read(ref, { full: false });
+          if (read !== null) reads.push(read);
+        }
+      },
+    ),
+    await timeStep(`list split: judge + row (inspect), ${n}`, () => {
+      rows = reads.map((r) => summaryRow(r, judgeStatus(r, null, { now })));
+    }),
+    await timeStep(`list split: render --json, ${n} rows`, () =>
+      safeJsonStringify({ summaries: rows }),
+    ),
+    await timeStep(`list split: listRows in process (concurrent reads), ${n}`, () =>
+      listRows(store, { now, full: false }),
+    ),
+  ];
+  rmSync(empty, { recursive: true, force: true });
+  return steps;
+}
+
+/** System calls per summary file of the real `list --json` (strace -c -f), or null without strace. */
+function syscallsPerFile(root: string, count: number): Row | null {
+  const out = join(root, '..', `strace-${process.pid}.txt`);
+  const traced = spawnSync(
+    'strace',
+    ['-c', '-f', '-o', out, process.execPath, binary, 'list', '--json', '--root', root],
+    { stdio: ['ignore', 'ignore', 'ignore'] },
+  );
+  if (traced.error !== undefined) {
+    console.log('  note: strace not installed; syscalls per file not measured');
+    return null;
+  }
+  const calls = new Map<string, number>();
+  for (const line of readFileSync(out, 'utf8').split('\n')) {
+    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)$/.exec(line);
+    if (m !== null && m[2] !== 'total') calls.set(m[2] as string, Number(m[1]));
+  }
+  rmSync(out, { force: true });
+  const perFile = [...calls]
+    .map(([name, c]) => [name, c / count] as const)
+    .filter(([, c]) => c >= 0.5)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, c]) => `${name} ${c.toFixed(1)}`)
+    .join(', ');
+  return {
+    name: 'list split: system calls per summary file (strace -c -f of list --json)',
+    // A count, not a time: no samples, so the report shows the note alone.
+    candidate: { medianNs: 0, p99Ns: 0, samples: 0 },
+    note: perFile,
+  };
+}
+
 export async function run(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'ps-cli-bench-'));
   try {
@@ -102,14 +250,14 @@ export async function run(): Promise<void> {
     const big = join(root, 'big.json');
     writeFileSync(big, JSON.stringify(seedFile(20_000), null, 2));
 
-    const listRows = await compareAsync({
+    const listVsJq = await compareAsync({
       name: `list --json, ${SUMMARIES.toLocaleString('en-US')} summaries`,
       candidate: () => exec(process.execPath, [binary, 'list', '--json', '--root', root]),
       baselines: {
         jq: () => exec('jq', ['-c', '{run_name, process_name, status, items_processed}', ...files]),
       },
       rounds: 7,
-      targets: { jq: 1 },
+      targets: { jq: 0.6 },
     });
     const showRows = await compareAsync({
       name: 'show, seed-format file with 20,000 progress updates',
@@ -117,10 +265,12 @@ export async function run(): Promise<void> {
       baselines: { jq: () => exec('jq', ['-c', '.progress_updates[-5:]', big]) },
       rounds: 7,
     });
+    const splitRows = await split(root, files);
+    const syscalls = syscallsPerFile(root, files.length);
     writeReport({
       topic: 'cli',
       package: '@process-summary/cli',
-      rows: [...listRows, ...showRows],
+      rows: [...listVsJq, ...showRows, ...splitRows, ...(syscalls === null ? [] : [syscalls])],
     });
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import type { SummaryRef, SummaryStore } from '@process-summary/core';
 import type { Colors } from './render/color.js';
 
 /** The values of the options a command was given (`parseArgs` output). */
@@ -5,8 +6,15 @@ export type OptionValues = Record<string, string | boolean | undefined>;
 
 /** What every command receives: the parsed command line and where to write. */
 export interface Context {
-  /** The summaries root: `--root`, else `PROCESS_SUMMARY_ROOT`, else `runs`. */
-  root: string;
+  /** The store read (and written by `repair`): see `store-option.ts`. */
+  store: SummaryStore;
+  /** The store as the user named it, for messages and `list --json`'s `root`. */
+  storeLabel: string;
+  /**
+   * The copies the store set aside for a summary (quarantined, archived), for `repair` to
+   * show; only a store with files has them (the file store's `setAsideFiles`).
+   */
+  setAside?: (ref: SummaryRef) => Promise<{ path: string; sizeBytes: number | null }[]>;
   /** `--json`: machine-readable output (documented shapes, see README). */
   json: boolean;
   colors: Colors;

@@ -10,7 +10,11 @@ export type CliErrorCode =
   /** The file exists but cannot be read (permissions, not a regular file, too large). Exit 3. */
   | 'E_UNREADABLE'
   /** The file was read but is not a valid summary. Exit 1. */
-  | 'E_INVALID_SUMMARY';
+  | 'E_INVALID_SUMMARY'
+  /** `--root` (or the file store's root) names a file, not a directory. Exit 3. */
+  | 'E_NOT_A_DIRECTORY'
+  /** `--store` names a store whose package is not installed (`postgres://` needs store-pg). Exit 3. */
+  | 'E_STORE_UNAVAILABLE';
 
 /** An error the CLI reports as one line on stderr. */
 export class CliError extends Error {
@@ -48,7 +52,8 @@ export function exitCodeFor(err: unknown): number {
     case 'E_NAME_MISMATCH':
       return EXIT.invalid;
     default:
-      // E_NOT_FOUND, E_UNREADABLE, E_IO, E_TOO_LARGE and anything unexpected.
+      // E_NOT_FOUND, E_UNREADABLE, E_NOT_A_DIRECTORY, E_STORE_UNAVAILABLE, E_IO,
+      // E_TOO_LARGE and anything unexpected.
       return EXIT.notFound;
   }
 }

@@ -4,69 +4,24 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DEFAULT_STALE_AFTER_SECONDS } from '@process-summary/inspect';
 import { DEFAULT_MAX_FILE_BYTES } from '@process-summary/store-fs';
-import { runAggregate } from './commands/aggregate.js';
-import { runCheck, unknownLine } from './commands/check.js';
-import { runEvents } from './commands/events.js';
-import { runExport } from './commands/export.js';
-import { runList } from './commands/list.js';
-import { runRepair } from './commands/repair.js';
-import { runShow } from './commands/show.js';
-import { runValidate } from './commands/validate.js';
-import { runWatch } from './commands/watch.js';
+import { COMMANDS, findCommand } from './commands/index.js';
 import type { Context } from './context.js';
 import { CliError, EXIT, exitCodeFor } from './errors.js';
-import { COMMAND_HELP, commandHelp, mainHelp } from './help.js';
-import { parseDuration, parseNumber } from './parse.js';
+import { GLOBAL_OPTIONS } from './global-options.js';
+import { commandHelp, mainHelp } from './help.js';
+import { parseNumber, parsePositiveDuration } from './parse.js';
 import { createColors, shouldColor } from './render/color.js';
 import { escapeControl } from './render/format.js';
-import { DEFAULT_STALE_AFTER_SECONDS } from './status.js';
+import { parseArgsOptions } from './spec.js';
+import { chooseStore, openStore } from './store-option.js';
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
-
-const GLOBAL_OPTIONS: OptionSpec = {
-  root: { type: 'string' },
-  json: { type: 'boolean' },
-  'stale-after': { type: 'string' },
-  'max-file-bytes': { type: 'string' },
-  'no-color': { type: 'boolean' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'V' },
-};
-
-type Command = (context: Context) => Promise<number>;
-
-const COMMANDS: Readonly<
-  Record<string, { run: Command; options: OptionSpec; longRunning?: boolean }>
-> = {
-  list: { run: runList, options: {} },
-  show: { run: runShow, options: {} },
-  watch: { run: runWatch, options: { interval: { type: 'string' } }, longRunning: true },
-  validate: { run: runValidate, options: {} },
-  check: {
-    run: runCheck,
-    options: {
-      'max-error-rate': { type: 'string' },
-      'max-failed': { type: 'string' },
-      'min-rate': { type: 'string' },
-      'require-completed': { type: 'boolean' },
-    },
-  },
-  aggregate: {
-    run: runAggregate,
-    options: { process: { type: 'string' }, since: { type: 'string' } },
-  },
-  export: { run: runExport, options: { format: { type: 'string' } } },
-  events: {
-    run: runEvents,
-    options: { follow: { type: 'boolean', short: 'f' } },
-    longRunning: true,
-  },
-  repair: { run: runRepair, options: {} },
-};
-
-const VALUE_OPTIONS = new Set(['--root', '--stale-after', '--max-file-bytes']);
+/** Global options that take a value: the word after them is not the command. */
+const VALUE_OPTIONS = new Set(
+  GLOBAL_OPTIONS.filter((o) => o.type === 'string').map((o) => `--${o.name}`),
+);
+const COMMAND_NAMES = COMMANDS.map((c) => c.spec.name);
 
 /** The command named on the command line (the first non-option word), and the rest. */
 function splitCommand(argv: string[]): { command: string; rest: string[] } {
@@ -77,12 +32,13 @@ function splitCommand(argv: string[]): { command: string; rest: string[] } {
       if (VALUE_OPTIONS.has(arg)) i += 1;
       continue;
     }
-    if (arg in COMMANDS) return { command: arg, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+    if (COMMAND_NAMES.includes(arg))
+      return { command: arg, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
     // A first word that is not a command: "summary-inspect harvard_2024" means list? No:
     // it is a usage error, named precisely.
     throw new CliError(
       'E_USAGE',
-      `unknown command "${arg}" (commands: ${Object.keys(COMMANDS).join(', ')})`,
+      `unknown command "${arg}" (commands: ${COMMAND_NAMES.join(', ')})`,
     );
   }
   return { command: 'list', rest: argv };
@@ -95,13 +51,14 @@ function version(): string {
 
 async function main(argv: string[]): Promise<number> {
   const { command, rest } = splitCommand(argv);
-  const spec = COMMANDS[command];
-  if (spec === undefined) throw new CliError('E_USAGE', `unknown command "${command}"`);
+  const found = findCommand(command);
+  if (found === undefined) throw new CliError('E_USAGE', `unknown command "${command}"`);
+  const { spec } = found;
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
       args: rest,
-      options: { ...GLOBAL_OPTIONS, ...spec.options },
+      options: parseArgsOptions([...GLOBAL_OPTIONS, ...spec.options]),
       allowPositionals: true,
       strict: true,
     });
@@ -116,12 +73,15 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (values.help) {
-    const explicit = argv.some((a) => a in COMMAND_HELP);
+    const explicit = argv.some((a) => COMMAND_NAMES.includes(a));
     process.stdout.write(`${explicit ? commandHelp(command) : mainHelp()}\n`);
     return EXIT.ok;
   }
   const env = process.env;
-  const root = (values.root as string | undefined) ?? (env.PROCESS_SUMMARY_ROOT || 'runs');
+  const choice = chooseStore(
+    { store: values.store as string | undefined, root: values.root as string | undefined },
+    env,
+  );
   const isTty = process.stdout.isTTY === true;
   const controller = new AbortController();
   if (spec.longRunning) {
@@ -129,19 +89,23 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   }
+  const maxFileBytes =
+    values['max-file-bytes'] === undefined
+      ? DEFAULT_MAX_FILE_BYTES
+      : parseNumber('max-file-bytes', values['max-file-bytes'] as string);
+  const opened = openStore(choice, { maxFileBytes });
   const context: Context = {
-    root,
+    store: opened.store,
+    storeLabel: choice.root,
+    ...(opened.setAside === undefined ? {} : { setAside: opened.setAside }),
     json: values.json === true,
     colors: createColors(shouldColor(isTty, env, values['no-color'] === true)),
     isTty,
     staleAfterSeconds:
       values['stale-after'] === undefined
         ? DEFAULT_STALE_AFTER_SECONDS
-        : parseDuration('stale-after', values['stale-after'] as string),
-    maxFileBytes:
-      values['max-file-bytes'] === undefined
-        ? DEFAULT_MAX_FILE_BYTES
-        : parseNumber('max-file-bytes', values['max-file-bytes'] as string),
+        : parsePositiveDuration('stale-after', values['stale-after'] as string),
+    maxFileBytes,
     args: parsed.positionals,
     options: values,
     write: (text) => {
@@ -153,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
     now: () => Date.now() / 1000,
     signal: controller.signal,
   };
-  return spec.run(context);
+  return found.run(context);
 }
 
 // A closed pipe (`summary-inspect list | head`) is the reader's choice, not an error.
@@ -170,8 +134,11 @@ try {
   const message = err instanceof Error ? err.message : String(err);
   // A check that cannot be made is UNKNOWN (3), with its status line on stdout, whatever
   // went wrong: that is what a Nagios-style monitor reads.
-  const isCheck = argv.find((a) => a in COMMANDS) === 'check';
-  if (isCheck) process.stdout.write(unknownLine(message.split('\n')[0] ?? message));
+  const isCheck = argv.find((a) => COMMAND_NAMES.includes(a)) === 'check';
+  if (isCheck) {
+    const { unknownLine } = await import('./commands/check/run.js');
+    process.stdout.write(unknownLine(message.split('\n')[0] ?? message));
+  }
   // One line, escaped: an error message may quote a hostile file name or value.
   process.stderr.write(`summary-inspect: ${escapeControl(message.split('\n')[0] ?? message)}\n`);
   if (debug && err instanceof Error && err.stack !== undefined) {

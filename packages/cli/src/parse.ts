@@ -23,6 +23,15 @@ export function parseDuration(option: string, text: string): number {
   return parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_SECONDS[p[2] ?? 's'] ?? 1), 0);
 }
 
+/** A duration above 0 (a threshold of silence: 0 would make every run stale at once). */
+export function parsePositiveDuration(option: string, text: string): number {
+  const seconds = parseDuration(option, text);
+  if (!(seconds > 0)) {
+    throw new CliError('E_USAGE', `--${option} must be longer than 0, got "${text}"`);
+  }
+  return seconds;
+}
+
 /** A finite number ≥ 0. */
 export function parseNumber(option: string, text: string): number {
   const value = Number(text.trim().replace(/%$/, ''));

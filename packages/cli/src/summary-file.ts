@@ -1,8 +1,8 @@
 /**
- * Reading a summary file without changing anything, through store-fs's
- * `inspectSummaryFileSync` (the store's `load` moves corrupt files aside, which an inspection
- * tool must not do; the synchronous variant keeps a listing of 10,000 files fast). This module
- * only maps its answer to the CLI's error codes and messages.
+ * Reading a summary file named on the command line (`show <file>`, `validate <file…>`) without
+ * changing anything, through store-fs's `inspectSummaryFileSync`: such a file need not sit in
+ * a store. Summaries of the store are read through the store (`read.ts`). This module only maps
+ * the answer to the CLI's error codes and messages.
  */
 import type { ValidatedDict, ValidationIssue } from '@process-summary/core';
 import {

@@ -1,19 +1,16 @@
 /**
- * Resolving the `<run> [process] | <file>` arguments of a command against the root.
+ * Resolving the `<run> [process[@worker]] | <file>` arguments of a command against the store.
+ * Names are checked by core; what exists is asked of the store (`list`), never guessed from
+ * paths.
  */
-import { existsSync, statSync } from 'node:fs';
-import { assertValidName } from '@process-summary/core';
+import { statSync } from 'node:fs';
+import { assertValidName, type Listing, type SummaryRef } from '@process-summary/core';
+import type { Context } from './context.js';
 import { CliError } from './errors.js';
 import { escapeControl } from './render/format.js';
-import { type FoundSummary, scanRoot } from './scan.js';
 
-/** A summary a command works on: a path, and the run and process when known from it. */
-export interface Target {
-  path: string;
-  /** From the path (`{root}/{run}/process_summary_{process}.json`); undefined for a bare file. */
-  runName?: string | undefined;
-  processName?: string | undefined;
-}
+/** What a command works on: a summary of the store (a process, merged over its workers, or one worker), or a bare file. */
+export type Target = { kind: 'ref'; ref: SummaryRef } | { kind: 'file'; path: string };
 
 /** Options of {@link resolveTargets}. */
 export interface ResolveOptions {
@@ -23,30 +20,63 @@ export interface ResolveOptions {
   requireProcess?: boolean;
   /** A path to a file is accepted (not for events and repair, which need run and process). */
   allowFile?: boolean;
-  /** The (run, process) need not exist yet (watch waits for it). */
+  /** The (run, process) need not exist yet (watch waits for it; repair may find only history). */
   allowMissing?: boolean;
 }
 
 /** Whether an argument names a file rather than a run: it has a path separator or ends in `.json`. */
-function looksLikePath(argument: string): boolean {
+export function looksLikePath(argument: string): boolean {
   return argument.includes('/') || argument.endsWith('.json');
 }
 
-/** `{root}/{run}/process_summary_{process}.json` */
-export function summaryPath(root: string, runName: string, processName: string): string {
-  return `${root.replace(/\/+$/, '')}/${runName}/process_summary_${processName}.json`;
+/**
+ * `process` or `process@worker` (the contract's name of a worker's summary; `@` is refused in
+ * process and worker names, so the split is unambiguous).
+ */
+export function parseProcessArgument(text: string): { processName: string; worker: string | null } {
+  const at = text.indexOf('@');
+  const processName = at === -1 ? text : text.slice(0, at);
+  const worker = at === -1 ? null : text.slice(at + 1);
+  assertValidName('process', processName);
+  if (worker !== null) assertValidName('worker', worker);
+  return { processName, worker };
 }
 
 /**
- * The summaries named by `args`: a path to a file, a run (all its processes) or a run and a
- * process. Throws `E_USAGE` for a wrong number of arguments or a bad name, `E_NOT_FOUND`
- * naming what exists instead.
+ * Throws for a listing problem that concerns the store itself (a missing or unreadable root):
+ * that is an error of the command, not a row among others.
  */
-export function resolveTargets(
-  root: string,
+export function throwIfStoreUnusable(context: Context, problems: Listing['problems']): void {
+  // Only the root itself can be missing from a listing; an unreadable root is named by location.
+  const problem = problems.find(
+    (p) => p.code === 'E_NOT_FOUND' || p.location === context.storeLabel,
+  );
+  if (problem === undefined) return;
+  throw new CliError(
+    problem.code === 'E_NOT_FOUND' ? 'E_NOT_FOUND' : 'E_UNREADABLE',
+    problem.code === 'E_NOT_FOUND'
+      ? `${context.storeLabel}: no such directory (set --root, --store or PROCESS_SUMMARY_STORE)`
+      : problem.message,
+  );
+}
+
+/** The listing of the store (or one run of it); a missing or unreadable root is an error. */
+export async function listStore(context: Context, runName?: string): Promise<Listing> {
+  const listing = await context.store.list(runName === undefined ? {} : { runName });
+  throwIfStoreUnusable(context, listing.problems);
+  return listing;
+}
+
+/**
+ * The summaries named by `args`: a path to a file, a run (each of its processes), or a run and
+ * a process (`process@worker` for one worker). Throws `E_USAGE` for a wrong number of
+ * arguments, `E_INVALID_NAME` for a bad name, `E_NOT_FOUND` naming what exists instead.
+ */
+export async function resolveTargets(
+  context: Context,
   args: string[],
   options: ResolveOptions = {},
-): Target[] {
+): Promise<Target[]> {
   const [first, second, ...extra] = args;
   if (first === undefined) {
     throw new CliError(
@@ -54,75 +84,76 @@ export function resolveTargets(
       `a run${options.allowFile ? ', a run and a process, or a file' : ' and a process'} is required`,
     );
   }
-  if (extra.length > 0)
+  if (extra.length > 0) {
     throw new CliError('E_USAGE', `unexpected argument ${quote(extra[0] ?? '')}`);
+  }
   if (options.allowFile && second === undefined && looksLikePath(first)) {
-    if (!existsSync(first)) throw new CliError('E_NOT_FOUND', `${quote(first)}: no such file`);
-    if (statSync(first).isDirectory()) {
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(first).isDirectory();
+    } catch {
+      throw new CliError('E_NOT_FOUND', `${quote(first)}: no such file`);
+    }
+    if (isDirectory) {
       throw new CliError(
         'E_USAGE',
         `${quote(first)} is a directory: give a summary file, or a run name with --root`,
       );
     }
-    return [{ path: first }];
+    return [{ kind: 'file', path: first }];
   }
-  checkName('run', first);
-  if (second !== undefined) checkName('process', second);
-  if (options.requireProcess && second === undefined) {
+  assertValidName('run', first);
+  const named = second === undefined ? null : parseProcessArgument(second);
+  if (options.requireProcess && named === null) {
     throw new CliError('E_USAGE', `a process name is required after the run ${quote(first)}`);
   }
-  const runDir = `${root.replace(/\/+$/, '')}/${first}`;
-  if (second !== undefined) {
-    const path = summaryPath(root, first, second);
-    if (!options.allowMissing && !existsSync(path)) {
-      const others = processesOf(root, first);
-      if (!existsSync(runDir)) throw notFoundRun(root, first);
-      throw new CliError(
-        'E_NOT_FOUND',
-        `no process ${quote(second)} in run ${quote(first)} (${path})${
-          others.length > 0
-            ? `; it has: ${others
-                .map((s) => s.processName)
-                .map(quote)
-                .join(', ')}`
-            : ''
-        }`,
-      );
-    }
-    return [{ path, runName: first, processName: second }];
-  }
-  if (!existsSync(runDir)) throw notFoundRun(root, first);
-  const found = processesOf(root, first);
-  if (found.length === 0)
-    throw new CliError('E_NOT_FOUND', `run ${quote(first)} has no summary files (${runDir})`);
-  if (options.single && found.length > 1) {
+  if (named !== null) {
+    const ref: SummaryRef = {
+      runName: first,
+      processName: named.processName,
+      worker: named.worker,
+    };
+    if (options.allowMissing) return [{ kind: 'ref', ref }];
+    const listing = await listStore(context, first);
+    const match = listing.summaries.filter(
+      (s) =>
+        s.processName === named.processName &&
+        (named.worker === null || (s.worker ?? null) === named.worker),
+    );
+    if (match.length > 0) return [{ kind: 'ref', ref }];
+    if (listing.summaries.length === 0) throw await notFoundRun(context, first);
+    const processes = [...new Set(listing.summaries.map((s) => s.processName))];
     throw new CliError(
-      'E_USAGE',
-      `run ${quote(first)} has several processes (${found.map((s) => quote(s.processName)).join(', ')}): name one`,
+      'E_NOT_FOUND',
+      `no process ${quote(second ?? '')} in run ${quote(first)}; it has: ${processes.map(quote).join(', ')}`,
     );
   }
-  return found.map((s) => ({ path: s.path, runName: s.runName, processName: s.processName }));
+  const listing = await listStore(context, first);
+  const processes = [...new Set(listing.summaries.map((s) => s.processName))];
+  if (processes.length === 0) throw await notFoundRun(context, first);
+  if (options.single && processes.length > 1) {
+    throw new CliError(
+      'E_USAGE',
+      `run ${quote(first)} has several processes (${processes.map(quote).join(', ')}): name one`,
+    );
+  }
+  return processes.map((processName) => ({
+    kind: 'ref' as const,
+    ref: { runName: first, processName, worker: null },
+  }));
 }
 
-function processesOf(root: string, runName: string): FoundSummary[] {
-  return scanRoot(root, runName).summaries;
-}
-
-function notFoundRun(root: string, runName: string): CliError {
-  const runs = [...new Set(scanRoot(root).summaries.map((s) => s.runName))];
+async function notFoundRun(context: Context, runName: string): Promise<CliError> {
+  const listing = await listStore(context);
+  const runs = [...new Set(listing.summaries.map((s) => s.runName))];
   const known =
     runs.length === 0
       ? ''
       : `; runs there: ${runs.slice(0, 10).map(quote).join(', ')}${runs.length > 10 ? ', …' : ''}`;
-  return new CliError('E_NOT_FOUND', `no run ${quote(runName)} under ${quote(root)}${known}`);
-}
-
-function checkName(kind: 'run' | 'process', name: string): void {
-  try {
-    assertValidName(kind, name);
-  } catch (err) {
-    throw new CliError('E_USAGE', `invalid ${kind} name ${quote(name)}: ${(err as Error).message}`);
-  }
+  return new CliError(
+    'E_NOT_FOUND',
+    `no run ${quote(runName)} under ${quote(context.storeLabel)}${known}`,
+  );
 }
 
 /** A name as it appears in a message: quoted, control characters escaped. */

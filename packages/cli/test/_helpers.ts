@@ -74,20 +74,42 @@ export function hasRawControl(text: string): boolean {
   return /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/.test(text);
 }
 
+/** Options of {@link writeSummary}. */
+export interface WriteOptions {
+  /** The worker (shard) the summary is. */
+  worker?: string;
+  /**
+   * Where the manual clock starts, epoch seconds. Default 1,750,000,000 (2025-06-15): a
+   * running summary saved then is long silent; pass `nowSeconds()` for a fresh one.
+   */
+  start?: number;
+}
+
+/** Now, epoch seconds. */
+export function nowSeconds(): number {
+  return Date.now() / 1000;
+}
+
 /** Writes a summary through the real store with a manual clock; returns the summary and clock. */
 export async function writeSummary(
   root: string,
   runName: string,
   processName: string,
   build: (summary: ProcessSummary, clock: ManualClock) => void,
+  options: WriteOptions = {},
 ): Promise<{ summary: ProcessSummary; store: FileSummaryStore; path: string }> {
-  const clock = createManualClock();
-  const summary = new ProcessSummary({ runName, processName, clock });
+  const clock = createManualClock(options.start);
+  const summary = new ProcessSummary({
+    runName,
+    processName,
+    clock,
+    ...(options.worker === undefined ? {} : { worker: options.worker }),
+  });
   summary.startProcess();
   build(summary, clock);
   const store = new FileSummaryStore({ root, logger: silentLogger });
   await store.save(summary);
-  return { summary, store, path: store.pathFor(runName, processName) };
+  return { summary, store, path: store.pathFor(runName, processName, options.worker ?? null) };
 }
 
 /** A completed run: 1,000 items, 10 failed, two error types, over 100 s. */

@@ -7,6 +7,7 @@ import {
   copySeedFixtures,
   HOSTILE,
   hasRawControl,
+  nowSeconds,
   tempRoot,
   writeSummary,
 } from './_helpers.ts';
@@ -28,11 +29,18 @@ test('prometheus: conventional names, 0/1 status per state, accepted by promtool
   try {
     copySeedFixtures(root);
     await writeSummary(root, 'nightly', 'collect', completedRun);
-    await writeSummary(root, 'nightly', 'sync', (s, clock) => {
-      s.setItemsTotal(500);
-      s.incrementItems({ processed: 100, successful: 100 });
-      clock.advance(10);
-    });
+    // Running and fresh (saved now by its clock): it has a current rate and an ETA.
+    await writeSummary(
+      root,
+      'nightly',
+      'sync',
+      (s, clock) => {
+        s.setItemsTotal(500);
+        s.incrementItems({ processed: 100, successful: 100 });
+        clock.advance(10);
+      },
+      { start: nowSeconds() - 10 },
+    );
     await writeSummary(root, 'hostile', 'collect', (s) => s.addError(`a"b\\c${HOSTILE}`, HOSTILE));
     for (const target of [['nightly'], ['harvard_2024'], ['hostile', 'collect']]) {
       const result = cli(['export', ...target, '--root', root, '--format', 'prometheus']);
@@ -104,15 +112,17 @@ test('csv and json', async () => {
     await writeSummary(root, '=HYPERLINK(1)', 'collect', completedRun);
     const injected = cli(['export', '=HYPERLINK(1)', '--root', root, '--format', 'csv']);
     assert.ok(
-      injected.stdout.split('\r\n')[1]?.startsWith("'=HYPERLINK(1),collect,"),
+      injected.stdout.split('\r\n')[1]?.startsWith("summary,'=HYPERLINK(1),collect,"),
       injected.stdout,
     );
     const csv = cli(['export', 'nightly', '--root', root, '--format', 'csv']);
     assert.is(csv.code, 0);
     const lines = csv.stdout.trimEnd().split('\r\n');
     assert.is(lines.length, 3);
-    assert.ok(lines[0]?.startsWith('run_name,process_name,path,status,'));
-    assert.ok(lines[1]?.startsWith('nightly,collect,'));
+    assert.ok(
+      lines[0]?.startsWith('row,run_name,process_name,worker,worker_count,location,status,'),
+    );
+    assert.ok(lines[1]?.startsWith('summary,nightly,collect,,0,'));
     const json = JSON.parse(
       cli(['export', 'nightly', '--root', root, '--format', 'json']).stdout,
     ) as {

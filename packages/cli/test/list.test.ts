@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -8,6 +8,7 @@ import {
   copySeedFixtures,
   HOSTILE,
   hasRawControl,
+  nowSeconds,
   tempRoot,
   writeSummary,
 } from './_helpers.ts';
@@ -81,7 +82,7 @@ test('a corrupt, an oversized and a non-regular file each give an error line; th
     assert.is(result.code, 1);
     assert.match(result.stdout, /good\s+collect/);
     assert.match(result.stderr, /process_summary_truncated\.json: is not valid JSON/);
-    assert.match(result.stderr, /process_summary_schema\.json: at \/\w+: /);
+    assert.match(result.stderr, /process_summary_schema\.json: .*at \/\w+: /);
     assert.match(result.stderr, /process_summary_huge\.json: is 68157440 bytes, over the limit/);
     assert.match(result.stderr, /process_summary_dir\.json: is not a regular file/);
     const json = JSON.parse(cli(['list', '--root', root, '--json']).stdout) as ListJson;
@@ -141,35 +142,47 @@ test('hostile messages and run names never reach stdout raw', async () => {
       assert.not.ok(hasRawControl(result.stdout), result.stdout);
       assert.not.ok(hasRawControl(result.stderr), result.stderr);
     }
-    const text = cli(['list', '--root', root]);
-    assert.match(text.stderr, /x\\x1b\[2J/);
+    // A directory whose name is not a valid run name is not the store's: not listed, and
+    // its name never reaches the terminal raw.
+    const text = cli(['list', '--root', root, '--json']);
+    assert.equal(
+      (JSON.parse(text.stdout) as ListJson).summaries.map((s) => s.run_name),
+      ['hostile'],
+    );
   } finally {
     cleanup();
   }
 });
 
-test('a running summary whose writer went silent is stale; a fresh one is running', async () => {
+test('a running summary without an owner is stale once silent; a fresh one is running', async () => {
   const { root, cleanup } = tempRoot();
   try {
-    await writeSummary(root, 'live', 'collect', (s) =>
+    // Saved 5 s ago by its clock.
+    await writeSummary(
+      root,
+      'live',
+      'collect',
+      (s) => s.incrementItems({ processed: 5, successful: 5 }),
+      { start: nowSeconds() - 5 },
+    );
+    // Saved by a clock of 2025: its last update, and so its silence, is the save time it
+    // records, whatever the file's mtime says.
+    await writeSummary(root, 'dead', 'collect', (s) =>
       s.incrementItems({ processed: 5, successful: 5 }),
     );
-    const { path } = await writeSummary(root, 'dead', 'collect', (s) =>
-      s.incrementItems({ processed: 5, successful: 5 }),
-    );
-    const old = new Date('2025-06-15T00:00:00Z');
-    utimesSync(path, old, old);
     const json = JSON.parse(cli(['list', '--root', root, '--json']).stdout) as ListJson;
     const byRun = Object.fromEntries(json.summaries.map((s) => [s.run_name, s]));
     assert.is(byRun.dead?.status, 'stale');
-    assert.match(String(byRun.dead?.stale_reason), /no owner record/);
+    assert.match(String(byRun.dead?.status_reason), /no owner.*no save for/);
     assert.is(byRun.live?.status, 'running');
-    // A shorter threshold makes the live one stale too (its save is months old by its clock,
-    // but its file is fresh: the file's mtime is the sign of life).
+    // A threshold shorter than its silence makes the live one stale too; 0 is refused.
     const strict = JSON.parse(
-      cli(['list', '--root', root, '--json', '--stale-after', '0']).stdout,
+      cli(['list', '--root', root, '--json', '--stale-after', '2s']).stdout,
     ) as ListJson;
     assert.ok(strict.summaries.every((s) => s.status === 'stale'));
+    const zero = cli(['list', '--root', root, '--stale-after', '0']);
+    assert.is(zero.code, 2);
+    assert.match(zero.stderr, /--stale-after must be longer than 0/);
   } finally {
     cleanup();
   }

@@ -52,4 +52,60 @@ test('usage errors: one line on stderr, exit 2, no stack unless --debug', () => 
   assert.match(debug.stderr, /\n\s+at /);
 });
 
+const COMMANDS = [
+  'list',
+  'show',
+  'watch',
+  'validate',
+  'check',
+  'aggregate',
+  'export',
+  'events',
+  'repair',
+];
+
+test('every option a command help lists is accepted by its parser, and only those', () => {
+  for (const command of COMMANDS) {
+    const help = cli([command, '--help']);
+    assert.is(help.code, 0, command);
+    // Option lines: "  --name VALUE   description" or "  -x, --name   description".
+    const options = [...help.stdout.matchAll(/^ {2}(?:-\w, )?--([a-z-]+)( [A-Z]+)?/gm)].map(
+      (m) => ({ name: m[1] as string, takesValue: m[2] !== undefined }),
+    );
+    assert.ok(options.length >= 8, `${command}: global options listed`);
+    for (const option of options) {
+      const args = [command, `--${option.name}`];
+      if (option.takesValue) args.push('1');
+      // With --help the command does not run: only the parser judges the option.
+      const parsed = cli([...args, '--help']);
+      assert.is(parsed.code, 0, `${command} --${option.name}: ${parsed.stderr}`);
+    }
+    const names = options.map((o) => o.name);
+    for (const other of ['interval', 'follow', 'format', 'max-failed', 'since']) {
+      if (names.includes(other)) continue;
+      const refused = cli([command, `--${other}`, '1', '--help']);
+      // check reports every failure to check as UNKNOWN (3), the Nagios convention.
+      assert.is(
+        refused.code,
+        command === 'check' ? 3 : 2,
+        `${command} refuses --${other} that its help does not list`,
+      );
+      assert.match(refused.stderr, new RegExp(`--${other}`));
+    }
+  }
+});
+
+test('an unknown option is a usage error naming it, exit 2, one line', () => {
+  const result = cli(['show', 'a', '--frobnicate']);
+  assert.is(result.code, 2);
+  assert.match(result.stderr, /^summary-inspect: Unknown option '--frobnicate' \(see --help\)\n$/);
+});
+
+test('an invalid name is said once, not wrapped in itself', () => {
+  const result = cli(['show', '..']);
+  assert.is(result.code, 2);
+  assert.is(result.stderr.match(/invalid run name/g)?.length, 1, result.stderr);
+  assert.match(result.stderr, /would escape the root/);
+});
+
 test.run();

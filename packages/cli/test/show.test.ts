@@ -42,7 +42,7 @@ test('show <run> <process> --json has the documented shape', async () => {
       {
         type: 'NetworkError',
         count: 2,
-        share_percent: 66.67,
+        share_percent: 66.66,
         samples: ['Connection timeout', 'Connection reset'],
         first_seen: 1_750_000_000,
         last_seen: 1_750_000_000,

@@ -78,4 +78,34 @@ test('not JSON, empty, missing: one message each; all unreadable exits 3', () =>
   }
 });
 
+test('validate <run> [process] checks the stored summaries through the store, workers each', async () => {
+  const { root, cleanup } = tempRoot();
+  try {
+    await writeSummary(root, 'nightly', 'collect', completedRun);
+    await writeSummary(root, 'nightly', 'sync', completedRun, { worker: 'w1' });
+    const { path } = await writeSummary(root, 'nightly', 'sync', completedRun, { worker: 'w2' });
+    const ok = cli(['validate', 'nightly', 'collect', '--root', root]);
+    assert.is(ok.code, 0, ok.stdout);
+    const dict = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    writeFileSync(path, JSON.stringify({ ...dict, items_failed: 'many' }));
+    const run = cli(['validate', 'nightly', '--root', root, '--json']);
+    assert.is(run.code, 1, run.stdout);
+    const json = JSON.parse(run.stdout) as {
+      files: { path: string; valid: boolean; issues: { path: string }[] }[];
+    };
+    assert.equal(
+      json.files.map((f) => f.valid),
+      [true, true, false],
+    );
+    assert.match(json.files[2]?.path ?? '', /sync@w2/);
+    assert.equal(
+      json.files[2]?.issues.map((i) => i.path),
+      ['/items_failed'],
+    );
+    assert.is(cli(['validate', 'nightly', 'nope', '--root', root]).code, 3);
+  } finally {
+    cleanup();
+  }
+});
+
 test.run();

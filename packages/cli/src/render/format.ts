@@ -1,43 +1,11 @@
 /**
- * Human forms of numbers, sizes, durations and times, and the escaping of untrusted text.
- * Every string that comes from a summary file goes through {@link escapeControl} before it
- * reaches the terminal.
+ * Human forms of numbers, sizes, durations and times for the terminal. Every string that
+ * comes from a summary goes through `escapeControl` before it reaches the terminal.
  */
 import { isRelativeTime } from '@process-summary/core';
 
-// C0 controls (ESC, BEL, CR, LF, TAB, …), DEL, C1 controls (U+0080–U+009F: U+009B is a
-// one-character CSI for some terminals), the line and paragraph separators, and the bidi
-// overrides and isolates that can make text display in another order than it is stored.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/**
- * Makes untrusted text safe to print: every terminal control character is shown escaped
- * (`\x1b`, `\x07`, `\r`, `\x9b`, `\u202e`), never interpreted.
- */
-export function escapeControl(text: string): string {
-  return text.replace(CONTROL, (char) => {
-    const named = NAMED[char];
-    if (named !== undefined) return named;
-    const code = char.charCodeAt(0);
-    return code <= 0xff
-      ? `\\x${code.toString(16).padStart(2, '0')}`
-      : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}
-
-/**
- * `JSON.stringify` that also escapes what it leaves raw (DEL, C1 controls, U+2028/9, bidi
- * overrides), so JSON output of untrusted text cannot drive a terminal either.
- */
-export function safeJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(
-    /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
+/** Escaping lives in `@process-summary/inspect`, one copy for every reader (CLI, dashboard, alerts). */
+export { escapeControl, safeJsonStringify as safeJson } from '@process-summary/inspect';
 
 /** `1234567` → `1,234,567`. */
 export function formatCount(value: number): string {

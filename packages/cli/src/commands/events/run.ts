@@ -1,0 +1,102 @@
+/**
+ * `summary-inspect events <run> <process[@worker]> [--follow]`: the journal, streamed through
+ * the store's `events` (constant memory whatever its size). `--follow` then resumes from the
+ * cursor of the last record each time the store's `watch` reports a change, until Ctrl-C.
+ */
+import { refName, type SummaryEvent, sameRef } from '@process-summary/core';
+import type { Context } from '../../context.js';
+import { CliError, EXIT } from '../../errors.js';
+import { escapeControl, formatTime, safeJson } from '../../render/format.js';
+import { resolveTargets } from '../../targets.js';
+import { ChangeWaker } from '../../waker.js';
+
+const FOLLOW_INTERVAL_MS = 500;
+
+/** One event as a line of text; every string from the file escaped. */
+export function describeEvent(event: SummaryEvent): string {
+  const e = event as SummaryEvent & Record<string, unknown>;
+  const time =
+    typeof e.time === 'number' ? e.time : typeof e.timestamp === 'number' ? e.timestamp : null;
+  const when = formatTime(time, 0);
+  const text = (v: unknown) => escapeControl(String(v));
+  switch (event.type) {
+    case 'progress':
+      return `${when}  progress      ${text(event.message)} (${event.items_processed} processed, ${event.items_successful} ok, ${event.items_failed} failed)`;
+    case 'error':
+      return `${when}  error         ${text(event.error_type)}: ${text(event.message)}`;
+    case 'session_start':
+      return `${when}  session_start #${event.session.number} ${text(event.session.host ?? '?')}:${event.session.pid ?? '?'}`;
+    case 'session_end':
+      return `${when}  session_end   #${event.number} ${text(event.end_reason)}${event.signal ? ` (${text(event.signal)})` : ''}`;
+    case 'interruption':
+      return `${when}  interruption  ${text(event.reason)}: ${text(event.detail)}`;
+    default:
+      return `${when}  ${text(e.type).padEnd(13)} ${escapeControl(JSON.stringify(e))}`;
+  }
+}
+
+/** Streams the journal; exit 1 if a corrupt line was met. */
+export async function runEvents(context: Context): Promise<number> {
+  const follow = context.options.follow === true;
+  const [target] = await resolveTargets(context, context.args, {
+    requireProcess: true,
+    single: true,
+    allowMissing: follow,
+  });
+  if (target?.kind !== 'ref') throw new CliError('E_USAGE', 'events expects a run and a process');
+  const ref = target.ref;
+  let corrupt = 0;
+  let seen = 0;
+  /** Where the next read starts: the cursor of the last record read (the store's). */
+  let after: string | undefined;
+  const readOn = async () => {
+    for await (const record of context.store.events(ref, { after, signal: context.signal })) {
+      if (record.event !== null) {
+        context.write(
+          context.json ? `${safeJson(record.event)}\n` : `${describeEvent(record.event)}\n`,
+        );
+      } else {
+        corrupt += 1;
+        context.warn(`error: ${escapeControl(record.problem.message)}`);
+      }
+      seen += 1;
+      after = record.cursor;
+      if (context.signal.aborted) break;
+    }
+  };
+  await readOn();
+  if (!follow) {
+    if (seen === 0) {
+      context.warn(
+        `no journal events for ${escapeControl(refName(ref))} (seed-format runs have none)`,
+      );
+    }
+    return corrupt > 0 ? EXIT.invalid : EXIT.ok;
+  }
+  const waker = new ChangeWaker(
+    context.store,
+    (changed) => sameRef(changed, ref),
+    context.signal,
+    FOLLOW_INTERVAL_MS,
+  );
+  try {
+    while (!context.signal.aborted) {
+      await waker.wait(FOLLOW_INTERVAL_MS);
+      if (context.signal.aborted) break;
+      try {
+        await readOn();
+      } catch (err) {
+        const code = String((err as { code?: unknown }).code ?? '');
+        if (!/CURSOR|OFFSET/.test(code)) throw err;
+        // The journal is shorter than what was read, or was replaced: not the same journal.
+        context.warn(
+          `the journal of ${escapeControl(refName(ref))} was truncated or replaced; reading it from the start`,
+        );
+        after = undefined;
+      }
+    }
+  } finally {
+    waker.close();
+  }
+  return corrupt > 0 ? EXIT.invalid : 130;
+}

@@ -1,0 +1,382 @@
+/**
+ * The row that describes one summary in a listing (`list`, `export`, `check`, the dashboard's
+ * table, the alerter's rules), and reading rows from a store. Field names are snake_case
+ * like the file; the shape is documented in the README and kept stable.
+ */
+import {
+  codedRangeError,
+  isRelativeTime,
+  type ListedSummary,
+  type ListProblem,
+  type OwnerStatus,
+  type ReadResult,
+  refName,
+  roundHalfEven2,
+  type SummaryProblemCode,
+  type SummaryRef,
+  type SummaryStatus,
+  type SummaryStore,
+} from '@process-summary/core';
+import {
+  type DisplayStatus,
+  judgeStatus,
+  needsOwnerStatus,
+  type StatusJudgement,
+  type StatusOptions,
+} from './status.js';
+import { groupWorkers } from './workers.js';
+
+/** A summary as the read side reports it (see README, "SummaryRow"). */
+export interface SummaryRow {
+  run_name: string;
+  process_name: string;
+  /** The worker (shard) this row is; `null` for a process run as one and for a merged row. */
+  worker: string | null;
+  /** Where the summary is (a path, a key); for a merged row, `run/process`. */
+  location: string;
+  status: DisplayStatus;
+  /** The status stored in the summary (`running` for a crashed one). */
+  file_status: SummaryStatus;
+  /** Why `crashed` or `stale`, or a live owner's long silence (not escaped); else `null`. */
+  status_reason: string | null;
+  /** `relative` for a seed-format file's perf_counter times (show offsets, never dates). */
+  time_base: 'epoch' | 'relative';
+  seed_format: boolean;
+  items_processed: number;
+  items_successful: number;
+  items_failed: number;
+  items_retried: number;
+  items_total: number | null;
+  bytes_processed: number;
+  success_rate_percent: number;
+  /** failed / (successful + failed) × 100, 2 places; 0 when nothing was attempted. */
+  error_rate_percent: number;
+  /** The whole run's rate (the seed's definition). */
+  processing_rate_per_second: number;
+  /** The current session's rate, only while the run is live (never for crashed or stale). */
+  current_rate_per_second: number | null;
+  /** The rate to show: the current one while live, else the whole run's. */
+  rate_per_second: number;
+  error_count: number;
+  /** Errors by type (types past the store's limit counted under its overflow key). */
+  error_types: Record<string, number>;
+  interruption_count: number;
+  start_time: number;
+  end_time: number | null;
+  duration_seconds: number | null;
+  /** Time spent running, summed over sessions; `null` when unknown (and for merged rows). */
+  active_seconds: number | null;
+  last_checkpoint_time: number | null;
+  /** When the summary was last saved, epoch seconds (see `StatusJudgement.lastUpdate`). */
+  last_update_time: number | null;
+  /** Seconds since `last_update_time`, as of the `now` the row was made with. */
+  silent_seconds: number | null;
+  /** Seconds to `items_total` at the current rate, only while live. */
+  eta_seconds: number | null;
+  /** The owner the store knows of, for a running summary. */
+  owner: { pid: number; host: string } | null;
+  /** How many workers a merged row stands for; 0 for a single summary. */
+  worker_count: number;
+  /** A merged row's per-worker rows, sorted by worker; empty otherwise. */
+  workers: SummaryRow[];
+}
+
+/** Why a listed summary has no row. */
+export type UnusableStatus =
+  /** Not there at all. */
+  | 'missing'
+  /** No usable summary, but history (a journal, a backup) that `repair` can rebuild it from. */
+  | 'needs_repair'
+  /** Not a valid summary (bad JSON, schema violation, a newer version). */
+  | 'invalid'
+  /** Cannot be read (permissions, not a regular file, too large). */
+  | 'unreadable';
+
+/** A listed summary that could not be made a row, and why. */
+export interface UnusableSummary {
+  run_name: string;
+  process_name: string;
+  worker: string | null;
+  location: string;
+  status: UnusableStatus;
+  code: SummaryProblemCode;
+  /** One line naming the summary and what to do (not escaped). */
+  message: string;
+  has_history: boolean;
+}
+
+/** Options of {@link readRow} and {@link listRows}. */
+export interface RowOptions extends StatusOptions {
+  /** Validate the whole summary (default `false` for listings, `true` for {@link readRow}). */
+  full?: boolean | undefined;
+}
+
+/** Options of {@link listRows}. */
+export interface ListRowsOptions extends RowOptions {
+  /** Only this run. */
+  runName?: string | undefined;
+  /** Only this process (of every run, or of `runName`). */
+  processName?: string | undefined;
+  /** One merged row per process with workers (default), or one row per worker. */
+  mergeWorkers?: boolean | undefined;
+  /** Reads in flight at once (default 8); order of the result does not depend on it. */
+  concurrency?: number | undefined;
+}
+
+/** What {@link listRows} returns. */
+export interface RowsResult {
+  /** Sorted by run, process, then worker. */
+  rows: SummaryRow[];
+  /** Listed summaries without a row: journal-only runs (`needs_repair`), invalid, unreadable. */
+  unusable: UnusableSummary[];
+  /** What the store's listing could not look at. */
+  problems: ListProblem[];
+}
+
+type DictLike = Readonly<Record<string, unknown>>;
+
+function num<T>(value: unknown, fallback: T): number | T {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+/** failed / (successful + failed) × 100, 2 places; 0 when nothing was attempted. */
+export function errorRatePercent(successful: number, failed: number): number {
+  const attempted = successful + failed;
+  return attempted > 0 ? roundHalfEven2((failed / attempted) * 100) : 0;
+}
+
+/** successful / (successful + failed) × 100, 2 places (the seed's definition). */
+export function successRatePercent(successful: number, failed: number): number {
+  const attempted = successful + failed;
+  return attempted > 0 ? roundHalfEven2((successful / attempted) * 100) : 0;
+}
+
+/** A copy of the error tally keeping only numeric counts; `__proto__` stays an ordinary key. */
+function errorTypesOf(value: unknown): Record<string, number> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter(([, count]) => typeof count === 'number' && count >= 0),
+  );
+}
+
+/**
+ * The row of a usable summary (`read.dict` not null) judged by {@link judgeStatus}. Reads the
+ * dictionary defensively: a listing reads with `full: false`, which validates only the names
+ * and counters.
+ */
+export function summaryRow(read: ReadResult, judgement: StatusJudgement): SummaryRow {
+  const d = (read.dict ?? {}) as DictLike;
+  const successful = num(d.items_successful, 0);
+  const failed = num(d.items_failed, 0);
+  const start = num(d.start_time, 0);
+  const processingRate = num(d.processing_rate_per_second, 0);
+  const currentRate = judgement.live ? num(d.current_rate_per_second, null) : null;
+  const owner = judgement.owner;
+  return {
+    run_name: typeof d.run_name === 'string' ? d.run_name : read.ref.runName,
+    process_name: typeof d.process_name === 'string' ? d.process_name : read.ref.processName,
+    worker: read.ref.worker ?? (typeof d.worker === 'string' ? d.worker : null),
+    location: read.location,
+    status: judgement.status,
+    file_status: judgement.fileStatus,
+    status_reason: judgement.reason,
+    time_base: isRelativeTime(start) ? 'relative' : 'epoch',
+    seed_format: read.seedFormat,
+    items_processed: num(d.items_processed, 0),
+    items_successful: successful,
+    items_failed: failed,
+    items_retried: num(d.items_retried, 0),
+    items_total: num(d.items_total, null),
+    bytes_processed: num(d.bytes_processed, 0),
+    success_rate_percent: num(d.success_rate_percent, successRatePercent(successful, failed)),
+    error_rate_percent: errorRatePercent(successful, failed),
+    processing_rate_per_second: processingRate,
+    current_rate_per_second: currentRate,
+    rate_per_second: currentRate ?? processingRate,
+    error_count: num(d.error_count, 0),
+    error_types: errorTypesOf(d.error_types),
+    interruption_count: num(d.interruption_count, 0),
+    start_time: start,
+    end_time: num(d.end_time, null),
+    duration_seconds: num(d.duration_seconds, null),
+    active_seconds: num(d.active_seconds, null),
+    last_checkpoint_time: num(d.last_checkpoint_time, null),
+    last_update_time: judgement.lastUpdate,
+    silent_seconds: judgement.silentSeconds,
+    eta_seconds: judgement.live ? num(d.eta_seconds, null) : null,
+    owner: owner === null ? null : { pid: owner.pid, host: owner.host },
+    worker_count: 0,
+    workers: [],
+  };
+}
+
+/** Why a read gave no usable summary, as an {@link UnusableSummary}. */
+export function unusableOf(ref: SummaryRef, read: ReadResult | null): UnusableSummary {
+  const base = {
+    run_name: ref.runName,
+    process_name: ref.processName,
+    worker: ref.worker ?? null,
+  };
+  if (read === null) {
+    return {
+      ...base,
+      location: refName(ref),
+      status: 'missing',
+      code: 'E_NOT_FOUND',
+      message: `${refName(ref)}: no such summary`,
+      has_history: false,
+    };
+  }
+  const problem = read.problem;
+  const code: SummaryProblemCode = problem?.code ?? 'E_INVALID_SUMMARY';
+  const text = problem?.message ?? `${read.location}: not a usable summary`;
+  if (read.hasHistory) {
+    const what = code === 'E_NOT_FOUND' ? `${read.location}: no summary, only its history` : text;
+    return {
+      ...base,
+      location: read.location,
+      status: 'needs_repair',
+      code,
+      message: `${what}; run repair to rebuild it from the journal or the previous good version`,
+      has_history: true,
+    };
+  }
+  const status: UnusableStatus =
+    code === 'E_NOT_FOUND'
+      ? 'missing'
+      : code === 'E_INVALID_SUMMARY' || code === 'E_UNSUPPORTED_VERSION'
+        ? 'invalid'
+        : 'unreadable';
+  return { ...base, location: read.location, status, code, message: text, has_history: false };
+}
+
+/** A summary read and judged, or why it could not be. */
+export type RowRead =
+  | { row: SummaryRow; read: ReadResult; judgement: StatusJudgement; unusable: null }
+  | { row: null; read: ReadResult | null; judgement: null; unusable: UnusableSummary };
+
+/**
+ * Reads one summary and makes its row: one `read` (full validation unless `full: false`) and
+ * an `ownerStatus` only when the summary says it is running. Never throws for a bad or
+ * missing summary (see `unusable`); store errors propagate.
+ */
+export async function readRow(
+  store: SummaryStore,
+  ref: SummaryRef,
+  options: RowOptions,
+): Promise<RowRead> {
+  const read = await store.read(ref, { full: options.full ?? true });
+  return rowOfRead(store, ref, read, options);
+}
+
+async function rowOfRead(
+  store: SummaryStore,
+  ref: SummaryRef,
+  read: ReadResult | null,
+  options: RowOptions,
+): Promise<RowRead> {
+  if (read === null || read.dict === null) {
+    return { row: null, read, judgement: null, unusable: unusableOf(ref, read) };
+  }
+  const owner: OwnerStatus | null = needsOwnerStatus(read)
+    ? await store.ownerStatus(ref, ownershipOptions(options))
+    : null;
+  const judgement = judgeStatus(read, owner, options);
+  return { row: summaryRow(read, judgement), read, judgement, unusable: null };
+}
+
+function ownershipOptions(options: RowOptions): { staleAfterSeconds?: number } {
+  return options.staleAfterSeconds === undefined
+    ? {}
+    : { staleAfterSeconds: options.staleAfterSeconds };
+}
+
+/**
+ * The rows of every summary in `store` (or of one run, one process): one `list`, then per
+ * summary one `read({ full: false })` and, only for a summary that says it is running, one
+ * `ownerStatus`. A run that has only history is not read at all: it is reported in
+ * `unusable` with status `needs_repair`. Processes with workers become one merged row each
+ * (see {@link groupWorkers}) unless `mergeWorkers: false`.
+ */
+export async function listRows(store: SummaryStore, options: ListRowsOptions): Promise<RowsResult> {
+  const concurrency = options.concurrency ?? 8;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw codedRangeError(
+      'E_INVALID_ARGUMENT',
+      `inspect: listRows concurrency must be an integer >= 1 (got ${concurrency})`,
+    );
+  }
+  const listing = await store.list(
+    options.runName === undefined ? {} : { runName: options.runName },
+  );
+  const listed = listing.summaries.filter(
+    (s) => options.processName === undefined || s.processName === options.processName,
+  );
+  const rowOptions: RowOptions = { ...options, full: options.full ?? false };
+  const results = await mapLimit(listed, concurrency, (summary) =>
+    rowOfListed(store, summary, rowOptions),
+  );
+  const rows: SummaryRow[] = [];
+  const unusable: UnusableSummary[] = [];
+  for (const result of results) {
+    if (result.row !== null) rows.push(result.row);
+    else unusable.push(result.unusable);
+  }
+  return {
+    rows: options.mergeWorkers === false ? rows : groupWorkers(rows),
+    unusable,
+    problems: listing.problems,
+  };
+}
+
+async function rowOfListed(
+  store: SummaryStore,
+  listed: ListedSummary,
+  options: RowOptions,
+): Promise<RowRead> {
+  const ref: SummaryRef = {
+    runName: listed.runName,
+    processName: listed.processName,
+    worker: listed.worker ?? null,
+  };
+  if (!listed.hasSummary) {
+    // Only history: nothing to read, and the listing already says so.
+    const unusable = unusableOf(ref, {
+      ref,
+      location: listed.location,
+      dict: null,
+      problem: {
+        code: 'E_NOT_FOUND',
+        reason: 'does not exist',
+        message: `${listed.location}: does not exist`,
+        issues: [],
+      },
+      seedFormat: false,
+      writtenAt: listed.writtenAt,
+      epoch: null,
+      hasHistory: true,
+      sizeBytes: null,
+    });
+    return { row: null, read: null, judgement: null, unusable };
+  }
+  const read = await store.read(ref, { full: options.full ?? false });
+  return rowOfRead(store, ref, read, options);
+}
+
+/** `fn` over `items` with at most `limit` in flight; results in the order of `items`. */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

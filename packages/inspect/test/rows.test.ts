@@ -1,0 +1,234 @@
+import {
+  createManualClock,
+  type Listing,
+  MemorySummaryStore,
+  ProcessSummary,
+  type SummaryStore,
+} from '@process-summary/core';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { listRows, readRow, summaryRow } from '../src/rows.js';
+import { judgeStatus } from '../src/status.js';
+import { counting, dictOf, readOf, seedFixture, T0 } from './_helpers.js';
+
+const OTHER = { host: 'host-b', pid: 77 };
+
+/** A store with: a completed run, a running one whose owner renews, one whose owner went silent. */
+async function fixture() {
+  const clock = createManualClock(T0);
+  const store = new MemorySummaryStore({ clock });
+  const make = (runName: string, processName: string, worker?: string) => {
+    const summary = new ProcessSummary({
+      runName,
+      processName,
+      clock,
+      ...(worker === undefined ? {} : { worker }),
+    });
+    summary.startProcess();
+    return summary;
+  };
+  const done = make('r1', 'collect');
+  done.incrementItems({ processed: 10, successful: 10 });
+  done.endProcess();
+  await store.save(done);
+
+  const live = make('r2', 'collect');
+  live.setItemsTotal(1000);
+  const liveLease = (await store.acquire({ runName: 'r2', processName: 'collect' })).lease;
+  const dead = make('r2', 'sync');
+  dead.setItemsTotal(1000);
+  const deadLease = (await store.acquire({ runName: 'r2', processName: 'sync' }, { owner: OTHER }))
+    .lease;
+  clock.advance(10);
+  live.incrementItems({ processed: 100, successful: 100 });
+  dead.incrementItems({ processed: 100, successful: 100 });
+  await store.save(live, liveLease);
+  await store.save(dead, deadLease);
+  // The sync owner stops; the collect owner keeps renewing.
+  clock.advance(400);
+  live.checkpoint();
+  await store.renew(liveLease);
+  await store.save(live, liveLease);
+  return { store, clock };
+}
+
+test('a run whose owner went silent is crashed with no current rate and no ETA', async () => {
+  const { store, clock } = await fixture();
+  const { rows } = await listRows(store, { now: clock.now() });
+  const sync = rows.find((r) => r.run_name === 'r2' && r.process_name === 'sync');
+  assert.ok(sync);
+  assert.is(sync.status, 'crashed');
+  assert.match(sync.status_reason ?? '', 'pid 77 on host-b');
+  assert.is(sync.current_rate_per_second, null);
+  assert.is(sync.eta_seconds, null);
+  assert.is(sync.rate_per_second, sync.processing_rate_per_second);
+  assert.equal(sync.owner, { pid: 77, host: 'host-b' });
+});
+
+test('a run whose owner renews is running with its current rate and ETA', async () => {
+  const { store, clock } = await fixture();
+  const { rows } = await listRows(store, { now: clock.now() });
+  const collect = rows.find((r) => r.run_name === 'r2' && r.process_name === 'collect');
+  assert.ok(collect);
+  assert.is(collect.status, 'running');
+  assert.ok((collect.current_rate_per_second ?? 0) > 0);
+  assert.ok((collect.eta_seconds ?? 0) > 0);
+  assert.is(collect.rate_per_second, collect.current_rate_per_second);
+});
+
+test('rows are sorted and a completed run keeps its counters', async () => {
+  const { store, clock } = await fixture();
+  const { rows, unusable, problems } = await listRows(store, { now: clock.now() });
+  assert.equal(
+    rows.map((r) => `${r.run_name}/${r.process_name}`),
+    ['r1/collect', 'r2/collect', 'r2/sync'],
+  );
+  assert.is(rows[0]?.status, 'completed');
+  assert.is(rows[0]?.items_successful, 10);
+  assert.is(rows[0]?.current_rate_per_second, null);
+  assert.equal(unusable, []);
+  assert.equal(problems, []);
+});
+
+test('a listing costs one list, one light read per summary, ownerStatus only for running ones', async () => {
+  const { store: inner, clock } = await fixture();
+  const { store, calls } = counting(inner);
+  await listRows(store, { now: clock.now() });
+  assert.is(calls.get('list')?.length, 1);
+  assert.is(calls.get('read')?.length, 3);
+  for (const args of calls.get('read') ?? []) assert.equal(args[1], { full: false });
+  assert.equal(
+    (calls.get('ownerStatus') ?? []).map(
+      (args) => (args[0] as { processName: string }).processName,
+    ),
+    ['collect', 'sync'],
+  );
+});
+
+test('filters by run and by process', async () => {
+  const { store, clock } = await fixture();
+  const byRun = await listRows(store, { now: clock.now(), runName: 'r1' });
+  assert.equal(
+    byRun.rows.map((r) => r.run_name),
+    ['r1'],
+  );
+  const byProcess = await listRows(store, { now: clock.now(), processName: 'sync' });
+  assert.equal(
+    byProcess.rows.map((r) => `${r.run_name}/${r.process_name}`),
+    ['r2/sync'],
+  );
+});
+
+test('a run that has only a journal is listed as needs_repair without being read', async () => {
+  const { store: inner, clock } = await fixture();
+  const journalOnly = new Proxy(inner, {
+    get(target, key) {
+      if (key !== 'list') {
+        const value = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return async (): Promise<Listing> => {
+        const listing = await target.list();
+        listing.summaries.push({
+          runName: 'r3',
+          processName: 'collect',
+          worker: null,
+          location: 'mem:r3/collect',
+          writtenAt: null,
+          hasSummary: false,
+        });
+        return listing;
+      };
+    },
+  }) as SummaryStore;
+  const { store, calls } = counting(journalOnly);
+  const { rows, unusable } = await listRows(store, { now: clock.now() });
+  assert.is(rows.length, 3);
+  assert.is(unusable.length, 1);
+  assert.is(unusable[0]?.status, 'needs_repair');
+  assert.is(unusable[0]?.code, 'E_NOT_FOUND');
+  assert.match(unusable[0]?.message ?? '', 'run repair');
+  assert.ok(
+    !(calls.get('read') ?? []).some((args) => (args[0] as { runName: string }).runName === 'r3'),
+  );
+});
+
+test('a process with workers is one merged row, or one row per worker on request', async () => {
+  const clock = createManualClock(T0);
+  const store = new MemorySummaryStore({ clock });
+  for (const worker of ['w1', 'w2', 'w3']) {
+    const s = new ProcessSummary({ runName: 'r', processName: 'collect', worker, clock });
+    s.startProcess();
+    s.incrementItems({ processed: 5, successful: 5 });
+    s.endProcess();
+    await store.save(s);
+  }
+  const merged = await listRows(store, { now: clock.now() });
+  assert.is(merged.rows.length, 1);
+  assert.is(merged.rows[0]?.worker_count, 3);
+  assert.is(merged.rows[0]?.items_processed, 15);
+  assert.equal(
+    merged.rows[0]?.workers.map((w) => w.worker),
+    ['w1', 'w2', 'w3'],
+  );
+  const flat = await listRows(store, { now: clock.now(), mergeWorkers: false });
+  assert.equal(
+    flat.rows.map((r) => r.worker),
+    ['w1', 'w2', 'w3'],
+  );
+});
+
+test('readRow reads in full and reports a missing summary as unusable, not a throw', async () => {
+  const { store: inner, clock } = await fixture();
+  const { store, calls } = counting(inner);
+  const found = await readRow(
+    store,
+    { runName: 'r1', processName: 'collect' },
+    { now: clock.now() },
+  );
+  assert.is(found.row?.status, 'completed');
+  assert.equal(calls.get('read')?.[0]?.[1], { full: true });
+  const missing = await readRow(
+    store,
+    { runName: 'nope', processName: 'collect' },
+    { now: clock.now() },
+  );
+  assert.is(missing.row, null);
+  assert.is(missing.unusable?.status, 'missing');
+});
+
+test('a seed-format row has a relative time base and its counters as stored', () => {
+  const dict = seedFixture('collect');
+  const read = readOf(dict);
+  const row = summaryRow(read, judgeStatus(read, null, { now: T0 }));
+  assert.is(row.time_base, 'relative');
+  assert.is(row.seed_format, true);
+  assert.is(row.items_failed, 4);
+  assert.is(row.error_rate_percent, 0.4);
+  assert.is(row.status, 'completed_with_failures');
+});
+
+test('a summary with an error type named __proto__ keeps it as an ordinary key', () => {
+  const s = new ProcessSummary({ runName: 'r', processName: 'p', clock: createManualClock(T0) });
+  s.startProcess();
+  // As a hostile or foreign file holds it (JSON.parse makes it an own key).
+  const dict = { ...dictOf(s), error_count: 1, error_types: JSON.parse('{"__proto__": 1}') };
+  const read = readOf(dict);
+  const row = summaryRow(read, judgeStatus(read, null, { now: T0 }));
+  assert.equal(Object.keys(row.error_types), ['__proto__']);
+  assert.is(Object.getPrototypeOf(row.error_types), Object.prototype);
+});
+
+test('a bad concurrency is refused with a coded error before the store is touched', async () => {
+  const { store: inner } = await fixture();
+  const { store, calls } = counting(inner);
+  try {
+    await listRows(store, { now: T0, concurrency: 0 });
+    assert.unreachable('expected E_INVALID_ARGUMENT');
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'E_INVALID_ARGUMENT');
+  }
+  assert.is(calls.size, 0);
+});
+
+test.run();
