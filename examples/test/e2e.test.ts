@@ -4,7 +4,9 @@ import * as assert from 'uvu/assert';
 import { readSummary, runExample, summaryInspect, tempDir } from './_helpers.js';
 
 const test = suite<{ dir: string; cleanup: () => void }>('end to end: collect and sync');
-test.before.each((ctx) => Object.assign(ctx, tempDir()));
+test.before.each((ctx) => {
+  Object.assign(ctx, tempDir());
+});
 test.after.each((ctx) => ctx.cleanup());
 
 function collectArgs(dir: string, run: string, extra: string[] = []): string[] {
