@@ -8,11 +8,13 @@ import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FileSummaryStore } from '@process-summary/store-fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, 'runs');
 const run = 'demo';
 const tsx = ['--import', 'tsx'];
+const store = new FileSummaryStore({ root });
 // The binary as the package declares it (its exports name only "." and "./package.json").
 const cliManifest = createRequire(import.meta.url).resolve('@process-summary/cli/package.json');
 const summaryInspect = join(
@@ -38,9 +40,12 @@ function ended(child: ChildProcess): Promise<string> {
   );
 }
 
-function readSummary(process: string): Record<string, unknown> {
-  const path = join(root, run, `process_summary_${process}.json`);
-  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+/** The summary as any reader sees it: through the store, which alone knows where it is. */
+async function readSummary(processName: string): Promise<Record<string, unknown>> {
+  const read = await store.read({ runName: run, processName });
+  if (read?.dict == null)
+    throw new Error(`no summary of ${run}/${processName}: ${read?.problem?.message}`);
+  return read.dict;
 }
 
 const collectArgs = [...tsx, 'collect/collect.ts', '--run', run, '--root', root];
@@ -64,7 +69,7 @@ await new Promise<void>((resolve) => {
 console.log('  3,000 books in: pressing Ctrl-C (SIGINT)…');
 first.kill('SIGINT');
 console.log(`  collect ended by ${await ended(first)}`);
-const interrupted = readSummary('collect');
+const interrupted = await readSummary('collect');
 console.log(
   `  the file says: status ${interrupted.status}, ${interrupted.items_processed} processed, session ended by ${
     (interrupted.sessions as { signal: string }[])[0]?.signal
@@ -74,7 +79,7 @@ console.log(
 step('collect again: it resumes where it stopped');
 const second = start([...collectArgs, '--latency-ms', '1', '--quiet']);
 console.log(`  collect ended with ${await ended(second)}`);
-const resumed = readSummary('collect');
+const resumed = await readSummary('collect');
 console.log(
   `  the file says: status ${resumed.status}, ${resumed.items_processed} processed, ${resumed.interruption_count} interruption, ${resumed.session_count} sessions`,
 );
