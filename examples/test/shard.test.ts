@@ -62,7 +62,7 @@ async function listed(root: string): Promise<ListedRow[]> {
   return (JSON.parse(list.output) as { summaries: ListedRow[] }).summaries;
 }
 
-test('3 workers each take a third and own their summary; the counters sum to the total, each book once', async (ctx) => {
+test('3 workers each take a third and own their summary; the counters sum to the total, each book once; another split is refused', async (ctx) => {
   const root = join(ctx.dir, 'runs');
   const launch = runExample('shard/shard.ts', shardArgs(ctx.dir, ['--latency-ms', '1', '--quiet']));
   const end = await launch.exited;
@@ -130,6 +130,15 @@ test('3 workers each take a third and own their summary; the counters sum to the
   );
   const text = await summaryInspect(['show', 'r', 'collect', '--root', root]);
   assert.match(text.output, /Workers \(3\)/);
+
+  // Resuming a worker with another split would count some books twice: refused, nothing touched.
+  const resplit = runExample(
+    'collect/collect.ts',
+    shardArgs(ctx.dir, ['--worker', '1', '--workers', '2', '--quiet']),
+  );
+  assert.is((await resplit.exited).code, 2, resplit.output());
+  assert.match(resplit.output(), /started as worker 1 of 3, not 1 of 2/);
+  assert.equal(await readSummary(root, 'r', 'collect', 'w1'), dicts[1]);
 });
 
 test('a second launch of a worker while it runs is refused with E_CONCURRENT_RUN and changes nothing', async (ctx) => {
