@@ -10,6 +10,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ProcessSummary } from '@process-summary/core';
 import { createProcessSummary, saveProcessSummary } from '@process-summary/recovery';
 import { FileSummaryStore } from '@process-summary/store-fs';
 import { fail, integerOption, numberOption, parse } from '../lib/args.js';
@@ -121,7 +122,7 @@ if (shard !== null && !options.fresh) {
     );
   }
 }
-let summary: Awaited<ReturnType<typeof createProcessSummary>>;
+let summary: ProcessSummary;
 try {
   summary = await createProcessSummary(options.run, 'collect', {
     root: options.root,
@@ -145,7 +146,8 @@ const say = (line: string) => {
 
 // Items are done in order and saved between batches, so the saved count is where to resume.
 const start = summary.itemsProcessed;
-const title = shard === null ? `collect ${options.run}` : `collect ${options.run}@${shard.name}`;
+const title =
+  shard === null ? `collect ${options.run}` : `collect ${options.run}, worker ${shard.name}`;
 say(`${title}: ${barcodes.length} books, starting at ${start} (session ${summary.sessionCount})`);
 try {
   for (let index = start; index < barcodes.length; index += concurrency) {
