@@ -220,4 +220,33 @@ test('SIGKILL of one worker: the others finish; the process lists as crashed; re
   assert.ok(merged.status.startsWith('completed'), merged.status);
 });
 
+test('Ctrl-C of the launcher reaches every worker once: each records SIGINT, and the relaunch resumes them all', async (ctx) => {
+  const root = join(ctx.dir, 'runs');
+  const launch = runExample('shard/shard.ts', shardArgs(ctx.dir, ['--latency-ms', '5']));
+  for (const w of WORKERS) await workerPid(launch, w, ctx);
+  for (const w of WORKERS) await launch.waitForOutput(new RegExp(`\\[${w}\\]\\s+\\d+/1000 books`));
+  launch.child.kill('SIGINT');
+  const end = await launch.exited;
+  assert.is(end.signal, 'SIGINT', `ends as Ctrl-C ends a process: ${launch.output()}`);
+  const stopped = await workers(root);
+  for (const d of stopped) {
+    assert.is(d.status, 'interrupted', d.worker ?? '');
+    assert.is(d.sessions[0]?.signal, 'SIGINT');
+    assert.ok(d.items_processed < 1000);
+  }
+
+  const again = runExample('shard/shard.ts', shardArgs(ctx.dir, ['--latency-ms', '1', '--quiet']));
+  assert.is((await again.exited).code, 0, again.output());
+  const done = await workers(root);
+  done.forEach((d, n) => {
+    assert.is(d.status, 'completed');
+    assert.is(d.items_processed, 1000);
+    assert.is(d.interruption_count, 1);
+    assert.is(d.sessions[1]?.items_processed, 1000 - (stopped[n] as SummaryDict).items_processed);
+    assert.ok(
+      d.progress_updates.some((u) => u.message === 'Interruption detected: stopped by SIGINT'),
+    );
+  });
+});
+
 test.run();
