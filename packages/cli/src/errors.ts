@@ -42,6 +42,7 @@ export function exitCodeFor(err: unknown): number {
   switch (code) {
     case 'E_USAGE':
     case 'E_INVALID_NAME':
+    case 'E_INVALID_ARGUMENT':
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':

@@ -98,7 +98,8 @@ test('every option a command help lists is accepted by its parser, and only thos
 test('an unknown option is a usage error naming it, exit 2, one line', () => {
   const result = cli(['show', 'a', '--frobnicate']);
   assert.is(result.code, 2);
-  assert.match(result.stderr, /^summary-inspect: Unknown option '--frobnicate' \(see --help\)\n$/);
+  assert.is(result.stderr.trim().split('\n').length, 1);
+  assert.match(result.stderr, /^summary-inspect: .*'--frobnicate'.*\(see --help\)\n$/);
 });
 
 test('an invalid name is said once, not wrapped in itself', () => {

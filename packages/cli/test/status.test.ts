@@ -47,7 +47,8 @@ test('a running summary whose owner was killed is crashed, with no current rate 
     assert.is(row?.current_rate_per_second, null);
     assert.is(row?.eta_seconds, null);
     const text = cli(['list', '--root', root]);
-    assert.match(text.stdout, /nightly\s+collect\s+crashed/);
+    // No rate at all: the whole-run rate of a run cut short is not a speed it has.
+    assert.match(text.stdout, /nightly\s+collect\s+crashed\s+100\s+100\s+0\s+100%\s+-\s/);
     const show = cli(['show', 'nightly', 'collect', '--root', root]);
     assert.match(show.stdout, /crashed:\s+\S/);
     assert.not.match(show.stdout, /ETA:|current rate:/);

@@ -12,6 +12,20 @@ export function formatCount(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
+/**
+ * The rate of a row as the tables show it: none (`-`) for a run that says it is running but
+ * is not live (crashed, stale), whose whole-run rate was computed over a run cut short and
+ * would read as a speed it does not have; otherwise the row's rate to show.
+ */
+export function formatRowRate(row: {
+  file_status: string;
+  current_rate_per_second: number | null;
+  rate_per_second: number;
+}): string {
+  if (row.file_status === 'running' && row.current_rate_per_second === null) return '-';
+  return formatRate(row.rate_per_second);
+}
+
 /** `1234.5` → `1,234.5`; one decimal under 100, none above. */
 export function formatRate(perSecond: number | null | undefined): string {
   if (perSecond === null || perSecond === undefined || !Number.isFinite(perSecond)) return '-';

@@ -86,8 +86,8 @@ export async function runEvents(context: Context): Promise<number> {
       try {
         await readOn();
       } catch (err) {
-        const code = String((err as { code?: unknown }).code ?? '');
-        if (!/CURSOR|OFFSET/.test(code)) throw err;
+        // The store's word for a cursor past the end or inside a line (core's E_INVALID_OFFSET).
+        if ((err as { code?: unknown }).code !== 'E_INVALID_OFFSET') throw err;
         // The journal is shorter than what was read, or was replaced: not the same journal.
         context.warn(
           `the journal of ${escapeControl(refName(ref))} was truncated or replaced; reading it from the start`,

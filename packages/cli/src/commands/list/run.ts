@@ -16,7 +16,7 @@ import {
   formatCount,
   formatDuration,
   formatPercent,
-  formatRate,
+  formatRowRate,
   safeJson,
 } from '../../render/format.js';
 import { renderTable } from '../../render/table.js';
@@ -53,8 +53,7 @@ function cells(row: SummaryRow, context: Context, now: number): string[] {
     formatCount(row.items_successful),
     row.items_failed > 0 ? colors.red(formatCount(row.items_failed)) : '0',
     formatPercent(row.success_rate_percent),
-    // A crashed or stale run has no current rate: the whole run's is shown, never a live one.
-    formatRate(row.rate_per_second),
+    formatRowRate(row),
     formatCount(row.error_count),
     formatCount(row.interruption_count),
     formatAgo(row.last_update_time, now),

@@ -26,8 +26,8 @@ export interface RepairReport {
 
 /** What the store's warnings say it did. */
 function actionOf(warnings: readonly StoreWarning[]): RepairReport['action'] {
-  if (warnings.some((w) => /JOURNAL|REBUILT|REPLAY/.test(w.code))) return 'rebuilt_from_journal';
-  if (warnings.some((w) => /BACKUP/.test(w.code))) return 'restored_from_backup';
+  if (warnings.some((w) => w.code === 'W_REBUILT_FROM_JOURNAL')) return 'rebuilt_from_journal';
+  if (warnings.some((w) => w.code === 'W_RESTORED_FROM_BACKUP')) return 'restored_from_backup';
   return warnings.length > 0 ? 'repaired' : 'none';
 }
 

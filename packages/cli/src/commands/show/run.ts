@@ -11,6 +11,7 @@ import {
   formatDuration,
   formatPercent,
   formatRate,
+  formatRowRate,
   formatTime,
   safeJson,
 } from '../../render/format.js';
@@ -140,7 +141,12 @@ function render(view: DetailView, context: Context): string {
 
   const metrics = Object.entries(view.custom_metrics);
   heading('Custom metrics');
-  if (metrics.length === 0) lines.push('  none');
+  // A merged view keeps custom metrics and sessions per worker: say where they are.
+  const perWorker =
+    view.workers.length > 0
+      ? `  per worker: summary-inspect show ${escapeControl(view.run_name)} ${escapeControl(view.process_name)}@<worker>`
+      : null;
+  if (metrics.length === 0) lines.push(perWorker ?? '  none');
   for (const [key, value] of metrics) {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
     const cut = text.length > METRIC_WIDTH ? `${text.slice(0, METRIC_WIDTH - 1)}…` : text;
@@ -208,7 +214,7 @@ function workerTable(view: DetailView, context: Context): string {
       statusLabel(w.status, context.colors),
       formatCount(w.items_processed),
       formatCount(w.items_failed),
-      formatRate(w.rate_per_second),
+      formatRowRate(w),
       formatCount(w.error_count),
       formatAgo(w.last_update_time, now),
       w.eta_seconds === null ? '-' : formatDuration(w.eta_seconds),

@@ -17,6 +17,7 @@ import {
   formatDuration,
   formatPercent,
   formatRate,
+  formatRowRate,
   formatTime,
   safeJson,
 } from '../../render/format.js';
@@ -43,7 +44,7 @@ function plainLine(row: DetailView): string {
     `ok ${formatCount(row.items_successful)}`,
     `failed ${formatCount(row.items_failed)}`,
     `errors ${formatCount(row.error_count)}`,
-    `rate ${formatRate(row.rate_per_second)}`,
+    `rate ${formatRowRate(row)}`,
   ];
   if (row.eta_seconds !== null) parts.push(`ETA ${formatDuration(row.eta_seconds)}`);
   const latest = row.recent_progress_updates[row.recent_progress_updates.length - 1];
@@ -84,7 +85,7 @@ function screen(row: DetailView, context: Context): string[] {
   }
   for (const w of row.workers) {
     lines.push(
-      `  @${escapeControl(w.worker ?? '-')}  ${statusLabel(w.status, colors)}  ${formatCount(w.items_processed)} processed  ${formatRate(w.rate_per_second)}`,
+      `  @${escapeControl(w.worker ?? '-')}  ${statusLabel(w.status, colors)}  ${formatCount(w.items_processed)} processed  ${formatRowRate(w)}`,
     );
   }
   return lines;
