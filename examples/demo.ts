@@ -1,18 +1,22 @@
 /**
  * The demo of the quick start: a collect job interrupted with Ctrl-C (SIGINT) part-way,
- * resumed to the end, a sync job, then what `summary-inspect` shows of them.
- * Its runs stay in examples/runs/demo for you to inspect further.
+ * resumed to the end, a sync job, the same collect run as 3 workers with one of them killed
+ * (kill -9) and resumed alone, then what `summary-inspect` shows of them.
+ * Its runs stay in examples/runs/demo and examples/runs/demo-workers to inspect further.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FileSummaryStore } from '@process-summary/store-fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, 'runs');
 const run = 'demo';
+const workersRun = 'demo-workers';
 const tsx = ['--import', 'tsx'];
+const store = new FileSummaryStore({ root });
 // The binary as the package declares it (its exports name only "." and "./package.json").
 const cliManifest = createRequire(import.meta.url).resolve('@process-summary/cli/package.json');
 const summaryInspect = join(
@@ -38,14 +42,18 @@ function ended(child: ChildProcess): Promise<string> {
   );
 }
 
-function readSummary(process: string): Record<string, unknown> {
-  const path = join(root, run, `process_summary_${process}.json`);
-  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+/** The summary as any reader sees it: through the store, which alone knows where it is. */
+async function readSummary(processName: string): Promise<Record<string, unknown>> {
+  const read = await store.read({ runName: run, processName });
+  if (read?.dict == null)
+    throw new Error(`no summary of ${run}/${processName}: ${read?.problem?.message}`);
+  return read.dict;
 }
 
 const collectArgs = [...tsx, 'collect/collect.ts', '--run', run, '--root', root];
 
 rmSync(join(root, run), { recursive: true, force: true });
+rmSync(join(root, workersRun), { recursive: true, force: true });
 rmSync(join(here, 'data', 'dest'), { recursive: true, force: true });
 
 step('collect: 10,000 books from a simulated remote (1% fail for good, 3% time out once)');
@@ -64,7 +72,7 @@ await new Promise<void>((resolve) => {
 console.log('  3,000 books in: pressing Ctrl-C (SIGINT)…');
 first.kill('SIGINT');
 console.log(`  collect ended by ${await ended(first)}`);
-const interrupted = readSummary('collect');
+const interrupted = await readSummary('collect');
 console.log(
   `  the file says: status ${interrupted.status}, ${interrupted.items_processed} processed, session ended by ${
     (interrupted.sessions as { signal: string }[])[0]?.signal
@@ -74,7 +82,7 @@ console.log(
 step('collect again: it resumes where it stopped');
 const second = start([...collectArgs, '--latency-ms', '1', '--quiet']);
 console.log(`  collect ended with ${await ended(second)}`);
-const resumed = readSummary('collect');
+const resumed = await readSummary('collect');
 console.log(
   `  the file says: status ${resumed.status}, ${resumed.items_processed} processed, ${resumed.interruption_count} interruption, ${resumed.session_count} sessions`,
 );
@@ -84,13 +92,42 @@ console.log(
   `  sync ended with ${await ended(start([...tsx, 'sync/sync.ts', '--run', run, '--root', root, '--quiet']))}`,
 );
 
+step(
+  'collect as 3 workers: worker N takes the books whose index modulo 3 is N, own summary, own owner',
+);
+const shardArgs = [...tsx, 'shard/shard.ts', '--run', workersRun, '--root', root];
+const shard = start([...shardArgs, '--latency-ms', '3']);
+let shardOut = '';
+let killed = false;
+await new Promise<void>((resolve) => {
+  shard.stdout?.on('data', (chunk: Buffer) => {
+    shardOut += chunk.toString();
+    const pid = /w1 pid (\d+)/.exec(shardOut)?.[1];
+    const w1 = [...shardOut.matchAll(/\[w1\]\s+(\d+)\/\d+ books/g)].at(-1)?.[1];
+    if (!killed && pid !== undefined && Number(w1) >= 1000) {
+      killed = true;
+      console.log(`  w1 (pid ${pid}) is at ${w1} books: kill -9 ${pid}`);
+      process.kill(Number(pid), 'SIGKILL');
+      resolve();
+    }
+  });
+  shard.on('exit', () => resolve());
+});
+console.log(
+  `  the launcher ended with ${await ended(shard)}; what it said, workers' lines left out:`,
+);
+for (const line of shardOut.split('\n'))
+  if (line !== '' && !line.startsWith('[w')) console.log(`  ${line}`);
+
+step('the launcher again: only w1 is started, and resumes where it stopped');
+await ended(start([...shardArgs, '--latency-ms', '1', '--quiet'], false));
+
 step(`summary-inspect list --root ${join('examples', 'runs')}`);
 await ended(start([summaryInspect, 'list', '--root', root], false));
 
 step('summary-inspect show demo collect');
 await ended(start([summaryInspect, 'show', run, 'collect', '--root', root], false));
 
-console.log(`\nThe runs are in ${join('examples', 'runs', run)}; try:`);
-console.log(
-  '  npx pnpm@12.4.2 --filter @process-summary/examples exec summary-inspect show demo sync --root runs',
-);
+console.log(`\nThe runs are in ${join('examples', 'runs')}; try, at the repository root:`);
+console.log(`  npx pnpm@12.4.2 summary-inspect show ${run} sync --root examples/runs`);
+console.log(`  npx pnpm@12.4.2 summary-inspect show ${workersRun} collect --root examples/runs`);

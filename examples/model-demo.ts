@@ -3,9 +3,9 @@
  * grouped by type, bounded progress history, ETA, and a file written by the Python original.
  * Runs in about a second; no file is written.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createManualClock, ProcessSummary } from '@process-summary/core';
+import { FileSummaryStore } from '@process-summary/store-fs';
 
 const clock = createManualClock(Date.now() / 1000); // simulated time: the demo needs no sleeps
 const summary = new ProcessSummary({ runName: 'harvard_2024', processName: 'collect', clock });
@@ -57,14 +57,14 @@ line(
   `${(JSON.stringify(d).length / 1024).toFixed(1)} KB (bounded however long the run)`,
 );
 
-const seedFile = fileURLToPath(
-  new URL(
-    '../fixtures/seed-format/runs/harvard_2024/process_summary_collect.json',
-    import.meta.url,
-  ),
-);
+// The runs the Python original wrote, read through a file store like any other (nothing written).
+const seedRuns = new FileSummaryStore({
+  root: fileURLToPath(new URL('../fixtures/seed-format/runs', import.meta.url)),
+});
 try {
-  const seed = ProcessSummary.fromDict(JSON.parse(readFileSync(seedFile, 'utf8')));
+  const read = await seedRuns.read({ runName: 'harvard_2024', processName: 'collect' });
+  if (read?.dict == null) throw new Error(read?.problem?.message ?? 'no summary');
+  const seed = ProcessSummary.fromDict(read.dict);
   console.log('\nA file written by the Python original loads as is:\n');
   line('status', seed.status);
   line('processed', seed.itemsProcessed);

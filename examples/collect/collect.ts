@@ -3,14 +3,20 @@
  * remote, retrying transient failures, and keep a process summary of it all. Ctrl-C stops it
  * cleanly (the summary records the interruption); running it again resumes where it stopped.
  *
+ * With `--worker N --workers M` it is one worker of M (see shard/shard.ts, which starts them):
+ * it takes the books whose index modulo M is N and keeps its own summary, `collect@w<N>`.
+ *
  *   node --import tsx collect/collect.ts --run harvard_2024 [--root runs] [--count 10000]
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ProcessSummary } from '@process-summary/core';
 import { createProcessSummary, saveProcessSummary } from '@process-summary/recovery';
-import { numberOption, parse } from '../lib/args.js';
-import { hashOf, seededRandom } from '../lib/random.js';
+import { FileSummaryStore } from '@process-summary/store-fs';
+import { fail, integerOption, numberOption, parse } from '../lib/args.js';
+import { loadBarcodes } from '../lib/barcodes.js';
+import { hashOf } from '../lib/random.js';
+import { shardLabel, shareOf, workerName } from '../lib/shards.js';
 
 const usage = `collect: fetch books by barcode and track it with a process summary
 
@@ -24,6 +30,8 @@ Options:
   --failure-rate P        share of books that fail for good, 0..1 (default 0.01)
   --transient-rate P      share of requests that fail once and succeed on retry (default 0.03)
   --max-failure-rate P    above this share of failures the run ends as failed (default 0.2)
+  --worker N --workers M  be worker N (0..M-1) of M: the books whose index modulo M is N,
+                          tracked as collect@wN (shard/shard.ts starts all M)
   --fresh                 archive the previous summary of this run and start over
   --quiet                 no progress lines`;
 
@@ -36,6 +44,8 @@ const options = parse(
     'failure-rate': { type: 'string', default: '0.01' },
     'transient-rate': { type: 'string', default: '0.03' },
     'max-failure-rate': { type: 'string', default: '0.2' },
+    worker: { type: 'string' },
+    workers: { type: 'string' },
   },
   usage,
 );
@@ -45,21 +55,18 @@ const concurrency = Math.max(1, numberOption('concurrency', options.concurrency)
 const failureRate = numberOption('failure-rate', options['failure-rate']);
 const transientRate = numberOption('transient-rate', options['transient-rate']);
 const maxFailureRate = numberOption('max-failure-rate', options['max-failure-rate']);
+const shard = shardOption(options.worker, options.workers);
 const here = dirname(fileURLToPath(import.meta.url));
 const barcodeFile = options.barcodes ?? join(here, '..', 'data', `barcodes-${count}.txt`);
 
-/** Harvard-style barcodes: 14 digits starting 32044, generated once and kept. */
-function loadBarcodes(): string[] {
-  if (!existsSync(barcodeFile)) {
-    const random = seededRandom(2024);
-    const lines: string[] = [];
-    for (let i = 0; i < count; i++) {
-      lines.push(`32044${String(Math.floor(random() * 1e9)).padStart(9, '0')}`);
-    }
-    mkdirSync(dirname(barcodeFile), { recursive: true });
-    writeFileSync(barcodeFile, `${lines.join('\n')}\n`);
-  }
-  return readFileSync(barcodeFile, 'utf8').split('\n').filter(Boolean);
+/** `--worker N --workers M`, both or neither; null for the whole list. */
+function shardOption(worker: string | undefined, workers: string | undefined) {
+  if (worker === undefined && workers === undefined) return null;
+  if (worker === undefined || workers === undefined) fail('--worker and --workers go together');
+  const of = integerOption('workers', workers, 1);
+  const n = integerOption('worker', worker, 0);
+  if (n >= of) fail(`--worker must be below --workers (0..${of - 1}), got ${n}`);
+  return { n, of, name: workerName(n), label: shardLabel(n, of) };
 }
 
 class TransientError extends Error {
@@ -100,12 +107,37 @@ async function collectOne(barcode: string): Promise<{ bytes: number; retried: nu
   }
 }
 
-const barcodes = loadBarcodes();
-const summary = await createProcessSummary(options.run, 'collect', {
-  root: options.root,
-  fresh: options.fresh,
-});
+const barcodes =
+  shard === null
+    ? loadBarcodes(barcodeFile, count)
+    : shareOf(loadBarcodes(barcodeFile, count), shard.n, shard.of);
+const ref = { runName: options.run, processName: 'collect', worker: shard?.name ?? null };
+if (shard !== null && !options.fresh) {
+  // Resuming with another split would count some books twice and others never.
+  const stored = (await new FileSummaryStore({ root: options.root }).read(ref))?.dict
+    ?.custom_metrics.shard;
+  if (stored !== undefined && stored !== shard.label) {
+    fail(
+      `${options.run}/collect@${shard.name} was started as worker ${String(stored)}, not ${shard.label}: use the same --workers, or --fresh to start over`,
+    );
+  }
+}
+let summary: ProcessSummary;
+try {
+  summary = await createProcessSummary(options.run, 'collect', {
+    root: options.root,
+    fresh: options.fresh,
+    ...(shard === null ? {} : { worker: shard.name }),
+  });
+} catch (err) {
+  // E_CONCURRENT_RUN (another process owns this summary) and the like: said in one line.
+  const { code, message } = err as { code?: string; message: string };
+  if (code === undefined) throw err;
+  console.error(`collect: ${message} [${code}]`);
+  process.exit(3);
+}
 summary.setItemsTotal(barcodes.length);
+if (shard !== null) summary.setCustomMetric('shard', shard.label);
 summary.setCustomMetric('storage_type', 'minio');
 summary.setCustomMetric('bucket_name', 'grin-raw');
 const say = (line: string) => {
@@ -114,9 +146,9 @@ const say = (line: string) => {
 
 // Items are done in order and saved between batches, so the saved count is where to resume.
 const start = summary.itemsProcessed;
-say(
-  `collect ${options.run}: ${barcodes.length} books, starting at ${start} (session ${summary.sessionCount})`,
-);
+const title =
+  shard === null ? `collect ${options.run}` : `collect ${options.run}, worker ${shard.name}`;
+say(`${title}: ${barcodes.length} books, starting at ${start} (session ${summary.sessionCount})`);
 try {
   for (let index = start; index < barcodes.length; index += concurrency) {
     const batch = barcodes.slice(index, index + concurrency);
@@ -153,7 +185,7 @@ try {
   summary.endProcess({ outcome: failedShare > maxFailureRate ? 'failed' : 'completed' });
   await saveProcessSummary(summary);
   say(
-    `collect ${options.run}: ${summary.status}, ${summary.itemsSuccessful} collected, ${summary.itemsFailed} failed`,
+    `${title}: ${summary.status}, ${summary.itemsSuccessful} collected, ${summary.itemsFailed} failed`,
   );
 }
 process.exitCode = summary.status === 'completed' ? 0 : 1;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SummaryDict } from '@process-summary/core';
+import { FileSummaryStore } from '@process-summary/store-fs';
 
 export const examplesDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -61,10 +62,21 @@ export function runExample(script: string, args: string[]): Run {
   };
 }
 
-export function readSummary(root: string, run: string, process: string): SummaryDict {
-  return JSON.parse(
-    readFileSync(join(root, run, `process_summary_${process}.json`), 'utf8'),
-  ) as SummaryDict;
+/**
+ * The summary of (run, process[, worker]) as a reader sees it (through the store, which knows
+ * its layout and takes the highest epoch); fails the test when there is none usable.
+ */
+export async function readSummary(
+  root: string,
+  runName: string,
+  processName: string,
+  worker: string | null = null,
+): Promise<SummaryDict> {
+  const read = await new FileSummaryStore({ root }).read({ runName, processName, worker });
+  if (read?.dict == null) {
+    throw new Error(`no usable summary for ${runName}/${processName}: ${read?.problem?.message}`);
+  }
+  return read.dict as SummaryDict;
 }
 
 /** Runs the `summary-inspect` binary this package depends on, as a user would. */

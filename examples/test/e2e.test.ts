@@ -4,7 +4,9 @@ import * as assert from 'uvu/assert';
 import { readSummary, runExample, summaryInspect, tempDir } from './_helpers.js';
 
 const test = suite<{ dir: string; cleanup: () => void }>('end to end: collect and sync');
-test.before.each((ctx) => Object.assign(ctx, tempDir()));
+test.before.each((ctx) => {
+  Object.assign(ctx, tempDir());
+});
 test.after.each((ctx) => ctx.cleanup());
 
 function collectArgs(dir: string, run: string, extra: string[] = []): string[] {
@@ -32,7 +34,7 @@ test('Ctrl-C: the file says interrupted by SIGINT; the rerun resumes with the co
   first.child.kill('SIGINT');
   const end = await first.exited;
   assert.is(end.signal, 'SIGINT', first.output());
-  const stopped = readSummary(root, 'r1', 'collect');
+  const stopped = await readSummary(root, 'r1', 'collect');
   assert.is(stopped.status, 'interrupted');
   assert.is(stopped.sessions[0]?.signal, 'SIGINT');
   const acknowledged = stopped.items_processed;
@@ -40,7 +42,7 @@ test('Ctrl-C: the file says interrupted by SIGINT; the rerun resumes with the co
 
   const second = runExample('collect/collect.ts', collectArgs(dir, 'r1', ['--quiet']));
   assert.is((await second.exited).code, 0, second.output());
-  const done = readSummary(root, 'r1', 'collect');
+  const done = await readSummary(root, 'r1', 'collect');
   assert.is(done.status, 'completed');
   assert.is(done.items_processed, 3000, 'acknowledged counts plus the new work, each item once');
   assert.is(done.sessions[1]?.items_processed, 3000 - acknowledged);
@@ -70,10 +72,10 @@ test('kill -9: the rerun reports a crash and keeps every acknowledged count', as
   await first.waitForOutput(/1\d{3}\/3000 books/);
   first.child.kill('SIGKILL');
   await first.exited;
-  const acknowledged = readSummary(root, 'r2', 'collect').items_processed;
+  const acknowledged = (await readSummary(root, 'r2', 'collect')).items_processed;
   const second = runExample('collect/collect.ts', collectArgs(dir, 'r2', ['--quiet']));
   assert.is((await second.exited).code, 0, second.output());
-  const done = readSummary(root, 'r2', 'collect');
+  const done = await readSummary(root, 'r2', 'collect');
   assert.is(done.sessions[0]?.end_reason, 'crash');
   assert.is(done.sessions[0]?.items_processed, acknowledged);
   assert.is(done.items_processed, 3000);
@@ -89,7 +91,7 @@ test('a high failure rate ends the run as failed', async ({ dir }) => {
     collectArgs(dir, 'r3', ['--quiet', '--count', '3000', '--failure-rate', '0.5']),
   );
   assert.is((await run.exited).code, 1);
-  const d = readSummary(join(dir, 'runs'), 'r3', 'collect');
+  const d = await readSummary(join(dir, 'runs'), 'r3', 'collect');
   assert.is(d.status, 'failed');
   assert.ok(d.items_failed > 1000);
   assert.equal(Object.keys(d.error_types).sort(), ['NotFoundError', 'ValidationError']);
@@ -125,12 +127,12 @@ test('sync copies and verifies everything, then skips everything on a second run
   ];
   const first = runExample('sync/sync.ts', args);
   assert.is((await first.exited).code, 0, first.output());
-  const once = readSummary(root, 's', 'sync');
+  const once = await readSummary(root, 's', 'sync');
   assert.is(once.custom_metrics.files_copied, 40);
   assert.ok(once.bytes_processed > 40 * 1024);
   const second = runExample('sync/sync.ts', args);
   assert.is((await second.exited).code, 0, second.output());
-  const twice = readSummary(root, 's', 'sync');
+  const twice = await readSummary(root, 's', 'sync');
   assert.is(twice.custom_metrics.files_skipped, 40);
   assert.is(twice.custom_metrics.files_copied, 0);
   assert.is(twice.sessions[1]?.bytes_processed, 0, 'nothing copied the second time');
