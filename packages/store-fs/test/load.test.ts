@@ -9,6 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileSummaryStore } from '../src/index.js';
 import { epochPathFor } from '../src/layout.js';
+import { FaultyFs } from './_faulty-fs.js';
 import { makeSummary, recordingLogger, rejection, removeDir, tempDir } from './_helpers.js';
 
 interface Ctx {
@@ -152,6 +153,45 @@ test('list shows a journal-only run with hasSummary false, read says it has hist
   assert.is(read.problem?.code, 'E_NOT_FOUND');
   assert.is(read.hasHistory, true);
   assert.equal(await ctx.store.list(), listing, 'read and list changed nothing');
+});
+
+/** Every file of the run's directory with its bytes. */
+async function snapshot(ctx: Ctx): Promise<Record<string, string>> {
+  const dir = join(ctx.root, 'harvard_2024');
+  const names = (await readdir(dir)).filter((n) => !n.endsWith('.owner')).sort();
+  const out: Record<string, string> = {};
+  for (const n of names) out[n] = (await readFile(join(dir, n))).toString('base64');
+  return out;
+}
+
+test('allOrNothing: a fault part-way puts back every file it moved; a success returns an undo doing the same', async (ctx) => {
+  const { summary } = makeSummary();
+  summary.incrementItems({ processed: 5 });
+  summary.addProgressUpdate('batch');
+  await ctx.store.save(summary);
+  summary.addProgressUpdate('batch 2');
+  await ctx.store.save(summary);
+  const paths = ctx.store.pathsFor(REF);
+  await writeFile(paths.summary, '{"run_name": "harv');
+  await writeFile(paths.backup, '');
+  const before = await snapshot(ctx);
+  // The summary and its backup are set aside, then writing the rebuilt summary fails.
+  const fs = new FaultyFs();
+  fs.inject({ op: 'rename', match: (p) => p.endsWith('.tmp'), errno: 'ENOSPC' });
+  const faulty = new FileSummaryStore({ root: ctx.root, logger: ctx.logger, fs });
+  await rejection(faulty.load(REF, { allOrNothing: true }), 'E_IO');
+  assert.ok(fs.callsOf('link').length + fs.callsOf('rename').length > 1, 'it had moved files');
+  assert.equal(await snapshot(ctx), before, 'every file as it was found');
+
+  const loaded = await ctx.store.load(REF, { allOrNothing: true });
+  assert.is(loaded?.summary.itemsProcessed, 5);
+  assert.not.equal(await snapshot(ctx), before, 'repaired');
+  await loaded?.undo?.();
+  assert.equal(await snapshot(ctx), before, 'undone: every file as it was found');
+
+  // Without it (the pipeline's load) the repair stays.
+  await ctx.store.load(REF);
+  assert.not.equal(await snapshot(ctx), before);
 });
 
 test.run();
