@@ -361,6 +361,31 @@ function notRegularJournal(path: string): ProcessSummaryError {
   );
 }
 
+/**
+ * Checks that what is at the journal's path, if anything, is a regular file, without following
+ * a link or waiting on a FIFO: the owner's load calls it so a pipeline hears of an odd journal
+ * (`E_IO`) when it starts, not at its first save.
+ */
+export async function assertJournalRegular(fs: FileSystem, path: string): Promise<void> {
+  let handle: FileHandleLike;
+  try {
+    handle = await fs.open(path, OPEN_READ);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw ioError(
+      'opening the journal',
+      path,
+      err,
+      'Move it away: the journal must be a regular file.',
+    );
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw notRegularJournal(path);
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
 function tornMessage(path: string, dropped: number, offset: number): string {
   return `journal ${path}: dropped ${dropped} bytes at offset ${offset} because its last line has no newline (an append cut short by a crash)`;
 }

@@ -19,7 +19,7 @@ import { filesOf } from './dir-index.js';
 import { syncDirectory } from './directory.js';
 import { ioError, type StoreWarningCode, storeError } from './errors.js';
 import { errnoCode, type FileSystem } from './fs-seam.js';
-import { readJournal } from './journal.js';
+import { assertJournalRegular, readJournal } from './journal.js';
 import { parseEntryName, type SummaryPaths } from './layout.js';
 import type { Logger } from './logger.js';
 import { quarantineFile, readSummaryFile, type SummaryRead } from './quarantine.js';
@@ -113,6 +113,7 @@ async function repairing(
   undo: UndoLog | null,
 ): Promise<LoadResult | null> {
   const { fs, logger } = ctx;
+  await assertJournalRegular(fs, paths.journal);
   const read = (path: string) => readSummaryFile(fs, path, ctx.maxFileBytes, paths.ref, options);
   const warnings: StoreWarning[] = [];
   const warn = (code: StoreWarningCode, path: string, message: string) => {

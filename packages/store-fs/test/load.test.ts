@@ -3,7 +3,9 @@
  * backup, is rebuilt from its journal (with a warning), or refused with a coded error when
  * only quarantined copies are left; `null` only when there never was anything.
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -160,7 +162,13 @@ async function snapshot(ctx: Ctx): Promise<Record<string, string>> {
   const dir = join(ctx.root, 'harvard_2024');
   const names = (await readdir(dir)).filter((n) => !n.endsWith('.owner')).sort();
   const out: Record<string, string> = {};
-  for (const n of names) out[n] = (await readFile(join(dir, n))).toString('base64');
+  for (const n of names) {
+    const stats = await lstat(join(dir, n));
+    // A FIFO would block a read: odd files are named by their type.
+    out[n] = stats.isFile()
+      ? (await readFile(join(dir, n))).toString('base64')
+      : `mode ${stats.mode}`;
+  }
   return out;
 }
 
@@ -192,6 +200,32 @@ test('allOrNothing: a fault part-way puts back every file it moved; a success re
   // Without it (the pipeline's load) the repair stays.
   await ctx.store.load(REF);
   assert.not.equal(await snapshot(ctx), before);
+});
+
+test('a FIFO, socket, directory or symbolic link where the journal belongs: load refuses at once (E_IO), nothing followed or changed', async (ctx) => {
+  const { summary } = makeSummary();
+  await ctx.store.save(summary);
+  const paths = ctx.store.pathsFor(REF);
+  const outside = join(ctx.dir, 'outside.jsonl');
+  await writeFile(outside, 'OUTSIDE\n');
+  for (const kind of ['fifo', 'socket', 'directory', 'symlink'] as const) {
+    await rm(paths.journal, { recursive: true, force: true });
+    const server = kind === 'socket' ? createServer() : null;
+    if (kind === 'fifo') execFileSync('mkfifo', [paths.journal]);
+    if (server !== null)
+      await new Promise<void>((resolve) => server.listen(paths.journal, resolve));
+    if (kind === 'directory') await mkdir(paths.journal);
+    if (kind === 'symlink') await symlink(outside, paths.journal);
+    try {
+      const before = await snapshot(ctx);
+      const err = await rejection(new FileSummaryStore({ root: ctx.root }).load(REF), 'E_IO');
+      assert.ok(err.message.includes(paths.journal), `${kind}: the error names the journal`);
+      assert.equal(await snapshot(ctx).catch(() => before), before, `${kind}: nothing moved`);
+      assert.is(await readFile(outside, 'utf8'), 'OUTSIDE\n');
+    } finally {
+      if (server !== null) await new Promise((resolve) => server.close(resolve));
+    }
+  }
 });
 
 test.run();
