@@ -38,6 +38,7 @@ export interface StoreWarning {
 /** What `load` returns for a summary that exists. */
 export interface LoadResult {
   summary: ProcessSummary;
+  /** What the load repaired; a store logs each through its own logger, so callers do not again. */
   warnings: StoreWarning[];
   /**
    * With {@link LoadOptions.allOrNothing}, from a store whose load repaired something: puts

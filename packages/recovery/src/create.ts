@@ -106,10 +106,8 @@ export async function createProcessSummary(
     let summary: ProcessSummary | undefined;
     let resume: ResumeClassification | null = null;
     try {
+      // The store logs what it repaired through its logger (the contract): said once, not here again.
       const loaded = await store.load(ref, summaryOptions);
-      for (const warning of loaded?.warnings ?? []) {
-        logger.warn({ code: warning.code, path: warning.path }, warning.message);
-      }
       summary = loaded?.summary;
     } catch (err) {
       // Only a corrupt summary (moved aside by the store, nothing deleted) is replaced by a new
