@@ -165,4 +165,24 @@ test('events escapes every stored value (strings where numbers belong included) 
   }
 });
 
+test('an event nested too deeply to print is reported and reading goes on (text and --json)', async () => {
+  const { root, cleanup } = tempRoot();
+  try {
+    const { store } = await writeSummary(root, 'nightly', 'collect', completedRun);
+    const journal = store.journalPathFor('nightly', 'collect');
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    appendFileSync(journal, `{"type":"custom","value":${deep}}\n`);
+    appendFileSync(journal, '{"type":"progress","message":"last line","timestamp":1750000200}\n');
+    for (const format of [[], ['--json']]) {
+      const result = cli(['events', 'nightly', 'collect', '--root', root, ...format]);
+      assert.is(result.code, 1, result.stderr);
+      assert.match(result.stderr, /nested too deeply to print/);
+      assert.not.match(result.stderr, /Maximum call stack/);
+      assert.match(result.stdout, /last line/, 'the events after it are printed');
+    }
+  } finally {
+    cleanup();
+  }
+});
+
 test.run();

@@ -63,9 +63,22 @@ export async function runEvents(context: Context): Promise<number> {
   const readOn = async () => {
     for await (const record of context.store.events(ref, { after, signal: context.signal })) {
       if (record.event !== null) {
-        context.write(
-          context.json ? `${safeJson(record.event)}\n` : `${describeEvent(record.event)}\n`,
-        );
+        let line: string | null;
+        try {
+          line = context.json ? safeJson(record.event) : describeEvent(record.event);
+        } catch (err) {
+          // JSON.parse reads any depth; serializing a value nested far deeper than any event
+          // runs out of stack. Reported as the line it is, and reading goes on.
+          if (!(err instanceof RangeError)) throw err;
+          line = null;
+        }
+        if (line !== null) context.write(`${line}\n`);
+        else {
+          corrupt += 1;
+          context.warn(
+            `error: ${escapeControl(refName(ref))}: a journal event (cursor ${escapeControl(String(record.cursor))}) is nested too deeply to print`,
+          );
+        }
       } else {
         corrupt += 1;
         context.warn(`error: ${escapeControl(record.problem.message)}`);
