@@ -327,6 +327,43 @@ test('each load warning is logged once (the store logs it; createProcessSummary 
   await releaseProcessSummary(summary);
 });
 
+test('a run whose history cannot be used is refused with E_CORRUPT, never started over from zero', async ({
+  root,
+}) => {
+  const first = await createProcessSummary('harvard_2024', 'collect', { root, ...quiet });
+  first.incrementItems({ processed: 500, successful: 500 });
+  await saveProcessSummary(first);
+  await releaseProcessSummary(first);
+  const dir = join(root, 'harvard_2024');
+  writeFileSync(join(dir, 'process_summary_collect.json'), '{"torn": ');
+  writeFileSync(join(dir, 'process_summary_collect.json.bak'), '');
+  writeFileSync(join(dir, 'process_summary_collect.events.jsonl'), 'not json\n');
+  const logger = recordingLogger();
+  try {
+    await createProcessSummary('harvard_2024', 'collect', { root, logger, ...quiet });
+    assert.unreachable('refused');
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'E_CORRUPT');
+  }
+  assert.not.ok(
+    existsSync(join(dir, 'process_summary_collect.json')),
+    'no new summary written over the history',
+  );
+  assert.ok(
+    readdirSync(dir).some((n) => n.includes('.corrupt-')),
+    'the bad files are kept',
+  );
+  assert.is(await ownerState(root), 'none', 'ownership given back');
+  // Archiving and starting afresh is the caller's explicit choice.
+  const fresh = await createProcessSummary('harvard_2024', 'collect', {
+    root,
+    fresh: true,
+    ...quiet,
+  });
+  assert.is(fresh.itemsProcessed, 0);
+  await releaseProcessSummary(fresh);
+});
+
 test.run();
 
 const fresh = suite<{ root: string; cleanup: () => void }>('fresh start');
