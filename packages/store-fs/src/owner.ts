@@ -7,9 +7,10 @@
  * Hand-written rather than proper-lockfile: its takeover of a stale lock is rmdir + mkdir, and
  * two processes that both judged the lock stale can both win. Here a record is created with
  * `link()` (atomic, fails if the name exists, and the file is complete before it appears), and
- * a gone owner's record is taken over by renaming it to a name unique to the taker, under a
- * takeover lock, after checking that the record is still the one judged gone. Of several
- * takers exactly one rename succeeds; the others start over and find the winner alive.
+ * a gone owner's record is taken over under a takeover lock, after checking that the record
+ * is still the one judged gone, by renaming the taker's own record over it: the path is never
+ * empty, so no newcomer can slip a record in with an epoch that skips the gone owner's. Of
+ * several takers only the lock holder replaces it; the others start over and find it alive.
  *
  * A released record is not deleted: it stays, marked `released`, so the epoch keeps growing
  * across owners (a later owner takes it over like a gone one, without counting a previous
