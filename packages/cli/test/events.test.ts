@@ -126,4 +126,63 @@ test('--follow with nothing wrong exits 130 on Ctrl-C', async () => {
   }
 });
 
+test('events escapes every stored value (strings where numbers belong included) and survives malformed events', async () => {
+  const { root, cleanup } = tempRoot();
+  try {
+    const { store } = await writeSummary(root, 'nightly', 'collect', completedRun);
+    const journal = store.journalPathFor('nightly', 'collect');
+    const bad = [
+      // Counts, numbers and signals that are strings carrying terminal controls.
+      {
+        type: 'progress',
+        message: 'm',
+        timestamp: 1750000100,
+        items_processed: HOSTILE,
+        items_successful: HOSTILE,
+        items_failed: HOSTILE,
+      },
+      { type: 'session_start', session: { number: HOSTILE, host: HOSTILE, pid: HOSTILE } },
+      { type: 'session_end', number: HOSTILE, end_reason: HOSTILE, signal: HOSTILE },
+      // Fields missing altogether, or of another shape.
+      { type: 'session_start' },
+      { type: 'session_end' },
+      { type: 'progress', timestamp: 1e300 },
+      { type: 'error', time: -1e300 },
+      { type: 'interruption', reason: { nested: HOSTILE } },
+      { type: HOSTILE, value: HOSTILE },
+    ];
+    appendFileSync(journal, bad.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    appendFileSync(journal, '{"type":"progress","message":"last line","timestamp":1750000200}\n');
+    const result = cli(['events', 'nightly', 'collect', '--root', root]);
+    assert.is(result.code, 0, result.stderr);
+    assert.not.ok(hasRawControl(result.stdout), 'no raw control character reaches the terminal');
+    assert.not.ok(hasRawControl(result.stderr));
+    assert.match(result.stdout, /last line/, 'the events after the malformed ones are printed');
+    assert.match(result.stdout, /session_start #\?/);
+    assert.match(result.stdout, /evil\\x1b\[31m/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('an event nested too deeply to print is reported and reading goes on (text and --json)', async () => {
+  const { root, cleanup } = tempRoot();
+  try {
+    const { store } = await writeSummary(root, 'nightly', 'collect', completedRun);
+    const journal = store.journalPathFor('nightly', 'collect');
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    appendFileSync(journal, `{"type":"custom","value":${deep}}\n`);
+    appendFileSync(journal, '{"type":"progress","message":"last line","timestamp":1750000200}\n');
+    for (const format of [[], ['--json']]) {
+      const result = cli(['events', 'nightly', 'collect', '--root', root, ...format]);
+      assert.is(result.code, 1, result.stderr);
+      assert.match(result.stderr, /nested too deeply to print/);
+      assert.not.match(result.stderr, /Maximum call stack/);
+      assert.match(result.stdout, /last line/, 'the events after it are printed');
+    }
+  } finally {
+    cleanup();
+  }
+});
+
 test.run();

@@ -44,19 +44,47 @@ test('restores a corrupt summary from its backup, keeps the bad file, lists it',
   }
 });
 
-test('nothing to restore from: exit 1 and nothing deleted', async () => {
+/** Every file of a directory with its bytes: what a run holds, to compare before and after. */
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((n) => !n.startsWith('.process_summary_') || !n.endsWith('.owner'))
+      .filter((n) => !n.endsWith('.owner') && !n.endsWith('.lock'))
+      .sort()
+      .map((n) => [n, readFileSync(join(dir, n)).toString('base64')]),
+  );
+}
+
+test('nothing to restore from (a journal without a usable event): exit 1, every file as it was found', async () => {
   const { root, cleanup } = tempRoot();
   try {
     const { path, store } = await writeSummary(root, 'nightly', 'collect', completedRun);
     writeFileSync(path, 'garbage');
+    writeFileSync(`${path}.bak`, '{"torn": ');
     // A journal with nothing usable in it cannot rebuild the summary either.
     writeFileSync(store.journalPathFor('nightly', 'collect'), 'not json\n');
+    const before = snapshot(dirname(path));
     const result = cli(['repair', 'nightly', 'collect', '--root', root]);
     assert.is(result.code, 1);
-    assert.match(result.stdout, /Nothing was deleted/);
+    assert.match(result.stdout, /Every file was left as it was found/);
     assert.match(result.stdout, /holds no usable event/);
-    const kept = readdirSync(dirname(path)).filter((n) => n.includes('.corrupt-'));
-    assert.is(kept.length, 1);
+    assert.equal(snapshot(dirname(path)), before, 'nothing moved, nothing lost');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a limit the repair cannot meet (--max-file-bytes too small): exit 1, every file as it was found', async () => {
+  const { root, cleanup } = tempRoot();
+  try {
+    const { path } = await twoLifetimes(root);
+    const before = snapshot(dirname(path));
+    // Both the summary and its backup are over the limit, so the store sets them aside and
+    // rebuilds from the journal; the rebuilt summary is over the limit too and cannot be saved.
+    const result = cli(['repair', 'nightly', 'collect', '--root', root, '--max-file-bytes', '300']);
+    assert.is(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stdout, /Nothing was repaired: every file is as it was found/);
+    assert.equal(snapshot(dirname(path)), before, 'the run holds what it held');
   } finally {
     cleanup();
   }

@@ -58,6 +58,7 @@ export {
   type Listing,
   type ListOptions,
   type ListProblem,
+  type LoadOptions,
   type LoadResult,
   type OwnerGoneReason,
   type OwnerIdentity,

@@ -38,7 +38,25 @@ export interface StoreWarning {
 /** What `load` returns for a summary that exists. */
 export interface LoadResult {
   summary: ProcessSummary;
+  /** What the load repaired; a store logs each through its own logger, so callers do not again. */
   warnings: StoreWarning[];
+  /**
+   * With {@link LoadOptions.allOrNothing}, from a store whose load repaired something: puts
+   * back every file the load moved or wrote, as it found them (for a caller whose next step,
+   * saving the repaired summary, failed). Absent when the load changed nothing.
+   */
+  undo?: () => Promise<void>;
+}
+
+/** Options of `load`: the loaded summary's options, and how a repair may be left. */
+export interface LoadOptions extends FromDictOptions {
+  /**
+   * All or nothing (a repair tool): a load that fails part-way, its coded refusals
+   * (`E_CORRUPT`) included, first puts back what it moved or wrote; a load that succeeds
+   * returns an `undo`. Without it a refusal leaves the unusable files set aside (the
+   * pipeline's load: the error names where they went).
+   */
+  allOrNothing?: boolean;
 }
 
 /**
@@ -267,7 +285,7 @@ export interface SummaryStore {
    * rather than returning `null` (a run never silently starts over). `options` (clock, limits,
    * threshold) go to the loaded summary.
    */
-  load(ref: SummaryRef, options?: FromDictOptions): Promise<LoadResult | null>;
+  load(ref: SummaryRef, options?: LoadOptions): Promise<LoadResult | null>;
   /**
    * Persists the summary's current state and appends its pending journal events. Resolves
    * once the state at the time of the call is stored; concurrent calls coalesce. With a lease,

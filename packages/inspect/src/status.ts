@@ -188,7 +188,12 @@ export function judgeStatus(
     // stopped process) is said, not turned into another status.
     return { ...withOwner, live: true, reason: quiet ? `${owner.reason}, but ${silence}` : null };
   }
-  if (!quiet) return { ...withOwner, live: true };
+  if (!quiet) {
+    // Recent, so running; an owner that cannot be judged (an odd or unreadable record) is said.
+    return owner?.state === 'unknown'
+      ? { ...withOwner, live: true, reason: `its owner cannot be judged (${owner.reason})` }
+      : { ...withOwner, live: true };
+  }
   const who =
     owner?.state === 'unknown' ? `its owner cannot be judged (${owner.reason})` : 'it has no owner';
   return { ...withOwner, status: 'stale', reason: `${who} and ${silence}` };

@@ -105,19 +105,12 @@ export async function createProcessSummary(
     if (options.fresh) await archive(store, ref, lease, logger);
     let summary: ProcessSummary | undefined;
     let resume: ResumeClassification | null = null;
-    try {
-      const loaded = await store.load(ref, summaryOptions);
-      for (const warning of loaded?.warnings ?? []) {
-        logger.warn({ code: warning.code, path: warning.path }, warning.message);
-      }
-      summary = loaded?.summary;
-    } catch (err) {
-      // Only a corrupt summary (moved aside by the store, nothing deleted) is replaced by a new
-      // one: the last resort the seed made the first. Anything else (an I/O error, a file
-      // from a newer version) may hold a good history: refuse rather than overwrite it.
-      if ((err as { code?: string }).code !== 'E_CORRUPT') throw err;
-      logger.error({ code: 'E_CORRUPT', err }, `${reason(err)}; starting a new summary`);
-    }
+    // The store logs what it repaired through its logger (the contract): said once, not here
+    // again. A run whose history exists but cannot be used (E_CORRUPT: quarantined copies, a
+    // journal without a usable event) is refused, never started over from zero: the caller
+    // repairs it, or archives it and starts afresh with `fresh: true`.
+    const loaded = await store.load(ref, summaryOptions);
+    summary = loaded?.summary;
     if (summary !== undefined) {
       resume = classifyResume(summary, previous);
       if (resume.interrupted) {

@@ -27,6 +27,8 @@ export class RunContext implements SignalParticipant {
   readonly #summary: ProcessSummary;
   readonly #store: SummaryStore;
   readonly #lease: Lease;
+  /** Whether the loss of ownership was logged (once, at error level). */
+  #lostLogged = false;
   readonly #logger: Logger;
   readonly #heartbeatSeconds: number;
   readonly #handleSignals: boolean;
@@ -81,15 +83,18 @@ export class RunContext implements SignalParticipant {
    */
   async #saveFenced(): Promise<boolean> {
     if (this.#lost) {
-      this.#logger.error({ code: 'E_LEASE_LOST' }, `${this.#name}: not saved, ownership was lost`);
+      this.#logLost({ code: 'E_LEASE_LOST' }, `${this.#name}: not saved, ownership was lost`);
       return false;
     }
     try {
       await this.#store.save(this.#summary, this.#lease);
       return true;
     } catch (err) {
-      if ((err as { code?: string }).code === 'E_LEASE_LOST' && !this.#closed)
+      if ((err as { code?: string }).code === 'E_LEASE_LOST' && !this.#closed) {
         this.#loseOwnership();
+        this.#logLost({ code: 'E_LEASE_LOST', err }, this.#saveFailureMessage(err));
+        return false;
+      }
       this.#logSaveFailure(err);
       return false;
     }
@@ -130,12 +135,30 @@ export class RunContext implements SignalParticipant {
     this.#stop();
   }
 
+  /**
+   * Logs the loss of ownership once, at error level (the save or heartbeat that found it);
+   * every later refused save only at debug level, so a pipeline that keeps saving after
+   * losing its run does not flood its log with one error per save.
+   */
+  #logLost(fields: Record<string, unknown>, message: string): void {
+    if (this.#lostLogged) {
+      this.#logger.debug(fields, message);
+      return;
+    }
+    this.#lostLogged = true;
+    this.#logger.error(fields, message);
+  }
+
   async #heartbeat(): Promise<void> {
     try {
       await this.#store.renew(this.#lease);
     } catch (err) {
-      if ((err as { code?: string }).code === 'E_LEASE_LOST') this.#loseOwnership();
-      this.#logger.error({ code: (err as { code?: string }).code, err }, reason(err));
+      if ((err as { code?: string }).code === 'E_LEASE_LOST') {
+        this.#loseOwnership();
+        this.#logLost({ code: 'E_LEASE_LOST', err }, reason(err));
+      } else {
+        this.#logger.error({ code: (err as { code?: string }).code, err }, reason(err));
+      }
       return;
     }
     this.#summary.checkpoint();
@@ -207,7 +230,7 @@ export class RunContext implements SignalParticipant {
       return;
     }
     if (this.#lost) {
-      this.#logger.error(
+      this.#logLost(
         { code: 'E_LEASE_LOST' },
         `${this.#name}: not saved at exit, ownership was lost`,
       );
@@ -222,12 +245,20 @@ export class RunContext implements SignalParticipant {
   }
 
   #logSaveFailure(err: unknown): void {
+    if ((err as { code?: string }).code === 'E_LEASE_LOST') {
+      this.#logLost({ code: 'E_LEASE_LOST', err }, this.#saveFailureMessage(err));
+      return;
+    }
+    this.#logger.error(
+      { code: (err as { code?: string }).code, err },
+      this.#saveFailureMessage(err),
+    );
+  }
+
+  #saveFailureMessage(err: unknown): string {
     const text = reason(err);
     // Errors that name the summary already (a lost lease) are not prefixed with it again.
-    const message = text.startsWith(`${this.#name}: `)
-      ? text
-      : `could not save ${this.#name}: ${text}`;
-    this.#logger.error({ code: (err as { code?: string }).code, err }, message);
+    return text.startsWith(`${this.#name}: `) ? text : `could not save ${this.#name}: ${text}`;
   }
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -125,7 +125,7 @@ test('saveProcessSummary never throws: a failed save logs, returns false, keeps 
   await releaseProcessSummary(summary);
 });
 
-test('an owner whose record was taken over stops writing and says so', async ({ root }) => {
+test('an owner whose record was taken over stops writing and says so, once', async ({ root }) => {
   const logger = recordingLogger();
   const summary = await createProcessSummary('harvard_2024', 'collect', { root, logger, ...quiet });
   summary.incrementItems({ processed: 1 });
@@ -136,9 +136,12 @@ test('an owner whose record was taken over stops writing and says so', async ({ 
   summary.incrementItems({ processed: 100 });
   assert.is(await saveProcessSummary(summary), false);
   assert.is(await saveProcessSummary(summary), false);
+  assert.is(await saveProcessSummary(summary), false);
   assert.is(readFileSync(file, 'utf8'), before, "the new owner's file is untouched");
-  const error = logger.lines.find((l) => l.level === 'error' && l.fields.code === 'E_LEASE_LOST');
-  assert.ok(error);
+  const errors = logger.lines.filter((l) => l.level === 'error');
+  assert.is(errors.length, 1, 'one error for the lost lease, not one per save');
+  const error = errors[0];
+  assert.ok(error && error.fields.code === 'E_LEASE_LOST');
   assert.match(error.message, 'pid 1 on usurper');
   assert.not.match(error.message, 'harvard_2024/collect: harvard_2024/collect', 'said once');
   assert.is(await ownerState(root), 'alive', "the new owner's record is left alone");
@@ -302,6 +305,63 @@ test('option values are checked', async ({ root }) => {
       assert.is((err as { code?: string }).code, 'E_INVALID_ARGUMENT');
     }
   }
+});
+
+test('each load warning is logged once (the store logs it; createProcessSummary does not again)', async ({
+  root,
+}) => {
+  const first = await createProcessSummary('harvard_2024', 'collect', { root, ...quiet });
+  first.incrementItems({ processed: 1 });
+  await saveProcessSummary(first);
+  first.incrementItems({ processed: 1 });
+  await saveProcessSummary(first);
+  await releaseProcessSummary(first);
+  writeFileSync(join(root, 'harvard_2024', 'process_summary_collect.json'), '{"torn": ');
+  const logger = recordingLogger();
+  const summary = await createProcessSummary('harvard_2024', 'collect', { root, logger, ...quiet });
+  const warned = logger.lines.filter((l) => l.level === 'warn').map((l) => l.fields.code);
+  assert.equal(
+    warned.filter((c) => c === 'W_QUARANTINED' || c === 'W_RESTORED_FROM_BACKUP'),
+    ['W_QUARANTINED', 'W_RESTORED_FROM_BACKUP'],
+  );
+  await releaseProcessSummary(summary);
+});
+
+test('a run whose history cannot be used is refused with E_CORRUPT, never started over from zero', async ({
+  root,
+}) => {
+  const first = await createProcessSummary('harvard_2024', 'collect', { root, ...quiet });
+  first.incrementItems({ processed: 500, successful: 500 });
+  await saveProcessSummary(first);
+  await releaseProcessSummary(first);
+  const dir = join(root, 'harvard_2024');
+  writeFileSync(join(dir, 'process_summary_collect.json'), '{"torn": ');
+  writeFileSync(join(dir, 'process_summary_collect.json.bak'), '');
+  writeFileSync(join(dir, 'process_summary_collect.events.jsonl'), 'not json\n');
+  const logger = recordingLogger();
+  try {
+    await createProcessSummary('harvard_2024', 'collect', { root, logger, ...quiet });
+    assert.unreachable('refused');
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'E_CORRUPT');
+  }
+  assert.not.ok(
+    existsSync(join(dir, 'process_summary_collect.json')),
+    'no new summary written over the history',
+  );
+  assert.ok(
+    readdirSync(dir).some((n) => n.includes('.corrupt-')),
+    'the bad files are kept',
+  );
+  assert.is(await ownerState(root), 'none', 'ownership given back');
+  // Archiving and starting afresh is the caller's explicit choice.
+  const fresh = await createProcessSummary('harvard_2024', 'collect', {
+    root,
+    fresh: true,
+    ...quiet,
+  });
+  assert.is(fresh.itemsProcessed, 0);
+  await releaseProcessSummary(fresh);
 });
 
 test.run();

@@ -206,7 +206,24 @@ export class Ownership {
   /** See `SummaryStore.ownerStatus`. */
   async status(paths: SummaryPaths, options: OwnershipOptions = {}): Promise<OwnerStatus> {
     const staleAfterSeconds = staleAfter(options);
-    const found = await readOwnerFile(paths.owner);
+    let found: Awaited<ReturnType<typeof readOwnerFile>>;
+    try {
+      found = await readOwnerFile(paths.owner);
+    } catch (err) {
+      // A reader's question: a record it cannot read (a FIFO, socket, directory or link where
+      // the record belongs, refused unread) makes the owner unknown, said why, so a listing
+      // goes on past one odd file. Taking ownership still refuses with E_IO.
+      const cause = errnoCode((err as { cause?: unknown }).cause);
+      return {
+        state: 'unknown',
+        reason:
+          cause === 'ENOTREG' || cause === 'ELOOP' || cause === 'ENXIO' || cause === 'EISDIR'
+            ? 'the owner record is not a regular file (a FIFO, socket, directory or symbolic link); not read'
+            : `the owner record cannot be read (${cause ?? 'error'})`,
+        owner: null,
+        gone: null,
+      };
+    }
     if (found === undefined) {
       return { state: 'none', reason: 'no owner record', owner: null, gone: null };
     }

@@ -21,6 +21,7 @@ import {
   type Lease,
   type Listing,
   type ListOptions,
+  type LoadOptions,
   type LoadResult,
   type OwnerStatus,
   type OwnershipOptions,
@@ -211,20 +212,23 @@ export class FileSummaryStore implements SummaryStore {
    * journal without a usable event; nothing deleted), `E_NAME_MISMATCH` for a valid file of another
    * run, process or worker, `E_UNSUPPORTED_VERSION` for a file of a newer version (left
    * alone), `E_IO` when the file cannot be read, `E_INVALID_NAME` for a bad name. Also takes
-   * `(runName, processName, options?)`, the form of the seed's API.
+   * `(runName, processName, options?)`, the form of the seed's API. With `allOrNothing`
+   * (the CLI's repair), a load that fails part-way puts back every file it moved or wrote
+   * before it throws, and a successful one returns an `undo` doing the same.
    */
-  load(ref: SummaryRef, options?: FromDictOptions): Promise<LoadResult | null>;
-  load(runName: string, processName: string, options?: FromDictOptions): Promise<LoadResult | null>;
+  load(ref: SummaryRef, options?: LoadOptions): Promise<LoadResult | null>;
+  load(runName: string, processName: string, options?: LoadOptions): Promise<LoadResult | null>;
   async load(
     refOrRun: SummaryRef | string,
-    processOrOptions?: string | FromDictOptions,
-    maybeOptions?: FromDictOptions,
+    processOrOptions?: string | LoadOptions,
+    maybeOptions?: LoadOptions,
   ): Promise<LoadResult | null> {
-    const [ref, options] =
+    const [ref, given] =
       typeof refOrRun === 'string'
         ? [{ runName: refOrRun, processName: processOrOptions as string }, maybeOptions]
-        : [refOrRun, processOrOptions as FromDictOptions | undefined];
+        : [refOrRun, processOrOptions as LoadOptions | undefined];
     const paths = this.#paths(ref);
+    const { allOrNothing = false, ...options } = given ?? {};
     return loadWithRepair(
       {
         fs: this.#fs,
@@ -233,7 +237,8 @@ export class FileSummaryStore implements SummaryStore {
         writer: this.#writer,
       },
       paths,
-      options ?? this.#summaryOptions,
+      Object.keys(options).length === 0 ? this.#summaryOptions : options,
+      allOrNothing,
     );
   }
 

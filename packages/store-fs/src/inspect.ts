@@ -325,14 +325,14 @@ function parseSummaryBytes(
       return problem(path, 'E_INVALID_SUMMARY', reason, { cause: err });
     }
     const message = (err as Error).message;
-    // A summary is one JSON object: an object that does not end with its closing brace, or
-    // an error at the very end of the input, is a file cut short.
-    const text = bytes.toString('utf8').trim();
+    // Only a file cut short is called truncated: the parser stopped at the very end of the
+    // input (an unterminated string or object). An error before the end (trailing garbage
+    // after a complete object, a bad token) is damage, not truncation.
+    const text = bytes.toString('utf8');
     const at = /position (\d+)/.exec(message);
     const truncated =
       /end of (JSON )?(input|data)/i.test(message) ||
-      (text.startsWith('{') && !text.endsWith('}')) ||
-      (at !== null && Number(at[1]) >= text.length - 1);
+      (at !== null && Number(at[1]) >= text.trimEnd().length);
     const reason = truncated
       ? `is not valid JSON: truncated (${message})`
       : `is not valid JSON (${message})`;

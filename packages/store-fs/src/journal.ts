@@ -98,16 +98,14 @@ export function journalLines(events: readonly SummaryEvent[]): Buffer {
 export class JournalWriter {
   readonly #fs: FileSystem;
   readonly #logger: Logger;
-  readonly #maxLineBytes: number;
   /** Journals whose tail this writer checked (and repaired if needed). */
   readonly #checked = new Set<string>();
   /** The asynchronous append in progress on each journal (at most one: writes are sequential). */
   readonly #inProgress = new Map<string, AppendInProgress>();
 
-  constructor(fs: FileSystem, logger: Logger, maxLineBytes = DEFAULT_MAX_JOURNAL_LINE_BYTES) {
+  constructor(fs: FileSystem, logger: Logger) {
     this.#fs = fs;
     this.#logger = logger;
-    this.#maxLineBytes = maxLineBytes;
   }
 
   /**
@@ -130,7 +128,7 @@ export class JournalWriter {
 
   async #append(path: string, data: Uint8Array, marker: AppendInProgress): Promise<void> {
     if (!this.#checked.has(path)) {
-      await repairTail(this.#fs, path, this.#logger, this.#maxLineBytes, marker);
+      await repairTail(this.#fs, path, this.#logger, marker);
       this.#checked.add(path);
     }
     let handle: FileHandleLike;
@@ -141,7 +139,9 @@ export class JournalWriter {
     }
     let sizeBefore: number | undefined;
     try {
-      sizeBefore = (await handle.stat()).size;
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw notRegularJournal(path);
+      sizeBefore = stats.size;
       const { bytesWritten } = await handle.write(data, 0, data.length, null);
       if (bytesWritten !== data.length) throw shortWriteError(bytesWritten, data.length);
       await handle.datasync();
@@ -212,7 +212,9 @@ export function appendJournalSync(path: string, data: Uint8Array, cutBack = true
   }
   let sizeBefore: number | undefined;
   try {
-    sizeBefore = nodeFs.fstatSync(fd).size;
+    const stats = nodeFs.fstatSync(fd);
+    if (!stats.isFile()) throw notRegularJournal(path);
+    sizeBefore = stats.size;
     const written = nodeFs.writeSync(fd, data, 0, data.length, null);
     if (written !== data.length) throw shortWriteError(written, data.length);
     nodeFs.fdatasyncSync(fd);
@@ -261,25 +263,25 @@ async function truncateUnlessAppended(
 }
 
 /**
- * Truncates a torn last line away: bytes after the last newline (a crash during an append,
- * possibly half a UTF-8 character or NUL bytes), or a last line that is not a valid event.
- * Returns the number of bytes dropped (0 when the tail was sound or the journal absent, or
- * when the journal grew while it was being checked: the tail is then another writer's).
+ * Truncates a torn tail away: the bytes after the last newline (a crash during an append,
+ * possibly half a UTF-8 character or NUL bytes). Returns the number of bytes dropped (0 when
+ * the tail was sound or the journal absent, or when the journal grew while it was being
+ * checked: the tail is then another writer's).
+ *
+ * One rule, here and in {@link repairTornTailSync}: a line that ends with its newline is never
+ * dropped, whatever its length or content. Every append writes whole lines and resolves only
+ * after fdatasync, so an acknowledged line is always complete; a complete line that does not
+ * parse is left for the reader to report (`corrupt`), like one in the middle. Deciding from
+ * the last byte alone also keeps the check constant in memory, however long the last line.
  */
-export function repairTornTail(
-  fs: FileSystem,
-  path: string,
-  logger: Logger,
-  maxLineBytes = DEFAULT_MAX_JOURNAL_LINE_BYTES,
-): Promise<number> {
-  return repairTail(fs, path, logger, maxLineBytes, undefined);
+export function repairTornTail(fs: FileSystem, path: string, logger: Logger): Promise<number> {
+  return repairTail(fs, path, logger, undefined);
 }
 
 async function repairTail(
   fs: FileSystem,
   path: string,
   logger: Logger,
-  maxLineBytes: number,
   marker: AppendInProgress | undefined,
 ): Promise<number> {
   let handle: FileHandleLike;
@@ -290,30 +292,17 @@ async function repairTail(
     throw ioError('opening the journal', path, err);
   }
   try {
-    const size = (await handle.stat()).size;
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw notRegularJournal(path);
+    const size = stats.size;
     if (size === 0) return 0;
-    const lastByte = (await readRange(handle, size - 1, size))[0];
-    let keep: number;
-    let reason: string;
-    if (lastByte === NEWLINE) {
-      keep = (await lastNewlineBefore(handle, size - 1)) + 1;
-      const length = size - 1 - keep;
-      if (length <= maxLineBytes && parseEvent(await readRange(handle, keep, size - 1)).ok) {
-        return 0;
-      }
-      reason = 'its last line is not a valid event';
-    } else {
-      keep = (await lastNewlineBefore(handle, size)) + 1;
-      reason = 'its last line has no newline (an append cut short by a crash)';
-    }
+    if ((await readRange(handle, size - 1, size))[0] === NEWLINE) return 0;
+    const keep = (await lastNewlineBefore(handle, size)) + 1;
     // saveSync may have repaired this tail and appended after it meanwhile: then leave it.
     if (!(await truncateUnlessAppended(handle, keep, marker, size))) return 0;
     await handle.datasync();
     const dropped = size - keep;
-    logger.warn(
-      { path, droppedBytes: dropped, offset: keep },
-      `journal ${path}: dropped ${dropped} bytes at offset ${keep} because ${reason}`,
-    );
+    logger.warn({ path, droppedBytes: dropped, offset: keep }, tornMessage(path, dropped, keep));
     return dropped;
   } catch (err) {
     throw ioError('repairing the tail of the journal', path, err);
@@ -322,7 +311,7 @@ async function repairTail(
   }
 }
 
-/** Synchronous twin of {@link repairTornTail} (bytes after the last newline, or an invalid last line). */
+/** Synchronous twin of {@link repairTornTail}: the same rule (only bytes after the last newline). */
 export function repairTornTailSync(path: string, logger: Logger): void {
   let fd: number;
   try {
@@ -332,38 +321,73 @@ export function repairTornTailSync(path: string, logger: Logger): void {
     throw ioError('opening the journal', path, err);
   }
   try {
-    const size = nodeFs.fstatSync(fd).size;
+    const stats = nodeFs.fstatSync(fd);
+    if (!stats.isFile()) throw notRegularJournal(path);
+    const size = stats.size;
     if (size === 0) return;
     const read = (start: number, end: number) => {
       const buffer = Buffer.alloc(end - start);
       const n = nodeFs.readSync(fd, buffer, 0, buffer.length, start);
       return buffer.subarray(0, n);
     };
-    const lastNewlineBefore = (end: number): number => {
-      for (let chunkEnd = end; chunkEnd > 0; ) {
-        const chunkStart = Math.max(0, chunkEnd - DEFAULT_CHUNK_BYTES);
-        const at = read(chunkStart, chunkEnd).lastIndexOf(NEWLINE);
-        if (at !== -1) return chunkStart + at;
-        chunkEnd = chunkStart;
+    if (read(size - 1, size)[0] === NEWLINE) return;
+    let keep = 0;
+    for (let chunkEnd = size; chunkEnd > 0; ) {
+      const chunkStart = Math.max(0, chunkEnd - DEFAULT_CHUNK_BYTES);
+      const at = read(chunkStart, chunkEnd).lastIndexOf(NEWLINE);
+      if (at !== -1) {
+        keep = chunkStart + at + 1;
+        break;
       }
-      return -1;
-    };
-    let keep: number;
-    if (read(size - 1, size)[0] === NEWLINE) {
-      keep = lastNewlineBefore(size - 1) + 1;
-      if (parseEvent(read(keep, size - 1)).ok) return;
-    } else {
-      keep = lastNewlineBefore(size) + 1;
+      chunkEnd = chunkStart;
     }
     nodeFs.ftruncateSync(fd, keep);
     nodeFs.fdatasyncSync(fd);
-    logger.warn(
-      { path, droppedBytes: size - keep, offset: keep },
-      `journal ${path}: dropped a torn last line (${size - keep} bytes at offset ${keep})`,
-    );
+    const dropped = size - keep;
+    logger.warn({ path, droppedBytes: dropped, offset: keep }, tornMessage(path, dropped, keep));
   } finally {
     nodeFs.closeSync(fd);
   }
+}
+
+/**
+ * A FIFO, socket, device or directory where the journal belongs (`O_NOFOLLOW` already refused a
+ * symbolic link): nothing is written to it, so no reader of a pipe or device receives events.
+ */
+function notRegularJournal(path: string): ProcessSummaryError {
+  return storeError(
+    'E_IO',
+    `the journal ${path} is not a regular file (a FIFO, socket, device or directory); nothing is written to it. Move it away.`,
+  );
+}
+
+/**
+ * Checks that what is at the journal's path, if anything, is a regular file, without following
+ * a link or waiting on a FIFO: the owner's load calls it so a pipeline hears of an odd journal
+ * (`E_IO`) when it starts, not at its first save.
+ */
+export async function assertJournalRegular(fs: FileSystem, path: string): Promise<void> {
+  let handle: FileHandleLike;
+  try {
+    handle = await fs.open(path, OPEN_READ);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw ioError(
+      'opening the journal',
+      path,
+      err,
+      'Move it away: the journal must be a regular file.',
+    );
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw notRegularJournal(path);
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+function tornMessage(path: string, dropped: number, offset: number): string {
+  return `journal ${path}: dropped ${dropped} bytes at offset ${offset} because its last line has no newline (an append cut short by a crash)`;
 }
 
 async function readRange(handle: FileHandleLike, start: number, end: number): Promise<Buffer> {

@@ -19,7 +19,7 @@ import { filesOf } from './dir-index.js';
 import { syncDirectory } from './directory.js';
 import { ioError, type StoreWarningCode, storeError } from './errors.js';
 import { errnoCode, type FileSystem } from './fs-seam.js';
-import { readJournal } from './journal.js';
+import { assertJournalRegular, readJournal } from './journal.js';
 import { parseEntryName, type SummaryPaths } from './layout.js';
 import type { Logger } from './logger.js';
 import { quarantineFile, readSummaryFile, type SummaryRead } from './quarantine.js';
@@ -39,8 +39,81 @@ export async function loadWithRepair(
   ctx: LoadContext,
   paths: SummaryPaths,
   options: FromDictOptions | undefined,
+  allOrNothing = false,
+): Promise<LoadResult | null> {
+  if (!allOrNothing) return repairing(ctx, paths, options, null);
+  const undo = new UndoLog(ctx.fs, paths);
+  let result: LoadResult | null;
+  try {
+    result = await repairing(ctx, paths, options, undo);
+  } catch (err) {
+    await undo.run();
+    throw err;
+  }
+  return result === null || undo.empty ? result : { ...result, undo: () => undo.run() };
+}
+
+/**
+ * What a load moved or wrote, to put back (an all-or-nothing repair). The summary path's
+ * original file is always kept under a quarantine name before anything replaces it, so
+ * putting it back is a rename; a file written where there was none is removed.
+ */
+class UndoLog {
+  readonly #fs: FileSystem;
+  readonly #paths: SummaryPaths;
+  /** Renames to reverse (quarantined name back to where it was), in the order made. */
+  readonly #moved: { from: string; to: string }[] = [];
+  /** Whether the load wrote a summary where there was none. */
+  #createdSummary = false;
+
+  constructor(fs: FileSystem, paths: SummaryPaths) {
+    this.#fs = fs;
+    this.#paths = paths;
+  }
+
+  get empty(): boolean {
+    return this.#moved.length === 0 && !this.#createdSummary;
+  }
+
+  moved(from: string, to: string): void {
+    this.#moved.push({ from, to });
+  }
+
+  createdSummary(): void {
+    this.#createdSummary = true;
+  }
+
+  async run(): Promise<void> {
+    const fs = this.#fs;
+    if (this.#createdSummary) {
+      await fs.unlink(this.#paths.summary).catch((err: unknown) => {
+        if (errnoCode(err) !== 'ENOENT') throw ioError('removing', this.#paths.summary, err);
+      });
+    }
+    for (const { from, to } of this.#moved.reverse()) {
+      try {
+        // Over whatever the load put there. A rename between two links of one file does
+        // nothing (POSIX), so the quarantine name of a file still in place is unlinked.
+        await fs.rename(to, from);
+        await fs.unlink(to).catch(() => {});
+      } catch (err) {
+        throw ioError(`putting back ${to} as`, from, err);
+      }
+    }
+    this.#moved.length = 0;
+    this.#createdSummary = false;
+    await syncDirectory(fs, this.#paths.dir);
+  }
+}
+
+async function repairing(
+  ctx: LoadContext,
+  paths: SummaryPaths,
+  options: FromDictOptions | undefined,
+  undo: UndoLog | null,
 ): Promise<LoadResult | null> {
   const { fs, logger } = ctx;
+  await assertJournalRegular(fs, paths.journal);
   const read = (path: string) => readSummaryFile(fs, path, ctx.maxFileBytes, paths.ref, options);
   const warnings: StoreWarning[] = [];
   const warn = (code: StoreWarningCode, path: string, message: string) => {
@@ -67,6 +140,7 @@ export async function loadWithRepair(
   if (main.kind === 'bad') {
     // A hard link, not a rename: the path keeps a file until a good version replaces it.
     const quarantined = await quarantineFile(fs, paths.summary, true);
+    undo?.moved(paths.summary, quarantined);
     movedAside.push(quarantined);
     warn(
       'W_QUARANTINED',
@@ -78,6 +152,7 @@ export async function loadWithRepair(
   if (backup.kind === 'ok') {
     // Put the previous good version back in place, so the next load finds it even if this
     // process never saves.
+    if (main.kind === 'absent') undo?.createdSummary();
     const identity = await writeFileDurably(fs, paths.summary, backup.bytes, { logger });
     ctx.writer.noteGoodVersion(paths, identity);
     const why = main.kind === 'absent' ? 'was missing' : 'was unusable';
@@ -95,6 +170,7 @@ export async function loadWithRepair(
   }
   if (backup.kind !== 'absent') {
     const quarantined = await quarantineFile(fs, paths.backup, false);
+    undo?.moved(paths.backup, quarantined);
     movedAside.push(quarantined);
     warn(
       'W_QUARANTINED',
@@ -110,6 +186,7 @@ export async function loadWithRepair(
   if (rebuilt.ok) {
     // Written in place (over the bad file, whose bytes live on under the quarantine name), so
     // the next load finds it even if this process never saves.
+    if (main.kind === 'absent') undo?.createdSummary();
     const identity = await writeFileDurably(fs, paths.summary, summaryBytes(rebuilt.summary), {
       logger,
     });
@@ -131,9 +208,14 @@ export async function loadWithRepair(
   }
   await syncDirectory(fs, paths.dir).catch(() => {});
   const aside = [...movedAside, ...(history?.quarantined ?? [])];
+  // All or nothing: what was moved is put back as this error goes up (loadWithRepair).
+  const left =
+    undo === null
+      ? `Nothing was deleted${aside.length > 0 ? `: set aside as ${aside.join(', ')}` : ''}`
+      : `Every file was left as it was found${history !== null && history.quarantined.length > 0 ? ` (set aside earlier: ${history.quarantined.join(', ')})` : ''}`;
   throw storeError(
     'E_CORRUPT',
-    `${what}, and ${rebuilt.why}. Nothing was deleted${aside.length > 0 ? `: set aside as ${aside.join(', ')}` : ''}. Inspect or repair one and move it back, or archive them and start a new summary.`,
+    `${what}, and ${rebuilt.why}. ${left}. Inspect or repair one and move it back, or archive them and start a new summary.`,
   );
 }
 

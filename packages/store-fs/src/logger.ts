@@ -16,15 +16,35 @@ const debugLine = debuglog('process-summary');
 
 function line(level: string, fields: Record<string, unknown>, message: string): string {
   const extra = Object.keys(fields).length === 0 ? '' : ` ${safeJson(fields)}`;
-  return `process-summary ${level}: ${message}${extra}\n`;
+  return `process-summary ${level}: ${escapeControl(message)}${extra}\n`;
 }
 
 function safeJson(value: unknown): string {
   try {
-    return JSON.stringify(value);
+    return escapeControl(JSON.stringify(value), true);
   } catch {
     return '[unserializable fields]';
   }
+}
+
+// C0 controls, DEL, C1 controls (U+009B is a CSI for some terminals), line and paragraph
+// separators, bidi overrides and isolates.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Messages carry text from files and callers (a JSON parse error quotes the file's bytes, a
+ * path holds a run name): on a terminal or in a log viewer none of it may act as a control,
+ * nor start a line that looks like another entry.
+ */
+function escapeControl(text: string, json = false): string {
+  return text.replace(CONTROL, (char) => {
+    const code = char.charCodeAt(0);
+    // In the fields' JSON, as `\uXXXX`: still JSON that parses to the same value.
+    return code <= 0xff && !json
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /**

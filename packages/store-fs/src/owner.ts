@@ -7,9 +7,10 @@
  * Hand-written rather than proper-lockfile: its takeover of a stale lock is rmdir + mkdir, and
  * two processes that both judged the lock stale can both win. Here a record is created with
  * `link()` (atomic, fails if the name exists, and the file is complete before it appears), and
- * a gone owner's record is taken over by renaming it to a name unique to the taker, under a
- * takeover lock, after checking that the record is still the one judged gone. Of several
- * takers exactly one rename succeeds; the others start over and find the winner alive.
+ * a gone owner's record is taken over under a takeover lock, after checking that the record
+ * is still the one judged gone, by renaming the taker's own record over it: the path is never
+ * empty, so no newcomer can slip a record in with an epoch that skips the gone owner's. Of
+ * several takers only the lock holder replaces it; the others start over and find it alive.
  *
  * A released record is not deleted: it stays, marked `released`, so the epoch keeps growing
  * across owners (a later owner takes it over like a gone one, without counting a previous
@@ -450,10 +451,12 @@ export async function acquireOwner(
     try {
       const again = await readOwnerFile(path);
       if (again?.text !== current.text) continue; // replaced since we judged it: judge again
-      const moved = stalePathFor(path, token);
-      await rename(path, moved); // the record judged gone: nobody else moves it, and it exists
-      await unlink(moved).catch(() => {});
-      // A newcomer may create its record in the gap; then it owns the summary and we are refused.
+      // Our record replaces the one judged gone in one rename: the path is never empty, so no
+      // newcomer can create a record in a gap with an epoch that knows nothing of the old
+      // owner's (the epoch would go back, 41 to 1, and fencing with it).
+      const ours: OwnerRecord = { ...record, epoch: highest + 1, fenced };
+      await replaceRecord(path, ours);
+      if (holdsToken(await readOwnerFile(path), token)) return { record: ours, previous };
     } finally {
       await removeIfOurs(lockPath, token);
     }
@@ -524,6 +527,25 @@ function pause(attempt: number): Promise<void> {
 }
 
 /** Writes the record to a temp file, makes it durable, and links it in: complete or absent. */
+/** Writes `record` durably to a temp file and renames it over `path` (the takeover lock held). */
+async function replaceRecord(path: string, record: OwnerRecord): Promise<void> {
+  const temp = ownerTempPathFor(path, `${record.token}${randomBytes(3).toString('hex')}`);
+  const handle = await open(temp, 'wx');
+  try {
+    await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => {});
+    throw err;
+  }
+  await syncDirectory(nodeFileSystem, dirname(path));
+}
+
 async function createExclusively(path: string, record: OwnerRecord): Promise<boolean> {
   const temp = ownerTempPathFor(path, `${record.token}${randomBytes(3).toString('hex')}`);
   const handle = await open(temp, 'wx');

@@ -72,6 +72,11 @@ const damages: [string, Buffer | string, string, RegExp][] = [
   ['NUL-filled', Buffer.alloc(4096), 'E_INVALID_SUMMARY', /filled with NUL bytes/],
   ['truncated', '{"process_name": "coll', 'E_INVALID_SUMMARY', /not valid JSON: truncated/],
   ['not JSON', 'process_name = collect\n', 'E_INVALID_SUMMARY', /is not valid JSON \(/],
+  ['cut mid-number', '{"items_processed": 12\n', 'E_INVALID_SUMMARY', /not valid JSON: truncated/],
+  // Complete objects with something after them are damaged, never called truncated.
+  ['trailing byte', '{"a":1}x', 'E_INVALID_SUMMARY', /is not valid JSON \(Unexpected/],
+  ['trailing text', '{"a":1} garbage\n', 'E_INVALID_SUMMARY', /is not valid JSON \(Unexpected/],
+  ['extra brace', '{"a":1}}', 'E_INVALID_SUMMARY', /is not valid JSON \(Unexpected/],
   ['schema-invalid', '{"process_name": 3}', 'E_INVALID_SUMMARY', /summary schema \(at \//],
   ['oversized', `{"x": "${'y'.repeat(MAX_BYTES)}"}`, 'E_TOO_LARGE', /over the limit of 65536/],
 ];

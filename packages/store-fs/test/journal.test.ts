@@ -1,10 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { appendFile, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { appendFile, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { SummaryEvent } from '@process-summary/core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  DEFAULT_MAX_JOURNAL_LINE_BYTES,
   FileSummaryStore,
   type JournalEntry,
   type ReadJournalOptions,
@@ -151,13 +154,32 @@ test('a NUL-filled tail (a crash after the size grew, before the data) is droppe
   assert.is(all.length, 2);
 });
 
-test('a complete but invalid last line is dropped before the next append', async (ctx) => {
-  await saveWithUpdate(ctx, 'first');
-  await appendFile(ctx.journal, '{"type":"progress","mess\n');
-  await saveWithUpdate(ctx, 'second', restartedStore(ctx));
-  const all = await entries(ctx);
-  assert.ok(all.every((e) => e.kind === 'event'));
-  assert.is(all.length, 2);
+test('a complete last line is never dropped, however long or whatever it holds: async and sync repairs apply one rule', async (ctx) => {
+  const cases: [string, string][] = [
+    // An acknowledged line longer than the reader's default line limit (16 MiB).
+    ['long', line(progress('x'.repeat(DEFAULT_MAX_JOURNAL_LINE_BYTES + 1024)))],
+    // A complete line that does not parse: the reader reports it, the repair leaves it.
+    ['invalid', '{"type":"progress","mess\n'],
+  ];
+  for (const [name, last] of cases) {
+    for (const mode of ['async', 'sync'] as const) {
+      await removeDir(ctx.root);
+      await saveWithUpdate(ctx, 'first', restartedStore(ctx));
+      await appendFile(ctx.journal, last);
+      const before = await readFile(ctx.journal);
+      const store = restartedStore(ctx);
+      const { summary } = makeSummary();
+      summary.takeEvents();
+      summary.addProgressUpdate('second');
+      if (mode === 'async') await store.save(summary);
+      else store.saveSync(summary);
+      const after = await readFile(ctx.journal);
+      assert.ok(
+        after.length > before.length && after.subarray(0, before.length).equals(before),
+        `${name} last line, ${mode} repair: every byte before the new append kept`,
+      );
+    }
+  }
 });
 
 test('a corrupt line in the middle is reported with its line number, never skipped silently', async (ctx) => {
@@ -319,6 +341,55 @@ test('a FIFO where the journal belongs fails at once, never waits for a reader o
   await rejection(ctx.store.save(makeSummary().summary), 'E_IO');
   const err = await rejection(entries(ctx), 'E_IO');
   assert.match(err.message, /not a regular file/);
+});
+
+test('a FIFO with a reader, a socket or a directory where the journal belongs: refused (E_IO), nothing sent to it, async and sync', async (ctx) => {
+  const dir = join(ctx.root, 'harvard_2024');
+  await mkdir(dir, { recursive: true });
+  execFileSync('mkfifo', [ctx.journal]);
+  // A reader holds the FIFO open: a non-blocking open for writing would now succeed.
+  const reader = openSync(ctx.journal, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    for (const mode of ['async', 'sync'] as const) {
+      const store = restartedStore(ctx);
+      const { summary } = makeSummary();
+      if (mode === 'async') await rejection(store.save(summary), 'E_IO');
+      else
+        assert.throws(
+          () => store.saveSync(summary),
+          (e: { code?: string }) => e.code === 'E_IO',
+        );
+      assert.ok(summary.pendingEventCount > 0, `${mode}: the events are kept for the next save`);
+      let received = 0;
+      try {
+        received = readSync(reader, Buffer.alloc(65_536));
+      } catch (err) {
+        assert.is((err as { code?: string }).code, 'EAGAIN', 'nothing to read');
+      }
+      assert.is(received, 0, `${mode}: no event written into the pipe`);
+    }
+  } finally {
+    closeSync(reader);
+  }
+  await rm(ctx.journal);
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(ctx.journal, resolve));
+  try {
+    await rejection(restartedStore(ctx).save(makeSummary().summary), 'E_IO');
+    assert.throws(
+      () => restartedStore(ctx).saveSync(makeSummary().summary),
+      (e: { code?: string }) => e.code === 'E_IO',
+    );
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+  await rm(ctx.journal, { force: true });
+  await mkdir(ctx.journal);
+  await rejection(restartedStore(ctx).save(makeSummary().summary), 'E_IO');
+  assert.throws(
+    () => restartedStore(ctx).saveSync(makeSummary().summary),
+    (e: { code?: string }) => e.code === 'E_IO',
+  );
 });
 
 test.run();

@@ -3,12 +3,15 @@
  * backup, is rebuilt from its journal (with a warning), or refused with a coded error when
  * only quarantined copies are left; `null` only when there never was anything.
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileSummaryStore } from '../src/index.js';
 import { epochPathFor } from '../src/layout.js';
+import { FaultyFs } from './_faulty-fs.js';
 import { makeSummary, recordingLogger, rejection, removeDir, tempDir } from './_helpers.js';
 
 interface Ctx {
@@ -152,6 +155,77 @@ test('list shows a journal-only run with hasSummary false, read says it has hist
   assert.is(read.problem?.code, 'E_NOT_FOUND');
   assert.is(read.hasHistory, true);
   assert.equal(await ctx.store.list(), listing, 'read and list changed nothing');
+});
+
+/** Every file of the run's directory with its bytes. */
+async function snapshot(ctx: Ctx): Promise<Record<string, string>> {
+  const dir = join(ctx.root, 'harvard_2024');
+  const names = (await readdir(dir)).filter((n) => !n.endsWith('.owner')).sort();
+  const out: Record<string, string> = {};
+  for (const n of names) {
+    const stats = await lstat(join(dir, n));
+    // A FIFO would block a read: odd files are named by their type.
+    out[n] = stats.isFile()
+      ? (await readFile(join(dir, n))).toString('base64')
+      : `mode ${stats.mode}`;
+  }
+  return out;
+}
+
+test('allOrNothing: a fault part-way puts back every file it moved; a success returns an undo doing the same', async (ctx) => {
+  const { summary } = makeSummary();
+  summary.incrementItems({ processed: 5 });
+  summary.addProgressUpdate('batch');
+  await ctx.store.save(summary);
+  summary.addProgressUpdate('batch 2');
+  await ctx.store.save(summary);
+  const paths = ctx.store.pathsFor(REF);
+  await writeFile(paths.summary, '{"run_name": "harv');
+  await writeFile(paths.backup, '');
+  const before = await snapshot(ctx);
+  // The summary and its backup are set aside, then writing the rebuilt summary fails.
+  const fs = new FaultyFs();
+  fs.inject({ op: 'rename', match: (p) => p.endsWith('.tmp'), errno: 'ENOSPC' });
+  const faulty = new FileSummaryStore({ root: ctx.root, logger: ctx.logger, fs });
+  await rejection(faulty.load(REF, { allOrNothing: true }), 'E_IO');
+  assert.ok(fs.callsOf('link').length + fs.callsOf('rename').length > 1, 'it had moved files');
+  assert.equal(await snapshot(ctx), before, 'every file as it was found');
+
+  const loaded = await ctx.store.load(REF, { allOrNothing: true });
+  assert.is(loaded?.summary.itemsProcessed, 5);
+  assert.not.equal(await snapshot(ctx), before, 'repaired');
+  await loaded?.undo?.();
+  assert.equal(await snapshot(ctx), before, 'undone: every file as it was found');
+
+  // Without it (the pipeline's load) the repair stays.
+  await ctx.store.load(REF);
+  assert.not.equal(await snapshot(ctx), before);
+});
+
+test('a FIFO, socket, directory or symbolic link where the journal belongs: load refuses at once (E_IO), nothing followed or changed', async (ctx) => {
+  const { summary } = makeSummary();
+  await ctx.store.save(summary);
+  const paths = ctx.store.pathsFor(REF);
+  const outside = join(ctx.dir, 'outside.jsonl');
+  await writeFile(outside, 'OUTSIDE\n');
+  for (const kind of ['fifo', 'socket', 'directory', 'symlink'] as const) {
+    await rm(paths.journal, { recursive: true, force: true });
+    const server = kind === 'socket' ? createServer() : null;
+    if (kind === 'fifo') execFileSync('mkfifo', [paths.journal]);
+    if (server !== null)
+      await new Promise<void>((resolve) => server.listen(paths.journal, resolve));
+    if (kind === 'directory') await mkdir(paths.journal);
+    if (kind === 'symlink') await symlink(outside, paths.journal);
+    try {
+      const before = await snapshot(ctx);
+      const err = await rejection(new FileSummaryStore({ root: ctx.root }).load(REF), 'E_IO');
+      assert.ok(err.message.includes(paths.journal), `${kind}: the error names the journal`);
+      assert.equal(await snapshot(ctx).catch(() => before), before, `${kind}: nothing moved`);
+      assert.is(await readFile(outside, 'utf8'), 'OUTSIDE\n');
+    } finally {
+      if (server !== null) await new Promise((resolve) => server.close(resolve));
+    }
+  }
 });
 
 test.run();

@@ -48,7 +48,7 @@ test('takers arriving while one is mid-takeover wait, then find the new owner al
   });
   utimesSync(path, old, old);
 
-  // Hold the first move of the stale record until the others have started.
+  // Hold the replacement of the stale record until the others have started.
   let release: () => void = () => {};
   const held = new Promise<void>((resolve) => {
     release = resolve;
@@ -59,7 +59,8 @@ test('takers arriving while one is mid-takeover wait, then find the new owner al
     firstMoveReached = resolve;
   });
   fsp.rename = async (from, to) => {
-    if (String(to).includes('.stale-') && String(from) === path) {
+    // The lock holder's replacement of the gone record (a temp renamed over it).
+    if (String(to) === path) {
       moves += 1;
       if (moves === 1) {
         firstMoveReached();
@@ -91,7 +92,64 @@ test('takers arriving while one is mid-takeover wait, then find the new owner al
       results.filter((r) => r.lease === undefined).map((r) => r.code),
       ['E_CONCURRENT_RUN', 'E_CONCURRENT_RUN'],
     );
-    assert.is(moves, 1, 'the stale record was moved once, by the lock holder');
+    assert.is(moves, 1, 'the stale record was replaced once, by the lock holder');
+    await store.release(owners[0]?.lease as Lease);
+  } finally {
+    fsp.rename = realRename;
+    syncBuiltinESMExports();
+    await removeDir(root);
+  }
+});
+
+test('a newcomer arriving just after the gone record is dealt with never gets a lower epoch', async () => {
+  const root = await tempDir('store-fs-takeover-');
+  const store = new FileSummaryStore({ root, logger: recordingLogger() });
+  const path = store.pathsFor(REF).owner;
+  mkdirSync(store.pathsFor(REF).dir, { recursive: true });
+  const old = Date.now() / 1000 - 3600;
+  writeOwnerRecordSync(path, {
+    version: 2,
+    run_name: 'r',
+    process_name: 'p',
+    worker: null,
+    host: 'gone-host',
+    boot_id: null,
+    pid_namespace: null,
+    pid: 4242,
+    pid_start: null,
+    token: 'stale',
+    epoch: 41,
+    since: old,
+    heartbeat: old,
+    fenced: false,
+    released: false,
+  });
+  utimesSync(path, old, old);
+  // Right after the taker's first rename touching the record (moving it away, or replacing
+  // it), a newcomer runs its whole acquire.
+  let newcomer: Promise<{ lease?: Lease; code?: string }> | undefined;
+  fsp.rename = async (from, to) => {
+    const result = await realRename(from, to);
+    if (newcomer === undefined && (String(from) === path || String(to) === path)) {
+      newcomer = store.acquire(REF, options('host-b', 1002)).then(
+        (r) => ({ lease: r.lease }),
+        (e: { code?: string }) => ({ code: e.code }),
+      );
+      await newcomer;
+    }
+    return result;
+  };
+  syncBuiltinESMExports();
+  try {
+    const taker = await store.acquire(REF, options('host-a', 1001)).then(
+      (r) => ({ lease: r.lease as Lease | undefined, code: undefined as string | undefined }),
+      (e: { code?: string }) => ({ lease: undefined, code: e.code }),
+    );
+    const other = (await newcomer) ?? {};
+    const owners = [taker, other].filter((r) => r.lease !== undefined);
+    assert.is(owners.length, 1);
+    assert.is(owners[0]?.lease?.epoch, 42, 'one above the gone owner, never back to 1');
+    assert.is((await store.ownerStatus(REF)).owner?.epoch, 42);
     await store.release(owners[0]?.lease as Lease);
   } finally {
     fsp.rename = realRename;

@@ -193,27 +193,35 @@ test('an owner whose record was replaced learns it: E_LEASE_LOST, and release le
   assert.is((JSON.parse(readFileSync(ctx.owner, 'utf8')) as OwnerRecord).token, 'a'.repeat(24));
 });
 
-test('a FIFO or a symbolic link where the owner record belongs is E_IO: never waited on, never followed', async (ctx) => {
+test('a FIFO, socket, directory or symbolic link where the owner record belongs: acquire is E_IO, ownerStatus unknown saying why; never waited on, never followed', async (ctx) => {
   const { execFileSync } = await import('node:child_process');
-  const { symlinkSync, writeFileSync } = await import('node:fs');
-  execFileSync('mkfifo', [ctx.owner]);
-  for (const attempt of [() => ctx.store.acquire(REF), () => ctx.store.ownerStatus(REF)]) {
-    try {
-      await attempt();
-      assert.unreachable();
-    } catch (err) {
-      assert.is((err as { code?: string }).code, 'E_IO');
-    }
-  }
-  rmSync(ctx.owner);
+  const { mkdirSync, symlinkSync, writeFileSync } = await import('node:fs');
+  const { createServer } = await import('node:net');
   const outside = join(ctx.dir, 'outside.json');
-  writeFileSync(outside, JSON.stringify(record({ host: 'elsewhere' })));
-  symlinkSync(outside, ctx.owner);
-  try {
-    await ctx.store.ownerStatus(REF);
-    assert.unreachable();
-  } catch (err) {
-    assert.is((err as { code?: string }).code, 'E_IO');
+  const outsideBytes = JSON.stringify(record({ host: 'elsewhere' }));
+  writeFileSync(outside, outsideBytes);
+  for (const kind of ['fifo', 'socket', 'directory', 'symlink'] as const) {
+    rmSync(ctx.owner, { recursive: true, force: true });
+    const server = kind === 'socket' ? createServer() : null;
+    if (kind === 'fifo') execFileSync('mkfifo', [ctx.owner]);
+    if (server !== null) await new Promise<void>((resolve) => server.listen(ctx.owner, resolve));
+    if (kind === 'directory') mkdirSync(ctx.owner);
+    if (kind === 'symlink') symlinkSync(outside, ctx.owner);
+    try {
+      try {
+        await ctx.store.acquire(REF);
+        assert.unreachable(`${kind}: acquire refused`);
+      } catch (err) {
+        assert.is((err as { code?: string }).code, 'E_IO', kind);
+      }
+      // A reader's question gets an answer, so a listing goes on past one odd file.
+      const status = await ctx.store.ownerStatus(REF);
+      assert.is(status.state, 'unknown', kind);
+      assert.match(status.reason, /not a regular file/, kind);
+      assert.is(readFileSync(outside, 'utf8'), outsideBytes, `${kind}: nothing outside touched`);
+    } finally {
+      if (server !== null) await new Promise((resolve) => server.close(resolve));
+    }
   }
 });
 

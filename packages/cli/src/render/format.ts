@@ -90,7 +90,11 @@ function formatCoarse(seconds: number): string {
 
 /** An epoch time as a UTC date: `2025-06-15 14:26:40Z`. */
 export function formatDate(epochSeconds: number): string {
-  return `${new Date(epochSeconds * 1000).toISOString().slice(0, 19).replace('T', ' ')}Z`;
+  const date = new Date(epochSeconds * 1000);
+  // A time past what a Date holds (a hostile file's 1e300) prints as the number it is;
+  // toISOString would throw.
+  if (Number.isNaN(date.getTime())) return String(epochSeconds);
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')}Z`;
 }
 
 /**

@@ -12,26 +12,37 @@ import { ChangeWaker } from '../../waker.js';
 
 const FOLLOW_INTERVAL_MS = 500;
 
-/** One event as a line of text; every string from the file escaped. */
+/**
+ * One event as a line of text. Every value from the file is escaped, whatever its type (a
+ * journal is written by anyone who can write the store: a count may be a string), and a field
+ * that is missing or of another shape prints as `?` instead of throwing.
+ */
 export function describeEvent(event: SummaryEvent): string {
-  const e = event as SummaryEvent & Record<string, unknown>;
+  const e = event as unknown as Record<string, unknown>;
   const time =
     typeof e.time === 'number' ? e.time : typeof e.timestamp === 'number' ? e.timestamp : null;
   const when = formatTime(time, 0);
-  const text = (v: unknown) => escapeControl(String(v));
-  switch (event.type) {
+  const text = (v: unknown) =>
+    v === undefined || v === null
+      ? '?'
+      : escapeControl(typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));
+  const session =
+    typeof e.session === 'object' && e.session !== null
+      ? (e.session as Record<string, unknown>)
+      : {};
+  switch (e.type) {
     case 'progress':
-      return `${when}  progress      ${text(event.message)} (${event.items_processed} processed, ${event.items_successful} ok, ${event.items_failed} failed)`;
+      return `${when}  progress      ${text(e.message)} (${text(e.items_processed)} processed, ${text(e.items_successful)} ok, ${text(e.items_failed)} failed)`;
     case 'error':
-      return `${when}  error         ${text(event.error_type)}: ${text(event.message)}`;
+      return `${when}  error         ${text(e.error_type)}: ${text(e.message)}`;
     case 'session_start':
-      return `${when}  session_start #${event.session.number} ${text(event.session.host ?? '?')}:${event.session.pid ?? '?'}`;
+      return `${when}  session_start #${text(session.number)} ${text(session.host)}:${text(session.pid)}`;
     case 'session_end':
-      return `${when}  session_end   #${event.number} ${text(event.end_reason)}${event.signal ? ` (${text(event.signal)})` : ''}`;
+      return `${when}  session_end   #${text(e.number)} ${text(e.end_reason)}${e.signal ? ` (${text(e.signal)})` : ''}`;
     case 'interruption':
-      return `${when}  interruption  ${text(event.reason)}: ${text(event.detail)}`;
+      return `${when}  interruption  ${text(e.reason)}: ${text(e.detail)}`;
     default:
-      return `${when}  ${text(e.type).padEnd(13)} ${escapeControl(JSON.stringify(e))}`;
+      return `${when}  ${text(e.type).padEnd(13)} ${escapeControl(safeJson(e))}`;
   }
 }
 
@@ -52,9 +63,22 @@ export async function runEvents(context: Context): Promise<number> {
   const readOn = async () => {
     for await (const record of context.store.events(ref, { after, signal: context.signal })) {
       if (record.event !== null) {
-        context.write(
-          context.json ? `${safeJson(record.event)}\n` : `${describeEvent(record.event)}\n`,
-        );
+        let line: string | null;
+        try {
+          line = context.json ? safeJson(record.event) : describeEvent(record.event);
+        } catch (err) {
+          // JSON.parse reads any depth; serializing a value nested far deeper than any event
+          // runs out of stack. Reported as the line it is, and reading goes on.
+          if (!(err instanceof RangeError)) throw err;
+          line = null;
+        }
+        if (line !== null) context.write(`${line}\n`);
+        else {
+          corrupt += 1;
+          context.warn(
+            `error: ${escapeControl(refName(ref))}: a journal event (cursor ${escapeControl(String(record.cursor))}) is nested too deeply to print`,
+          );
+        }
       } else {
         corrupt += 1;
         context.warn(`error: ${escapeControl(record.problem.message)}`);

@@ -2,9 +2,15 @@
  * `summary-inspect repair <run> <process[@worker]>`: the one command that writes, and only
  * through the store's owner side: take the lease (refused while a live owner holds the run),
  * `load` (which repairs: quarantine, the previous good version, the journal), save what it
- * gave, release. The store reports what it did as warnings; nothing is deleted.
+ * gave, release. The store reports what it did as warnings; nothing is deleted. All or
+ * nothing: when the load or the save fails part-way, every file is put back as it was found.
  */
-import { refName, type StoreWarning, type SummaryRef } from '@process-summary/core';
+import {
+  ProcessSummaryError,
+  refName,
+  type StoreWarning,
+  type SummaryRef,
+} from '@process-summary/core';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
 import { escapeControl, formatBytes, safeJson } from '../../render/format.js';
@@ -125,7 +131,8 @@ async function repairWithLease(
   try {
     let loaded: Awaited<ReturnType<Context['store']['load']>>;
     try {
-      loaded = await context.store.load(ref);
+      // All or nothing: a load that fails part-way has put back what it moved.
+      loaded = await context.store.load(ref, { allOrNothing: true });
     } catch (err) {
       const errCode = (err as { code?: unknown }).code;
       // History that cannot be rebuilt, or a valid file of another run or process: left
@@ -143,7 +150,24 @@ async function repairWithLease(
     }
     // Saved as loaded, not touched: its save time stays that of the last real save, so the
     // status shown afterwards is judged from when the pipeline last wrote, not from the repair.
-    await context.store.save(loaded.summary, lease);
+    try {
+      await context.store.save(loaded.summary, lease);
+    } catch (err) {
+      // A limit the repaired summary cannot meet (E_TOO_LARGE), a full disk: the run is put
+      // back as it was found, never left with less.
+      try {
+        await loaded.undo?.();
+      } catch (undoErr) {
+        throw new ProcessSummaryError(
+          'E_IO',
+          `${refName(ref)}: saving the repair failed (${(err as Error).message}) and putting the files back failed too (${(undoErr as Error).message})`,
+          { cause: undoErr },
+        );
+      }
+      report.action = 'failed';
+      report.message = `${(err as Error).message} Nothing was repaired: every file is as it was found.`;
+      return EXIT.invalid;
+    }
     report.warnings = loaded.warnings.map((w) => ({ code: w.code, message: w.message }));
     report.action = actionOf(loaded.warnings);
     report.message =
