@@ -6,6 +6,7 @@ import {
   codedTypeError,
   type Lease,
   ProcessSummary,
+  refName,
   resolveLimits,
   type SummaryLimits,
   type SummaryRef,
@@ -115,8 +116,13 @@ export async function createProcessSummary(
       resume = classifyResume(summary, previous);
       if (resume.interrupted) {
         logger.warn(
-          { run: runName, process: processName, reason: resume.previousEnd },
-          `${runName}/${processName} resumes after an interruption: ${resume.detail}`,
+          {
+            run: runName,
+            process: processName,
+            worker: ref.worker ?? null,
+            reason: resume.previousEnd,
+          },
+          `${refName(ref)} resumes after an interruption: ${resume.detail}`,
         );
       }
     } else {
@@ -169,7 +175,7 @@ export async function saveProcessSummary(summary: ProcessSummary): Promise<boole
   } catch (err) {
     defaultLogger.error(
       { code: (err as { code?: string }).code, err },
-      `could not save ${summary.runName}/${summary.processName}: ${reason(err)}`,
+      `could not save ${refName(summary)}: ${reason(err)}`,
     );
     return false;
   }

@@ -2,6 +2,7 @@ import {
   canSaveSync,
   type Lease,
   type ProcessSummary,
+  refName,
   type SummaryStore,
 } from '@process-summary/core';
 import type { Logger } from '@process-summary/store-fs';
@@ -52,8 +53,7 @@ export class RunContext implements SignalParticipant {
   }
 
   get #name(): string {
-    const { runName, processName, worker } = this.#summary;
-    return worker === null ? `${runName}/${processName}` : `${runName}/${processName}@${worker}`;
+    return refName(this.#summary);
   }
 
   /** Starts the heartbeat and installs the handlers. */

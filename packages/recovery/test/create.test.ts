@@ -262,6 +262,23 @@ test('the store option: a path or file:// URL is the file store there', async ({
   assert.ok(existsSync(join(root, 'b', 'r', 'process_summary_p@w1.json')));
 });
 
+test('a worker resumed after an interruption is named as run/process@worker in the warning', async ({
+  root,
+}) => {
+  const first = await createProcessSummary('r', 'p', { root, worker: 'w1', ...quiet });
+  first.incrementItems({ processed: 3 });
+  await saveProcessSummary(first);
+  await releaseProcessSummary(first); // no endProcess: the next session finds an interruption
+  const logger = recordingLogger();
+  const second = await createProcessSummary('r', 'p', { root, worker: 'w1', logger, ...quiet });
+  assert.is(second.itemsProcessed, 3);
+  const warning = logger.lines.find((line) => line.message.includes('resumes after'));
+  assert.ok(warning, 'a resume warning is logged');
+  assert.match(warning.message, /^r\/p@w1 resumes after an interruption/);
+  assert.is(warning.fields.worker, 'w1');
+  await releaseProcessSummary(second);
+});
+
 test('a postgres:// store is refused with a coded error naming the package, before anything is created', async ({
   root,
 }) => {
