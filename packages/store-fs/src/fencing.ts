@@ -44,6 +44,7 @@ import {
   judgeOwner,
   leaseLostError,
   ownerInfoOf,
+  type ReleaseOwnerOptions,
   readOwnerFile,
   readOwnerFileSync,
   releaseOwner,
@@ -55,6 +56,8 @@ import {
 interface LeaseState {
   paths: SummaryPaths;
   token: string;
+  /** How the release judges a takeover lock it finds held (as the acquire judged owners). */
+  judging: ReleaseOwnerOptions;
   epoch: number;
   fenced: boolean;
   /** Given up by `release` (set before the first await: a save queued after it never writes). */
@@ -137,6 +140,7 @@ export class Ownership {
     const state: LeaseState = {
       paths,
       token: record.token,
+      judging: { me, now: this.#now, staleAfterSeconds },
       epoch: record.epoch,
       fenced: record.fenced,
       released: false,
@@ -186,7 +190,7 @@ export class Ownership {
     if (state.released) return;
     state.released = true;
     if (state.lost) return;
-    await releaseOwner(state.paths.owner, state.token);
+    await releaseOwner(state.paths.owner, takeoverPathFor(state.paths), state.token, state.judging);
   }
 
   /** {@link release}, synchronously, for `exit` handlers. */
@@ -195,7 +199,7 @@ export class Ownership {
     if (state.released) return;
     state.released = true;
     if (state.lost) return;
-    releaseOwnerSync(state.paths.owner, state.token);
+    releaseOwnerSync(state.paths.owner, takeoverPathFor(state.paths), state.token, state.judging);
   }
 
   /** The files of the summary `lease` is for. */

@@ -14,7 +14,8 @@
  *
  * A released record is not deleted: it stays, marked `released`, so the epoch keeps growing
  * across owners (a later owner takes it over like a gone one, without counting a previous
- * owner). Heartbeats move the record's mtime, stamped with the owner's wall clock; the record
+ * owner). Release, too, renames the released copy over the record under the takeover lock:
+ * the path is never empty while a record exists, so no epoch is ever handed out twice. Heartbeats move the record's mtime, stamped with the owner's wall clock; the record
  * itself is never rewritten, so a heartbeat cannot overwrite a new owner's record.
  */
 import { randomBytes } from 'node:crypto';
@@ -475,7 +476,7 @@ export async function acquireOwner(
 async function takeTakeoverLock(
   lockPath: string,
   record: OwnerRecord,
-  options: AcquireOwnerOptions,
+  options: ReleaseOwnerOptions,
 ): Promise<boolean> {
   if (await createExclusively(lockPath, record)) return true;
   const holder = await readOwnerFile(lockPath);
@@ -526,7 +527,6 @@ function pause(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Writes the record to a temp file, makes it durable, and links it in: complete or absent. */
 /** Writes `record` durably to a temp file and renames it over `path` (the takeover lock held). */
 async function replaceRecord(path: string, record: OwnerRecord): Promise<void> {
   const temp = ownerTempPathFor(path, `${record.token}${randomBytes(3).toString('hex')}`);
@@ -546,6 +546,7 @@ async function replaceRecord(path: string, record: OwnerRecord): Promise<void> {
   await syncDirectory(nodeFileSystem, dirname(path));
 }
 
+/** Writes the record to a temp file, makes it durable, and links it in: complete or absent. */
 async function createExclusively(path: string, record: OwnerRecord): Promise<boolean> {
   const temp = ownerTempPathFor(path, `${record.token}${randomBytes(3).toString('hex')}`);
   const handle = await open(temp, 'wx');
@@ -579,19 +580,133 @@ export async function touchOwner(path: string, token: string, now: number): Prom
   return true;
 }
 
+/** What {@link releaseOwner} needs to judge a takeover lock it finds held. */
+export type ReleaseOwnerOptions = Pick<AcquireOwnerOptions, 'me' | 'now' | 'staleAfterSeconds'>;
+
 /**
- * Gives ownership up if the record is still ours: the record is replaced by a released copy
- * of itself (so the epoch stays recorded). A record another process put there is left alone.
+ * Gives ownership up if the record is still ours: a released copy of it (keeping the epoch)
+ * is renamed over it, under the takeover lock, so the path is never empty. Moving the record
+ * away first and linking the released copy in after left a gap in which a newcomer found no
+ * record and created one with an epoch from the summary's files alone: an epoch already used
+ * by this owner (it may never have saved) came back. The lock keeps a taker that judged this
+ * owner gone (a stale heartbeat) from replacing the record between the check and the rename:
+ * its record would be overwritten and its epoch handed out again. A record another process
+ * put there is left alone. Throws `E_CONCURRENT_RUN` when the lock stays held by a live
+ * process for all attempts (the record then stays held, and is judged like a gone owner's
+ * once this process exits).
  */
-export async function releaseOwner(path: string, token: string): Promise<void> {
-  const ours = await removeIfOurs(path, token);
-  if (ours === undefined) return;
-  // Exclusive: a newcomer that created its record in the gap owns the summary now.
-  await createExclusively(path, { ...ours, released: true }).catch(() => false);
+export async function releaseOwner(
+  path: string,
+  lockPath: string,
+  token: string,
+  options: ReleaseOwnerOptions,
+): Promise<void> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const found = await readOwnerFile(path).catch(() => undefined);
+    if (!holdsToken(found, token)) return;
+    const ours = found?.record as OwnerRecord;
+    if (!(await takeTakeoverLock(lockPath, ours, options))) {
+      await pause(attempt);
+      continue;
+    }
+    try {
+      const again = await readOwnerFile(path).catch(() => undefined);
+      if (!holdsToken(again, token)) return;
+      await replaceRecord(path, { ...(again?.record as OwnerRecord), released: true });
+      return;
+    } finally {
+      await removeIfOurs(lockPath, token);
+    }
+  }
+  throw releaseBlockedError(path);
 }
 
-/** {@link releaseOwner} for `exit` handlers, which cannot wait. */
-export function releaseOwnerSync(path: string, token: string): void {
+/**
+ * {@link releaseOwner} for `exit` handlers, which cannot wait: the same steps, with short
+ * blocking pauses (fewer attempts: an exiting process should not hang on a stalled taker).
+ */
+export function releaseOwnerSync(
+  path: string,
+  lockPath: string,
+  token: string,
+  options: ReleaseOwnerOptions,
+): void {
+  for (let attempt = 0; attempt < MAX_SYNC_RELEASE_ATTEMPTS; attempt++) {
+    const found = readOwnerFileQuietlySync(path);
+    if (!holdsToken(found, token)) return;
+    const ours = found?.record as OwnerRecord;
+    if (!takeTakeoverLockSync(lockPath, ours, options)) {
+      pauseSync(attempt);
+      continue;
+    }
+    try {
+      const again = readOwnerFileQuietlySync(path);
+      if (!holdsToken(again, token)) return;
+      replaceRecordSync(path, { ...(again?.record as OwnerRecord), released: true });
+      return;
+    } finally {
+      removeIfOursSync(lockPath, token);
+    }
+  }
+  throw releaseBlockedError(path);
+}
+
+const MAX_SYNC_RELEASE_ATTEMPTS = 12;
+
+function releaseBlockedError(path: string): ProcessSummaryError {
+  return new ProcessSummaryError(
+    'E_CONCURRENT_RUN',
+    `process-summary/store-fs: could not release ${path}: another live process kept holding its takeover lock; the record stays held until this process is judged gone`,
+  );
+}
+
+function readOwnerFileQuietlySync(path: string): FoundRecord | undefined {
+  try {
+    return readOwnerFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** {@link takeTakeoverLock}, synchronously. */
+function takeTakeoverLockSync(
+  lockPath: string,
+  record: OwnerRecord,
+  options: ReleaseOwnerOptions,
+): boolean {
+  try {
+    writeOwnerRecordSync(lockPath, record);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') return false;
+  }
+  const holder = readOwnerFileQuietlySync(lockPath);
+  if (holder === undefined) return false;
+  const judged = judgeOwner(
+    holder.record,
+    holder.mtimeSeconds,
+    options.now(),
+    options.staleAfterSeconds,
+    options.me,
+  );
+  if (judged.alive) return false;
+  const moved = stalePathFor(lockPath, record.token);
+  try {
+    renameSync(lockPath, moved);
+  } catch {
+    return false;
+  }
+  try {
+    if (readFileSync(moved, 'utf8') !== holder.text) linkSync(moved, lockPath);
+  } catch {}
+  try {
+    unlinkSync(moved);
+  } catch {}
+  return false;
+}
+
+/** {@link removeIfOurs}, synchronously. */
+function removeIfOursSync(path: string, token: string): void {
   const moved = stalePathFor(path, token);
   try {
     renameSync(path, moved);
@@ -602,22 +717,36 @@ export function releaseOwnerSync(path: string, token: string): void {
   try {
     text = readFileSync(moved, 'utf8');
   } catch {}
-  const record = parseRecord(text);
   try {
-    if (record?.token !== token) linkSync(moved, path);
-    else writeOwnerRecordSync(path, { ...record, released: true });
+    if (parseRecord(text)?.token !== token) linkSync(moved, path);
   } catch {}
   try {
     unlinkSync(moved);
   } catch {}
 }
 
-/**
- * {@link createExclusively}, synchronously (the `exit`-handler release, and tests that pose as
- * other owners): written to a temp file, made durable, linked in (complete or absent, never
- * half-written to a reader). Throws `EEXIST` when a record is there.
- */
-export function writeOwnerRecordSync(path: string, record: OwnerRecord): void {
+/** A short blocking wait (an `exit` handler has no event loop to wait on). */
+function pauseSync(attempt: number): void {
+  const ms = Math.min(50, 5 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random());
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** {@link replaceRecord}, synchronously. */
+function replaceRecordSync(path: string, record: OwnerRecord): void {
+  const temp = writeTempRecordSync(path, record);
+  try {
+    renameSync(temp, path);
+  } catch (err) {
+    try {
+      unlinkSync(temp);
+    } catch {}
+    throw err;
+  }
+  syncDirectorySync(dirname(path));
+}
+
+/** Writes `record` durably to a temp file beside `path`; returns the temp path. */
+function writeTempRecordSync(path: string, record: OwnerRecord): string {
   const temp = ownerTempPathFor(path, `${record.token}${randomBytes(3).toString('hex')}`);
   const fd = openSync(temp, 'wx');
   try {
@@ -630,6 +759,16 @@ export function writeOwnerRecordSync(path: string, record: OwnerRecord): void {
   } finally {
     closeSync(fd);
   }
+  return temp;
+}
+
+/**
+ * {@link createExclusively}, synchronously (the `exit`-handler release, and tests that pose as
+ * other owners): written to a temp file, made durable, linked in (complete or absent, never
+ * half-written to a reader). Throws `EEXIST` when a record is there.
+ */
+export function writeOwnerRecordSync(path: string, record: OwnerRecord): void {
+  const temp = writeTempRecordSync(path, record);
   try {
     linkSync(temp, path);
   } finally {

@@ -17,6 +17,7 @@ import { canUnshare, inNamespace, startChild, waitUntil } from './_process.js';
 
 const REF: SummaryRef = { runName: 'harvard_2024', processName: 'collect' };
 const holder = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'hold-lease.mjs');
+const cycler = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'cycle-lease.mjs');
 
 /** A record of this very process (alive), with `overrides`. */
 function record(overrides: Partial<OwnerRecord>): OwnerRecord {
@@ -299,6 +300,30 @@ racing(
       other.child.kill('SIGKILL');
       await other.exited;
     }
+  },
+);
+
+racing(
+  '4 processes taking and releasing one summary in turn: no epoch is ever handed out twice',
+  async (ctx) => {
+    const start = (await ctx.store.ownerStatus(REF)).owner?.epoch ?? 0;
+    const cycles = 25;
+    const cyclers = Array.from({ length: 4 }, () =>
+      startChild([process.execPath, cycler, ctx.dir, REF.runName, REF.processName, String(cycles)]),
+    );
+    const ends = await Promise.all(cyclers.map((c) => c.exited));
+    for (const [i, end] of ends.entries()) assert.is(end.code, 0, cyclers[i]?.stderr());
+    const epochs = cyclers.flatMap((c) =>
+      c.messages.filter((m) => m.event === 'held').map((m) => m.epoch as number),
+    );
+    assert.is(epochs.length, 4 * cycles);
+    const sorted = [...epochs].sort((a, b) => a - b);
+    const repeated = sorted.filter((e, i) => i > 0 && e === sorted[i - 1]);
+    assert.equal(repeated, [], 'every lease got an epoch of its own');
+    assert.ok((sorted[0] as number) > start, 'above every epoch before');
+    const status = await ctx.store.ownerStatus(REF);
+    assert.is(status.state, 'none');
+    assert.is(status.owner?.epoch, sorted.at(-1), 'the released record keeps the last epoch');
   },
 );
 
