@@ -330,3 +330,46 @@ export async function setAsideFiles(
   }
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
+
+/** A file of a summary that is not a regular file where one belongs (see {@link oddFilesOf}). */
+export interface OddFile {
+  path: string;
+  /** Which of the summary's files belongs there. */
+  role: 'journal' | 'backup' | 'owner record';
+  kind: 'FIFO' | 'socket' | 'directory' | 'symbolic link' | 'device' | 'special file';
+}
+
+/**
+ * The summary's journal, backup and owner record paths that hold something other than a
+ * regular file: looked at with `lstat` only (a link is never followed, a FIFO never opened),
+ * so a reader can say so at once. The summary itself is not among them: `read` reports it.
+ * Changes nothing.
+ */
+export async function oddFilesOf(paths: SummaryPaths): Promise<OddFile[]> {
+  const slots = [
+    [paths.journal, 'journal'],
+    [paths.backup, 'backup'],
+    [paths.owner, 'owner record'],
+  ] as const;
+  const found: OddFile[] = [];
+  for (const [path, role] of slots) {
+    let stats: nodeFs.Stats;
+    try {
+      stats = await nodeFs.promises.lstat(path);
+    } catch {
+      continue; // absent (or its directory is): nothing odd to report
+    }
+    if (stats.isFile()) continue;
+    found.push({ path, role, kind: kindOf(stats) });
+  }
+  return found;
+}
+
+function kindOf(stats: nodeFs.Stats): OddFile['kind'] {
+  if (stats.isFIFO()) return 'FIFO';
+  if (stats.isSocket()) return 'socket';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isSymbolicLink()) return 'symbolic link';
+  if (stats.isBlockDevice() || stats.isCharacterDevice()) return 'device';
+  return 'special file';
+}
