@@ -22,6 +22,7 @@ import {
   filesOf,
   type IndexedCandidate,
   type IndexedSummary,
+  OutsideRootError,
   summaryKey,
 } from './dir-index.js';
 import { storeError } from './errors.js';
@@ -61,7 +62,7 @@ const indexes = new WeakMap<ReaderContext, DirectoryIndexes>();
 export function indexesOf(ctx: ReaderContext): DirectoryIndexes {
   let found = indexes.get(ctx);
   if (found === undefined) {
-    found = new DirectoryIndexes(ctx.fs);
+    found = new DirectoryIndexes(ctx.fs, ctx.root);
     indexes.set(ctx, found);
   }
   return found;
@@ -146,7 +147,10 @@ function symlinkProblem(path: string): SummaryFileProblem {
 }
 
 function unlistable(paths: SummaryPaths, err: unknown): ReadResult {
-  const reason = `cannot be listed (${errnoCode(err) ?? String(err)})`;
+  const reason =
+    err instanceof OutsideRootError
+      ? 'is a symbolic link leading out of the root; not followed'
+      : `cannot be listed (${errnoCode(err) ?? String(err)})`;
   return {
     ...emptyResult(publicRef(paths.ref), paths.summary, false),
     problem: toProblem({
