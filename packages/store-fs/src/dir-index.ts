@@ -10,7 +10,7 @@
  * index, a listing is trusted only when it was taken well after the mtime it carries.
  *
  * A run directory that is a symbolic link whose real path is outside the root's is refused
- * (`E_OUTSIDE_ROOT`, for `list` and `read` to report): a reader never follows a link out of
+ * ({@link OutsideRootError}, which `list` and `read` report as `E_UNREADABLE`): a reader never follows a link out of
  * the root. The verdict is kept with the index: a link pointed elsewhere leads to another
  * directory (another device and inode), which is looked at afresh.
  */
@@ -63,9 +63,11 @@ interface Cached extends DirectoryIndex {
 
 type DirStats = { dev: number; ino: number; mtimeMs: number };
 
-/** A run directory that is a symbolic link out of the root: `code` `E_OUTSIDE_ROOT`. */
+/**
+ * A run directory that is a symbolic link out of the root. Internal: `list` and `read` report
+ * it as an `E_UNREADABLE` problem with this message.
+ */
 export class OutsideRootError extends Error {
-  readonly code = 'E_OUTSIDE_ROOT';
   constructor(readonly dir: string) {
     super(`${dir}: a symbolic link leading out of the root; not followed`);
   }
