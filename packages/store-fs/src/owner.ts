@@ -605,7 +605,16 @@ export async function releaseOwner(
     const found = await readOwnerFile(path).catch(() => undefined);
     if (!holdsToken(found, token)) return;
     const ours = found?.record as OwnerRecord;
-    if (!(await takeTakeoverLock(lockPath, ours, options))) {
+    let locked: boolean | 'odd';
+    try {
+      locked = await takeTakeoverLock(lockPath, ours, options);
+    } catch (err) {
+      // A FIFO, directory or link where the lock belongs: no taker can take the lock either
+      // (it refuses the same file with E_IO), so nothing can replace the record meanwhile.
+      if (!isOddFileError(err)) throw err;
+      locked = 'odd';
+    }
+    if (locked === false) {
       await pause(attempt);
       continue;
     }
@@ -615,7 +624,7 @@ export async function releaseOwner(
       await replaceRecord(path, { ...(again?.record as OwnerRecord), released: true });
       return;
     } finally {
-      await removeIfOurs(lockPath, token);
+      if (locked === true) await removeIfOurs(lockPath, token);
     }
   }
   throw releaseBlockedError(path);
@@ -635,7 +644,8 @@ export function releaseOwnerSync(
     const found = readOwnerFileQuietlySync(path);
     if (!holdsToken(found, token)) return;
     const ours = found?.record as OwnerRecord;
-    if (!takeTakeoverLockSync(lockPath, ours, options)) {
+    const locked = takeTakeoverLockSync(lockPath, ours, options);
+    if (locked === false) {
       pauseSync(attempt);
       continue;
     }
@@ -645,13 +655,19 @@ export function releaseOwnerSync(
       replaceRecordSync(path, { ...(again?.record as OwnerRecord), released: true });
       return;
     } finally {
-      removeIfOursSync(lockPath, token);
+      if (locked === true) removeIfOursSync(lockPath, token);
     }
   }
   throw releaseBlockedError(path);
 }
 
 const MAX_SYNC_RELEASE_ATTEMPTS = 12;
+
+/** Whether `err` (from reading a record) says the path holds something else than a regular file. */
+function isOddFileError(err: unknown): boolean {
+  const cause = errnoCode((err as { cause?: unknown }).cause);
+  return cause === 'ENOTREG' || cause === 'ELOOP' || cause === 'ENXIO' || cause === 'EISDIR';
+}
 
 function releaseBlockedError(path: string): ProcessSummaryError {
   return new ProcessSummaryError(
@@ -668,19 +684,27 @@ function readOwnerFileQuietlySync(path: string): FoundRecord | undefined {
   }
 }
 
-/** {@link takeTakeoverLock}, synchronously. */
+/**
+ * {@link takeTakeoverLock}, synchronously; `'odd'` when something other than a regular file
+ * stands where the lock belongs (see {@link releaseOwner}).
+ */
 function takeTakeoverLockSync(
   lockPath: string,
   record: OwnerRecord,
   options: ReleaseOwnerOptions,
-): boolean {
+): boolean | 'odd' {
   try {
     writeOwnerRecordSync(lockPath, record);
     return true;
   } catch (err) {
     if (errnoCode(err) !== 'EEXIST') return false;
   }
-  const holder = readOwnerFileQuietlySync(lockPath);
+  let holder: FoundRecord | undefined;
+  try {
+    holder = readOwnerFileSync(lockPath);
+  } catch (err) {
+    return isOddFileError(err) ? 'odd' : false;
+  }
   if (holder === undefined) return false;
   const judged = judgeOwner(
     holder.record,

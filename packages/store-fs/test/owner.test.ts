@@ -226,6 +226,38 @@ test('a FIFO, socket, directory or symbolic link where the owner record belongs:
   }
 });
 
+test('a FIFO, socket, directory or symbolic link where the takeover lock belongs: release (async and sync) still gives ownership up, never waits, leaves it as it is', async (ctx) => {
+  const { execFileSync } = await import('node:child_process');
+  const { lstatSync, mkdirSync, symlinkSync, writeFileSync } = await import('node:fs');
+  const { createServer } = await import('node:net');
+  const lock = `${ctx.store.pathsFor(REF).stem}.owner.takeover`;
+  const outside = join(ctx.dir, 'outside-lock');
+  writeFileSync(outside, 'OUTSIDE');
+  for (const kind of ['fifo', 'socket', 'directory', 'symlink'] as const) {
+    for (const sync of [false, true]) {
+      rmSync(ctx.owner, { force: true });
+      rmSync(lock, { recursive: true, force: true });
+      const { lease } = await ctx.store.acquire(REF);
+      const server = kind === 'socket' ? createServer() : null;
+      if (kind === 'fifo') execFileSync('mkfifo', [lock]);
+      if (server !== null) await new Promise<void>((resolve) => server.listen(lock, resolve));
+      if (kind === 'directory') mkdirSync(lock);
+      if (kind === 'symlink') symlinkSync(outside, lock);
+      try {
+        if (sync) ctx.store.releaseSync(lease);
+        else await ctx.store.release(lease);
+        const status = await ctx.store.ownerStatus(REF);
+        assert.is(status.state, 'none', `${kind} sync=${sync}: released`);
+        assert.match(status.reason, /released/, `${kind} sync=${sync}`);
+        assert.ok(lstatSync(lock).isFile() === false, `${kind}: left as it was`);
+        assert.is(readFileSync(outside, 'utf8'), 'OUTSIDE');
+      } finally {
+        if (server !== null) await new Promise((resolve) => server.close(resolve));
+      }
+    }
+  }
+});
+
 test('the start time is field 22 of /proc/<pid>/stat, even with ") " in the command name', () => {
   const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
   assert.is(parseStartTime(`1234 (evil) name) ${fields.join(' ')}`), '22');
