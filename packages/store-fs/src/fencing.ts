@@ -255,6 +255,7 @@ export class Ownership {
       this.#now(),
       staleAfterSeconds,
       currentOwner(),
+      found.changeSeconds,
     );
     if (judged.alive) return { state: 'alive', reason: judged.reason, owner, gone: null };
     return { state: 'dead', reason: judged.reason, owner, gone: judged.gone };
@@ -302,6 +303,7 @@ export class Ownership {
           this.#now(),
           DEFAULT_STALE_AFTER_SECONDS,
           currentOwner(),
+          found?.changeSeconds,
         );
         if (judged.alive) throw concurrentRunError(paths.ref, record);
       }

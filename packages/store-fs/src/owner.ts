@@ -184,6 +184,7 @@ export function judgeOwner(
   now: number,
   staleAfterSeconds: number,
   me: OwnerIdentity,
+  changeSeconds?: number,
 ): Judgement {
   if (record === null) {
     return {
@@ -225,7 +226,13 @@ export function judgeOwner(
     }
   }
   // Another host, or another pid namespace of this one: its pid means nothing here.
-  const age = Math.max(0, now - heartbeatOf(record, mtimeSeconds));
+  let beat = heartbeatOf(record, mtimeSeconds);
+  // A heartbeat further ahead than the threshold is not believed (an owner whose clock was
+  // stepped forward, then back, or a forged record would hold the summary until that date):
+  // the file's change time is used instead, stamped by the file system at the last heartbeat,
+  // never by the owner.
+  if (beat - now > staleAfterSeconds && changeSeconds !== undefined) beat = changeSeconds;
+  const age = Math.max(0, now - beat);
   if (age > staleAfterSeconds) {
     return {
       alive: false,
@@ -263,6 +270,8 @@ export interface FoundRecord {
   /** null when the file does not parse as an owner record. */
   record: OwnerRecord | null;
   mtimeSeconds: number;
+  /** The file's change time (ctime): set by the file system, never by the owner. */
+  changeSeconds: number;
 }
 
 // Never follow a link out of the root, never block on a FIFO.
@@ -286,9 +295,12 @@ export async function readOwnerFile(path: string): Promise<FoundRecord | undefin
       const stats = await handle.stat();
       if (!stats.isFile()) throw notARecord(path, 'not a regular file');
       const mtimeSeconds = stats.mtimeMs / 1000;
-      if (stats.size > MAX_RECORD_BYTES) return { text: '', record: null, mtimeSeconds };
+      const changeSeconds = stats.ctimeMs / 1000;
+      if (stats.size > MAX_RECORD_BYTES) {
+        return { text: '', record: null, mtimeSeconds, changeSeconds };
+      }
       const text = await handle.readFile('utf8');
-      return { text, record: parseRecord(text), mtimeSeconds };
+      return { text, record: parseRecord(text), mtimeSeconds, changeSeconds };
     } finally {
       await handle.close();
     }
@@ -306,9 +318,11 @@ export function readOwnerFileSync(path: string): FoundRecord | undefined {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw notARecord(path, 'not a regular file');
     const mtimeSeconds = stats.mtimeMs / 1000;
-    if (stats.size > MAX_RECORD_BYTES) return { text: '', record: null, mtimeSeconds };
+    const changeSeconds = stats.ctimeMs / 1000;
+    if (stats.size > MAX_RECORD_BYTES)
+      return { text: '', record: null, mtimeSeconds, changeSeconds };
     const text = readFileSync(fd, 'utf8');
-    return { text, record: parseRecord(text), mtimeSeconds };
+    return { text, record: parseRecord(text), mtimeSeconds, changeSeconds };
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw ioError('reading the owner record', path, err);
@@ -426,6 +440,7 @@ export async function acquireOwner(
       now,
       options.staleAfterSeconds,
       me,
+      current.changeSeconds,
     );
     if (judgement.alive) throw concurrentRunError(ref, current.record as OwnerRecord);
     // Whoever ends up creating the next record (this taker, or another one in the gap after
@@ -487,6 +502,7 @@ async function takeTakeoverLock(
     options.now(),
     options.staleAfterSeconds,
     options.me,
+    holder.changeSeconds,
   );
   if (judged.alive) return false;
   const moved = stalePathFor(lockPath, record.token);
@@ -712,6 +728,7 @@ function takeTakeoverLockSync(
     options.now(),
     options.staleAfterSeconds,
     options.me,
+    holder.changeSeconds,
   );
   if (judged.alive) return false;
   const moved = stalePathFor(lockPath, record.token);

@@ -258,6 +258,24 @@ test('a FIFO, socket, directory or symbolic link where the takeover lock belongs
   }
 });
 
+test("a heartbeat from another host further ahead than the threshold is not believed: the file system's change time judges it", async (ctx) => {
+  const now = Date.now() / 1000;
+  const yearAhead = now + 365 * 86400;
+  // Another host's owner whose clock was a year ahead when it last beat (record and mtime).
+  pose(ctx, { host: 'ahead-host', pid: 77, heartbeat: yearAhead, since: yearAhead }, yearAhead);
+  // Seen just after that beat: alive (the file changed just now, on the file system's clock).
+  assert.is((await ctx.store.ownerStatus(REF, { staleAfterSeconds: 60 })).state, 'alive');
+  // Seen two hours later with no beat since: gone, not held until next year.
+  const later = new FileSummaryStore({ root: ctx.dir, clock: { now: () => now + 7200 } });
+  const status = await later.ownerStatus(REF, { staleAfterSeconds: 60 });
+  assert.is(status.state, 'dead');
+  assert.is(status.gone, 'stale');
+  const { lease, previous } = await later.acquire(REF, { staleAfterSeconds: 60 });
+  assert.is(previous?.reason, 'stale');
+  assert.is(lease.epoch, 2);
+  await later.release(lease);
+});
+
 test('the start time is field 22 of /proc/<pid>/stat, even with ") " in the command name', () => {
   const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
   assert.is(parseStartTime(`1234 (evil) name) ${fields.join(' ')}`), '22');
