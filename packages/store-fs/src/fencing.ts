@@ -49,6 +49,7 @@ import {
   readOwnerFileSync,
   releaseOwner,
   releaseOwnerSync,
+  shown,
   touchOwner,
 } from './owner.js';
 
@@ -244,7 +245,7 @@ export class Ownership {
     if (record.released) {
       return {
         state: 'none',
-        reason: `released by pid ${record.pid} on ${record.host}`,
+        reason: `released by pid ${record.pid} on ${shown(record.host)}`,
         owner,
         gone: null,
       };

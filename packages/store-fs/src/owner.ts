@@ -47,6 +47,7 @@ import { syncDirectory, syncDirectorySync } from './directory.js';
 import { ioError } from './errors.js';
 import { errnoCode, nodeFileSystem } from './fs-seam.js';
 import { ownerTempPathFor, stalePathFor } from './layout.js';
+import { escapeControl } from './logger.js';
 
 /** The owner record, as stored at the layout's owner path. */
 export interface OwnerRecord {
@@ -197,7 +198,7 @@ export function judgeOwner(
   if (record.released) {
     return { alive: false, gone: null, proven: true, reason: 'ownership was released' };
   }
-  const who = `pid ${record.pid} on ${record.host}`;
+  const who = `pid ${record.pid} on ${shown(record.host)}`;
   if (record.host === me.host) {
     const myBoot = me.bootId ?? null;
     if (record.boot_id !== null && myBoot !== null && record.boot_id !== myBoot) {
@@ -205,7 +206,7 @@ export function judgeOwner(
         alive: false,
         gone: 'reboot',
         proven: true,
-        reason: `${record.host} rebooted while ${who} ran`,
+        reason: `${shown(record.host)} rebooted while ${who} ran`,
       };
     }
     if ((record.pid_namespace ?? null) === (me.pidNamespace ?? null)) {
@@ -822,13 +823,25 @@ export function writeOwnerRecordSync(path: string, record: OwnerRecord): void {
 
 // ------------------------------------------------------------------ errors
 
+/**
+ * Text of an owner record (another host's file) as a message shows it: every character a
+ * terminal acts on escaped, so printing an error cannot clear a screen or forge a line.
+ */
+export function shown(text: string): string {
+  return escapeControl(String(text));
+}
+
 /** `E_CONCURRENT_RUN` naming the live owner; `owner` carries its pid, host and since. */
 export function concurrentRunError(ref: SummaryRef, owner: OwnerRecord): ProcessSummaryError {
-  const since = new Date(owner.since * 1000).toISOString();
+  const date = new Date(owner.since * 1000);
+  // A record's numbers are a file's: one past a Date's range is shown as it is, not thrown on.
+  const since = Number.isNaN(date.getTime())
+    ? `${owner.since} (epoch seconds)`
+    : date.toISOString();
   return Object.assign(
     new ProcessSummaryError(
       'E_CONCURRENT_RUN',
-      `process-summary: ${refName(ref)} is already running: pid ${owner.pid} on ${owner.host} since ${since}. Stop it first, or wait for it to finish.`,
+      `process-summary: ${refName(ref)} is already running: pid ${owner.pid} on ${shown(owner.host)} since ${since}. Stop it first, or wait for it to finish.`,
     ),
     { owner: { pid: owner.pid, host: owner.host, since: owner.since } },
   );
@@ -845,7 +858,7 @@ export function leaseLostError(
       ? 'no owner record exists'
       : current.record.released
         ? 'ownership was released'
-        : `it now names pid ${current.record.pid} on ${current.record.host}`;
+        : `it now names pid ${current.record.pid} on ${shown(current.record.host)}`;
   return new ProcessSummaryError(
     'E_LEASE_LOST',
     `process-summary: ${refName(ref)}: ${why} (${now}); this process stops writing the summary`,

@@ -276,6 +276,28 @@ test("a heartbeat from another host further ahead than the threshold is not beli
   await later.release(lease);
 });
 
+test("an owner record with hostile text and a start past a Date's range: E_CONCURRENT_RUN all the same, no raw control character in its message or the status reason", async (ctx) => {
+  const evil = 'h\u001b[2J\u009b31m|x\nOK - fake\u202e';
+  pose(ctx, { host: evil, pid: 77, since: 1e300 });
+  const hasRaw = (text: string) =>
+    [...text].some((c) => {
+      const n = c.charCodeAt(0);
+      return n < 0x20 || (n >= 0x7f && n <= 0x9f) || n === 0x202e;
+    });
+  try {
+    await ctx.store.acquire(REF);
+    assert.unreachable('refused');
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'E_CONCURRENT_RUN');
+    assert.not.ok(hasRaw((err as Error).message), (err as Error).message);
+    assert.match((err as Error).message, 'h\\x1b[2J');
+    assert.match((err as Error).message, '1e+300');
+  }
+  const status = await ctx.store.ownerStatus(REF);
+  assert.is(status.state, 'alive');
+  assert.not.ok(hasRaw(status.reason), status.reason);
+});
+
 test('the start time is field 22 of /proc/<pid>/stat, even with ") " in the command name', () => {
   const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
   assert.is(parseStartTime(`1234 (evil) name) ${fields.join(' ')}`), '22');
