@@ -152,6 +152,9 @@ test('a run directory that is a link out of the root is reported, never followed
     assert.is.not(show.code, 0);
     assert.match(show.stderr, /leading out of the root; not followed/);
     assert.not.match(show.stdout, /collect/);
+    const events = cli(['events', 'away', 'collect', '--root', root]);
+    assert.is.not(events.code, 0);
+    assert.match(events.stderr, /out of the root/);
   } finally {
     cleanup();
   }

@@ -353,7 +353,7 @@ export class FileSummaryStore implements SummaryStore {
    * a reader reports it at once. Changes nothing.
    */
   oddFiles(ref: SummaryRef): Promise<OddFile[]> {
-    return oddFilesOf(this.#paths(ref, false));
+    return oddFilesOf(this.#reader.root, this.#paths(ref, false));
   }
 
   /** See {@link SummaryStore.watch}. */

@@ -22,6 +22,7 @@ import {
   filesOf,
   type IndexedCandidate,
   type IndexedSummary,
+  leadsOutOfRoot,
   OutsideRootError,
   summaryKey,
 } from './dir-index.js';
@@ -291,6 +292,10 @@ export async function* journalRecords(
   const { offset, line } = parseCursor(options.after);
   const signal = options.signal;
   if (signal?.aborted) return;
+  // Like list and read: a run directory linked out of the root is not read through.
+  if (leadsOutOfRoot(ctx.root, paths.dir)) {
+    throw storeError('E_IO', new OutsideRootError(paths.dir).message);
+  }
   for await (const entry of readJournal(ctx.fs, paths.journal, {
     startOffset: offset,
     startLine: line,
@@ -349,7 +354,10 @@ export interface OddFile {
  * so a reader can say so at once. The summary itself is not among them: `read` reports it.
  * Changes nothing.
  */
-export async function oddFilesOf(paths: SummaryPaths): Promise<OddFile[]> {
+export async function oddFilesOf(root: string, paths: SummaryPaths): Promise<OddFile[]> {
+  // A run directory linked out of the root is refused by list and read: nothing under it is
+  // looked at.
+  if (leadsOutOfRoot(root, paths.dir)) return [];
   const slots = [
     [paths.journal, 'journal'],
     [paths.backup, 'backup'],

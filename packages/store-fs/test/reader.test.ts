@@ -312,6 +312,17 @@ test('list reports symbolic link loops, aliases, links out of the root, broken l
     assert.is(read?.summary ?? null, null, 'nothing of the outside file is read');
   }
   assert.is((await ctx.store.read({ runName: 'inner', processName: 'sync' }))?.problem, null);
+  // events and oddFiles do not read through it either.
+  await appendFile(join(elsewhere, 'process_summary_sync.events.jsonl'), 'not json\n');
+  await rejection(
+    (async () => {
+      for await (const _ of ctx.store.events({ runName: 'linked', processName: 'sync' })) {
+      }
+    })(),
+    'E_IO',
+  );
+  await mkdir(join(elsewhere, 'process_summary_sync.json.bak'));
+  assert.equal(await ctx.store.oddFiles({ runName: 'linked', processName: 'sync' }), []);
 });
 
 test('a run directory link pointed out of the root after it was read is refused at once', async (ctx) => {
