@@ -15,6 +15,12 @@ export interface Context {
    * show; only a store with files has them (the file store's `setAsideFiles`).
    */
   setAside?: (ref: SummaryRef) => Promise<{ path: string; sizeBytes: number | null }[]>;
+  /**
+   * The journal, backup or owner record of a summary that is not a regular file (a FIFO,
+   * socket, directory or link where a file belongs), looked at without opening or following
+   * it; only a store with files has them (the file store's `oddFiles`). See `odd-files.ts`.
+   */
+  oddFiles?: (ref: SummaryRef) => Promise<{ path: string; role: string; kind: string }[]>;
   /** `--json`: machine-readable output (documented shapes, see README). */
   json: boolean;
   colors: Colors;

@@ -98,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
     store: opened.store,
     storeLabel: choice.root,
     ...(opened.setAside === undefined ? {} : { setAside: opened.setAside }),
+    ...(opened.oddFiles === undefined ? {} : { oddFiles: opened.oddFiles }),
     json: values.json === true,
     colors: createColors(shouldColor(isTty, env, values['no-color'] === true)),
     isTty,

@@ -94,6 +94,8 @@ export interface OpenedStore {
   store: SummaryStore;
   /** See `Context.setAside`. */
   setAside?: (ref: SummaryRef) => Promise<{ path: string; sizeBytes: number | null }[]>;
+  /** See `Context.oddFiles`. */
+  oddFiles?: (ref: SummaryRef) => Promise<{ path: string; role: string; kind: string }[]>;
 }
 
 /**
@@ -106,5 +108,9 @@ export function openStore(choice: StoreChoice, options: { maxFileBytes: number }
     logger: silentLogger,
     maxFileBytes: options.maxFileBytes,
   });
-  return { store, setAside: (ref) => store.setAsideFiles(ref) };
+  return {
+    store,
+    setAside: (ref) => store.setAsideFiles(ref),
+    oddFiles: (ref) => store.oddFiles(ref),
+  };
 }

@@ -144,6 +144,9 @@ export async function resolveTargets(
 }
 
 async function notFoundRun(context: Context, runName: string): Promise<CliError> {
+  // The run directory is there but was refused (unreadable, a link out of the root): say so.
+  const own = (await listStore(context, runName)).problems[0];
+  if (own !== undefined) return new CliError('E_UNREADABLE', own.message);
   const listing = await listStore(context);
   const runs = [...new Set(listing.summaries.map((s) => s.runName))];
   const known =

@@ -123,6 +123,43 @@ test('a symlinked directory loop is reported, not followed forever', async () =>
   }
 });
 
+test('a run directory that is a link out of the root is reported, never followed', async () => {
+  const { root: base, cleanup } = tempRoot();
+  try {
+    const root = join(base, 'runs');
+    mkdirSync(root);
+    await writeSummary(root, 'real', 'collect', completedRun);
+    // A summary outside the root, under a run directory linked in.
+    const outside = join(base, 'elsewhere');
+    await writeSummary(outside, 'away', 'collect', completedRun);
+    symlinkSync(join(outside, 'away'), join(root, 'away'));
+    const result = cli(['list', '--root', root, '--json']);
+    const json = JSON.parse(result.stdout) as ListJson;
+    assert.is(result.code, 1);
+    assert.equal(
+      json.summaries.map((s) => s.run_name),
+      ['real'],
+    );
+    assert.ok(
+      json.errors.some(
+        (e) =>
+          e.code === 'E_UNREADABLE' &&
+          /away: a symbolic link leading out of the root/.test(e.message),
+      ),
+      JSON.stringify(json.errors),
+    );
+    const show = cli(['show', 'away', 'collect', '--root', root]);
+    assert.is.not(show.code, 0);
+    assert.match(show.stderr, /leading out of the root; not followed/);
+    assert.not.match(show.stdout, /collect/);
+    const events = cli(['events', 'away', 'collect', '--root', root]);
+    assert.is.not(events.code, 0);
+    assert.match(events.stderr, /out of the root/);
+  } finally {
+    cleanup();
+  }
+});
+
 test('hostile messages and run names never reach stdout raw', async () => {
   const { root, cleanup } = tempRoot();
   try {

@@ -104,7 +104,23 @@ for (const slot of ['journal', 'backup', 'owner'] as const) {
           });
           assert.is(readFileSync(outside, 'utf8'), 'OUTSIDE BYTES\n', `${kind}: outside untouched`);
           assert.is(typeOf(path), kind, `${kind}: left where it was, as it was`);
-          const [list, show, events] = results;
+          const [list, show, events, validate, repair] = results;
+          // show, validate and repair read the summary, and say what stands where its
+          // journal, backup or owner record belongs: one warning line naming it.
+          for (const [name, result] of [
+            ['show', show],
+            ['validate', validate],
+            ['repair', repair],
+          ] as const) {
+            const lines = (result?.stderr ?? '')
+              .split('\n')
+              .filter((l) => l.includes(path) && l.includes('not a regular file'));
+            assert.is(lines.length, 1, `${slot} ${kind}: ${name} warns once: ${result?.stderr}`);
+            assert.match(
+              lines[0] ?? '',
+              kind === 'symlink' ? 'symbolic link' : kind === 'fifo' ? 'a FIFO' : kind,
+            );
+          }
           // The listing goes on past the odd file: both processes are listed.
           assert.match(list?.stdout ?? '', /other/, `${slot} ${kind}: list`);
           assert.match(list?.stdout ?? '', /collect/, `${slot} ${kind}: list`);

@@ -155,7 +155,19 @@ export function judgeStatus(
   }
   const dict = read.dict as DictLike;
   const fileStatus = fileStatusOf(dict);
-  const lastUpdate = lastUpdateOf(read);
+  let lastUpdate = lastUpdateOf(read);
+  // A save time further ahead than the threshold is not believed (a writer whose clock was
+  // stepped forward, or a forged file, would read as running until that date): when the store
+  // knows when it wrote the file (its modification time, stamped by the file system), that is
+  // the last update.
+  if (
+    lastUpdate !== null &&
+    lastUpdate - options.now > staleAfter &&
+    typeof read.writtenAt === 'number' &&
+    Number.isFinite(read.writtenAt)
+  ) {
+    lastUpdate = read.writtenAt;
+  }
   const silentSeconds = lastUpdate === null ? null : Math.max(0, options.now - lastUpdate);
   const base: StatusJudgement = {
     status: fileStatus,

@@ -94,6 +94,29 @@ test('a save time ahead of now counts as no silence, never negative', () => {
   assert.is(j.status, 'running');
 });
 
+test('a save time further ahead than the threshold is not believed: the store write time judges the silence', () => {
+  const { summary, clock } = started();
+  clock.advance(365 * 86_400); // the writer's clock a year ahead
+  const read = readOf(dictOf(summary), { writtenAt: T0 - 3600 });
+  const j = judgeStatus(read, ownerStatus('none'), { now: T0, staleAfterSeconds: 300 });
+  assert.is(j.status, 'stale', 'not running until next year');
+  assert.is(j.lastUpdate, T0 - 3600);
+  assert.is(j.silentSeconds, 3600);
+  // Ahead by less than the threshold: believed (clocks a little apart), no silence.
+  const other = started();
+  other.clock.advance(100);
+  const near = judgeStatus(
+    readOf(dictOf(other.summary), { writtenAt: T0 - 3600 }),
+    ownerStatus('none'),
+    {
+      now: T0,
+      staleAfterSeconds: 300,
+    },
+  );
+  assert.is(near.status, 'running');
+  assert.is(near.silentSeconds, 0);
+});
+
 test('completed with failed items is completed_with_failures; without, completed', () => {
   const { summary } = started();
   summary.incrementItems({ processed: 2, successful: 1, failed: 1 });

@@ -3,8 +3,10 @@
  * summary, the version in place becomes the backup — a hard link (no data copied; the
  * directory fsync after the rename covers it), through a temp name so the old backup is
  * replaced in one rename. Only a version known to be good becomes the backup. Never fails the
- * save: a backup problem is logged. The asynchronous step and its synchronous twin (for
- * `saveSync`) side by side.
+ * save: a backup problem is logged, at warn level once per backup path (a directory there
+ * fails every save the same way: one warning, not one per save), then at debug level until a
+ * backup is kept again. The asynchronous step and its synchronous twin (for `saveSync`) side
+ * by side.
  */
 import * as nodeFs from 'node:fs';
 import {
@@ -22,6 +24,29 @@ import type { SummaryRead } from './quarantine.js';
 // link(2) errors meaning "no hard links here" (FAT, some network and FUSE file systems).
 const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSYS']);
 
+/** The backup paths a failure was warned about (one per store), until a backup is kept again. */
+export type BackupWarnings = Set<string>;
+
+/** Logs that the backup could not be kept: a warning the first time, debug after that. */
+function reportFailure(
+  logger: Logger,
+  warned: BackupWarnings,
+  path: string,
+  err: unknown,
+  message: string,
+): void {
+  const fields = { path, errno: errnoCode(err) };
+  if (warned.has(path)) {
+    logger.debug(fields, message);
+    return;
+  }
+  warned.add(path);
+  logger.warn(
+    fields,
+    `${message} (said once; later saves that fail the same way say it at debug level)`,
+  );
+}
+
 /**
  * Makes the current summary file the backup. `known` is the version this store wrote or
  * validated; a file that is not it (changed outside the store) is read and validated first
@@ -33,6 +58,7 @@ export async function keepPreviousVersion(
   known: FileIdentity | null,
   check: (path: string) => Promise<SummaryRead>,
   logger: Logger,
+  warned: BackupWarnings,
 ): Promise<void> {
   let current: FileIdentity;
   try {
@@ -76,9 +102,13 @@ export async function keepPreviousVersion(
     // rename(2) does nothing when both names already link the same file (a backup made just
     // before a crash, before the new version replaced the file): the temp name then stays.
     await fs.unlink(backupTemp).catch(() => {});
+    warned.delete(paths.backup);
   } catch (err) {
-    logger.warn(
-      { path: paths.backup, errno: errnoCode(err) },
+    reportFailure(
+      logger,
+      warned,
+      paths.backup,
+      err,
       `could not keep the previous version as ${paths.backup}: ${(err as Error).message}`,
     );
     await removeQuietly(fs, backupTemp, logger);
@@ -93,6 +123,7 @@ export function keepPreviousVersionSync(
   paths: SummaryPaths,
   known: FileIdentity | null,
   logger: Logger,
+  warned: BackupWarnings,
 ): void {
   try {
     const current = identityOf(nodeFs.statSync(paths.summary));
@@ -102,6 +133,7 @@ export function keepPreviousVersionSync(
     try {
       nodeFs.linkSync(paths.summary, backupTemp);
       nodeFs.renameSync(backupTemp, paths.backup);
+      warned.delete(paths.backup);
     } finally {
       try {
         nodeFs.unlinkSync(backupTemp);
@@ -109,6 +141,12 @@ export function keepPreviousVersionSync(
     }
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return;
-    logger.warn({ path: paths.backup, errno: errnoCode(err) }, `could not keep ${paths.backup}`);
+    reportFailure(
+      logger,
+      warned,
+      paths.backup,
+      err,
+      `could not keep the previous version as ${paths.backup}: ${(err as Error).message}`,
+    );
   }
 }

@@ -8,8 +8,14 @@
  * renames its temp file in). It is kept with a coarse clock (a few milliseconds), so a change
  * in the same tick as the mtime seen would go unnoticed: as git does with its racily clean
  * index, a listing is trusted only when it was taken well after the mtime it carries.
+ *
+ * A run directory that is a symbolic link whose real path is outside the root's is refused
+ * ({@link OutsideRootError}, which `list` and `read` report as `E_UNREADABLE`): a reader never follows a link out of
+ * the root. The verdict is kept with the index: a link pointed elsewhere leads to another
+ * directory (another device and inode), which is looked at afresh.
  */
 import * as nodeFs from 'node:fs';
+import { sep } from 'node:path';
 import { ioError } from './errors.js';
 import { type DirEntryLike, type FileSystem, isGone, nodeFileSystem } from './fs-seam.js';
 import { type EntryKind, parseEntryName, type SummaryPaths } from './layout.js';
@@ -47,9 +53,42 @@ export interface DirectoryIndex {
 }
 
 interface Cached extends DirectoryIndex {
+  dev: number;
   ino: number;
   mtimeMs: number;
   trusted: boolean;
+  /** A symbolic link leading out of the root: refused, its index never handed out. */
+  outside: boolean;
+}
+
+type DirStats = { dev: number; ino: number; mtimeMs: number };
+
+/**
+ * A run directory that is a symbolic link out of the root. Internal: `list` and `read` report
+ * it as an `E_UNREADABLE` problem with this message.
+ */
+export class OutsideRootError extends Error {
+  constructor(readonly dir: string) {
+    super(`${dir}: a symbolic link leading out of the root; not followed`);
+  }
+}
+
+/**
+ * Whether `dir` (an entry of `root`) is a symbolic link whose real path is outside the root's
+ * real path. Looked at with node:fs directly (an lstat; realpath only for a link): this is a
+ * question about where a path leads, not a file operation a fault test injects into.
+ */
+export function leadsOutOfRoot(root: string, dir: string): boolean {
+  try {
+    if (!nodeFs.lstatSync(dir).isSymbolicLink()) return false;
+    const real = nodeFs.realpathSync(dir);
+    const realRoot = nodeFs.realpathSync(root);
+    return (
+      real !== realRoot && !real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep)
+    );
+  } catch {
+    return false; // gone or broken: the stat that follows reports it
+  }
 }
 
 /** The key of a summary in a {@link DirectoryIndex}. */
@@ -60,21 +99,24 @@ export function summaryKey(processName: string, worker: string | null): string {
 /** The directory indexes of one store. */
 export class DirectoryIndexes {
   readonly #fs: FileSystem;
+  readonly #root: string;
   readonly #cache = new Map<string, Cached>();
 
-  constructor(fs: FileSystem) {
+  constructor(fs: FileSystem, root: string) {
     this.#fs = fs;
+    this.#root = root;
   }
 
   /**
    * The index of `dir`, or `null` when it does not exist (or is not a directory). Throws the
-   * errno error when it cannot be looked at (EACCES…). Through the `fs` seam.
+   * errno error when it cannot be looked at (EACCES…), {@link OutsideRootError} for a link out
+   * of the root. Through the `fs` seam.
    */
   async get(dir: string): Promise<DirectoryIndex | null> {
     if (this.#fs === nodeFileSystem) return this.getSync(dir);
     // Taken before the stat, which comes before the readdir: see RACY_MARGIN_MS.
     const now = Date.now();
-    let stats: { ino: number; mtimeMs: number } | null;
+    let stats: DirStats | null;
     try {
       const found = await this.#fs.stat(dir);
       stats = found.isDirectory() ? found : null;
@@ -83,7 +125,8 @@ export class DirectoryIndexes {
       stats = null;
     }
     const cached = this.#reuse(dir, stats);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return refuseOutside(dir, cached);
+    if (this.#refuseEarly(dir, stats as DirStats)) throw new OutsideRootError(dir);
     let entries: DirEntryLike[];
     try {
       entries = await this.#fs.readdir(dir);
@@ -91,7 +134,7 @@ export class DirectoryIndexes {
       if (!isGone(err)) throw err;
       return this.#forget(dir);
     }
-    return this.#remember(dir, now, stats as { ino: number; mtimeMs: number }, entries);
+    return this.#remember(dir, now, stats as DirStats, entries);
   }
 
   /** {@link get} with synchronous `node:fs` calls (the real file system only). */
@@ -100,7 +143,8 @@ export class DirectoryIndexes {
     const found = nodeFs.statSync(dir, { throwIfNoEntry: false });
     const stats = found === undefined || !found.isDirectory() ? null : found;
     const cached = this.#reuse(dir, stats);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return refuseOutside(dir, cached);
+    if (this.#refuseEarly(dir, stats as DirStats)) throw new OutsideRootError(dir);
     let entries: DirEntryLike[];
     try {
       entries = nodeFs.readdirSync(dir, { withFileTypes: true });
@@ -108,20 +152,40 @@ export class DirectoryIndexes {
       if (!isGone(err)) throw err;
       return this.#forget(dir);
     }
-    return this.#remember(dir, now, stats as { ino: number; mtimeMs: number }, entries);
+    return this.#remember(dir, now, stats as DirStats, entries);
   }
 
   /** The cached index if still valid, `null` for a directory gone, `undefined` to list it. */
-  #reuse(
-    dir: string,
-    stats: { ino: number; mtimeMs: number } | null,
-  ): DirectoryIndex | null | undefined {
+  #reuse(dir: string, stats: DirStats | null): Cached | null | undefined {
     if (stats === null) return this.#forget(dir);
     const cached = this.#cache.get(dir);
-    if (cached?.trusted && cached.ino === stats.ino && cached.mtimeMs === stats.mtimeMs) {
+    if (
+      cached?.trusted &&
+      cached.dev === stats.dev &&
+      cached.ino === stats.ino &&
+      cached.mtimeMs === stats.mtimeMs
+    ) {
       return cached;
     }
     return undefined;
+  }
+
+  /**
+   * Whether `dir` leads out of the root (never listed then: its names are not read). The
+   * verdict is remembered as an empty index, so a listing asks once per directory.
+   */
+  #refuseEarly(dir: string, stats: DirStats): boolean {
+    if (!leadsOutOfRoot(this.#root, dir)) return false;
+    if (this.#cache.size >= MAX_DIRECTORIES) this.#cache.clear();
+    this.#cache.set(dir, {
+      summaries: new Map(),
+      dev: stats.dev,
+      ino: stats.ino,
+      mtimeMs: stats.mtimeMs,
+      trusted: true,
+      outside: true,
+    });
+    return true;
   }
 
   #forget(dir: string): null {
@@ -129,22 +193,24 @@ export class DirectoryIndexes {
     return null;
   }
 
-  #remember(
-    dir: string,
-    now: number,
-    stats: { ino: number; mtimeMs: number },
-    entries: DirEntryLike[],
-  ): DirectoryIndex {
+  #remember(dir: string, now: number, stats: DirStats, entries: DirEntryLike[]): DirectoryIndex {
     const index: Cached = {
       summaries: indexEntries(entries),
+      dev: stats.dev,
       ino: stats.ino,
       mtimeMs: stats.mtimeMs,
       trusted: now - stats.mtimeMs >= RACY_MARGIN_MS,
+      outside: false,
     };
     if (this.#cache.size >= MAX_DIRECTORIES) this.#cache.clear();
     this.#cache.set(dir, index);
     return index;
   }
+}
+
+function refuseOutside(dir: string, index: Cached | null): DirectoryIndex | null {
+  if (index?.outside) throw new OutsideRootError(dir);
+  return index;
 }
 
 function indexEntries(entries: DirEntryLike[]): Map<string, IndexedSummary> {

@@ -44,10 +44,12 @@ import {
   judgeOwner,
   leaseLostError,
   ownerInfoOf,
+  type ReleaseOwnerOptions,
   readOwnerFile,
   readOwnerFileSync,
   releaseOwner,
   releaseOwnerSync,
+  shown,
   touchOwner,
 } from './owner.js';
 
@@ -55,6 +57,8 @@ import {
 interface LeaseState {
   paths: SummaryPaths;
   token: string;
+  /** How the release judges a takeover lock it finds held (as the acquire judged owners). */
+  judging: ReleaseOwnerOptions;
   epoch: number;
   fenced: boolean;
   /** Given up by `release` (set before the first await: a save queued after it never writes). */
@@ -137,6 +141,7 @@ export class Ownership {
     const state: LeaseState = {
       paths,
       token: record.token,
+      judging: { me, now: this.#now, staleAfterSeconds },
       epoch: record.epoch,
       fenced: record.fenced,
       released: false,
@@ -186,7 +191,7 @@ export class Ownership {
     if (state.released) return;
     state.released = true;
     if (state.lost) return;
-    await releaseOwner(state.paths.owner, state.token);
+    await releaseOwner(state.paths.owner, takeoverPathFor(state.paths), state.token, state.judging);
   }
 
   /** {@link release}, synchronously, for `exit` handlers. */
@@ -195,7 +200,7 @@ export class Ownership {
     if (state.released) return;
     state.released = true;
     if (state.lost) return;
-    releaseOwnerSync(state.paths.owner, state.token);
+    releaseOwnerSync(state.paths.owner, takeoverPathFor(state.paths), state.token, state.judging);
   }
 
   /** The files of the summary `lease` is for. */
@@ -240,7 +245,7 @@ export class Ownership {
     if (record.released) {
       return {
         state: 'none',
-        reason: `released by pid ${record.pid} on ${record.host}`,
+        reason: `released by pid ${record.pid} on ${shown(record.host)}`,
         owner,
         gone: null,
       };
@@ -251,6 +256,7 @@ export class Ownership {
       this.#now(),
       staleAfterSeconds,
       currentOwner(),
+      found.changeSeconds,
     );
     if (judged.alive) return { state: 'alive', reason: judged.reason, owner, gone: null };
     return { state: 'dead', reason: judged.reason, owner, gone: judged.gone };
@@ -298,6 +304,7 @@ export class Ownership {
           this.#now(),
           DEFAULT_STALE_AFTER_SECONDS,
           currentOwner(),
+          found?.changeSeconds,
         );
         if (judged.alive) throw concurrentRunError(paths.ref, record);
       }

@@ -49,6 +49,8 @@ import { loadWithRepair } from './load.js';
 import { defaultLogger, type Logger } from './logger.js';
 import {
   journalRecords,
+  type OddFile,
+  oddFilesOf,
   type ReaderContext,
   readSummary,
   type SetAsideFile,
@@ -343,6 +345,15 @@ export class FileSummaryStore implements SummaryStore {
    */
   setAsideFiles(ref: SummaryRef): Promise<SetAsideFile[]> {
     return setAsideFiles(this.#reader, this.#paths(ref));
+  }
+
+  /**
+   * The journal, backup or owner record of `ref` that is not a regular file (a FIFO, socket,
+   * directory or symbolic link where a file belongs): looked at, never opened or followed, so
+   * a reader reports it at once. Changes nothing.
+   */
+  oddFiles(ref: SummaryRef): Promise<OddFile[]> {
+    return oddFilesOf(this.#reader.root, this.#paths(ref, false));
   }
 
   /** See {@link SummaryStore.watch}. */

@@ -29,4 +29,4 @@ export {
 } from './journal.js';
 export type { SummaryPaths } from './layout.js';
 export { defaultLogger, type Logger, silentLogger } from './logger.js';
-export type { SetAsideFile } from './reader.js';
+export type { OddFile, SetAsideFile } from './reader.js';

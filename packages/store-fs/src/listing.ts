@@ -2,9 +2,10 @@
  * `list`: every summary under the root, and every run that has only history, with one stat
  * and one readdir per run directory (its index, which later reads reuse) and no stat of a
  * summary: the entries' file types say what they are. A run directory that is a symbolic link
- * is followed once, never twice: one leading to a directory already listed (a loop or an
- * alias) is reported and skipped, and an unreadable directory is reported while the rest is
- * still listed.
+ * is followed once, never twice, and never out of the root: one leading to a directory
+ * already listed (a loop or an alias) or to a directory outside the root (see `dir-index.ts`)
+ * is reported and skipped, and an unreadable directory is reported while the rest is still
+ * listed.
  */
 import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import {
   type ListOptions,
   type ListProblem,
 } from '@process-summary/core';
-import type { DirectoryIndex } from './dir-index.js';
+import { type DirectoryIndex, OutsideRootError } from './dir-index.js';
 import { type DirEntryLike, errnoCode, nodeFileSystem, type StatsLike } from './fs-seam.js';
 import { isValidName, summaryPathIn } from './layout.js';
 import { indexesOf, type ReaderContext, readDirectory } from './reader.js';
@@ -67,7 +68,10 @@ export async function listSummaries(
       listing.problems.push({
         location: dir,
         code: 'E_UNREADABLE',
-        message: `${dir}: cannot be listed (${errnoCode(err) ?? String(err)})`,
+        message:
+          err instanceof OutsideRootError
+            ? err.message
+            : `${dir}: cannot be listed (${errnoCode(err) ?? String(err)})`,
       });
       continue;
     }

@@ -37,7 +37,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u20
  * path holds a run name): on a terminal or in a log viewer none of it may act as a control,
  * nor start a line that looks like another entry.
  */
-function escapeControl(text: string, json = false): string {
+export function escapeControl(text: string, json = false): string {
   return text.replace(CONTROL, (char) => {
     const code = char.charCodeAt(0);
     // In the fields' JSON, as `\uXXXX`: still JSON that parses to the same value.

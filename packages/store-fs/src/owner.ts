@@ -14,7 +14,8 @@
  *
  * A released record is not deleted: it stays, marked `released`, so the epoch keeps growing
  * across owners (a later owner takes it over like a gone one, without counting a previous
- * owner). Heartbeats move the record's mtime, stamped with the owner's wall clock; the record
+ * owner). Release, too, renames the released copy over the record under the takeover lock:
+ * the path is never empty while a record exists, so no epoch is ever handed out twice. Heartbeats move the record's mtime, stamped with the owner's wall clock; the record
  * itself is never rewritten, so a heartbeat cannot overwrite a new owner's record.
  */
 import { randomBytes } from 'node:crypto';
@@ -46,6 +47,7 @@ import { syncDirectory, syncDirectorySync } from './directory.js';
 import { ioError } from './errors.js';
 import { errnoCode, nodeFileSystem } from './fs-seam.js';
 import { ownerTempPathFor, stalePathFor } from './layout.js';
+import { escapeControl } from './logger.js';
 
 /** The owner record, as stored at the layout's owner path. */
 export interface OwnerRecord {
@@ -183,6 +185,7 @@ export function judgeOwner(
   now: number,
   staleAfterSeconds: number,
   me: OwnerIdentity,
+  changeSeconds?: number,
 ): Judgement {
   if (record === null) {
     return {
@@ -195,7 +198,7 @@ export function judgeOwner(
   if (record.released) {
     return { alive: false, gone: null, proven: true, reason: 'ownership was released' };
   }
-  const who = `pid ${record.pid} on ${record.host}`;
+  const who = `pid ${record.pid} on ${shown(record.host)}`;
   if (record.host === me.host) {
     const myBoot = me.bootId ?? null;
     if (record.boot_id !== null && myBoot !== null && record.boot_id !== myBoot) {
@@ -203,7 +206,7 @@ export function judgeOwner(
         alive: false,
         gone: 'reboot',
         proven: true,
-        reason: `${record.host} rebooted while ${who} ran`,
+        reason: `${shown(record.host)} rebooted while ${who} ran`,
       };
     }
     if ((record.pid_namespace ?? null) === (me.pidNamespace ?? null)) {
@@ -224,7 +227,13 @@ export function judgeOwner(
     }
   }
   // Another host, or another pid namespace of this one: its pid means nothing here.
-  const age = Math.max(0, now - heartbeatOf(record, mtimeSeconds));
+  let beat = heartbeatOf(record, mtimeSeconds);
+  // A heartbeat further ahead than the threshold is not believed (an owner whose clock was
+  // stepped forward, then back, or a forged record would hold the summary until that date):
+  // the file's change time is used instead, stamped by the file system at the last heartbeat,
+  // never by the owner.
+  if (beat - now > staleAfterSeconds && changeSeconds !== undefined) beat = changeSeconds;
+  const age = Math.max(0, now - beat);
   if (age > staleAfterSeconds) {
     return {
       alive: false,
@@ -262,6 +271,8 @@ export interface FoundRecord {
   /** null when the file does not parse as an owner record. */
   record: OwnerRecord | null;
   mtimeSeconds: number;
+  /** The file's change time (ctime): set by the file system, never by the owner. */
+  changeSeconds: number;
 }
 
 // Never follow a link out of the root, never block on a FIFO.
@@ -285,9 +296,12 @@ export async function readOwnerFile(path: string): Promise<FoundRecord | undefin
       const stats = await handle.stat();
       if (!stats.isFile()) throw notARecord(path, 'not a regular file');
       const mtimeSeconds = stats.mtimeMs / 1000;
-      if (stats.size > MAX_RECORD_BYTES) return { text: '', record: null, mtimeSeconds };
+      const changeSeconds = stats.ctimeMs / 1000;
+      if (stats.size > MAX_RECORD_BYTES) {
+        return { text: '', record: null, mtimeSeconds, changeSeconds };
+      }
       const text = await handle.readFile('utf8');
-      return { text, record: parseRecord(text), mtimeSeconds };
+      return { text, record: parseRecord(text), mtimeSeconds, changeSeconds };
     } finally {
       await handle.close();
     }
@@ -305,9 +319,11 @@ export function readOwnerFileSync(path: string): FoundRecord | undefined {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw notARecord(path, 'not a regular file');
     const mtimeSeconds = stats.mtimeMs / 1000;
-    if (stats.size > MAX_RECORD_BYTES) return { text: '', record: null, mtimeSeconds };
+    const changeSeconds = stats.ctimeMs / 1000;
+    if (stats.size > MAX_RECORD_BYTES)
+      return { text: '', record: null, mtimeSeconds, changeSeconds };
     const text = readFileSync(fd, 'utf8');
-    return { text, record: parseRecord(text), mtimeSeconds };
+    return { text, record: parseRecord(text), mtimeSeconds, changeSeconds };
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw ioError('reading the owner record', path, err);
@@ -425,6 +441,7 @@ export async function acquireOwner(
       now,
       options.staleAfterSeconds,
       me,
+      current.changeSeconds,
     );
     if (judgement.alive) throw concurrentRunError(ref, current.record as OwnerRecord);
     // Whoever ends up creating the next record (this taker, or another one in the gap after
@@ -475,7 +492,7 @@ export async function acquireOwner(
 async function takeTakeoverLock(
   lockPath: string,
   record: OwnerRecord,
-  options: AcquireOwnerOptions,
+  options: ReleaseOwnerOptions,
 ): Promise<boolean> {
   if (await createExclusively(lockPath, record)) return true;
   const holder = await readOwnerFile(lockPath);
@@ -486,6 +503,7 @@ async function takeTakeoverLock(
     options.now(),
     options.staleAfterSeconds,
     options.me,
+    holder.changeSeconds,
   );
   if (judged.alive) return false;
   const moved = stalePathFor(lockPath, record.token);
@@ -526,7 +544,6 @@ function pause(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Writes the record to a temp file, makes it durable, and links it in: complete or absent. */
 /** Writes `record` durably to a temp file and renames it over `path` (the takeover lock held). */
 async function replaceRecord(path: string, record: OwnerRecord): Promise<void> {
   const temp = ownerTempPathFor(path, `${record.token}${randomBytes(3).toString('hex')}`);
@@ -546,6 +563,7 @@ async function replaceRecord(path: string, record: OwnerRecord): Promise<void> {
   await syncDirectory(nodeFileSystem, dirname(path));
 }
 
+/** Writes the record to a temp file, makes it durable, and links it in: complete or absent. */
 async function createExclusively(path: string, record: OwnerRecord): Promise<boolean> {
   const temp = ownerTempPathFor(path, `${record.token}${randomBytes(3).toString('hex')}`);
   const handle = await open(temp, 'wx');
@@ -579,19 +597,158 @@ export async function touchOwner(path: string, token: string, now: number): Prom
   return true;
 }
 
+/** What {@link releaseOwner} needs to judge a takeover lock it finds held. */
+export type ReleaseOwnerOptions = Pick<AcquireOwnerOptions, 'me' | 'now' | 'staleAfterSeconds'>;
+
 /**
- * Gives ownership up if the record is still ours: the record is replaced by a released copy
- * of itself (so the epoch stays recorded). A record another process put there is left alone.
+ * Gives ownership up if the record is still ours: a released copy of it (keeping the epoch)
+ * is renamed over it, under the takeover lock, so the path is never empty. Moving the record
+ * away first and linking the released copy in after left a gap in which a newcomer found no
+ * record and created one with an epoch from the summary's files alone: an epoch already used
+ * by this owner (it may never have saved) came back. The lock keeps a taker that judged this
+ * owner gone (a stale heartbeat) from replacing the record between the check and the rename:
+ * its record would be overwritten and its epoch handed out again. A record another process
+ * put there is left alone. Throws `E_CONCURRENT_RUN` when the lock stays held by a live
+ * process for all attempts (the record then stays held, and is judged like a gone owner's
+ * once this process exits).
  */
-export async function releaseOwner(path: string, token: string): Promise<void> {
-  const ours = await removeIfOurs(path, token);
-  if (ours === undefined) return;
-  // Exclusive: a newcomer that created its record in the gap owns the summary now.
-  await createExclusively(path, { ...ours, released: true }).catch(() => false);
+export async function releaseOwner(
+  path: string,
+  lockPath: string,
+  token: string,
+  options: ReleaseOwnerOptions,
+): Promise<void> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const found = await readOwnerFile(path).catch(() => undefined);
+    if (!holdsToken(found, token)) return;
+    const ours = found?.record as OwnerRecord;
+    let locked: boolean | 'odd';
+    try {
+      locked = await takeTakeoverLock(lockPath, ours, options);
+    } catch (err) {
+      // A FIFO, directory or link where the lock belongs: no taker can take the lock either
+      // (it refuses the same file with E_IO), so nothing can replace the record meanwhile.
+      if (!isOddFileError(err)) throw err;
+      locked = 'odd';
+    }
+    if (locked === false) {
+      await pause(attempt);
+      continue;
+    }
+    try {
+      const again = await readOwnerFile(path).catch(() => undefined);
+      if (!holdsToken(again, token)) return;
+      await replaceRecord(path, { ...(again?.record as OwnerRecord), released: true });
+      return;
+    } finally {
+      if (locked === true) await removeIfOurs(lockPath, token);
+    }
+  }
+  throw releaseBlockedError(path);
 }
 
-/** {@link releaseOwner} for `exit` handlers, which cannot wait. */
-export function releaseOwnerSync(path: string, token: string): void {
+/**
+ * {@link releaseOwner} for `exit` handlers, which cannot wait: the same steps, with short
+ * blocking pauses (fewer attempts: an exiting process should not hang on a stalled taker).
+ */
+export function releaseOwnerSync(
+  path: string,
+  lockPath: string,
+  token: string,
+  options: ReleaseOwnerOptions,
+): void {
+  for (let attempt = 0; attempt < MAX_SYNC_RELEASE_ATTEMPTS; attempt++) {
+    const found = readOwnerFileQuietlySync(path);
+    if (!holdsToken(found, token)) return;
+    const ours = found?.record as OwnerRecord;
+    const locked = takeTakeoverLockSync(lockPath, ours, options);
+    if (locked === false) {
+      pauseSync(attempt);
+      continue;
+    }
+    try {
+      const again = readOwnerFileQuietlySync(path);
+      if (!holdsToken(again, token)) return;
+      replaceRecordSync(path, { ...(again?.record as OwnerRecord), released: true });
+      return;
+    } finally {
+      if (locked === true) removeIfOursSync(lockPath, token);
+    }
+  }
+  throw releaseBlockedError(path);
+}
+
+const MAX_SYNC_RELEASE_ATTEMPTS = 12;
+
+/** Whether `err` (from reading a record) says the path holds something else than a regular file. */
+function isOddFileError(err: unknown): boolean {
+  const cause = errnoCode((err as { cause?: unknown }).cause);
+  return cause === 'ENOTREG' || cause === 'ELOOP' || cause === 'ENXIO' || cause === 'EISDIR';
+}
+
+function releaseBlockedError(path: string): ProcessSummaryError {
+  return new ProcessSummaryError(
+    'E_CONCURRENT_RUN',
+    `process-summary/store-fs: could not release ${path}: another live process kept holding its takeover lock; the record stays held until this process is judged gone`,
+  );
+}
+
+function readOwnerFileQuietlySync(path: string): FoundRecord | undefined {
+  try {
+    return readOwnerFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * {@link takeTakeoverLock}, synchronously; `'odd'` when something other than a regular file
+ * stands where the lock belongs (see {@link releaseOwner}).
+ */
+function takeTakeoverLockSync(
+  lockPath: string,
+  record: OwnerRecord,
+  options: ReleaseOwnerOptions,
+): boolean | 'odd' {
+  try {
+    writeOwnerRecordSync(lockPath, record);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') return false;
+  }
+  let holder: FoundRecord | undefined;
+  try {
+    holder = readOwnerFileSync(lockPath);
+  } catch (err) {
+    return isOddFileError(err) ? 'odd' : false;
+  }
+  if (holder === undefined) return false;
+  const judged = judgeOwner(
+    holder.record,
+    holder.mtimeSeconds,
+    options.now(),
+    options.staleAfterSeconds,
+    options.me,
+    holder.changeSeconds,
+  );
+  if (judged.alive) return false;
+  const moved = stalePathFor(lockPath, record.token);
+  try {
+    renameSync(lockPath, moved);
+  } catch {
+    return false;
+  }
+  try {
+    if (readFileSync(moved, 'utf8') !== holder.text) linkSync(moved, lockPath);
+  } catch {}
+  try {
+    unlinkSync(moved);
+  } catch {}
+  return false;
+}
+
+/** {@link removeIfOurs}, synchronously. */
+function removeIfOursSync(path: string, token: string): void {
   const moved = stalePathFor(path, token);
   try {
     renameSync(path, moved);
@@ -602,22 +759,36 @@ export function releaseOwnerSync(path: string, token: string): void {
   try {
     text = readFileSync(moved, 'utf8');
   } catch {}
-  const record = parseRecord(text);
   try {
-    if (record?.token !== token) linkSync(moved, path);
-    else writeOwnerRecordSync(path, { ...record, released: true });
+    if (parseRecord(text)?.token !== token) linkSync(moved, path);
   } catch {}
   try {
     unlinkSync(moved);
   } catch {}
 }
 
-/**
- * {@link createExclusively}, synchronously (the `exit`-handler release, and tests that pose as
- * other owners): written to a temp file, made durable, linked in (complete or absent, never
- * half-written to a reader). Throws `EEXIST` when a record is there.
- */
-export function writeOwnerRecordSync(path: string, record: OwnerRecord): void {
+/** A short blocking wait (an `exit` handler has no event loop to wait on). */
+function pauseSync(attempt: number): void {
+  const ms = Math.min(50, 5 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random());
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** {@link replaceRecord}, synchronously. */
+function replaceRecordSync(path: string, record: OwnerRecord): void {
+  const temp = writeTempRecordSync(path, record);
+  try {
+    renameSync(temp, path);
+  } catch (err) {
+    try {
+      unlinkSync(temp);
+    } catch {}
+    throw err;
+  }
+  syncDirectorySync(dirname(path));
+}
+
+/** Writes `record` durably to a temp file beside `path`; returns the temp path. */
+function writeTempRecordSync(path: string, record: OwnerRecord): string {
   const temp = ownerTempPathFor(path, `${record.token}${randomBytes(3).toString('hex')}`);
   const fd = openSync(temp, 'wx');
   try {
@@ -630,6 +801,16 @@ export function writeOwnerRecordSync(path: string, record: OwnerRecord): void {
   } finally {
     closeSync(fd);
   }
+  return temp;
+}
+
+/**
+ * {@link createExclusively}, synchronously (the `exit`-handler release, and tests that pose as
+ * other owners): written to a temp file, made durable, linked in (complete or absent, never
+ * half-written to a reader). Throws `EEXIST` when a record is there.
+ */
+export function writeOwnerRecordSync(path: string, record: OwnerRecord): void {
+  const temp = writeTempRecordSync(path, record);
   try {
     linkSync(temp, path);
   } finally {
@@ -642,13 +823,25 @@ export function writeOwnerRecordSync(path: string, record: OwnerRecord): void {
 
 // ------------------------------------------------------------------ errors
 
+/**
+ * Text of an owner record (another host's file) as a message shows it: every character a
+ * terminal acts on escaped, so printing an error cannot clear a screen or forge a line.
+ */
+export function shown(text: string): string {
+  return escapeControl(String(text));
+}
+
 /** `E_CONCURRENT_RUN` naming the live owner; `owner` carries its pid, host and since. */
 export function concurrentRunError(ref: SummaryRef, owner: OwnerRecord): ProcessSummaryError {
-  const since = new Date(owner.since * 1000).toISOString();
+  const date = new Date(owner.since * 1000);
+  // A record's numbers are a file's: one past a Date's range is shown as it is, not thrown on.
+  const since = Number.isNaN(date.getTime())
+    ? `${owner.since} (epoch seconds)`
+    : date.toISOString();
   return Object.assign(
     new ProcessSummaryError(
       'E_CONCURRENT_RUN',
-      `process-summary: ${refName(ref)} is already running: pid ${owner.pid} on ${owner.host} since ${since}. Stop it first, or wait for it to finish.`,
+      `process-summary: ${refName(ref)} is already running: pid ${owner.pid} on ${shown(owner.host)} since ${since}. Stop it first, or wait for it to finish.`,
     ),
     { owner: { pid: owner.pid, host: owner.host, since: owner.since } },
   );
@@ -665,7 +858,7 @@ export function leaseLostError(
       ? 'no owner record exists'
       : current.record.released
         ? 'ownership was released'
-        : `it now names pid ${current.record.pid} on ${current.record.host}`;
+        : `it now names pid ${current.record.pid} on ${shown(current.record.host)}`;
   return new ProcessSummaryError(
     'E_LEASE_LOST',
     `process-summary: ${refName(ref)}: ${why} (${now}); this process stops writing the summary`,

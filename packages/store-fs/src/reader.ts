@@ -22,6 +22,8 @@ import {
   filesOf,
   type IndexedCandidate,
   type IndexedSummary,
+  leadsOutOfRoot,
+  OutsideRootError,
   summaryKey,
 } from './dir-index.js';
 import { storeError } from './errors.js';
@@ -61,7 +63,7 @@ const indexes = new WeakMap<ReaderContext, DirectoryIndexes>();
 export function indexesOf(ctx: ReaderContext): DirectoryIndexes {
   let found = indexes.get(ctx);
   if (found === undefined) {
-    found = new DirectoryIndexes(ctx.fs);
+    found = new DirectoryIndexes(ctx.fs, ctx.root);
     indexes.set(ctx, found);
   }
   return found;
@@ -146,7 +148,10 @@ function symlinkProblem(path: string): SummaryFileProblem {
 }
 
 function unlistable(paths: SummaryPaths, err: unknown): ReadResult {
-  const reason = `cannot be listed (${errnoCode(err) ?? String(err)})`;
+  const reason =
+    err instanceof OutsideRootError
+      ? 'is a symbolic link leading out of the root; not followed'
+      : `cannot be listed (${errnoCode(err) ?? String(err)})`;
   return {
     ...emptyResult(publicRef(paths.ref), paths.summary, false),
     problem: toProblem({
@@ -287,6 +292,10 @@ export async function* journalRecords(
   const { offset, line } = parseCursor(options.after);
   const signal = options.signal;
   if (signal?.aborted) return;
+  // Like list and read: a run directory linked out of the root is not read through.
+  if (leadsOutOfRoot(ctx.root, paths.dir)) {
+    throw storeError('E_IO', new OutsideRootError(paths.dir).message);
+  }
   for await (const entry of readJournal(ctx.fs, paths.journal, {
     startOffset: offset,
     startLine: line,
@@ -329,4 +338,50 @@ export async function setAsideFiles(
     }
   }
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** A file of a summary that is not a regular file where one belongs (see {@link oddFilesOf}). */
+export interface OddFile {
+  path: string;
+  /** Which of the summary's files belongs there. */
+  role: 'journal' | 'backup' | 'owner record';
+  kind: 'FIFO' | 'socket' | 'directory' | 'symbolic link' | 'device' | 'special file';
+}
+
+/**
+ * The summary's journal, backup and owner record paths that hold something other than a
+ * regular file: looked at with `lstat` only (a link is never followed, a FIFO never opened),
+ * so a reader can say so at once. The summary itself is not among them: `read` reports it.
+ * Changes nothing.
+ */
+export async function oddFilesOf(root: string, paths: SummaryPaths): Promise<OddFile[]> {
+  // A run directory linked out of the root is refused by list and read: nothing under it is
+  // looked at.
+  if (leadsOutOfRoot(root, paths.dir)) return [];
+  const slots = [
+    [paths.journal, 'journal'],
+    [paths.backup, 'backup'],
+    [paths.owner, 'owner record'],
+  ] as const;
+  const found: OddFile[] = [];
+  for (const [path, role] of slots) {
+    let stats: nodeFs.Stats;
+    try {
+      stats = await nodeFs.promises.lstat(path);
+    } catch {
+      continue; // absent (or its directory is): nothing odd to report
+    }
+    if (stats.isFile()) continue;
+    found.push({ path, role, kind: kindOf(stats) });
+  }
+  return found;
+}
+
+function kindOf(stats: nodeFs.Stats): OddFile['kind'] {
+  if (stats.isFIFO()) return 'FIFO';
+  if (stats.isSocket()) return 'socket';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isSymbolicLink()) return 'symbolic link';
+  if (stats.isBlockDevice() || stats.isCharacterDevice()) return 'device';
+  return 'special file';
 }

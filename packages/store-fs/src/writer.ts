@@ -20,7 +20,7 @@ import {
   writeFileDurably,
   writeFileDurablySync,
 } from './atomic-write.js';
-import { keepPreviousVersion, keepPreviousVersionSync } from './backup.js';
+import { type BackupWarnings, keepPreviousVersion, keepPreviousVersionSync } from './backup.js';
 import { makeDirectoryDurably, makeDirectoryDurablySync } from './directory.js';
 import { storeError } from './errors.js';
 import { linkEpochCopy, linkEpochCopySync, stampEpoch, type WriteFence } from './fencing.js';
@@ -85,6 +85,8 @@ export class SummaryWriter {
   readonly #files = new Map<string, FileState>();
   /** Directories this store created or found, and cleaned of dead writers' temp files. */
   readonly #readyDirs = new Set<string>();
+  /** Backups this store could not keep and said so (see `backup.ts`): kept across `forget`. */
+  readonly #backupWarnings: BackupWarnings = new Set();
 
   constructor(ctx: WriterContext) {
     this.#ctx = ctx;
@@ -150,7 +152,7 @@ export class SummaryWriter {
       }
       const identity = writeFileDurablySync(paths.summary, data, (tempPath) => {
         decision.recheckSync();
-        keepPreviousVersionSync(paths, state.identity, this.#ctx.logger);
+        keepPreviousVersionSync(paths, state.identity, this.#ctx.logger, this.#backupWarnings);
         this.#claimRenaming(state);
         if (decision.copyPath !== null) linkEpochCopySync(tempPath, decision.copyPath);
       });
@@ -238,6 +240,7 @@ export class SummaryWriter {
         (path) =>
           readSummaryFile(fs, path, this.#ctx.maxFileBytes, paths.ref, this.#ctx.summaryOptions),
         logger,
+        this.#backupWarnings,
       );
       try {
         const identity = await writeFileDurably(fs, paths.summary, data, {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkSummaryDict, ProcessSummary } from '@process-summary/core';
 import { suite } from 'uvu';
@@ -205,6 +205,39 @@ test('a file damaged outside the store does not replace the backup', async (ctx)
     ctx.logger.lines.some((l) => l.level === 'warn' && l.message.includes('changed outside')),
   );
   assert.is((await ctx.store.load('harvard_2024', 'collect'))?.summary.itemsProcessed, 3);
+});
+
+test('a directory where the backup belongs: one warning per store, not one per save; said again after a backup was kept', async (ctx) => {
+  const { summary } = makeSummary();
+  await ctx.store.save(summary);
+  const backup = ctx.store.backupPathFor('harvard_2024', 'collect');
+  await mkdir(backup);
+  const backupWarnings = () =>
+    ctx.logger.lines.filter((l) => l.level === 'warn' && l.message.includes(backup));
+  for (let i = 0; i < 5; i++) {
+    summary.incrementItems({ processed: 1 });
+    await ctx.store.save(summary);
+  }
+  // saveSync (an exit handler's) meets the same directory: still the one warning.
+  summary.incrementItems({ processed: 1 });
+  ctx.store.saveSync(summary);
+  assert.is(backupWarnings().length, 1, 'warned once');
+  assert.match(backupWarnings()[0]?.message ?? '', 'said once');
+  assert.ok(
+    ctx.logger.lines.filter((l) => l.level === 'debug' && l.message.includes(backup)).length >= 5,
+    'later failures at debug level',
+  );
+  assert.is((await ctx.store.load('harvard_2024', 'collect'))?.summary.itemsProcessed, 6);
+  // Moved away: a backup is kept again; a later failure is a new problem, warned again.
+  await rm(backup, { recursive: true });
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  assert.is(JSON.parse(await readFile(backup, 'utf8')).items_processed, 6);
+  await rm(backup);
+  await mkdir(backup);
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  assert.is(backupWarnings().length, 2);
 });
 
 test('a valid file written by another store becomes the backup after a check', async (ctx) => {

@@ -158,4 +158,44 @@ test('a newcomer arriving just after the gone record is dealt with never gets a 
   }
 });
 
+test('a newcomer acting while an owner releases never gets the epoch the owner had', async () => {
+  const root = await tempDir('store-fs-takeover-');
+  const store = new FileSummaryStore({ root, logger: recordingLogger() });
+  const path = store.pathsFor(REF).owner;
+  // The owner never saves: the summary's files know no epoch, only the record does.
+  const { lease } = await store.acquire(REF, options('host-a', 1001));
+  assert.is(lease.epoch, 1);
+  // At the release's first rename touching the record, a newcomer runs its acquire. If the
+  // rename moved the record away (a gap), the newcomer runs to its end inside that gap; if it
+  // replaced the record in place, the newcomer runs alongside (it waits for the lock).
+  let newcomer: Promise<{ lease?: Lease; code?: string }> | undefined;
+  fsp.rename = async (from, to) => {
+    const result = await realRename(from, to);
+    if (newcomer === undefined && (String(from) === path || String(to) === path)) {
+      newcomer = store.acquire(REF, options('host-b', 1002)).then(
+        (r) => ({ lease: r.lease }),
+        (e: { code?: string }) => ({ code: e.code }),
+      );
+      if (String(from) === path) await newcomer;
+    }
+    return result;
+  };
+  syncBuiltinESMExports();
+  try {
+    await store.release(lease);
+    const other = (await newcomer) ?? {};
+    assert.is(other.code, undefined, 'the released summary is free to take');
+    assert.is(other.lease?.epoch, 2, 'one above the released owner, never its epoch again');
+    const status = await store.ownerStatus(REF);
+    assert.is(status.owner?.epoch, 2);
+    assert.is(status.owner?.host, 'host-b');
+    await store.release(other.lease as Lease);
+    assert.is((await store.ownerStatus(REF)).state, 'none');
+  } finally {
+    fsp.rename = realRename;
+    syncBuiltinESMExports();
+    await removeDir(root);
+  }
+});
+
 test.run();

@@ -17,6 +17,7 @@ import { canUnshare, inNamespace, startChild, waitUntil } from './_process.js';
 
 const REF: SummaryRef = { runName: 'harvard_2024', processName: 'collect' };
 const holder = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'hold-lease.mjs');
+const cycler = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'cycle-lease.mjs');
 
 /** A record of this very process (alive), with `overrides`. */
 function record(overrides: Partial<OwnerRecord>): OwnerRecord {
@@ -225,6 +226,78 @@ test('a FIFO, socket, directory or symbolic link where the owner record belongs:
   }
 });
 
+test('a FIFO, socket, directory or symbolic link where the takeover lock belongs: release (async and sync) still gives ownership up, never waits, leaves it as it is', async (ctx) => {
+  const { execFileSync } = await import('node:child_process');
+  const { lstatSync, mkdirSync, symlinkSync, writeFileSync } = await import('node:fs');
+  const { createServer } = await import('node:net');
+  const lock = `${ctx.store.pathsFor(REF).stem}.owner.takeover`;
+  const outside = join(ctx.dir, 'outside-lock');
+  writeFileSync(outside, 'OUTSIDE');
+  for (const kind of ['fifo', 'socket', 'directory', 'symlink'] as const) {
+    for (const sync of [false, true]) {
+      rmSync(ctx.owner, { force: true });
+      rmSync(lock, { recursive: true, force: true });
+      const { lease } = await ctx.store.acquire(REF);
+      const server = kind === 'socket' ? createServer() : null;
+      if (kind === 'fifo') execFileSync('mkfifo', [lock]);
+      if (server !== null) await new Promise<void>((resolve) => server.listen(lock, resolve));
+      if (kind === 'directory') mkdirSync(lock);
+      if (kind === 'symlink') symlinkSync(outside, lock);
+      try {
+        if (sync) ctx.store.releaseSync(lease);
+        else await ctx.store.release(lease);
+        const status = await ctx.store.ownerStatus(REF);
+        assert.is(status.state, 'none', `${kind} sync=${sync}: released`);
+        assert.match(status.reason, /released/, `${kind} sync=${sync}`);
+        assert.ok(lstatSync(lock).isFile() === false, `${kind}: left as it was`);
+        assert.is(readFileSync(outside, 'utf8'), 'OUTSIDE');
+      } finally {
+        if (server !== null) await new Promise((resolve) => server.close(resolve));
+      }
+    }
+  }
+});
+
+test("a heartbeat from another host further ahead than the threshold is not believed: the file system's change time judges it", async (ctx) => {
+  const now = Date.now() / 1000;
+  const yearAhead = now + 365 * 86400;
+  // Another host's owner whose clock was a year ahead when it last beat (record and mtime).
+  pose(ctx, { host: 'ahead-host', pid: 77, heartbeat: yearAhead, since: yearAhead }, yearAhead);
+  // Seen just after that beat: alive (the file changed just now, on the file system's clock).
+  assert.is((await ctx.store.ownerStatus(REF, { staleAfterSeconds: 60 })).state, 'alive');
+  // Seen two hours later with no beat since: gone, not held until next year.
+  const later = new FileSummaryStore({ root: ctx.dir, clock: { now: () => now + 7200 } });
+  const status = await later.ownerStatus(REF, { staleAfterSeconds: 60 });
+  assert.is(status.state, 'dead');
+  assert.is(status.gone, 'stale');
+  const { lease, previous } = await later.acquire(REF, { staleAfterSeconds: 60 });
+  assert.is(previous?.reason, 'stale');
+  assert.is(lease.epoch, 2);
+  await later.release(lease);
+});
+
+test("an owner record with hostile text and a start past a Date's range: E_CONCURRENT_RUN all the same, no raw control character in its message or the status reason", async (ctx) => {
+  const evil = 'h\u001b[2J\u009b31m|x\nOK - fake\u202e';
+  pose(ctx, { host: evil, pid: 77, since: 1e300 });
+  const hasRaw = (text: string) =>
+    [...text].some((c) => {
+      const n = c.charCodeAt(0);
+      return n < 0x20 || (n >= 0x7f && n <= 0x9f) || n === 0x202e;
+    });
+  try {
+    await ctx.store.acquire(REF);
+    assert.unreachable('refused');
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'E_CONCURRENT_RUN');
+    assert.not.ok(hasRaw((err as Error).message), (err as Error).message);
+    assert.match((err as Error).message, 'h\\x1b[2J');
+    assert.match((err as Error).message, '1e+300');
+  }
+  const status = await ctx.store.ownerStatus(REF);
+  assert.is(status.state, 'alive');
+  assert.not.ok(hasRaw(status.reason), status.reason);
+});
+
 test('the start time is field 22 of /proc/<pid>/stat, even with ") " in the command name', () => {
   const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
   assert.is(parseStartTime(`1234 (evil) name) ${fields.join(' ')}`), '22');
@@ -299,6 +372,30 @@ racing(
       other.child.kill('SIGKILL');
       await other.exited;
     }
+  },
+);
+
+racing(
+  '4 processes taking and releasing one summary in turn: no epoch is ever handed out twice',
+  async (ctx) => {
+    const start = (await ctx.store.ownerStatus(REF)).owner?.epoch ?? 0;
+    const cycles = 25;
+    const cyclers = Array.from({ length: 4 }, () =>
+      startChild([process.execPath, cycler, ctx.dir, REF.runName, REF.processName, String(cycles)]),
+    );
+    const ends = await Promise.all(cyclers.map((c) => c.exited));
+    for (const [i, end] of ends.entries()) assert.is(end.code, 0, cyclers[i]?.stderr());
+    const epochs = cyclers.flatMap((c) =>
+      c.messages.filter((m) => m.event === 'held').map((m) => m.epoch as number),
+    );
+    assert.is(epochs.length, 4 * cycles);
+    const sorted = [...epochs].sort((a, b) => a - b);
+    const repeated = sorted.filter((e, i) => i > 0 && e === sorted[i - 1]);
+    assert.equal(repeated, [], 'every lease got an epoch of its own');
+    assert.ok((sorted[0] as number) > start, 'above every epoch before');
+    const status = await ctx.store.ownerStatus(REF);
+    assert.is(status.state, 'none');
+    assert.is(status.owner?.epoch, sorted.at(-1), 'the released record keeps the last epoch');
   },
 );
 

@@ -3,7 +3,16 @@
  * lease epoch, report what they cannot use, and never follow a link out of the root.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFile, mkdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  mkdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JournalRecord } from '@process-summary/core';
 import { suite } from 'uvu';
@@ -258,7 +267,7 @@ test('list: workers parsed, sorted, one stat and readdir per run directory, noth
   await rejection(reader.list({ runName: '../x' }), 'E_INVALID_NAME');
 });
 
-test('list reports symbolic link loops, aliases, broken links and unreadable directories', async (ctx) => {
+test('list reports symbolic link loops, aliases, links out of the root, broken links and unreadable directories', async (ctx) => {
   await ctx.store.save(makeSummary('real', 'collect').summary);
   await ctx.store.save(makeSummary('secret', 'collect').summary);
   await symlink(ctx.root, join(ctx.root, 'loop'));
@@ -271,21 +280,68 @@ test('list reports symbolic link loops, aliases, broken links and unreadable dir
     JSON.stringify(makeSummary('linked', 'sync').summary.getSummaryDict()),
   );
   await symlink(elsewhere, join(ctx.root, 'linked'));
+  // A link to a directory inside the root (not itself a run directory) is followed.
+  const deep = join(ctx.root, 'nested', 'deep');
+  await mkdir(deep, { recursive: true });
+  await writeFile(
+    join(deep, 'process_summary_sync.json'),
+    JSON.stringify(makeSummary('inner', 'sync').summary.getSummaryDict()),
+  );
+  await symlink(deep, join(ctx.root, 'inner'));
   const fs = new FaultyFs();
   fs.inject({ op: 'readdir', match: (p) => p.endsWith('/secret'), errno: 'EACCES' });
   const reader = new FileSummaryStore({ root: ctx.root, fs, logger: recordingLogger() });
   const listing = await reader.list();
   assert.equal(
     listing.summaries.map((s) => `${s.runName}/${s.processName}`),
-    ['linked/sync', 'real/collect'],
-    'a link to a directory seen nowhere else is followed once',
+    ['inner/sync', 'real/collect'],
+    'a link to a directory inside the root seen nowhere else is followed once; out of it, never',
   );
   const problems = Object.fromEntries(listing.problems.map((p) => [p.location, p.message]));
   assert.match(problems[join(ctx.root, 'loop')] ?? '', /same directory as/);
   assert.match(problems[join(ctx.root, 'alias')] ?? '', /same directory as .*real/);
   assert.match(problems[join(ctx.root, 'broken')] ?? '', /broken symbolic link/);
   assert.match(problems[join(ctx.root, 'secret')] ?? '', /EACCES/);
-  assert.is(listing.problems.length, 4);
+  assert.match(problems[join(ctx.root, 'linked')] ?? '', /symbolic link leading out of the root/);
+  assert.is(listing.problems.length, 5);
+  // read refuses it too, through the real file system and through the seam.
+  for (const store of [ctx.store, reader]) {
+    const read = await store.read({ runName: 'linked', processName: 'sync' });
+    assert.is(read?.problem?.code, 'E_UNREADABLE');
+    assert.match(read?.problem?.message ?? '', /leading out of the root; not followed/);
+    assert.is(read?.summary ?? null, null, 'nothing of the outside file is read');
+  }
+  assert.is((await ctx.store.read({ runName: 'inner', processName: 'sync' }))?.problem, null);
+  // events and oddFiles do not read through it either.
+  await appendFile(join(elsewhere, 'process_summary_sync.events.jsonl'), 'not json\n');
+  await rejection(
+    (async () => {
+      for await (const _ of ctx.store.events({ runName: 'linked', processName: 'sync' })) {
+      }
+    })(),
+    'E_IO',
+  );
+  await mkdir(join(elsewhere, 'process_summary_sync.json.bak'));
+  assert.equal(await ctx.store.oddFiles({ runName: 'linked', processName: 'sync' }), []);
+});
+
+test('a run directory link pointed out of the root after it was read is refused at once', async (ctx) => {
+  const outside = join(ctx.dir, 'outside-run');
+  const inside = join(ctx.root, 'nested', 'inside');
+  for (const dir of [outside, inside]) {
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'process_summary_sync.json'),
+      JSON.stringify(makeSummary('moving', 'sync').summary.getSummaryDict()),
+    );
+  }
+  const link = join(ctx.root, 'moving');
+  await symlink(inside, link);
+  const ref = { runName: 'moving', processName: 'sync' };
+  assert.is((await ctx.store.read(ref))?.problem, null);
+  await rm(link);
+  await symlink(outside, link);
+  assert.match((await ctx.store.read(ref))?.problem?.message ?? '', /out of the root/);
 });
 
 test('list of a missing root is a problem, not an error', async (ctx) => {

@@ -13,6 +13,7 @@ import {
 } from '@process-summary/core';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
+import { warnOddFiles } from '../../odd-files.js';
 import { escapeControl, formatBytes, safeJson } from '../../render/format.js';
 import { resolveTargets } from '../../targets.js';
 
@@ -62,6 +63,7 @@ export async function runRepair(context: Context): Promise<number> {
   });
   if (target?.kind !== 'ref') throw new CliError('E_USAGE', 'repair expects a run and a process');
   const ref = target.ref;
+  await warnOddFiles(context, ref);
   await refuseLiveOwner(context, ref);
   const before = await context.store.read(ref, { full: true });
   if (before === null) {

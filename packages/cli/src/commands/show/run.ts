@@ -2,6 +2,7 @@
 import type { DetailView } from '@process-summary/inspect';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
+import { warnOddFiles } from '../../odd-files.js';
 import { readTargets } from '../../read.js';
 import {
   escapeControl,
@@ -25,6 +26,7 @@ const METRIC_WIDTH = 120;
 export async function runShow(context: Context): Promise<number> {
   const targets = await resolveTargets(context, context.args, { allowFile: true });
   const { views, problems } = await readTargets(context, targets);
+  for (const target of targets) if (target.kind === 'ref') await warnOddFiles(context, target.ref);
   if (targets.length === 1 && views.length === 0 && problems.length > 0) {
     const problem = problems[0] as (typeof problems)[number];
     const repair =

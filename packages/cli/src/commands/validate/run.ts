@@ -6,6 +6,7 @@
 import { refName } from '@process-summary/core';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
+import { warnOddFiles } from '../../odd-files.js';
 import { escapeControl, safeJson } from '../../render/format.js';
 import { describeIssue, readSummaryFile } from '../../summary-file.js';
 import { listStore, looksLikePath, parseProcessArgument } from '../../targets.js';
@@ -44,6 +45,7 @@ async function validateStored(context: Context, args: string[]): Promise<Validat
   }
   const results: ValidateResult[] = [];
   for (const ref of refs) {
+    await warnOddFiles(context, ref);
     const read = await context.store.read(ref, { full: true });
     const location = read?.location ?? refName(ref);
     const problem = read?.problem ?? null;
