@@ -278,7 +278,11 @@ export class Ownership {
     const decision: FenceDecision = {
       epoch: state.epoch,
       copyPath: state.fenced ? epochPathFor(paths, state.epoch) : null,
-      recheck: async () => held(state, await readOwnerFile(paths.owner)),
+      // Synchronous on purpose, here and in the unowned fence below: the record is a few
+      // hundred bytes, read in microseconds, while each await of the async read is a
+      // thread-pool round trip (open, stat, read, close), in series before the write: it made
+      // a save 1.13-1.16x the bare durable write. `recheck` stays a promise for the writer.
+      recheck: async () => held(state, readOwnerFileSync(paths.owner)),
       recheckSync: () => held(state, readOwnerFileSync(paths.owner)),
     };
     return {
@@ -319,7 +323,7 @@ export class Ownership {
       };
     };
     return {
-      check: async () => decide(await readOwnerFile(paths.owner)),
+      check: async () => decide(readOwnerFileSync(paths.owner)),
       checkSync: () => decide(readOwnerFileSync(paths.owner)),
     };
   }
