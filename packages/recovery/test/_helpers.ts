@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Child, startChild } from '@process-summary/test-kit';
 
 export const pipelineScript = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -15,15 +15,8 @@ export function tempRoot(): { root: string; cleanup: () => void } {
   return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-export interface Pipeline {
-  child: ChildProcess;
-  /** Resolves with the first message of this event (rejects if the process ends first). */
-  waitFor(event: string): Promise<Record<string, unknown>>;
-  messages: Record<string, unknown>[];
-  /** Resolves when the process ends: its exit code or the signal that ended it. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr(): string;
-}
+/** A pipeline child (test/fixtures/pipeline.mjs) printing one JSON object per line. */
+export type Pipeline = Child;
 
 export function startPipeline(
   root: string,
@@ -31,78 +24,15 @@ export function startPipeline(
   options: Record<string, unknown> = {},
   names: { run?: string; process?: string } = {},
 ): Pipeline {
-  const child = spawn(
+  return startChild([
     process.execPath,
-    [
-      pipelineScript,
-      root,
-      names.run ?? 'harvard_2024',
-      names.process ?? 'collect',
-      mode,
-      JSON.stringify(options),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const messages: Record<string, unknown>[] = [];
-  const waiters: {
-    event: string;
-    resolve: (m: Record<string, unknown>) => void;
-    reject: (e: Error) => void;
-  }[] = [];
-  let buffer = '';
-  let errText = '';
-  let closed = false;
-  child.stderr?.on('data', (chunk: Buffer) => {
-    errText += chunk.toString();
-  });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let newline = buffer.indexOf('\n');
-    while (newline >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      newline = buffer.indexOf('\n');
-      if (line.trim() === '') continue;
-      const message = JSON.parse(line) as Record<string, unknown>;
-      messages.push(message);
-      for (const waiter of [...waiters]) {
-        if (waiter.event === message.event) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(message);
-        }
-      }
-    }
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    // 'close', not 'exit': by then stdout is drained, so no message is missed.
-    child.on('close', (code, signal) => {
-      closed = true;
-      for (const waiter of waiters.splice(0)) {
-        waiter.reject(
-          new Error(
-            `process ended (${code ?? signal}) before "${waiter.event}"; stderr: ${errText}`,
-          ),
-        );
-      }
-      resolve({ code, signal });
-    });
-  });
-  return {
-    child,
-    messages,
-    exited,
-    stderr: () => errText,
-    waitFor(event) {
-      const seen = messages.find((m) => m.event === event);
-      if (seen) return Promise.resolve(seen);
-      if (closed) {
-        return Promise.reject(
-          new Error(`process already ended before "${event}"; stderr: ${errText}`),
-        );
-      }
-      return new Promise((resolve, reject) => waiters.push({ event, resolve, reject }));
-    },
-  };
+    pipelineScript,
+    root,
+    names.run ?? 'harvard_2024',
+    names.process ?? 'collect',
+    mode,
+    JSON.stringify(options),
+  ]);
 }
 
 /** Waits for the process to end; kills it (and fails) if it has not within `ms`: a hang guard, not a timing check. */

@@ -8,15 +8,15 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProcessSummary, type SummaryDict, type SummaryRef } from '@process-summary/core';
 import { FileSummaryStore } from '@process-summary/store-fs';
-import { suite } from 'uvu';
-import * as assert from 'uvu/assert';
 import {
   canUnshare,
   inNamespace,
   namespacedPid,
   startChild,
   waitUntil,
-} from '../../store-fs/test/_process.js';
+} from '@process-summary/test-kit';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import { ProcessSummaryManager } from '../src/index.js';
 import { endsWithin, pipelineScript, startPipeline, tempRoot } from './_helpers.js';
 

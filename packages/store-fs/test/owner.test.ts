@@ -3,6 +3,7 @@ import { readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SummaryRef } from '@process-summary/core';
+import { canUnshare, inNamespace, startChild, waitUntil } from '@process-summary/test-kit';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileSummaryStore } from '../src/index.js';
@@ -13,7 +14,6 @@ import {
   writeOwnerRecordSync,
 } from '../src/owner.js';
 import { recordingLogger, removeDir, tempDir } from './_helpers.js';
-import { canUnshare, inNamespace, startChild, waitUntil } from './_process.js';
 
 const REF: SummaryRef = { runName: 'harvard_2024', processName: 'collect' };
 const holder = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'hold-lease.mjs');

@@ -1,3 +1,7 @@
+/**
+ * Helpers for tests that run real processes (crashes, signals, takeovers across pid
+ * namespaces), shared by every package's tests so each behaviour is waited for one way.
+ */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
@@ -76,6 +80,7 @@ export function startChild(command: string[]): Child {
     }
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    // 'close', not 'exit': by then stdout is drained, so no message is missed.
     child.on('close', (code, signal) => {
       closed = true;
       for (const waiter of waiters.splice(0)) {
