@@ -316,6 +316,12 @@ export interface SummaryStore {
 
   /** The summary as stored, or what is wrong with it; `null` when there is neither summary nor history. */
   read(ref: SummaryRef, options?: ReadOptions): Promise<ReadResult | null>;
+  /**
+   * `read` of many refs at once, where a store can do it in one round trip (a database): what
+   * `read` would return for each, in the order given. A capability: a store without it leaves
+   * this undefined and consumers call `read` per ref.
+   */
+  readMany?(refs: readonly SummaryRef[], options?: ReadOptions): Promise<(ReadResult | null)[]>;
   /** Every summary held (and every run that has only history), sorted. */
   list(options?: ListOptions): Promise<Listing>;
   /** The journal of `ref` from a cursor, oldest first; ends at the current end. */

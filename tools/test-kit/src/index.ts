@@ -125,3 +125,4 @@ export async function waitUntil(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+export * from './postgres.js';
