@@ -321,9 +321,10 @@ export async function listRows(store: SummaryStore, options: ListRowsOptions): P
   const rowOptions: RowOptions = { ...options, full: options.full ?? false };
   // Only the row (or why there is none) is kept of each read: holding 10,000 parsed summaries
   // to the end costs a listing more in garbage collection than the rows themselves.
+  const readMany = store.readMany?.bind(store);
   const results =
-    typeof store.readMany === 'function'
-      ? await rowsByChunks(store, listed, rowOptions, concurrency)
+    readMany !== undefined
+      ? await rowsByChunks(store, readMany, listed, rowOptions, concurrency)
       : await mapLimit(listed, concurrency, async (summary) =>
           keptOf(
             summary.hasSummary
@@ -356,7 +357,8 @@ function keptOf({ row, unusable }: RowRead): Kept {
  * chunks of parsed summaries are alive at once.
  */
 async function rowsByChunks(
-  store: SummaryStore & Required<Pick<SummaryStore, 'readMany'>>,
+  store: SummaryStore,
+  readMany: NonNullable<SummaryStore['readMany']>,
   listed: readonly ListedSummary[],
   options: RowOptions,
   concurrency: number,
@@ -373,7 +375,7 @@ async function rowsByChunks(
   }
   const fetch = async (chunk: readonly number[]) => {
     const refs = chunk.map((index) => refOf(listed[index] as ListedSummary));
-    const reads = await store.readMany(refs, { full: options.full ?? false });
+    const reads = await readMany(refs, { full: options.full ?? false });
     if (reads.length !== refs.length) {
       throw new ProcessSummaryError(
         'E_IO',
