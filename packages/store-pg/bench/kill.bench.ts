@@ -17,15 +17,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Row, writeReport } from '@process-summary/bench-kit';
 import type { SummaryRef } from '@process-summary/core';
 import { PgSummaryStore } from '@process-summary/store-pg';
-import { allReady, nextDone, startWorker, type WorkerProcess } from './_fleet.js';
+import {
+  allReady,
+  exitAll,
+  HANG_LIMIT_MS,
+  nextDone,
+  startWorker,
+  type WorkerConfig,
+  type WorkerProcess,
+  within,
+} from './_fleet.js';
 import { benchServer, dropSchema, percentile, quick } from './_setup.js';
-import type { WorkerConfig } from './_worker.js';
 
 const WORKERS = 32;
 const KILLS = quick ? 20 : 100;
 const SCHEMA = 'bench_pg_kill';
 const STALE_AFTER_SECONDS = 2;
-/** Processes started ahead, waiting to take a killed worker's ref (see _worker.ts). */
+/** Processes started ahead, waiting to take a killed worker's ref (see _worker.mjs). */
 const STANDBYS = 16;
 
 interface Slot {
@@ -89,14 +97,13 @@ export async function run(): Promise<void> {
       standby: WorkerProcess,
       killedAt: number,
     ) => {
-      await victim.closed;
+      await within(victim.closed, `${slot.ref.worker}: the killed process closing its output`);
       const lastAck = victim.lastAck ?? 0;
       const victimEpoch = (await victim.waitFor('acquired')).epoch as number;
       const next = standby;
       next.send(`take ${slot.ref.worker}`);
       const acquired = await next.waitFor('acquired');
       takeoverMs.push(Date.now() - killedAt);
-      console.log(slot.ref.worker, Date.now() - killedAt, acquired.waitedMs, acquired.attempts);
       const previous = acquired.previous as { reason: string; epoch: number | null } | null;
       if (previous === null) {
         failures.push(
@@ -126,7 +133,13 @@ export async function run(): Promise<void> {
       await sleep(20 + Math.random() * 180);
       let candidates = slots.filter((s) => !s.busy && s.current.acks > 0);
       let standby = idleStandby();
+      const looking = Date.now();
       while (candidates.length === 0 || standby === undefined) {
+        if (Date.now() - looking > HANG_LIMIT_MS) {
+          throw new Error(
+            `kill bench: no worker to kill or no standby to take over (kill ${kill})`,
+          );
+        }
         await sleep(50);
         candidates = slots.filter((s) => !s.busy && s.current.acks > 0);
         standby = idleStandby();
@@ -136,15 +149,15 @@ export async function run(): Promise<void> {
       const slot = candidates[Math.floor(Math.random() * candidates.length)] as Slot;
       slot.busy = true;
       const victim = slot.current;
-      // Killed as soon as it says a save started. Whether that save was acknowledged before
-      // the kill is known once its output is drained.
+      // Killed as soon as its output read so far ends with a save started. Whether that save
+      // was acknowledged before the kill is known once its output is drained.
       const killed = await new Promise<{ at: number; acks: number }>((resolve, reject) => {
         const guard = setTimeout(
           () => reject(new Error(`${slot.ref.worker} stopped saving`)),
           30_000,
         );
-        victim.onSaveStart = () => {
-          victim.onSaveStart = null;
+        victim.onMidSave = () => {
+          victim.onMidSave = null;
           clearTimeout(guard);
           victim.child.kill('SIGKILL');
           resolve({ at: Date.now(), acks: victim.acks });
@@ -205,12 +218,7 @@ export async function run(): Promise<void> {
       ),
     );
   } finally {
-    for (const w of everyWorker) w.send('exit');
-    await Promise.all(
-      everyWorker.map((w) =>
-        Promise.race([w.closed, sleep(10_000).then(() => w.child.kill('SIGKILL'))]),
-      ),
-    );
+    await exitAll(everyWorker);
     await dropSchema(url, SCHEMA);
   }
 }

@@ -13,7 +13,15 @@ import { type Row, type Stats, writeReport } from '@process-summary/bench-kit';
 import type { SummaryRef } from '@process-summary/core';
 import { PgSummaryStore } from '@process-summary/store-pg';
 import pg from 'pg';
-import { allReady, nextDone, runTotals, startWorker, type WorkerProcess } from './_fleet.js';
+import {
+  allReady,
+  exitAll,
+  HANG_LIMIT_MS,
+  nextDone,
+  runTotals,
+  startWorker,
+  type WorkerProcess,
+} from './_fleet.js';
 import { benchServer, dropSchema, freshSchema, percentile, sustainedSeconds } from './_setup.js';
 
 const WORKERS = 32;
@@ -118,7 +126,9 @@ export async function run(): Promise<void> {
     let goes = 0;
     for (const mode of ['bare', 'store', 'store', 'bare'] as const) {
       for (const w of workers) w.send(`go ${mode} ${seconds * 1000}`);
-      const dones = await Promise.all(workers.map((w) => nextDone(w, goes)));
+      const dones = await Promise.all(
+        workers.map((w) => nextDone(w, goes, seconds * 1000 + HANG_LIMIT_MS)),
+      );
       goes += 1;
       const totals = runTotals(dones);
       for (const ns of totals.latencies) latencies[mode].push(ns);
@@ -154,15 +164,7 @@ export async function run(): Promise<void> {
       ),
     );
   } finally {
-    for (const w of workers) w.send('exit');
-    await Promise.all(
-      workers.map((w) =>
-        Promise.race([
-          w.closed,
-          new Promise((resolve) => setTimeout(resolve, 10_000)).then(() => w.child.kill('SIGKILL')),
-        ]),
-      ),
-    );
+    await exitAll(workers);
     await dropSchema(url, SCHEMA);
     await dropSchema(url, BARE_SCHEMA);
   }

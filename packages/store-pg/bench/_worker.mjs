@@ -15,58 +15,43 @@
  *   latencies;
  * - `stop`: ends the current `go` after the save in flight;
  * - `exit`: releases the lease, closes, exits.
+ * Plain JavaScript, not TypeScript through tsx: a process starts in a third of the CPU time,
+ * which decides how fast killed workers can be replaced on a machine busy with 32 savers.
+ *
  * Everything it prints goes out with writeSync: a line printed is a line the parent gets, even
  * when the process is SIGKILLed right after.
  */
 import { writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { Lease, ProcessSummary, SummaryRef } from '@process-summary/core';
 import { PgSummaryStore } from '@process-summary/store-pg';
 import pg from 'pg';
-import { typicalSummary } from './_setup.js';
+import { typicalSummary } from './_summary.mjs';
 
-export interface WorkerConfig {
-  url: string;
-  /** Contenders made ready: the store, the bare upsert, or both (alternated by the parent). */
-  modes: ('store' | 'bare')[];
-  /** The PgSummaryStore's schema. */
-  schema: string;
-  /** The bare upsert's table, schema-qualified, with a jsonb `doc`. */
-  bareTable: string;
-  /** Its ref; a standby (`worker` empty) waits for `take <worker>` on stdin to know it. */
-  ref: { runName: string; processName: string; worker: string };
-  staleAfterSeconds: number;
-  /** Renew the lease this often (0: never; a run shorter than staleAfterSeconds needs none). */
-  renewMs: number;
-  /** Print `s` before each save, so the parent can kill a worker mid-save. */
-  announceSaves: boolean;
-  /** How long to keep retrying `acquire` while the previous owner's lease is still current. */
-  acquireLimitMs: number;
-}
-
-const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
-const say = (line: string) => writeSync(1, `${line}\n`);
-const sayJson = (message: Record<string, unknown>) => say(JSON.stringify(message));
+/** @type {import('./_fleet.js').WorkerConfig} */
+const config = JSON.parse(process.argv[2] ?? '{}');
+const say = (line) => writeSync(1, `${line}\n`);
+const sayJson = (message) => say(JSON.stringify(message));
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function fail(stage: string, err: unknown): never {
-  const e = err as { code?: string; message?: string };
+function fail(stage, err) {
+  const e = err;
   sayJson({ event: 'error', stage, code: e?.code ?? null, message: e?.message ?? String(err) });
   process.exit(1);
 }
 
-const ref: SummaryRef = { ...config.ref };
-let store: PgSummaryStore | null = null;
-let lease: Lease | null = null;
-let storeSummary: ProcessSummary | null = null;
-let client: pg.Client | null = null;
-let bareSummary: ProcessSummary | null = null;
+const ref = { ...config.ref };
+/** @type {PgSummaryStore | null} */
+let store = null;
+let lease = null;
+let storeSummary = null;
+let client = null;
+let bareSummary = null;
 const UPSERT = `INSERT INTO ${config.bareTable} (run_name, process_name, worker, doc)
   VALUES ($1, $2, $3, $4::jsonb)
   ON CONFLICT (run_name, process_name, worker) DO UPDATE SET doc = excluded.doc, updated_at = now()`;
 
-async function prepare(): Promise<void> {
+async function prepare() {
   if (config.modes.includes('store')) {
     store = new PgSummaryStore({
       url: config.url,
@@ -95,7 +80,7 @@ async function prepare(): Promise<void> {
         });
         break;
       } catch (err) {
-        const code = (err as { code?: string }).code;
+        const code = err?.code;
         if (code !== 'E_CONCURRENT_RUN' || Date.now() - started > config.acquireLimitMs) {
           fail('acquire', err);
         }
@@ -109,7 +94,7 @@ async function prepare(): Promise<void> {
     if (config.renewMs > 0) {
       const timer = setInterval(() => {
         if (store !== null && lease !== null) {
-          store.renew(lease).catch((err: unknown) => fail('renew', err));
+          store.renew(lease).catch((err) => fail('renew', err));
         }
       }, config.renewMs);
       timer.unref();
@@ -124,21 +109,21 @@ async function prepare(): Promise<void> {
 
 let stopping = false;
 
-async function go(mode: 'store' | 'bare', ms: number): Promise<void> {
+async function go(mode, ms) {
   stopping = false;
   const summary = mode === 'store' ? storeSummary : bareSummary;
   if (summary === null) fail('go', new Error(`not prepared for ${mode}`));
   const save =
     mode === 'store'
-      ? () => (store as PgSummaryStore).save(summary, lease as Lease)
+      ? () => store.save(summary, lease)
       : () =>
-          (client as pg.Client).query(UPSERT, [
+          client.query(UPSERT, [
             ref.runName,
             ref.processName,
             ref.worker,
             JSON.stringify(summary.getSummaryDict()),
           ]);
-  const latencies: number[] = [];
+  const latencies = [];
   const started = process.hrtime.bigint();
   const deadline = ms > 0 ? started + BigInt(ms) * 1_000_000n : null;
   while (!stopping && (deadline === null || process.hrtime.bigint() < deadline)) {
@@ -157,9 +142,9 @@ async function go(mode: 'store' | 'bare', ms: number): Promise<void> {
   sayJson({ event: 'done', mode, saves: latencies.length, elapsedMs, latencies });
 }
 
-let running: Promise<void> = Promise.resolve();
+let running = Promise.resolve();
 
-async function exit(): Promise<void> {
+async function exit() {
   try {
     if (store !== null && lease !== null) await store.release(lease);
     await store?.close();
@@ -171,7 +156,7 @@ async function exit(): Promise<void> {
   process.exit(0);
 }
 
-async function start(): Promise<void> {
+async function start() {
   try {
     await prepare();
   } catch (err) {
