@@ -1,0 +1,66 @@
+/**
+ * A pipeline on the PostgreSQL store, driven one step at a time by the test on its stdin so
+ * that what happens to the server between two steps is the test's choice, not a race.
+ *
+ *   _pg-pipeline.ts URL SCHEMA RUN
+ *
+ * Commands (one a line): `step` does 10 items (9 successful, 1 failed, one error, one
+ * progress update) and saves with `saveProcessSummary`; `end` ends the process and saves.
+ * Replies and log lines are JSON lines on stdout: {"event":"ready"|"step"|"ended"|"log", …}.
+ */
+import { createInterface } from 'node:readline';
+import { createProcessSummary, saveProcessSummary } from '@process-summary/recovery';
+import { PgSummaryStore } from '@process-summary/store-pg';
+
+const [url, schema, run] = process.argv.slice(2) as [string, string, string];
+const say = (message: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+};
+const log =
+  (level: string) =>
+  (fields: Record<string, unknown>, message: string): void =>
+    say({ event: 'log', level, code: fields.code ?? null, message });
+const logger = { debug: () => {}, info: log('info'), warn: log('warn'), error: log('error') };
+
+const store = new PgSummaryStore({ url, schema, logger });
+const summary = await createProcessSummary(run, 'pipe', {
+  store,
+  logger,
+  // Every save is a step's: a heartbeat saving behind the test's back would blur which
+  // save failed during the outage.
+  heartbeatSeconds: 0,
+});
+summary.setItemsTotal(1000);
+const counts = () => ({
+  items_processed: summary.itemsProcessed,
+  error_count: summary.errorCount,
+  progress_updates_count: summary.progressUpdatesCount,
+});
+say({
+  event: 'ready',
+  pid: process.pid,
+  interruption_count: summary.interruptionCount,
+  sessions: summary.sessions.map((s) => s.end_reason),
+  ...counts(),
+});
+
+let steps = 0;
+for await (const command of createInterface({ input: process.stdin })) {
+  if (command === 'step') {
+    steps += 1;
+    summary.incrementItems({ processed: 10, successful: 9, failed: 1, bytes: 1000 });
+    summary.addError('BadItem', `item ${summary.itemsProcessed} of step ${steps} failed`);
+    summary.checkpoint();
+    summary.addProgressUpdate(`step ${steps}`, { step: steps });
+    const ok = await saveProcessSummary(summary);
+    say({ event: 'step', step: steps, ok, ...counts() });
+  } else if (command === 'end') {
+    summary.endProcess();
+    const ok = await saveProcessSummary(summary);
+    await store.close();
+    say({ event: 'ended', ok, ...counts() });
+    break;
+  }
+}
+// Leaving the loop does not let go of stdin, which would keep this process alive.
+process.stdin.destroy();
