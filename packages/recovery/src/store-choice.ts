@@ -68,12 +68,6 @@ export interface StorePgModule {
   }) => SummaryStore & { close(): Promise<void> };
 }
 
-/** Loads store-pg; a seam so a test can stand for a machine where it is not installed. */
-export type StorePgImporter = () => Promise<StorePgModule>;
-
-const importStorePg: StorePgImporter = () =>
-  import(STORE_PG_PACKAGE) as unknown as Promise<StorePgModule>;
-
 /** A store to use, and how to let go of it when done. */
 export interface ResolvedStore {
   store: SummaryStore;
@@ -95,24 +89,20 @@ export async function resolveStore(
   store: SummaryStore | string | undefined,
   root: string,
   logger: Logger,
-  importer: StorePgImporter = importStorePg,
 ): Promise<ResolvedStore> {
   if (store === undefined)
     return { store: new FileSummaryStore({ root, logger }), close: keepOpen };
   if (typeof store !== 'string') return { store, close: keepOpen };
-  if (isPostgresUrl(store)) return openPostgres(store, logger, importer);
+  if (isPostgresUrl(store)) return openPostgres(store, logger);
   const path = store.startsWith('file://') ? fileURLToPath(store) : store;
   return { store: new FileSummaryStore({ root: path, logger }), close: keepOpen };
 }
 
-async function openPostgres(
-  url: string,
-  logger: Logger,
-  importer: StorePgImporter,
-): Promise<ResolvedStore> {
+async function openPostgres(url: string, logger: Logger): Promise<ResolvedStore> {
   let module: StorePgModule;
   try {
-    module = await importer();
+    // A variable specifier: bundlers leave it to Node, and nothing loads it for a file store.
+    module = (await import(STORE_PG_PACKAGE)) as StorePgModule;
     if (typeof module.PgSummaryStore !== 'function') {
       throw new TypeError(`${STORE_PG_PACKAGE} has no PgSummaryStore (an older version?)`);
     }
