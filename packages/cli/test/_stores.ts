@@ -1,6 +1,27 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SummaryEvent, SummaryRef, SummaryStore } from '@process-summary/core';
+import { completedRun, writeSummary } from './_helpers.ts';
+
+export const nightly: SummaryRef = { runName: 'nightly', processName: 'collect', worker: null };
+export const shard = (worker: string): SummaryRef => ({
+  runName: 'sync',
+  processName: 'push',
+  worker,
+});
+
+/** A completed run with a journal of 2,500 progress updates (more than one batch), and two workers. */
+export async function writeSource(root: string): Promise<void> {
+  await writeSummary(root, 'nightly', 'collect', (summary, clock) => {
+    for (let i = 1; i <= 2500; i++) summary.addProgressUpdate(`batch ${i}`, { batch: i });
+    completedRun(summary, clock);
+  });
+  for (const worker of ['w1', 'w2']) {
+    await writeSummary(root, 'sync', 'push', (s) => s.incrementItems({ processed: 7 }), {
+      worker,
+    });
+  }
+}
 
 const ownerScript = fileURLToPath(new URL('./fixtures/owner.mjs', import.meta.url));
 

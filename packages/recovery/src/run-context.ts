@@ -244,14 +244,34 @@ export class RunContext implements SignalParticipant {
       .then(() => this.#endStore());
   }
 
+  /**
+   * A store that cannot save synchronously gets its chance here, where a script that ran to its
+   * end (without `endProcess`) can still be awaited: the exit is recorded and ownership given
+   * up, so the next run neither waits for the lease to expire nor mistakes the end for a crash.
+   * A store with `saveSync` is left to the `exit` listener, as before.
+   */
+  beforeExit(): Promise<void> | undefined {
+    if (this.#closed || canSaveSync(this.#store)) return undefined;
+    this.#markExit();
+    return (async () => {
+      await this.#saveFenced();
+      await this.close();
+    })().catch((err: unknown) => {
+      this.#logger.error({ code: (err as { code?: string }).code, err }, reason(err));
+    });
+  }
+
+  #markExit(): void {
+    if (this.#summary.status !== 'running') return;
+    const signal = this.#notedSignal;
+    this.#summary.markInterrupted(
+      signal === null ? { reason: 'exit' } : { reason: 'signal', signal },
+    );
+  }
+
   onExit(): void {
     if (this.#closed) return;
-    if (this.#summary.status === 'running') {
-      const signal = this.#notedSignal;
-      this.#summary.markInterrupted(
-        signal === null ? { reason: 'exit' } : { reason: 'signal', signal },
-      );
-    }
+    this.#markExit();
     this.#saveSyncLogged();
     this.#stop();
     // Without releaseSync the lease stays until the store judges this process gone.
