@@ -200,6 +200,25 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+test('a script that runs to its end without endProcess on PostgreSQL: saved as an exit, released, and the next run starts at once', async (ctx) => {
+  const p = start(ctx, spyStorePg, 'no-end', { store: ctx.url });
+  assert.equal(await p.waitFor('saved'), { event: 'saved', ok: true });
+  const end = await endsWithin(p, 30_000);
+  assert.equal(end, { code: 0, signal: null, killed: false }, p.stderr());
+  assert.ok(p.messages.some((m) => m.event === 'store-closed'));
+  const d = (await ctx.look.read(ref))?.dict;
+  assert.is(d?.status, 'interrupted');
+  assert.is(d?.sessions[0]?.end_reason, 'exit');
+  assert.is((await ctx.look.ownerStatus(ref)).state, 'none');
+  const next = await createProcessSummary(ref.runName, ref.processName, {
+    store: ctx.url,
+    ...quiet,
+  });
+  assert.is(resumeInfo(next)?.previousEnd, 'exit');
+  assert.is(next.itemsProcessed, 3);
+  await releaseProcessSummary(next);
+});
+
 test('postgres:// where store-pg is not installed: E_UNSUPPORTED naming what to install, nothing created', async (ctx) => {
   const p = start(ctx, withoutStorePg, 'finish', {
     store: 'postgres://pipeline:secret@127.0.0.1:1/runs',
