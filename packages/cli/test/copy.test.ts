@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { suite } from 'uvu';
@@ -160,6 +160,25 @@ test('a journal with an unreadable line is refused before anything is written; -
   for await (const r of store(from).events(nightly)) if (r.event !== null) good.push(r.event);
   assert.equal(await eventsOf(store(to), nightly), good);
   assert.is(good.length, lines.filter((l) => l !== '').length - 1);
+});
+
+test('--to naming the source under another name (a symlink) is refused, --replace or not, the source intact', async ({
+  from,
+  to,
+}) => {
+  await writeSource(from);
+  symlinkSync(from, to);
+  const before = await dictOf(store(from), nightly);
+  const events = await eventsOf(store(from), nightly);
+  const result = cli(['copy', 'nightly', '--root', from, '--to', to, '--replace']);
+  assert.is(result.code, 1);
+  assert.match(result.stderr, /--to is the store copied from, under another name/);
+  assert.equal(await dictOf(store(from), nightly), before);
+  assert.equal(await eventsOf(store(from), nightly), events);
+  assert.equal(
+    readdirSync(join(from, 'nightly')).filter((n) => n.includes('archived')),
+    [],
+  );
 });
 
 test('a run with only its journal is refused with the way to rebuild it', async ({ from, to }) => {

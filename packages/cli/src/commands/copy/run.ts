@@ -277,6 +277,7 @@ async function copyWithLease(
   const { lease } = acquired;
   let written = false;
   try {
+    await refuseSameStore(source, ref, lease, options);
     // Asked again under the lease: something may have arrived since the first look.
     if ((await target.read(ref, { full: false })) !== null) {
       if (!options.replace) throw new Refusal(alreadyThere());
@@ -301,6 +302,27 @@ async function refuseTarget(target: SummaryStore, ref: SummaryRef, options: Copy
   }
   if (!options.replace && (await target.read(ref, { full: false })) !== null) {
     throw new Refusal(alreadyThere());
+  }
+}
+
+/**
+ * The same store under another name (a symlinked directory, another host name of the same
+ * server): the source now has an owner, and it is this lease. Asked before anything is
+ * written: `--replace` would otherwise archive the very summary it is about to copy.
+ */
+async function refuseSameStore(
+  source: SummaryStore,
+  ref: SummaryRef,
+  lease: Lease,
+  options: CopyOptions,
+): Promise<void> {
+  const owner = await source.ownerStatus(ref, { staleAfterSeconds: options.staleAfterSeconds });
+  if (
+    owner.state === 'alive' &&
+    owner.owner?.pid === process.pid &&
+    owner.owner.epoch === lease.epoch
+  ) {
+    throw new Refusal('--to is the store copied from, under another name; nothing was copied');
   }
 }
 
