@@ -128,11 +128,26 @@ test('a run owned by a live process in PostgreSQL is neither copied from nor ove
   }
 });
 
-test('a server that cannot be reached: exit 3, one line, the password not echoed', () => {
-  const result = cli(['list', '--store', 'postgres://pipeline:secret@127.0.0.1:1/runs']);
+test('a server that cannot be reached: exit 3, one line, the password not echoed; copy tries no further', async ({
+  root,
+}) => {
+  const down = 'postgres://pipeline:secret@127.0.0.1:1/runs';
+  const result = cli(['list', '--store', down]);
   assert.is(result.code, 3, result.stderr);
   assert.is(result.stderr.trim().split('\n').length, 1);
   assert.not.match(result.stderr, /secret/);
+  await writeSource(root);
+  const copy = cli(['copy', '--root', root, '--to', down, '--json']);
+  assert.is(copy.code, 3, copy.stderr);
+  assert.not.match(copy.stdout, /secret/);
+  const report = JSON.parse(copy.stdout) as {
+    not_copied: number;
+    summaries: { action: string; code: string }[];
+  };
+  assert.is(report.not_copied, 3);
+  assert.equal(report.summaries, [
+    { ...report.summaries[0], action: 'failed', code: 'E_STORE_UNAVAILABLE' },
+  ]);
 });
 
 test('a schema name that is not one (?schema=) is a usage error', ({ url }) => {

@@ -52,6 +52,8 @@ export interface CopiedSummary {
   archived_as: string | null;
   /** What the copy noticed without failing (the source written meanwhile). */
   warnings: string[];
+  /** The error code of a failure (`E_STORE_UNAVAILABLE`, `E_IO`, …), else null. */
+  code: string | null;
 }
 
 /** What `copy --json` prints. */
@@ -107,6 +109,8 @@ export async function runCopy(context: Context): Promise<number> {
     signal: context.signal,
   };
   let stopped = false;
+  /** A store that cannot be reached: every summary after would fail the same way, one by one. */
+  let unavailable = false;
   try {
     for (const listed of refs.summaries) {
       if (context.signal.aborted) {
@@ -119,11 +123,17 @@ export async function runCopy(context: Context): Promise<number> {
       else report.not_copied += 1;
       if (!context.json) printResult(context, result);
       if (context.signal.aborted) stopped = true;
+      if (result.code === 'E_STORE_UNAVAILABLE') unavailable = true;
+      if (stopped || unavailable) break;
     }
   } finally {
     await opened.close().catch(() => {});
   }
-  if (stopped) report.not_copied += refs.summaries.length - report.summaries.length;
+  const left = refs.summaries.length - report.summaries.length;
+  report.not_copied += left;
+  if (unavailable && left > 0 && !context.json) {
+    context.warn(`the other ${left} not tried: a store cannot be reached`);
+  }
   if (context.json) context.write(`${safeJson(report)}\n`);
   else {
     for (const p of report.problems) context.warn(`error: ${escapeControl(p.message)}`);
@@ -132,6 +142,7 @@ export async function runCopy(context: Context): Promise<number> {
     );
   }
   if (stopped) return 130;
+  if (unavailable) return EXIT.notFound;
   return report.not_copied > 0 || report.problems.length > 0 ? EXIT.invalid : EXIT.ok;
 }
 
@@ -214,12 +225,15 @@ async function copyOne(
     seed_format: false,
     archived_as: null,
     warnings: [],
+    code: null,
   };
   try {
     await copyWithLease(source, target, ref, listed, options, result);
   } catch (err) {
     result.action = err instanceof Refusal ? 'refused' : 'failed';
     result.reason = err instanceof Stopped ? 'stopped (Ctrl-C)' : (err as Error).message;
+    const code = (err as { code?: unknown }).code;
+    result.code = typeof code === 'string' ? code : null;
   }
   return result;
 }
