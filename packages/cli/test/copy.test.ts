@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createManualClock, ProcessSummary } from '@process-summary/core';
 import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -68,6 +69,32 @@ test('every summary with its whole journal, each worker its own: dicts and journ
     return view;
   };
   assert.equal(show(to), show(from));
+});
+
+test('a summary written with larger limits keeps every progress update and session it kept', async ({
+  from,
+  to,
+}) => {
+  const clock = createManualClock();
+  const summary = new ProcessSummary({
+    runName: 'nightly',
+    processName: 'collect',
+    clock,
+    limits: { maxProgressUpdates: 300, maxSessions: 150 },
+  });
+  for (let i = 0; i < 120; i++) {
+    summary.startProcess();
+    summary.markInterrupted({ reason: 'exit' });
+  }
+  summary.startProcess();
+  for (let i = 0; i < 250; i++) summary.addProgressUpdate(`batch ${i}`);
+  await store(from).save(summary);
+  const source = await dictOf(store(from), nightly);
+  assert.is((source.progress_updates as unknown[]).length, 250);
+  const result = cli(['copy', '--root', from, '--to', to]);
+  assert.is(result.code, 0, result.stderr);
+  assert.equal(await dictOf(store(to), nightly), source);
+  assert.equal(await eventsOf(store(to), nightly), await eventsOf(store(from), nightly));
 });
 
 test('a run, a process or one worker: only those are copied', async ({ from, to }) => {

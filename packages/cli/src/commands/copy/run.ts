@@ -9,6 +9,7 @@
  */
 import {
   assertValidName,
+  DEFAULT_LIMITS,
   type Lease,
   type ListedSummary,
   ProcessSummary,
@@ -16,6 +17,7 @@ import {
   type SummaryEvent,
   type SummaryRef,
   type SummaryStore,
+  type ValidatedDict,
 } from '@process-summary/core';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
@@ -274,10 +276,16 @@ async function copyWithLease(
       `its journal has ${journal.problems.length} unreadable ${journal.problems.length === 1 ? 'line' : 'lines'} (first: ${first.message}); repair the journal, or copy it without them with --skip-bad-lines`,
     );
   }
+  const summary = summaryOf(read.dict);
   // What the copy must read back as: the source's summary as this library writes it (a seed
-  // file comes out in the current format; a current one as it is).
-  const summary = ProcessSummary.fromDict(read.dict);
+  // file comes out in the current format; one of the current format exactly as it is).
   const expected = summary.getSummaryDict() as unknown as Record<string, unknown>;
+  const changed = changedKey(read.dict as unknown as Record<string, unknown>, expected);
+  if (changed !== undefined) {
+    throw new Refusal(
+      `would not be copied exactly (${changed} changes when it is read into a summary); nothing written`,
+    );
+  }
 
   // ---- the target: nobody live, nothing there unless --replace
   await refuseTarget(target, ref, options);
@@ -306,6 +314,37 @@ async function copyWithLease(
     await target.release(lease).catch(() => {});
   }
   await verify(source, target, ref, read, expected, journal.events, result);
+}
+
+/**
+ * The summary of a stored dict, keeping all it keeps: the file holds as many progress updates
+ * and sessions as the limits of the process that wrote it allowed, which may be more than the
+ * defaults (the other limits do not cut what is read back).
+ */
+function summaryOf(dict: ValidatedDict): ProcessSummary {
+  const sessions = (dict as { sessions?: unknown[] }).sessions?.length ?? 0;
+  return ProcessSummary.fromDict(dict, {
+    limits: {
+      maxProgressUpdates: Math.max(DEFAULT_LIMITS.maxProgressUpdates, dict.progress_updates.length),
+      maxSessions: Math.max(DEFAULT_LIMITS.maxSessions, sessions),
+    },
+  });
+}
+
+/**
+ * A key of the source that reading it into a summary would change, for a source of the
+ * current format (an older one is converted, as a pipeline resuming it would). Keys the
+ * summary does not write (a store's own stamp, such as the file store's `owner_epoch`) are not
+ * the summary's.
+ */
+function changedKey(
+  source: Record<string, unknown>,
+  expected: Record<string, unknown>,
+): string | undefined {
+  if (source.schema_version !== expected.schema_version) return undefined;
+  return Object.keys(source).find(
+    (key) => key in expected && canonical(source[key]) !== canonical(expected[key]),
+  );
 }
 
 /** Refuses a target that a live process owns, or that holds the summary already (without --replace). */
