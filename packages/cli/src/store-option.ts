@@ -117,20 +117,6 @@ function postgresLabel(url: string, source: string): string {
   return parsed.href;
 }
 
-/**
- * The store-pg options of a `postgres://` URL: `?schema=NAME` picks the PostgreSQL schema
- * (the store validates it), so one value names the database and where in it the summaries
- * are; the rest of the URL goes to the driver as given. (Recovery reads its `store` URL the
- * same way.)
- */
-export function postgresOptions(url: string): { url: string; schema?: string } {
-  const parsed = new URL(url);
-  const schema = parsed.searchParams.get('schema');
-  if (schema === null) return { url };
-  parsed.searchParams.delete('schema');
-  return { url: parsed.href, schema };
-}
-
 /** The label of a choice, for messages. */
 export function storeLabel(choice: StoreChoice): string {
   return choice.kind === 'file' ? choice.root : choice.label;
@@ -219,6 +205,6 @@ async function openPostgres(
       { cause: err },
     );
   }
-  const store = new module.PgSummaryStore({ ...postgresOptions(choice.url), logger: silentLogger });
+  const store = new module.PgSummaryStore({ url: choice.url, logger: silentLogger });
   return { store, close: () => store.close() };
 }

@@ -25,7 +25,7 @@ export interface CreateProcessSummaryOptions {
   /**
    * Where the summary is kept: any `SummaryStore`, a directory (a path or `file://` URL) for
    * the file store, or a `postgres://` URL for the PostgreSQL store (needs
-   * `@process-summary/store-pg` and `pg` installed, else `E_UNSUPPORTED`). Default: a file
+   * `@process-summary/store-pg` and `pg` installed, else `E_STORE_UNAVAILABLE`). Default: a file
    * store under `root`. A store opened here from a URL is closed (its pool ended) when the
    * summary is done with (ended, released or removed); a store object passed in is never
    * closed here.

@@ -82,7 +82,7 @@ const keepOpen = async (): Promise<void> => {};
 
 /**
  * The store `store` names (default: a file store under `root`). A `postgres://` URL loads
- * `@process-summary/store-pg` now; `E_UNSUPPORTED` names the packages to install when it
+ * `@process-summary/store-pg` now; `E_STORE_UNAVAILABLE` (as the CLI says) names the packages to install when it
  * cannot be loaded.
  */
 export async function resolveStore(
@@ -110,7 +110,7 @@ async function openPostgres(url: string, logger: Logger): Promise<ResolvedStore>
     const code = (err as { code?: unknown }).code;
     const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
     const error = codedRangeError(
-      'E_UNSUPPORTED',
+      'E_STORE_UNAVAILABLE',
       missing
         ? `process-summary: a postgres:// store needs ${STORE_PG_PACKAGE} and pg, which are not installed: npm install ${STORE_PG_PACKAGE} pg`
         : `process-summary: a postgres:// store needs ${STORE_PG_PACKAGE}, which could not be loaded (${(err as Error).message})`,
@@ -118,7 +118,7 @@ async function openPostgres(url: string, logger: Logger): Promise<ResolvedStore>
     (error as Error & { cause?: unknown }).cause = err;
     throw error;
   }
-  const pg = new module.PgSummaryStore({ ...postgresOptions(url), logger });
+  const pg = new module.PgSummaryStore({ url, logger });
   let closing: Promise<void> | undefined;
   return {
     store: pg,
@@ -127,17 +127,4 @@ async function openPostgres(url: string, logger: Logger): Promise<ResolvedStore>
       return closing;
     },
   };
-}
-
-/**
- * The store-pg options of a `postgres://` URL: `?schema=NAME` picks the PostgreSQL schema
- * (the store's `schema` option, validated by the store), so one value names both the
- * database and where in it the summaries are; the rest of the URL goes to the driver as given.
- */
-export function postgresOptions(url: string): { url: string; schema?: string } {
-  const parsed = new URL(url);
-  const schema = parsed.searchParams.get('schema');
-  if (schema === null) return { url };
-  parsed.searchParams.delete('schema');
-  return { url: parsed.href, schema };
 }

@@ -219,12 +219,12 @@ test('a script that runs to its end without endProcess on PostgreSQL: saved as a
   await releaseProcessSummary(next);
 });
 
-test('postgres:// where store-pg is not installed: E_UNSUPPORTED naming what to install, nothing created', async (ctx) => {
+test('postgres:// where store-pg is not installed: E_STORE_UNAVAILABLE naming what to install, nothing created', async (ctx) => {
   const p = start(ctx, withoutStorePg, 'finish', {
     store: 'postgres://pipeline:secret@127.0.0.1:1/runs',
   });
   const refused = await p.waitFor('refused');
-  assert.is(refused.code, 'E_UNSUPPORTED');
+  assert.is(refused.code, 'E_STORE_UNAVAILABLE');
   assert.match(refused.message as string, 'npm install @process-summary/store-pg pg');
   assert.not.match(refused.message as string, 'secret');
   assert.is((await p.exited).code, 3);
