@@ -38,9 +38,7 @@ function newest(dir) {
 function packagesToBuild() {
   const manifest = JSON.parse(readFileSync(join(cli, 'package.json'), 'utf8'));
   const loaded = { ...manifest.dependencies, ...manifest.peerDependencies };
-  const names = Object.keys(loaded).filter((n) =>
-    n.startsWith('@process-summary/'),
-  );
+  const names = Object.keys(loaded).filter((n) => n.startsWith('@process-summary/'));
   return [cli, ...names.map((n) => join(repo, 'packages', n.slice('@process-summary/'.length)))];
 }
 
