@@ -32,6 +32,9 @@ CREATE TABLE {s}.summaries (
   owner_heartbeat timestamptz,
   -- Bumped from {s}.changes at every change: watch catches up from it after a reconnect.
   change_seq bigint NOT NULL DEFAULT 0,
+  -- The id of the last write: after a save whose answer was lost (the connection dropped), the
+  -- writer asks whether it committed before appending its journal lines again.
+  last_write_id text,
   PRIMARY KEY (run_name, process_name, worker)
 );
 CREATE SEQUENCE {s}.changes;

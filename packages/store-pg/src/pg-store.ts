@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type Acquired,
   type AcquireOptions,
@@ -33,6 +34,7 @@ import {
 } from '@process-summary/core';
 import { Coalescer } from './coalesce.js';
 import { Database, type Tx } from './db.js';
+import { isUnavailable } from './errors.js';
 import { currentOwner } from './local-process.js';
 import { migrate } from './migrations.js';
 import {
@@ -84,6 +86,8 @@ export class PgSummaryStore implements SummaryStore {
     this.#write(summary, lease),
   );
   readonly #closing = new AbortController();
+  /** Per summary: the journal lines of a write whose outcome is unknown (see #write). */
+  readonly #unsure = new WeakMap<ProcessSummary, { writeId: string; events: SummaryEvent[] }>();
 
   constructor(options: PgSummaryStoreOptions) {
     this.#options = resolveOptions(options);
@@ -451,17 +455,32 @@ export class PgSummaryStore implements SummaryStore {
   async #write(summary: ProcessSummary, lease: Lease | undefined): Promise<void> {
     await this.ready();
     const key = keyOf(summaryRef(summary));
+    const unsure = this.#unsure.get(summary);
+    if (unsure !== undefined && (await this.#committed(key, unsure.writeId))) {
+      // The write whose answer was lost did commit: its journal lines are in.
+      this.#unsure.delete(summary);
+    }
     const dict = summary.getSummaryDict();
     if (lease !== undefined) dict.owner_epoch = lease.epoch;
     const body = JSON.stringify(dict);
-    const events = summary.takeEvents();
+    const taken = summary.takeEvents();
+    const events = [...(this.#unsure.get(summary)?.events ?? []), ...taken];
+    const writeId = randomUUID();
     let saved: boolean;
     try {
-      saved = await this.#upsert(key, body, events, lease);
+      saved = await this.#upsert(key, body, events, lease, writeId);
     } catch (err) {
-      summary.restoreEvents(events);
+      // Committed or not, nobody can say until the server answers again: the events wait here,
+      // not in the summary, and the next write appends them only if this one did not commit.
+      if (isUnavailable((err as { cause?: unknown }).cause ?? err)) {
+        this.#unsure.set(summary, { writeId, events });
+      } else {
+        this.#unsure.delete(summary);
+        summary.restoreEvents(events);
+      }
       throw err;
     }
+    this.#unsure.delete(summary);
     if (saved) return;
     summary.restoreEvents(events);
     const row = await this.#ownerRow(key);
@@ -484,6 +503,7 @@ export class PgSummaryStore implements SummaryStore {
     body: string,
     events: SummaryEvent[],
     lease: Lease | undefined,
+    writeId: string,
   ): Promise<boolean> {
     const s = this.#s;
     const size = Buffer.byteLength(body);
@@ -507,25 +527,35 @@ export class PgSummaryStore implements SummaryStore {
       lease === undefined
         ? `WITH saved AS (
              INSERT INTO ${s}.summaries AS s (run_name, process_name, worker, body, size_bytes,
-               written_at, written_epoch, change_seq)
-             VALUES ($1, $2, $3, $4::json, $5, now(), NULL, nextval('${s}.changes'))
+               written_at, written_epoch, change_seq, last_write_id)
+             VALUES ($1, $2, $3, $4::json, $5, now(), NULL, nextval('${s}.changes'), $10)
              ON CONFLICT (run_name, process_name, worker) DO UPDATE SET body = EXCLUDED.body,
                size_bytes = EXCLUDED.size_bytes, written_at = now(), written_epoch = NULL,
-               change_seq = EXCLUDED.change_seq
+               change_seq = EXCLUDED.change_seq, last_write_id = EXCLUDED.last_write_id
              WHERE s.owner_epoch IS NULL OR s.owner_heartbeat < now() - make_interval(secs => $9)
              RETURNING 1)${tail}`
         : `WITH saved AS (
              UPDATE ${s}.summaries SET body = $4::json, size_bytes = $5, written_at = now(),
-               written_epoch = $9, change_seq = nextval('${s}.changes')
+               written_epoch = $9, change_seq = nextval('${s}.changes'), last_write_id = $10
              WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $9
              RETURNING 1)${tail}`;
-    values.push(lease === undefined ? this.#options.staleAfterSeconds : lease.epoch);
+    values.push(lease === undefined ? this.#options.staleAfterSeconds : lease.epoch, writeId);
     const result = await this.#db.query<{ saved: boolean }>(
       `saving ${refName(publicRef(key))}`,
       sql,
       values,
     );
     return result.rows[0]?.saved === true;
+  }
+
+  async #committed(key: Key, writeId: string): Promise<boolean> {
+    const result = await this.#db.query<{ last_write_id: string | null }>(
+      `checking the last save of ${refName(publicRef(key))}`,
+      `SELECT last_write_id FROM ${this.#s}.summaries
+       WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
+      key,
+    );
+    return result.rows[0]?.last_write_id === writeId;
   }
 
   /**

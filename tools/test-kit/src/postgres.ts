@@ -81,6 +81,8 @@ export async function startTestPostgres(
     embedded: true,
     keeperPid: keeper.pid ?? null,
     stop: async () => {
+      // Held while waiting: nothing else may keep this process alive until the server is down.
+      keeper.ref();
       keeper.stdin.end();
       await exited;
     },
