@@ -9,14 +9,15 @@
  *   node --import tsx demo-pg.ts          PROCESS_SUMMARY_PG=postgres://…[?schema=NAME] to use a server of yours
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { listRows, readDetail, type SummaryRow, statusWords } from '@process-summary/inspect';
 import { startTestPostgres, type TestPostgres } from '@process-summary/test-kit';
 import { loadBarcodes } from './lib/barcodes.js';
 import { workerName } from './lib/shards.js';
-import { openStore, redactUrl } from './lib/store.js';
+import { redactUrl } from './lib/store.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const run = 'demo-pg';
@@ -25,6 +26,14 @@ const count = 10_000;
 const share = count / workers;
 const killAt = 800;
 const barcodeFile = join(here, 'data', `barcodes-${count}.txt`);
+// The binary as the package declares it (its exports name only "." and "./package.json").
+const cliManifest = createRequire(import.meta.url).resolve('@process-summary/cli/package.json');
+const summaryInspect = join(
+  dirname(cliManifest),
+  (JSON.parse(readFileSync(cliManifest, 'utf8')) as { bin: Record<string, string> }).bin[
+    'summary-inspect'
+  ] as string,
+);
 const bold = (text: string) =>
   process.stdout.isTTY && !process.env.NO_COLOR ? `\u001b[1m${text}\u001b[22m` : text;
 const step = (text: string) => console.log(`\n${bold(`▸ ${text}`)}`);
@@ -47,6 +56,15 @@ if (url === '') {
 }
 console.log(`  ${redactUrl(url)}`);
 
+/** How a child ended: `exit code N` or the signal's name. */
+function ended(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)),
+  );
+}
+
+const progressLine = /^\s+(\d+)\/\d+ books/;
+
 interface Worker {
   name: string;
   child: ChildProcess;
@@ -55,9 +73,11 @@ interface Worker {
   ended: Promise<string>;
 }
 
-/** One collect worker process of the run, on the PostgreSQL store. */
-function startWorker(n: number, extra: string[], onLine: (line: string) => void): Worker {
-  const name = workerName(n);
+/**
+ * One collect worker process of the run on the PostgreSQL store; its lines are shown
+ * prefixed with its name (`label`), progress lines left out.
+ */
+function startWorker(n: number, label: string, extra: string[]): Worker {
   const args = ['--run', run, '--store', url, '--count', String(count)];
   args.push('--barcodes', barcodeFile, '--worker', String(n), '--workers', String(workers));
   args.push('--latency-ms', '4', ...extra);
@@ -66,29 +86,16 @@ function startWorker(n: number, extra: string[], onLine: (line: string) => void)
     ['--import', 'tsx', join(here, 'collect', 'collect.ts'), ...args],
     { cwd: here, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const worker: Worker = {
-    name,
-    child,
-    books: 0,
-    ended: new Promise((resolve) =>
-      child.on('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)),
-    ),
-  };
+  const worker: Worker = { name: workerName(n), child, books: 0, ended: ended(child) };
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-    const books = /^\s+(\d+)\/\d+ books/.exec(line)?.[1];
-    if (books !== undefined) worker.books = Number(books);
-    onLine(line);
+    const books = progressLine.exec(line)?.[1];
+    if (books === undefined) console.log(`  [${label}] ${line}`);
+    else worker.books = Number(books);
   });
   createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) =>
-    console.log(`  [${name}] ${line}`),
+    console.log(`  [${label}] ${line}`),
   );
   return worker;
-}
-
-/** What the read side shows of the run: one merged row, then a line per worker. */
-function rowLine(label: string, row: SummaryRow): string {
-  const reason = row.status_reason === null ? '' : ` (${row.status_reason})`;
-  return `${label}: ${statusWords(row.status)}${reason}, ${row.items_processed}/${row.items_total ?? '?'} books, ${row.items_failed} failed, ${row.interruption_count} interruption(s)`;
 }
 
 let exitCode = 0;
@@ -98,82 +105,54 @@ try {
   step(
     `collect as ${workers} workers of one process (run ${run}): worker N takes the books whose index modulo ${workers} is N`,
   );
-  const relay = (name: string) => (line: string) => {
-    if (!/^\s+\d+\/\d+ books/.test(line)) console.log(`  [${name}] ${line}`);
-  };
-  const processes: Worker[] = [];
-  let replacement: Worker | null = null;
+  const first: Worker[] = [];
   for (let n = 0; n < workers; n++) {
     // --fresh: a server of yours may hold an earlier demo run; it is archived, not mixed in.
     // w1 is not --quiet: its progress lines say when to kill it.
-    const extra = n === 1 ? ['--fresh'] : ['--fresh', '--quiet'];
-    const worker: Worker = startWorker(n, extra, (line) => {
-      relay(workerName(n))(line);
-      if (n !== 1 || replacement !== null || worker.books < killAt) return;
-      console.log(
-        `  ${worker.name} (pid ${worker.child.pid}) has saved ${worker.books} books: kill -9 ${worker.child.pid}`,
-      );
-      worker.child.kill('SIGKILL');
-      // A new process for the same shard, at once: the store finds the owner's pid dead on this
-      // host, so the takeover does not wait for the lease to expire.
-      void worker.ended.then((how) => {
-        console.log(
-          `  ${worker.name} ended by ${how}; a new ${worker.name} process takes its shard over`,
-        );
-      });
-      replacement = startWorker(1, [], (resumed) => {
-        if (/^\s+\d+\/\d+ books/.test(resumed)) return;
-        console.log(`  [${worker.name}, pid ${replacement?.child.pid}] ${resumed}`);
-      });
-      processes.push(replacement);
-    });
-    processes.push(worker);
+    const worker = startWorker(n, workerName(n), n === 1 ? ['--fresh'] : ['--fresh', '--quiet']);
+    first.push(worker);
     console.log(`  ${worker.name} pid ${worker.child.pid}: ${share} books`);
   }
-  // Every process, the replacement included (pushed before w1's end is awaited below).
-  for (let i = 0; i < processes.length; i++) {
-    const ended = await (processes[i] as Worker).ended;
-    if (processes[i] !== replacement && ended !== 'exit code 0' && ended !== 'SIGKILL') {
-      exitCode = 1;
-    }
+  const w1 = first[1] as Worker;
+  await new Promise<void>((resolve, reject) => {
+    w1.child.stdout?.on('data', () => {
+      if (w1.books >= killAt) resolve();
+    });
+    void w1.ended.then(() => reject(new Error(`w1 ended before it reached ${killAt} books`)));
+  });
+  console.log(`  w1 (pid ${w1.child.pid}) has saved ${w1.books} books: kill -9 ${w1.child.pid}`);
+  w1.child.kill('SIGKILL');
+  console.log(`  w1 ended by ${await w1.ended}; a new w1 process takes its shard over at once`);
+  // The store finds the owner's pid dead on this host: no lease to wait out.
+  const replacement = startWorker(1, 'w1, new process', []);
+  console.log(`  new w1 pid ${replacement.child.pid}`);
+  for (const worker of [...first.filter((w) => w !== w1), replacement]) {
+    if ((await worker.ended) !== 'exit code 0') exitCode = 1;
   }
-  if (replacement === null) throw new Error(`w1 finished before it reached ${killAt} books`);
-  if ((await (replacement as Worker).ended) !== 'exit code 0') exitCode = 1;
 
-  const { store, close } = await openStore({ store: url, root: 'runs' });
-  try {
-    step(`what the read side shows of ${run} (@process-summary/inspect over the same database)`);
-    const now = Date.now() / 1000;
-    const { rows } = await listRows(store, { runName: run, now });
-    for (const row of rows) {
-      console.log(
-        `  ${rowLine(`${row.run_name}/${row.process_name}, ${row.worker_count} workers`, row)}`,
-      );
-      for (const w of row.workers) console.log(`    ${rowLine(`@${w.worker}`, w)}`);
-    }
-    const { detail } = await readDetail(store, { runName: run, processName: 'collect' }, { now });
-    for (const w of detail?.workers ?? []) {
-      const sessions = w.sessions
-        .map(
-          (s, i) =>
-            `session ${i + 1} pid ${s.pid}: ${s.items_processed} books, ended ${s.end_reason ?? 'running'}`,
-        )
-        .join('; ');
-      console.log(`  @${w.worker}: ${sessions}`);
-    }
-  } finally {
-    await close();
+  // The binary as its package declares it, given the same one value for the store.
+  for (const args of [['list'], ['show', run, 'collect']]) {
+    step(`summary-inspect ${args.join(' ')} --store ${redactUrl(url)}`);
+    const shown = await ended(
+      spawn(process.execPath, [summaryInspect, ...args, '--store', url], {
+        cwd: here,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      }),
+    );
+    if (shown !== 'exit code 0') exitCode = 1;
+  }
+  if (server === null) {
+    console.log(
+      `\nThe run stays in that database; to see w1's two sessions (the crash, then the rest):`,
+    );
+    console.log(`  pnpm summary-inspect show ${run} collect@w1 --store ${redactUrl(url)}`);
+  } else {
+    console.log('\nThe throwaway server stops now, and the run with it.');
   }
 } catch (err) {
-  console.error(`demo:pg: ${(err as Error).stack ?? err}`);
+  console.error(`demo:pg: ${(err as Error).message}`);
   exitCode = 1;
 } finally {
-  if (server !== null) {
-    // The keeper is unref'd (it must never hold a test process open), so nothing else would
-    // keep this process alive until the server has stopped and its data is gone.
-    const alive = setInterval(() => {}, 1000);
-    await server.stop();
-    clearInterval(alive);
-  }
+  await server?.stop();
 }
 process.exitCode = exitCode;

@@ -114,13 +114,13 @@ const barcodes =
     ? loadBarcodes(barcodeFile, count)
     : shareOf(loadBarcodes(barcodeFile, count), shard.n, shard.of);
 const ref = { runName: options.run, processName: 'collect', worker: shard?.name ?? null };
-const { store, close } = await openStore({
-  root: options.root,
-  ...(options.store === undefined ? {} : { store: options.store }),
-});
+// One value names the store, as everywhere: a directory, or postgres://… (PostgreSQL).
+const storeName = options.store ?? options.root;
 if (shard !== null && !options.fresh) {
   // Resuming with another split would count some books twice and others never.
-  const stored = (await store.read(ref))?.dict?.custom_metrics.shard;
+  const reader = await openStore(storeName);
+  const stored = (await reader.store.read(ref))?.dict?.custom_metrics.shard;
+  await reader.close();
   if (stored !== undefined && stored !== shard.label) {
     fail(
       `${options.run}/collect@${shard.name} was started as worker ${String(stored)}, not ${shard.label}: use the same --workers, or --fresh to start over`,
@@ -130,7 +130,7 @@ if (shard !== null && !options.fresh) {
 let summary: ProcessSummary;
 try {
   summary = await createProcessSummary(options.run, 'collect', {
-    store,
+    store: storeName,
     fresh: options.fresh,
     ...(shard === null ? {} : { worker: shard.name }),
   });
@@ -192,6 +192,5 @@ try {
   say(
     `${title}: ${summary.status}, ${summary.itemsSuccessful} collected, ${summary.itemsFailed} failed`,
   );
-  await close();
 }
 process.exitCode = summary.status === 'completed' ? 0 : 1;

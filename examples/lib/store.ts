@@ -1,17 +1,15 @@
 /**
- * The store an example writes to and reads from, from its `--store` / `--root` options: a
- * `postgres://` URL is the PostgreSQL store (`?schema=NAME` picks the PostgreSQL schema, as
- * `summary-inspect --store` reads it), anything else a directory of the file store. The
- * PostgreSQL store's package (and with it the `pg` driver) is imported only for such a URL,
- * so the file-only examples never load a database driver.
+ * A store to read from, named the way every consumer names one (`--store` of the examples,
+ * `summary-inspect --store`, `createProcessSummary`'s `store` option): a `postgres://` URL is
+ * the PostgreSQL store (`?schema=NAME` picks the PostgreSQL schema), anything else a directory
+ * of the file store. The PostgreSQL store's package (and with it the `pg` driver) is imported
+ * only for such a URL, so the file-only examples never load a database driver.
  */
 import type { SummaryStore } from '@process-summary/core';
 import { defaultLogger, FileSummaryStore } from '@process-summary/store-fs';
 
 export interface OpenedStore {
   store: SummaryStore;
-  /** What to tell a user: the directory, or the URL without its password. */
-  label: string;
   /** Ends the PostgreSQL store's pool (a no-op for the file store). */
   close(): Promise<void>;
 }
@@ -27,26 +25,14 @@ export function redactUrl(url: string): string {
   return parsed.href;
 }
 
-/** `postgres://…?schema=NAME` as store-pg's `url` and `schema` options. */
-export function postgresOptions(url: string): { url: string; schema?: string } {
-  const parsed = new URL(url);
-  const schema = parsed.searchParams.get('schema');
-  if (schema === null) return { url };
-  parsed.searchParams.delete('schema');
-  return { url: parsed.href, schema };
-}
-
-export async function openStore(options: { store?: string; root: string }): Promise<OpenedStore> {
-  const spec = options.store ?? options.root;
+export async function openStore(spec: string): Promise<OpenedStore> {
   if (!isPostgresUrl(spec)) {
     return {
       store: new FileSummaryStore({ root: spec, logger: defaultLogger }),
-      label: spec,
       close: async () => {},
     };
   }
   const { PgSummaryStore } = await import('@process-summary/store-pg');
-  // The store's own notices (a dropped connection, a reconnect) go where the pipeline's go.
-  const store = new PgSummaryStore({ ...postgresOptions(spec), logger: defaultLogger });
-  return { store, label: redactUrl(spec), close: () => store.close() };
+  const store = new PgSummaryStore({ url: spec, logger: defaultLogger });
+  return { store, close: () => store.close() };
 }

@@ -10,7 +10,6 @@
  */
 import { createInterface } from 'node:readline';
 import { createProcessSummary, saveProcessSummary } from '@process-summary/recovery';
-import { PgSummaryStore } from '@process-summary/store-pg';
 
 const [url, schema, run] = process.argv.slice(2) as [string, string, string];
 const say = (message: Record<string, unknown>): void => {
@@ -22,9 +21,11 @@ const log =
     say({ event: 'log', level, code: fields.code ?? null, message });
 const logger = { debug: () => {}, info: log('info'), warn: log('warn'), error: log('error') };
 
-const store = new PgSummaryStore({ url, schema, logger });
+const storeUrl = new URL(url);
+storeUrl.searchParams.set('schema', schema);
+// The store named as a user names it: recovery opens the PostgreSQL store (and closes it at the end).
 const summary = await createProcessSummary(run, 'pipe', {
-  store,
+  store: storeUrl.href,
   logger,
   // Every save is a step's: a heartbeat saving behind the test's back would blur which
   // save failed during the outage.
@@ -57,7 +58,6 @@ for await (const command of createInterface({ input: process.stdin })) {
   } else if (command === 'end') {
     summary.endProcess();
     const ok = await saveProcessSummary(summary);
-    await store.close();
     say({ event: 'ended', ok, ...counts() });
     break;
   }

@@ -21,10 +21,7 @@ test.before(async () => {
   server = await startTestPostgres({ forceEmbedded: true });
 });
 test.after(async () => {
-  // stop() waits on an unref'd keeper: without a timer the process would exit mid-wait.
-  const alive = setInterval(() => {}, 1000);
   await server.stop();
-  clearInterval(alive);
 });
 test.before.each((ctx) => {
   ctx.schema = freshSchema();
