@@ -5,8 +5,10 @@
  *   _pg-pipeline.ts URL SCHEMA RUN
  *
  * Commands (one a line): `step` does 10 items (9 successful, 1 failed, one error, one
- * progress update) and saves with `saveProcessSummary`; `end` ends the process and saves.
- * Replies and log lines are JSON lines on stdout: {"event":"ready"|"step"|"ended"|"log", …}.
+ * progress update) and saves with `saveProcessSummary`; `run` does steps as fast as it can
+ * until `end`, saying {"event":"saves","ok":N} every 25 saves that succeeded; `end` ends the
+ * process and saves. Replies and log lines are JSON lines on stdout:
+ * {"event":"ready"|"step"|"saves"|"ended"|"log", …}.
  */
 import { createInterface } from 'node:readline';
 import { createProcessSummary, saveProcessSummary } from '@process-summary/recovery';
@@ -46,19 +48,43 @@ say({
 });
 
 let steps = 0;
+let saved = 0;
+let failed = 0;
+async function step(): Promise<boolean> {
+  steps += 1;
+  summary.incrementItems({ processed: 10, successful: 9, failed: 1, bytes: 1000 });
+  summary.addError('BadItem', `item ${summary.itemsProcessed} of step ${steps} failed`);
+  summary.checkpoint();
+  summary.addProgressUpdate(`step ${steps}`, { step: steps });
+  const ok = await saveProcessSummary(summary);
+  if (ok) saved += 1;
+  else failed += 1;
+  return ok;
+}
+
+let running: Promise<void> | null = null;
+let stop = false;
 for await (const command of createInterface({ input: process.stdin })) {
   if (command === 'step') {
-    steps += 1;
-    summary.incrementItems({ processed: 10, successful: 9, failed: 1, bytes: 1000 });
-    summary.addError('BadItem', `item ${summary.itemsProcessed} of step ${steps} failed`);
-    summary.checkpoint();
-    summary.addProgressUpdate(`step ${steps}`, { step: steps });
-    const ok = await saveProcessSummary(summary);
+    const ok = await step();
     say({ event: 'step', step: steps, ok, ...counts() });
+  } else if (command === 'run') {
+    running = (async () => {
+      while (!stop) {
+        if (await step()) {
+          if (saved % 25 === 0) say({ event: 'saves', ok: saved });
+        } else {
+          // The server is away: go on working, a little slower than flat out.
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+    })();
   } else if (command === 'end') {
+    stop = true;
+    await running;
     summary.endProcess();
     const ok = await saveProcessSummary(summary);
-    say({ event: 'ended', ok, ...counts() });
+    say({ event: 'ended', ok, steps, saved, failed, ...counts() });
     break;
   }
 }

@@ -21,6 +21,8 @@ export interface Pipeline {
   next(event: string): Promise<Message>;
   /** Sends a command and waits for its reply. */
   send(command: 'step' | 'end'): Promise<Message>;
+  /** Sends `run`: steps as fast as it can until `end` (no reply). */
+  run(): void;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr(): string;
 }
@@ -73,6 +75,9 @@ export function startPipeline(url: string, schema: string, run: string): Pipelin
       if (command === 'end') child.stdin?.end(`${command}\n`);
       else child.stdin?.write(`${command}\n`);
       return next(command === 'step' ? 'step' : 'ended');
+    },
+    run() {
+      child.stdin?.write('run\n');
     },
     exited,
     stderr: () => errText,

@@ -160,6 +160,39 @@ test('a longer outage: every save while the server is down returns false and is 
   );
 });
 
+test('restarts while the pipeline saves as fast as it can: a save cut off mid-flight loses nothing acknowledged and appends no event twice', async (ctx) => {
+  const run = pipeline(ctx);
+  await run.next('ready');
+  run.run();
+  /** Waits until the pipeline has made `count` more saves that succeeded. */
+  let target = 0;
+  const moreSaves = async (count: number) => {
+    target += count;
+    while (Number((await run.next('saves')).ok) < target) {}
+  };
+  for (let restart = 0; restart < 3; restart++) {
+    await moreSaves(50);
+    await server.control('restart');
+  }
+  await moreSaves(50);
+  const ended = await run.send('end');
+  assert.ok(ended.ok);
+  assert.is((await run.exited).code, 0, run.stderr());
+  const total = Number(ended.steps);
+  assert.is(Number(ended.saved) + Number(ended.failed), total);
+  const unavailable = run.logs.filter((l) => l.level === 'error');
+  assert.is(unavailable.length, Number(ended.failed), 'each failed save logged once');
+  for (const line of unavailable) assert.is(line.code, 'E_STORE_UNAVAILABLE');
+
+  const final = await stored(ctx);
+  assertHolds(final, total);
+  assert.is(final.status, 'completed');
+  const { counts, events } = await journalCounts(ctx.store, ref);
+  assert.equal(counts, { session_start: 1, error: total, progress: total, session_end: 1 });
+  const messages = events.flatMap((e) => (e.type === 'error' ? [e.message] : []));
+  assert.is(new Set(messages).size, total, 'no error appended twice');
+});
+
 test('SIGKILL of the pipeline, then a new process resumes: the crash classified once, the counts go on', async (ctx) => {
   const first = pipeline(ctx);
   const ready = await first.next('ready');
