@@ -41,6 +41,7 @@ export {
 } from './replay.js';
 export { roundHalfEven2 } from './round.js';
 export {
+  checkListedFields,
   checkSummaryDict,
   type SummaryCheck,
   summarySchema,

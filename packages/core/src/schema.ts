@@ -189,3 +189,58 @@ function describe(value: unknown): string {
   const text = quote(typeof value === 'string' && value.length > 40 ? value.slice(0, 40) : value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
+
+const LISTED_NUMBERS = [
+  'items_processed',
+  'items_successful',
+  'items_failed',
+  'error_count',
+  'interruption_count',
+  'processing_rate_per_second',
+  'success_rate_percent',
+  'start_time',
+] as const;
+
+/**
+ * The checks a listing needs (a store's `read` with `full: false`), without the full schema: an object with string names and
+ * finite non-negative numbers where a listing reads them, of a version this reader knows.
+ */
+export function checkListedFields(value: unknown): SummaryCheck {
+  const invalid = (path: string, message: string, expected: string, found: unknown) => ({
+    valid: false,
+    seedFormat: false,
+    issues: [{ path, message, expected, found: describeValue(found) }],
+  });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return invalid('', 'must be object', 'object', value);
+  }
+  const dict = value as Record<string, unknown>;
+  const version = dict.schema_version;
+  if (typeof version === 'number' && version > SCHEMA_VERSION) {
+    return invalid(
+      '/schema_version',
+      `schema_version ${version} is newer than this reader (${SCHEMA_VERSION})`,
+      `<= ${SCHEMA_VERSION}`,
+      version,
+    );
+  }
+  for (const key of ['run_name', 'process_name'] as const) {
+    if (typeof dict[key] !== 'string')
+      return invalid(`/${key}`, 'must be string', 'string', dict[key]);
+  }
+  for (const key of LISTED_NUMBERS) {
+    const number = dict[key];
+    if (typeof number !== 'number' || !Number.isFinite(number) || number < 0) {
+      return invalid(`/${key}`, 'must be number', 'number >= 0', number);
+    }
+  }
+  return { valid: true, seedFormat: version === undefined, issues: [] };
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value !== null && typeof value === 'object') return 'an object';
+  const text = JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}

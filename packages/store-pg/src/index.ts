@@ -1,1 +1,4 @@
-export {};
+export type { Logger } from './logger.js';
+export { SCHEMA_VERSION } from './migrations.js';
+export type { PgSummaryStoreOptions } from './options.js';
+export { PgSummaryStore } from './pg-store.js';

@@ -25,9 +25,11 @@ const parent = mkdtempSync(join(tmpdir(), 'process-summary-pg-'));
 chmodSync(parent, 0o755);
 let server = null;
 let stopping = null;
+let controlling = Promise.resolve();
 
 function stop() {
   stopping ??= (async () => {
+    await controlling.catch(() => {});
     try {
       await server?.stop();
     } catch {}
@@ -39,7 +41,35 @@ function stop() {
 
 process.stdin.on('end', stop);
 process.stdin.on('error', stop);
-process.stdin.resume();
+// One command a test may send: "restart\n" stops the server (connections drop) and starts it
+// again on the same port and data, answering {"restarted": true}; "stop-only\n" stops it,
+// "start\n" starts it again (a test that needs the server down for a while).
+let buffered = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  buffered += chunk;
+  let newline = buffered.indexOf('\n');
+  while (newline >= 0) {
+    const command = buffered.slice(0, newline).trim();
+    buffered = buffered.slice(newline + 1);
+    newline = buffered.indexOf('\n');
+    void control(command);
+  }
+});
+function control(command) {
+  controlling = controlling.then(async () => {
+    try {
+      if (command === 'restart' || command === 'stop-only') await server.stop();
+      if (command === 'restart' || command === 'start') await server.start();
+      say({
+        [command === 'restart' ? 'restarted' : command === 'start' ? 'started' : 'stopped']: true,
+      });
+    } catch (err) {
+      say({ error: `${command} failed: ${err?.message ?? err}` });
+    }
+  });
+  return controlling;
+}
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, stop);
 
 try {
@@ -52,7 +82,8 @@ try {
       user: 'postgres',
       password: 'process-summary',
       port,
-      persistent: false,
+      // Kept on stop() so a restart finds its data; the whole folder goes when we exit.
+      persistent: true,
       createPostgresUser: process.getuid?.() === 0,
       postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=on'],
       onLog: () => {},

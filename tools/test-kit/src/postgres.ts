@@ -15,8 +15,13 @@ export interface TestPostgres {
   embedded: boolean;
   /** Stops the server (embedded only) and waits for it; the next `startTestPostgres` starts another. */
   stop(): Promise<void>;
-  /** The keeper's pid (embedded only), for tests that restart the server mid-run. */
+  /** The keeper's pid (embedded only). */
   keeperPid: number | null;
+  /**
+   * Embedded only: stops the server (every connection drops) and, unless `stop-only`, starts it
+   * again on the same port with the same data; resolves once done.
+   */
+  control(command: 'restart' | 'stop-only' | 'start'): Promise<void>;
 }
 
 let shared: Promise<TestPostgres> | null = null;
@@ -36,7 +41,15 @@ export async function startTestPostgres(
 ): Promise<TestPostgres> {
   const given = process.env.PROCESS_SUMMARY_TEST_PG;
   if (given !== undefined && given !== '' && options.forceEmbedded !== true) {
-    return { url: given, embedded: false, keeperPid: null, stop: async () => {} };
+    return {
+      url: given,
+      embedded: false,
+      keeperPid: null,
+      stop: async () => {},
+      control: async () => {
+        throw new Error('PROCESS_SUMMARY_TEST_PG names a server these tests cannot restart');
+      },
+    };
   }
   const keeper = spawn(
     process.execPath,
@@ -56,7 +69,8 @@ export async function startTestPostgres(
       `no PostgreSQL for the tests: ${String(first.error)}. Set PROCESS_SUMMARY_TEST_PG=postgres://… to use a server of your own.`,
     );
   }
-  lines.close();
+  const answers: ((message: Record<string, unknown>) => void)[] = [];
+  lines.on('line', (line) => answers.shift()?.(JSON.parse(line) as Record<string, unknown>));
   // The keeper must not hold this process open; it stops the server when we are gone.
   keeper.unref();
   (keeper.stdin as unknown as { unref(): void }).unref();
@@ -67,8 +81,19 @@ export async function startTestPostgres(
     embedded: true,
     keeperPid: keeper.pid ?? null,
     stop: async () => {
+      // Held while waiting: nothing else may keep this process alive until the server is down.
+      keeper.ref();
       keeper.stdin.end();
       await exited;
+    },
+    control: async (command) => {
+      const answer = new Promise<Record<string, unknown>>((resolve) => answers.push(resolve));
+      // Held open while waiting: unref'd, nothing else may keep this process alive meanwhile.
+      const stdout = keeper.stdout as unknown as { ref(): void; unref(): void };
+      stdout.ref();
+      keeper.stdin.write(`${command}\n`);
+      const message = await answer.finally(() => stdout.unref());
+      if (typeof message.error === 'string') throw new Error(message.error);
     },
   };
 }

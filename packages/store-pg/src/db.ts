@@ -1,0 +1,96 @@
+import pg from 'pg';
+import { storeError } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+
+/** A connection of the pool, inside a transaction. */
+export type Tx = pg.PoolClient;
+
+/**
+ * The pool this store talks through, and the two ways it is used: one statement, or a
+ * transaction. Every failure comes out coded (`E_STORE_UNAVAILABLE` when the server cannot be
+ * reached); the pool drops a broken connection and opens another on the next call, so a store
+ * outlives a server restart.
+ */
+export class Database {
+  readonly pool: pg.Pool;
+  readonly #ownsPool: boolean;
+  readonly #options: ResolvedOptions;
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+    this.#ownsPool = options.pool === null;
+    this.pool = options.pool ?? new pg.Pool(connectionConfig(options, options.url as string));
+    // An idle connection that the server drops emits 'error' on the pool: unhandled, it would
+    // kill the pipeline. The next query simply opens another connection.
+    this.pool.on('error', (err) => {
+      options.logger.warn(
+        { err: String(err.message ?? err) },
+        'process-summary: an idle PostgreSQL connection was dropped; the next call reconnects',
+      );
+    });
+  }
+
+  async query<R extends pg.QueryResultRow>(
+    doing: string,
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (err) {
+      throw storeError(err, doing);
+    }
+  }
+
+  /** Runs `work` in one transaction (READ COMMITTED), committed when it resolves. */
+  async transaction<T>(doing: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw storeError(err, doing);
+    }
+    let broken: unknown;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      broken = err;
+      try {
+        await client.query('ROLLBACK');
+        broken = undefined;
+      } catch {}
+      throw storeError(err, doing);
+    } finally {
+      // A connection whose rollback failed is not given back to others.
+      client.release(broken === undefined ? undefined : (broken as Error));
+    }
+  }
+
+  /** A connection of its own, outside the pool (LISTEN needs a session). */
+  dedicatedClient(): pg.Client {
+    const url = this.#options.listenUrl ?? this.#options.url;
+    if (url !== null) return new pg.Client(connectionConfig(this.#options, url));
+    // An existing pool: connect the way it does.
+    return new pg.Client((this.pool as unknown as { options: pg.ClientConfig }).options);
+  }
+
+  async end(): Promise<void> {
+    if (this.#ownsPool) await this.pool.end();
+  }
+}
+
+function connectionConfig(options: ResolvedOptions, url: string): pg.PoolConfig {
+  return {
+    connectionString: url,
+    max: options.poolSize,
+    ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
+    ...(options.statementTimeoutMs === 0 ? {} : { statement_timeout: options.statementTimeoutMs }),
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    application_name: 'process-summary',
+    // A pipeline that is done exits; idle connections must not hold it open.
+    allowExitOnIdle: true,
+  };
+}

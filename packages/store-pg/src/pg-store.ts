@@ -1,0 +1,809 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Acquired,
+  type AcquireOptions,
+  assertValidName,
+  assertValidRef,
+  checkListedFields,
+  checkSummaryDict,
+  codedRangeError,
+  codedTypeError,
+  compareRefs,
+  type EventsOptions,
+  type JournalRecord,
+  type Lease,
+  type ListedSummary,
+  type Listing,
+  type ListOptions,
+  type LoadOptions,
+  type LoadResult,
+  type OwnerStatus,
+  type OwnershipOptions,
+  ProcessSummary,
+  ProcessSummaryError,
+  type ReadOptions,
+  type ReadResult,
+  refName,
+  replayEvents,
+  type StoreWarning,
+  type SummaryEvent,
+  type SummaryRef,
+  type SummaryStore,
+  sameRef,
+  type WatchOptions,
+} from '@process-summary/core';
+import { Coalescer } from './coalesce.js';
+import { Database, type Tx } from './db.js';
+import { isUnavailable } from './errors.js';
+import { currentOwner } from './local-process.js';
+import { migrate } from './migrations.js';
+import {
+  type PgSummaryStoreOptions,
+  positive,
+  type ResolvedOptions,
+  resolveOptions,
+} from './options.js';
+import {
+  concurrentRun,
+  judge,
+  leaseLost,
+  NO_OWNER,
+  OWNER_COLUMNS,
+  type OwnerRow,
+  ownerIdentity,
+} from './ownership.js';
+import { watchChanges } from './watch.js';
+
+/** The key columns of a ref: a process run as one has worker `''`. */
+type Key = [runName: string, processName: string, worker: string];
+
+/** Rows of `events` fetched per round trip. */
+const EVENTS_PAGE = 1000;
+
+interface BodyRow {
+  body: string | null;
+  size_bytes: number | null;
+  written_at: number | null;
+  written_epoch: string | null;
+  has_history: boolean;
+}
+
+/**
+ * A {@link SummaryStore} on PostgreSQL, for many workers on many hosts reporting into one
+ * database. Ownership is a lease row whose epoch fences every write inside the database (a
+ * write carrying a stale epoch changes nothing, whatever the timing); leases expire by the
+ * database's clock; the journal is an append-only table; `watch` follows LISTEN/NOTIFY and
+ * catches up after a reconnect. Connects lazily; the schema is created (and migrated) on
+ * first use.
+ */
+export class PgSummaryStore implements SummaryStore {
+  readonly #options: ResolvedOptions;
+  readonly #db: Database;
+  readonly #s: string;
+  readonly #channel: string;
+  #ready: Promise<void> | null = null;
+  readonly #saves = new Coalescer<ProcessSummary, Lease | undefined>((summary, lease) =>
+    this.#write(summary, lease),
+  );
+  readonly #closing = new AbortController();
+  /** Per summary: the journal lines of a write whose outcome is unknown (see #write). */
+  readonly #unsure = new WeakMap<ProcessSummary, { writeId: string; events: SummaryEvent[] }>();
+
+  constructor(options: PgSummaryStoreOptions) {
+    this.#options = resolveOptions(options);
+    this.#s = this.#options.schema;
+    this.#channel = `${this.#s}_changes`;
+    this.#db = new Database(this.#options);
+  }
+
+  /** The PostgreSQL schema holding this store's tables. */
+  get schema(): string {
+    return this.#s;
+  }
+
+  /** Creates or migrates the schema now (otherwise the first call does). */
+  ready(): Promise<void> {
+    this.#ready ??= migrate(this.#db, this.#s).catch((err) => {
+      // A server that was down is tried again by the next call.
+      this.#ready = null;
+      throw err;
+    });
+    return this.#ready;
+  }
+
+  /** Ends the pool (when this store created it) and every `watch`. */
+  async close(): Promise<void> {
+    this.#closing.abort();
+    await this.#db.end();
+  }
+
+  // ---- owner side -------------------------------------------------------------------------
+
+  async acquire(ref: SummaryRef, options: AcquireOptions = {}): Promise<Acquired> {
+    assertValidRef(ref);
+    const threshold = positive(
+      'staleAfterSeconds',
+      options.staleAfterSeconds,
+      this.#options.staleAfterSeconds,
+    );
+    const identity = ownerIdentity(options.owner ?? currentOwner());
+    const key = keyOf(ref);
+    await this.ready();
+    return this.#db.transaction(`acquiring ${refName(ref)}`, async (tx) => {
+      await tx.query(
+        `INSERT INTO ${this.#s}.summaries (run_name, process_name, worker) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING`,
+        key,
+      );
+      const row = await this.#lockRow(tx, key);
+      const status = judge(row, threshold);
+      if (status.state === 'alive' && status.owner !== null) throw concurrentRun(ref, status.owner);
+      const granted = await tx.query<{ epoch: string; since: number }>(
+        `UPDATE ${this.#s}.summaries SET last_epoch = last_epoch + 1, owner_epoch = last_epoch + 1,
+           owner_host = $4, owner_pid = $5, owner_boot_id = $6, owner_pid_namespace = $7,
+           owner_pid_start = $8, owner_since = now(), owner_heartbeat = now(),
+           change_seq = nextval('${this.#s}.changes')
+         WHERE run_name = $1 AND process_name = $2 AND worker = $3
+         RETURNING owner_epoch AS epoch, extract(epoch FROM now())::float8 AS since`,
+        [
+          ...key,
+          identity.host,
+          identity.pid,
+          identity.bootId ?? null,
+          identity.pidNamespace ?? null,
+          identity.pidStart ?? null,
+        ],
+      );
+      await this.#notify(tx, key);
+      const { epoch, since } = granted.rows[0] as { epoch: string; since: number };
+      const lease: Lease = { ref: publicRef(key), epoch: Number(epoch), owner: identity, since };
+      const previous =
+        status.owner === null
+          ? null
+          : { owner: status.owner, reason: status.gone ?? 'stale', detail: status.reason };
+      return { lease, previous };
+    });
+  }
+
+  async renew(lease: Lease): Promise<void> {
+    const ref = leaseRef(lease);
+    await this.ready();
+    const key = keyOf(ref);
+    const result = await this.#db.query(
+      `renewing the lease on ${refName(ref)}`,
+      `UPDATE ${this.#s}.summaries SET owner_heartbeat = now()
+       WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $4`,
+      [...key, lease.epoch],
+    );
+    if (result.rowCount === 0) throw leaseLost(ref, lease.epoch, await this.#ownerRow(key));
+  }
+
+  async release(lease: Lease): Promise<void> {
+    const ref = leaseRef(lease);
+    await this.ready();
+    const key = keyOf(ref);
+    await this.#db.query(
+      `releasing ${refName(ref)}`,
+      `WITH released AS (
+         UPDATE ${this.#s}.summaries SET owner_epoch = NULL, owner_host = NULL, owner_pid = NULL,
+           owner_boot_id = NULL, owner_pid_namespace = NULL, owner_pid_start = NULL,
+           owner_since = NULL, owner_heartbeat = NULL, change_seq = nextval('${this.#s}.changes')
+         WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $4
+         RETURNING 1)
+       SELECT CASE WHEN EXISTS (SELECT 1 FROM released) THEN pg_notify($5, $6) END`,
+      [...key, lease.epoch, this.#channel, JSON.stringify(key)],
+    );
+  }
+
+  async load(ref: SummaryRef, options: LoadOptions = {}): Promise<LoadResult | null> {
+    assertValidRef(ref);
+    await this.ready();
+    const key = keyOf(ref);
+    const row = await this.#bodyRow(key, `loading ${refName(ref)}`);
+    if (row === undefined || (row.body === null && !row.has_history)) return null;
+    const location = this.#location(key);
+    const { allOrNothing, ...fromDictOptions } = options;
+    if (row.body !== null) {
+      const problem = judgeBody(row.body, true);
+      if (problem === null) {
+        return {
+          summary: ProcessSummary.fromDict(JSON.parse(row.body), fromDictOptions),
+          warnings: [],
+        };
+      }
+      // A body that is not a summary (edited by hand, written by a newer version): set a
+      // copy aside, then rebuild from the journal, or refuse. It is never dropped.
+      if (problem.code === 'E_UNSUPPORTED_VERSION') {
+        throw new ProcessSummaryError('E_UNSUPPORTED_VERSION', `${location}: ${problem.reason}`, {
+          issues: problem.issues,
+        });
+      }
+      if (!row.has_history) {
+        throw new ProcessSummaryError(
+          'E_CORRUPT',
+          `process-summary: ${location} ${problem.reason}, and there is no journal to rebuild it from; it was left as it is`,
+          { issues: problem.issues },
+        );
+      }
+      const setAside = await this.#setAsideCopy(key, 'corrupt', row.body);
+      const warning: StoreWarning = {
+        code: 'E_INVALID_SUMMARY',
+        message: `${location} ${problem.reason}; a copy was set aside as ${setAside.location} and the summary rebuilt from its journal`,
+      };
+      const summary = await this.#rebuild(ref, key, fromDictOptions);
+      this.#options.logger.warn({ location, setAside: setAside.location }, warning.message);
+      return allOrNothing === true
+        ? { summary, warnings: [warning], undo: setAside.undo }
+        : { summary, warnings: [warning] };
+    }
+    const summary = await this.#rebuild(ref, key, fromDictOptions);
+    const warning: StoreWarning = {
+      code: 'E_NOT_FOUND',
+      message: `${location} has no summary; rebuilt from its journal`,
+    };
+    this.#options.logger.warn({ location }, warning.message);
+    return { summary, warnings: [warning] };
+  }
+
+  save(summary: ProcessSummary, lease?: Lease): Promise<void> {
+    try {
+      // Duck-typed: `instanceof` fails across two installed copies of core.
+      if (typeof (summary as Partial<ProcessSummary> | null)?.getSummaryDict !== 'function') {
+        throw codedTypeError('E_INVALID_ARGUMENT', 'save: expected a ProcessSummary');
+      }
+      const ref = summaryRef(summary);
+      assertValidRef(ref);
+      if (lease !== undefined) checkLeaseFor(lease, ref);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#saves.run(summary, lease);
+  }
+
+  async archive(ref: SummaryRef, lease?: Lease): Promise<string | null> {
+    assertValidRef(ref);
+    if (lease !== undefined) checkLeaseFor(lease, ref);
+    await this.ready();
+    const key = keyOf(ref);
+    return this.#db.transaction(`archiving ${refName(ref)}`, async (tx) => {
+      const row = await this.#fence(tx, ref, key, lease);
+      if (row === undefined) return null;
+      const body = await tx.query<{ body: string | null }>(
+        `SELECT body::text AS body FROM ${this.#s}.summaries
+         WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
+        key,
+      );
+      if (body.rows[0]?.body == null) return null;
+      const archived = await tx.query<{ id: string }>(
+        `INSERT INTO ${this.#s}.archive (run_name, process_name, worker, reason, body, written_epoch)
+         SELECT run_name, process_name, worker, 'archived', body, written_epoch FROM ${this.#s}.summaries
+         WHERE run_name = $1 AND process_name = $2 AND worker = $3
+         RETURNING id`,
+        key,
+      );
+      const id = (archived.rows[0] as { id: string }).id;
+      await tx.query(
+        `WITH moved AS (
+           DELETE FROM ${this.#s}.journal WHERE run_name = $1 AND process_name = $2 AND worker = $3
+           RETURNING seq, event)
+         INSERT INTO ${this.#s}.archive_journal (archive_id, seq, event) SELECT $4, seq, event FROM moved`,
+        [...key, id],
+      );
+      await this.#clearBody(tx, key);
+      await this.#notify(tx, key);
+      return `${this.#s}.archive#${id}`;
+    });
+  }
+
+  async remove(ref: SummaryRef, lease?: Lease): Promise<boolean> {
+    assertValidRef(ref);
+    if (lease !== undefined) checkLeaseFor(lease, ref);
+    await this.ready();
+    const key = keyOf(ref);
+    return this.#db.transaction(`removing ${refName(ref)}`, async (tx) => {
+      const row = await this.#fence(tx, ref, key, lease);
+      if (row === undefined) return false;
+      const existed = await tx.query<{ existed: boolean }>(
+        `SELECT body IS NOT NULL AS existed FROM ${this.#s}.summaries
+         WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
+        key,
+      );
+      await tx.query(
+        `DELETE FROM ${this.#s}.journal WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
+        key,
+      );
+      await this.#clearBody(tx, key);
+      await this.#notify(tx, key);
+      return existed.rows[0]?.existed === true;
+    });
+  }
+
+  // ---- reader side ------------------------------------------------------------------------
+
+  async read(ref: SummaryRef, options: ReadOptions = {}): Promise<ReadResult | null> {
+    assertValidRef(ref);
+    await this.ready();
+    const key = keyOf(ref);
+    const row = await this.#bodyRow(key, `reading ${refName(ref)}`);
+    return row === undefined ? null : this.#readResult(key, row, options.full ?? true);
+  }
+
+  async readMany(
+    refs: readonly SummaryRef[],
+    options: ReadOptions = {},
+  ): Promise<(ReadResult | null)[]> {
+    if (!Array.isArray(refs))
+      throw codedTypeError('E_INVALID_ARGUMENT', 'readMany: refs must be an array');
+    for (const ref of refs) assertValidRef(ref);
+    if (refs.length === 0) return [];
+    await this.ready();
+    const keys = refs.map(keyOf);
+    const result = await this.#db.query<BodyRow & { n: string }>(
+      `reading ${refs.length} summaries`,
+      `SELECT k.n, s.body::text AS body, s.size_bytes,
+         extract(epoch FROM s.written_at)::float8 AS written_at, s.written_epoch,
+         EXISTS (SELECT 1 FROM ${this.#s}.journal j WHERE j.run_name = s.run_name
+           AND j.process_name = s.process_name AND j.worker = s.worker) AS has_history
+       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(run_name, process_name, worker, n)
+       JOIN ${this.#s}.summaries s USING (run_name, process_name, worker)`,
+      [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
+    );
+    const out: (ReadResult | null)[] = new Array(refs.length).fill(null);
+    const full = options.full ?? true;
+    for (const row of result.rows) {
+      const index = Number(row.n) - 1;
+      out[index] = this.#readResult(keys[index] as Key, row, full);
+    }
+    return out;
+  }
+
+  async list(options: ListOptions = {}): Promise<Listing> {
+    if (typeof options !== 'object' || options === null) {
+      throw codedTypeError('E_INVALID_ARGUMENT', 'list: options must be an object');
+    }
+    if (options.runName !== undefined) assertValidName('run', options.runName);
+    await this.ready();
+    const byRun = options.runName === undefined ? '' : 'AND s.run_name = $1';
+    const result = await this.#db.query<{
+      run_name: string;
+      process_name: string;
+      worker: string;
+      written_at: number | null;
+      has_summary: boolean;
+    }>(
+      'listing summaries',
+      `SELECT s.run_name, s.process_name, s.worker,
+         extract(epoch FROM s.written_at)::float8 AS written_at, s.body IS NOT NULL AS has_summary
+       FROM ${this.#s}.summaries s
+       WHERE (s.body IS NOT NULL OR EXISTS (SELECT 1 FROM ${this.#s}.journal j
+         WHERE j.run_name = s.run_name AND j.process_name = s.process_name AND j.worker = s.worker))
+       ${byRun}`,
+      options.runName === undefined ? [] : [options.runName],
+    );
+    const summaries: ListedSummary[] = result.rows.map((row) => {
+      const key: Key = [row.run_name, row.process_name, row.worker];
+      return {
+        ...publicRef(key),
+        location: this.#location(key),
+        writtenAt: row.written_at,
+        hasSummary: row.has_summary,
+      };
+    });
+    return { summaries: summaries.sort(compareRefs), problems: [] };
+  }
+
+  async *events(ref: SummaryRef, options: EventsOptions = {}): AsyncIterable<JournalRecord> {
+    assertValidRef(ref);
+    let after = cursorSeq(options.after);
+    await this.ready();
+    const key = keyOf(ref);
+    const end = await this.#db.query<{ last: string | null }>(
+      `reading the journal of ${refName(ref)}`,
+      `SELECT max(seq) AS last FROM ${this.#s}.journal
+       WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
+      key,
+    );
+    // The journal as it is now: the stream ends at the current end.
+    const last = Number(end.rows[0]?.last ?? 0);
+    while (after < last) {
+      if (options.signal?.aborted) return;
+      const page = await this.#db.query<{ seq: string; event: string }>(
+        `reading the journal of ${refName(ref)}`,
+        `SELECT seq, event::text AS event FROM ${this.#s}.journal
+         WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND seq > $4 AND seq <= $5
+         ORDER BY seq LIMIT ${EVENTS_PAGE}`,
+        [...key, after, last],
+      );
+      if (page.rows.length === 0) return;
+      for (const row of page.rows) {
+        if (options.signal?.aborted) return;
+        after = Number(row.seq);
+        yield journalRecord(row.seq, row.event);
+      }
+    }
+  }
+
+  watch(options: WatchOptions = {}): AsyncIterable<SummaryRef> {
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, this.#closing.signal])
+      : this.#closing.signal;
+    return watchChanges({
+      db: this.#db,
+      schema: this.#s,
+      channel: this.#channel,
+      ready: () => this.ready(),
+      signal,
+      logger: this.#options.logger,
+      retryMs: options.intervalMs ?? 1000,
+    });
+  }
+
+  async ownerStatus(ref: SummaryRef, options: OwnershipOptions = {}): Promise<OwnerStatus> {
+    assertValidRef(ref);
+    const threshold = positive(
+      'staleAfterSeconds',
+      options.staleAfterSeconds,
+      this.#options.staleAfterSeconds,
+    );
+    await this.ready();
+    const row = await this.#ownerRow(keyOf(ref));
+    return row === undefined ? { ...NO_OWNER } : judge(row, threshold);
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  async #write(summary: ProcessSummary, lease: Lease | undefined): Promise<void> {
+    await this.ready();
+    const key = keyOf(summaryRef(summary));
+    const unsure = this.#unsure.get(summary);
+    if (unsure !== undefined && (await this.#committed(key, unsure.writeId))) {
+      // The write whose answer was lost did commit: its journal lines are in.
+      this.#unsure.delete(summary);
+    }
+    const dict = summary.getSummaryDict();
+    if (lease !== undefined) dict.owner_epoch = lease.epoch;
+    const body = JSON.stringify(dict);
+    const taken = summary.takeEvents();
+    const events = [...(this.#unsure.get(summary)?.events ?? []), ...taken];
+    const writeId = randomUUID();
+    let saved: boolean;
+    try {
+      saved = await this.#upsert(key, body, events, lease, writeId);
+    } catch (err) {
+      // Committed or not, nobody can say until the server answers again: the events wait here,
+      // not in the summary, and the next write appends them only if this one did not commit.
+      if (isUnavailable((err as { cause?: unknown }).cause ?? err)) {
+        this.#unsure.set(summary, { writeId, events });
+      } else {
+        this.#unsure.delete(summary);
+        summary.restoreEvents(events);
+      }
+      throw err;
+    }
+    this.#unsure.delete(summary);
+    if (saved) return;
+    summary.restoreEvents(events);
+    const row = await this.#ownerRow(key);
+    const ref = publicRef(key);
+    if (lease !== undefined) throw leaseLost(ref, lease.epoch, row);
+    const status = judge(row, this.#options.staleAfterSeconds);
+    throw concurrentRun(
+      ref,
+      status.owner ?? { host: '?', pid: 0, epoch: 0, since: 0, heartbeat: 0 },
+    );
+  }
+
+  /**
+   * One statement, so one transaction: the summary row (fenced by the lease's epoch, or, for an
+   * unowned write, by the absence of a live lease), the journal lines, the notification. A
+   * stale epoch matches no row and nothing is written.
+   */
+  async #upsert(
+    key: Key,
+    body: string,
+    events: SummaryEvent[],
+    lease: Lease | undefined,
+    writeId: string,
+  ): Promise<boolean> {
+    const s = this.#s;
+    const size = Buffer.byteLength(body);
+    const tail = `,
+      appended AS (
+        INSERT INTO ${s}.journal (run_name, process_name, worker, event)
+        SELECT $1, $2, $3, e.event FROM json_array_elements($6::json) WITH ORDINALITY AS e(event, n)
+        WHERE EXISTS (SELECT 1 FROM saved) ORDER BY e.n
+        RETURNING 1)
+      SELECT EXISTS (SELECT 1 FROM saved) AS saved, (SELECT count(*) FROM appended) AS appended,
+        CASE WHEN EXISTS (SELECT 1 FROM saved) THEN pg_notify($7, $8) END AS notified`;
+    const values: unknown[] = [
+      ...key,
+      body,
+      size,
+      events.length === 0 ? '[]' : JSON.stringify(events),
+      this.#channel,
+      JSON.stringify(key),
+    ];
+    const sql =
+      lease === undefined
+        ? `WITH saved AS (
+             INSERT INTO ${s}.summaries AS s (run_name, process_name, worker, body, size_bytes,
+               written_at, written_epoch, change_seq, last_write_id)
+             VALUES ($1, $2, $3, $4::json, $5, now(), NULL, nextval('${s}.changes'), $10)
+             ON CONFLICT (run_name, process_name, worker) DO UPDATE SET body = EXCLUDED.body,
+               size_bytes = EXCLUDED.size_bytes, written_at = now(), written_epoch = NULL,
+               change_seq = EXCLUDED.change_seq, last_write_id = EXCLUDED.last_write_id
+             WHERE s.owner_epoch IS NULL OR s.owner_heartbeat < now() - make_interval(secs => $9)
+             RETURNING 1)${tail}`
+        : `WITH saved AS (
+             UPDATE ${s}.summaries SET body = $4::json, size_bytes = $5, written_at = now(),
+               written_epoch = $9, change_seq = nextval('${s}.changes'), last_write_id = $10
+             WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $9
+             RETURNING 1)${tail}`;
+    values.push(lease === undefined ? this.#options.staleAfterSeconds : lease.epoch, writeId);
+    const result = await this.#db.query<{ saved: boolean }>(
+      `saving ${refName(publicRef(key))}`,
+      sql,
+      values,
+    );
+    return result.rows[0]?.saved === true;
+  }
+
+  async #committed(key: Key, writeId: string): Promise<boolean> {
+    const result = await this.#db.query<{ last_write_id: string | null }>(
+      `checking the last save of ${refName(publicRef(key))}`,
+      `SELECT last_write_id FROM ${this.#s}.summaries
+       WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
+      key,
+    );
+    return result.rows[0]?.last_write_id === writeId;
+  }
+
+  /**
+   * Locks the row of `ref` for a write by `lease` (its epoch must be current) or by no one (no
+   * live owner may hold it). `undefined`: there is no row, so nothing to write for an unowned
+   * caller.
+   */
+  async #fence(
+    tx: Tx,
+    ref: SummaryRef,
+    key: Key,
+    lease: Lease | undefined,
+  ): Promise<OwnerRow | undefined> {
+    const row = await this.#lockRow(tx, key);
+    if (lease !== undefined) {
+      if (
+        row === undefined ||
+        row.owner_epoch === null ||
+        Number(row.owner_epoch) !== lease.epoch
+      ) {
+        throw leaseLost(ref, lease.epoch, row);
+      }
+      return row;
+    }
+    if (row === undefined) return undefined;
+    const status = judge(row, this.#options.staleAfterSeconds);
+    if (status.state === 'alive' && status.owner !== null) throw concurrentRun(ref, status.owner);
+    return row;
+  }
+
+  async #lockRow(tx: Tx, key: Key): Promise<OwnerRow | undefined> {
+    const result = await tx.query<OwnerRow>(
+      `SELECT ${OWNER_COLUMNS} FROM ${this.#s}.summaries
+       WHERE run_name = $1 AND process_name = $2 AND worker = $3 FOR UPDATE`,
+      key,
+    );
+    return result.rows[0];
+  }
+
+  async #ownerRow(key: Key): Promise<OwnerRow | undefined> {
+    const result = await this.#db.query<OwnerRow>(
+      `reading the owner of ${refName(publicRef(key))}`,
+      `SELECT ${OWNER_COLUMNS} FROM ${this.#s}.summaries
+       WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
+      key,
+    );
+    return result.rows[0];
+  }
+
+  async #bodyRow(key: Key, doing: string): Promise<BodyRow | undefined> {
+    const result = await this.#db.query<BodyRow>(
+      doing,
+      `SELECT body::text AS body, size_bytes, extract(epoch FROM written_at)::float8 AS written_at,
+         written_epoch,
+         EXISTS (SELECT 1 FROM ${this.#s}.journal j WHERE j.run_name = $1 AND j.process_name = $2
+           AND j.worker = $3) AS has_history
+       FROM ${this.#s}.summaries WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
+      key,
+    );
+    return result.rows[0];
+  }
+
+  async #clearBody(tx: Tx, key: Key): Promise<void> {
+    await tx.query(
+      `UPDATE ${this.#s}.summaries SET body = NULL, size_bytes = NULL, written_at = NULL,
+         written_epoch = NULL, change_seq = nextval('${this.#s}.changes')
+       WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
+      key,
+    );
+  }
+
+  async #notify(tx: Tx, key: Key): Promise<void> {
+    await tx.query('SELECT pg_notify($1, $2)', [this.#channel, JSON.stringify(key)]);
+  }
+
+  /** Keeps a copy of a body in the archive table; `undo` removes the copy again. */
+  async #setAsideCopy(key: Key, reason: string, body: string) {
+    const result = await this.#db.query<{ id: string }>(
+      `setting ${refName(publicRef(key))} aside`,
+      `INSERT INTO ${this.#s}.archive (run_name, process_name, worker, reason, body)
+       VALUES ($1, $2, $3, $4, $5::json) RETURNING id`,
+      [...key, reason, body],
+    );
+    const id = (result.rows[0] as { id: string }).id;
+    return {
+      location: `${this.#s}.archive#${id}`,
+      undo: async () => {
+        await this.#db.query(
+          'undoing a set-aside',
+          `DELETE FROM ${this.#s}.archive WHERE id = $1`,
+          [id],
+        );
+      },
+    };
+  }
+
+  async #rebuild(ref: SummaryRef, key: Key, options: LoadOptions): Promise<ProcessSummary> {
+    const events: unknown[] = [];
+    for await (const record of this.events(ref))
+      if (record.event !== null) events.push(record.event);
+    try {
+      const replayed = replayEvents(key[0], key[1], events, {
+        ...options,
+        ...(key[2] === '' ? {} : { worker: key[2] }),
+      } as Parameters<typeof replayEvents>[3]);
+      return replayed.summary;
+    } catch (err) {
+      throw new ProcessSummaryError(
+        'E_CORRUPT',
+        `process-summary: ${this.#location(key)} cannot be rebuilt from its journal: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+
+  #readResult(key: Key, row: BodyRow, full: boolean): ReadResult | null {
+    if (row.body === null && !row.has_history) return null;
+    const location = this.#location(key);
+    const result: ReadResult = {
+      ref: publicRef(key),
+      location,
+      dict: null,
+      problem: null,
+      seedFormat: false,
+      writtenAt: row.written_at,
+      epoch: row.written_epoch === null ? null : Number(row.written_epoch),
+      hasHistory: row.has_history,
+      sizeBytes: row.size_bytes,
+    };
+    if (row.body === null) {
+      const reason = 'is missing (its journal remains)';
+      result.problem = {
+        code: 'E_NOT_FOUND',
+        reason,
+        message: `${location}: ${reason}`,
+        issues: [],
+      };
+      return result;
+    }
+    const parsed = parseBody(row.body, full);
+    if ('problem' in parsed) {
+      result.problem = { ...parsed.problem, message: `${location}: ${parsed.problem.reason}` };
+      return result;
+    }
+    result.dict = parsed.dict as ReadResult['dict'];
+    result.seedFormat = parsed.seedFormat;
+    return result;
+  }
+
+  #location(key: Key): string {
+    return `${this.#s}.summaries:${refName(publicRef(key))}`;
+  }
+}
+
+type BodyProblem = {
+  code: 'E_INVALID_SUMMARY' | 'E_UNSUPPORTED_VERSION';
+  reason: string;
+  issues: { path: string; message: string }[];
+};
+
+function parseBody(
+  body: string,
+  full: boolean,
+): { dict: unknown; seedFormat: boolean } | { problem: BodyProblem } {
+  let dict: unknown;
+  try {
+    dict = JSON.parse(body);
+  } catch (err) {
+    return {
+      problem: {
+        code: 'E_INVALID_SUMMARY',
+        reason: `is not valid JSON (${(err as Error).message})`,
+        issues: [],
+      },
+    };
+  }
+  const check = full ? checkSummaryDict(dict) : checkListedFields(dict);
+  if (check.valid) return { dict, seedFormat: check.seedFormat };
+  const first = check.issues[0];
+  const newer = first?.path === '/schema_version' && /newer/.test(first.message);
+  return {
+    problem: {
+      code: newer ? 'E_UNSUPPORTED_VERSION' : 'E_INVALID_SUMMARY',
+      reason: newer
+        ? `was written by a newer version (${first?.message})`
+        : `is not a valid summary (${first?.path || '/'}: ${first?.message})`,
+      issues: check.issues.map((issue) => ({ path: issue.path, message: issue.message })),
+    },
+  };
+}
+
+function judgeBody(body: string, full: boolean): BodyProblem | null {
+  const parsed = parseBody(body, full);
+  return 'problem' in parsed ? parsed.problem : null;
+}
+
+function journalRecord(seq: string, text: string): JournalRecord {
+  try {
+    const event = JSON.parse(text) as unknown;
+    if (
+      typeof event === 'object' &&
+      event !== null &&
+      typeof (event as { type?: unknown }).type === 'string'
+    ) {
+      return { cursor: seq, event: event as SummaryEvent, problem: null };
+    }
+  } catch {}
+  return {
+    cursor: seq,
+    event: null,
+    problem: { message: `journal entry ${seq} is not an event`, line: text },
+  };
+}
+
+function keyOf(ref: SummaryRef): Key {
+  return [ref.runName, ref.processName, ref.worker ?? ''];
+}
+
+function publicRef(key: Key): SummaryRef {
+  return { runName: key[0], processName: key[1], worker: key[2] === '' ? null : key[2] };
+}
+
+function summaryRef(summary: ProcessSummary): SummaryRef {
+  return { runName: summary.runName, processName: summary.processName, worker: summary.worker };
+}
+
+function leaseRef(lease: Lease): SummaryRef {
+  if (typeof lease !== 'object' || lease === null || !Number.isSafeInteger(lease.epoch)) {
+    throw codedTypeError('E_INVALID_ARGUMENT', 'expected a lease returned by acquire');
+  }
+  assertValidRef(lease.ref);
+  return lease.ref;
+}
+
+function checkLeaseFor(lease: Lease, ref: SummaryRef): void {
+  const held = leaseRef(lease);
+  if (!sameRef(held, ref)) {
+    throw codedRangeError(
+      'E_INVALID_ARGUMENT',
+      `the lease is for ${refName(held)}, not ${refName(ref)}`,
+    );
+  }
+}
+
+function cursorSeq(cursor: string | undefined): number {
+  if (cursor === undefined) return 0;
+  if (typeof cursor !== 'string' || !/^\d{1,15}$/.test(cursor)) {
+    throw codedTypeError('E_INVALID_ARGUMENT', `not a cursor of this store: ${String(cursor)}`);
+  }
+  return Number(cursor);
+}
