@@ -9,6 +9,7 @@
 //   <url> <schema> save-once: saves once and returns without close(): it must exit by itself.
 //   <url> <schema> busy-once: acquire, save, read, list, events, a watch aborted, release; returns
 //     without close(): it must exit by itself.
+//   (Both say what still keeps the event loop alive after their last call: `holding`.)
 import { ProcessSummary } from '@process-summary/core';
 import { PgSummaryStore } from '../src/index.js';
 
@@ -66,7 +67,8 @@ if (mode === 'acquire-blocked') {
   await store.close();
 } else if (mode === 'save-once') {
   await store.save(summary);
-  say({ event: 'saved' });
+  await new Promise((resolve) => setImmediate(resolve));
+  say({ event: 'saved', holding: process.getActiveResourcesInfo() });
 } else if (mode === 'busy-once') {
   const { lease } = await store.acquire(ref);
   await store.save(summary, lease);
@@ -83,7 +85,8 @@ if (mode === 'acquire-blocked') {
   controller.abort();
   await watching;
   await store.release(lease);
-  say({ event: 'done' });
+  await new Promise((resolve) => setImmediate(resolve));
+  say({ event: 'done', holding: process.getActiveResourcesInfo() });
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
