@@ -31,12 +31,14 @@ function newest(dir) {
   return latest;
 }
 
-/** The workspace packages the CLI depends on (its `@process-summary/*` dependencies), and itself. */
+/**
+ * The workspace packages the CLI loads (its `@process-summary/*` dependencies, and the optional
+ * peers it imports for a `postgres://` store), and itself.
+ */
 function packagesToBuild() {
   const manifest = JSON.parse(readFileSync(join(cli, 'package.json'), 'utf8'));
-  const names = Object.keys(manifest.dependencies ?? {}).filter((n) =>
-    n.startsWith('@process-summary/'),
-  );
+  const loaded = { ...manifest.dependencies, ...manifest.peerDependencies };
+  const names = Object.keys(loaded).filter((n) => n.startsWith('@process-summary/'));
   return [cli, ...names.map((n) => join(repo, 'packages', n.slice('@process-summary/'.length)))];
 }
 

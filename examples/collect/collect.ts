@@ -12,17 +12,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProcessSummary } from '@process-summary/core';
 import { createProcessSummary, saveProcessSummary } from '@process-summary/recovery';
-import { FileSummaryStore } from '@process-summary/store-fs';
 import { fail, integerOption, numberOption, parse } from '../lib/args.js';
 import { loadBarcodes } from '../lib/barcodes.js';
 import { hashOf } from '../lib/random.js';
 import { shardLabel, shareOf, workerName } from '../lib/shards.js';
+import { openStore } from '../lib/store.js';
 
 const usage = `collect: fetch books by barcode and track it with a process summary
 
 Options:
   --run NAME              run name (default demo)
   --root DIR              where summaries live (default runs)
+  --store URL             or a PostgreSQL store: postgres://user:pass@host/db[?schema=NAME]
   --barcodes FILE         barcode list, one per line (generated the first time)
   --count N               barcodes to generate (default 10000)
   --latency-ms N          simulated remote latency per request (default 2)
@@ -37,6 +38,7 @@ Options:
 
 const options = parse(
   {
+    store: { type: 'string' },
     barcodes: { type: 'string' },
     count: { type: 'string', default: '10000' },
     'latency-ms': { type: 'string', default: '2' },
@@ -112,10 +114,13 @@ const barcodes =
     ? loadBarcodes(barcodeFile, count)
     : shareOf(loadBarcodes(barcodeFile, count), shard.n, shard.of);
 const ref = { runName: options.run, processName: 'collect', worker: shard?.name ?? null };
+// One value names the store, as everywhere: a directory, or postgres://… (PostgreSQL).
+const storeName = options.store ?? options.root;
 if (shard !== null && !options.fresh) {
   // Resuming with another split would count some books twice and others never.
-  const stored = (await new FileSummaryStore({ root: options.root }).read(ref))?.dict
-    ?.custom_metrics.shard;
+  const reader = await openStore(storeName);
+  const stored = (await reader.store.read(ref))?.dict?.custom_metrics.shard;
+  await reader.close();
   if (stored !== undefined && stored !== shard.label) {
     fail(
       `${options.run}/collect@${shard.name} was started as worker ${String(stored)}, not ${shard.label}: use the same --workers, or --fresh to start over`,
@@ -125,7 +130,7 @@ if (shard !== null && !options.fresh) {
 let summary: ProcessSummary;
 try {
   summary = await createProcessSummary(options.run, 'collect', {
-    root: options.root,
+    store: storeName,
     fresh: options.fresh,
     ...(shard === null ? {} : { worker: shard.name }),
   });

@@ -12,16 +12,17 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { listRows, type SummaryRow, statusWords } from '@process-summary/inspect';
-import { FileSummaryStore } from '@process-summary/store-fs';
 import { integerOption, numberOption, parse } from '../lib/args.js';
 import { loadBarcodes } from '../lib/barcodes.js';
 import { workerName } from '../lib/shards.js';
+import { openStore } from '../lib/store.js';
 
 const usage = `shard: run collect as several workers, each on its own share with its own summary
 
 Options:
   --run NAME              run name (default sharded)
   --root DIR              where summaries live (default runs)
+  --store URL             or a PostgreSQL store: postgres://user:pass@host/db[?schema=NAME]
   --workers N             how many workers (default 3); worker N takes the books whose
                           index modulo the count is N, tracked as collect@wN
   --fresh                 archive every worker's previous summary and start over
@@ -43,6 +44,7 @@ const passedOn = [
 const options = parse(
   {
     run: { type: 'string', default: 'sharded' },
+    store: { type: 'string' },
     workers: { type: 'string', default: '3' },
     barcodes: { type: 'string' },
     count: { type: 'string', default: '10000' },
@@ -61,7 +63,9 @@ const root = resolve(options.root);
 const barcodeFile = resolve(options.barcodes ?? join(here, '..', 'data', `barcodes-${count}.txt`));
 // Generated here, once, before any worker reads it.
 const total = loadBarcodes(barcodeFile, count).length;
-const store = new FileSummaryStore({ root });
+// One value names the store, for the launcher and every worker alike.
+const storeName = options.store ?? root;
+const { store, close } = await openStore(storeName);
 
 interface Worker {
   name: string;
@@ -77,7 +81,7 @@ function relay(stream: NodeJS.ReadableStream | null, name: string, write: (line:
 
 function startWorker(n: number): Worker {
   const name = workerName(n);
-  const args = ['--run', options.run, '--root', root, '--barcodes', barcodeFile];
+  const args = ['--run', options.run, '--store', storeName, '--barcodes', barcodeFile];
   args.push('--count', String(count), '--worker', String(n), '--workers', String(workers));
   for (const option of passedOn) {
     const value = options[option];
@@ -149,6 +153,7 @@ if (!allDone && stoppedBy === null) {
   console.log('\nRun the same command again: the workers that did not finish resume.');
 }
 
+await close();
 process.off('SIGINT', passOn);
 process.off('SIGTERM', passOn);
 // Stopped by a signal: end as that signal always ends a process (the shell sees it).

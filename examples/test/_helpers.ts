@@ -23,10 +23,11 @@ export interface Run {
 }
 
 /** Runs an example script (`collect/collect.ts`, …) with tsx, as a user would. */
-export function runExample(script: string, args: string[]): Run {
+export function runExample(script: string, args: string[], env = process.env): Run {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: examplesDir,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env,
   });
   let out = '';
   const listeners: (() => void)[] = [];

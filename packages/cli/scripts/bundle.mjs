@@ -27,6 +27,10 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
+  // The PostgreSQL store and its driver stay packages of their own, imported by Node only for a
+  // postgres:// store (an optional peer dependency): a file-only user installs and loads
+  // neither, and pg's CommonJS never meets this ESM bundle.
+  external: ['@process-summary/store-pg', 'pg', 'pg-native'],
   // A bundled ESM file has no `require`: packages that need one (none today) would fail here.
   sourcemap: 'linked',
   logLevel: 'warning',

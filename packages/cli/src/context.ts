@@ -1,5 +1,6 @@
 import type { SummaryRef, SummaryStore } from '@process-summary/core';
 import type { Colors } from './render/color.js';
+import type { StoreChoice } from './store-option.js';
 
 /** The values of the options a command was given (`parseArgs` output). */
 export type OptionValues = Record<string, string | boolean | undefined>;
@@ -10,6 +11,8 @@ export interface Context {
   store: SummaryStore;
   /** The store as the user named it, for messages and `list --json`'s `root`. */
   storeLabel: string;
+  /** Which store that is (`copy` refuses to copy a store onto itself). */
+  storeChoice: StoreChoice;
   /**
    * The copies the store set aside for a summary (quarantined, archived), for `repair` to
    * show; only a store with files has them (the file store's `setAsideFiles`).

@@ -15,7 +15,7 @@ import { parseNumber, parsePositiveDuration } from './parse.js';
 import { createColors, shouldColor } from './render/color.js';
 import { escapeControl } from './render/format.js';
 import { parseArgsOptions } from './spec.js';
-import { chooseStore, openStore } from './store-option.js';
+import { chooseStore, openStore, storeLabel } from './store-option.js';
 
 /** Global options that take a value: the word after them is not the command. */
 const VALUE_OPTIONS = new Set(
@@ -93,10 +93,11 @@ async function main(argv: string[]): Promise<number> {
     values['max-file-bytes'] === undefined
       ? DEFAULT_MAX_FILE_BYTES
       : parseNumber('max-file-bytes', values['max-file-bytes'] as string);
-  const opened = openStore(choice, { maxFileBytes });
+  const opened = await openStore(choice, { maxFileBytes });
   const context: Context = {
     store: opened.store,
-    storeLabel: choice.root,
+    storeLabel: storeLabel(choice),
+    storeChoice: choice,
     ...(opened.setAside === undefined ? {} : { setAside: opened.setAside }),
     ...(opened.oddFiles === undefined ? {} : { oddFiles: opened.oddFiles }),
     json: values.json === true,
@@ -118,7 +119,12 @@ async function main(argv: string[]): Promise<number> {
     now: () => Date.now() / 1000,
     signal: controller.signal,
   };
-  return found.run(context);
+  try {
+    return await found.run(context);
+  } finally {
+    // A database store's pool: ended so the process exits now, not when the pool idles out.
+    await opened.close().catch(() => {}); // nothing of the user's is lost when it fails
+  }
 }
 
 // A closed pipe (`summary-inspect list | head`) is the reader's choice, not an error.

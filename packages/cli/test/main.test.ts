@@ -43,7 +43,7 @@ test('usage errors: one line on stderr, exit 2, no stack unless --debug', () => 
   assert.is(unknown.code, 2);
   assert.is(
     unknown.stderr,
-    'summary-inspect: unknown command "frobnicate" (commands: list, show, watch, validate, check, aggregate, export, events, repair)\n',
+    'summary-inspect: unknown command "frobnicate" (commands: list, show, watch, validate, check, aggregate, export, events, repair, copy)\n',
   );
   const option = cli(['list', '--bogus']);
   assert.is(option.code, 2);
@@ -62,6 +62,7 @@ const COMMANDS = [
   'export',
   'events',
   'repair',
+  'copy',
 ];
 
 test('every option a command help lists is accepted by its parser, and only those', () => {

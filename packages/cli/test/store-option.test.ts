@@ -1,11 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cli, completedRun, tempRoot, writeSummary } from './_helpers.ts';
 
 const test = suite('store option');
+const withoutStorePg = fileURLToPath(new URL('./fixtures/without-store-pg.mjs', import.meta.url));
 
 test('--store DIR, --store file://URL and PROCESS_SUMMARY_STORE name the file store', async () => {
   const { root, cleanup } = tempRoot();
@@ -30,17 +31,29 @@ test('--store DIR, --store file://URL and PROCESS_SUMMARY_STORE name the file st
   }
 });
 
-test('postgres:// is refused with a coded error naming @process-summary/store-pg, exit 3', () => {
+test('postgres:// where store-pg is not installed: exit 3 naming what to install; files still read', async () => {
+  const hidden = { NODE_OPTIONS: `--import=${withoutStorePg}` };
   for (const [args, env] of [
-    [['--store', 'postgres://user:secret@db.example/runs'], {}],
-    [[], { PROCESS_SUMMARY_STORE: 'postgresql://user:secret@db.example/runs' }],
+    [['--store', 'postgres://user:secret@db.example/runs'], hidden],
+    [[], { ...hidden, PROCESS_SUMMARY_STORE: 'postgresql://user:secret@db.example/runs' }],
   ] as const) {
     const result = cli(['list', ...args], env);
-    assert.is(result.code, 3);
+    assert.is(result.code, 3, result.stderr);
     assert.is(result.stderr.trim().split('\n').length, 1);
-    assert.match(result.stderr, /@process-summary\/store-pg/);
+    assert.match(result.stderr, /npm install @process-summary\/store-pg pg/);
     // The URL's password is not echoed.
     assert.not.match(result.stderr, /secret/);
+  }
+  // The bundle loads neither for a file store.
+  const { root, cleanup } = tempRoot();
+  try {
+    await writeSummary(root, 'nightly', 'collect', completedRun);
+    const files = cli(['list', '--root', root, '--json'], hidden);
+    assert.is(files.code, 0, files.stderr);
+    const copy = cli(['copy', '--root', root, '--to', join(root, 'copy')], hidden);
+    assert.is(copy.code, 0, copy.stderr);
+  } finally {
+    cleanup();
   }
 });
 

@@ -16,7 +16,7 @@ import {
 import { defaultLogger, FileSummaryStore, type Logger } from '@process-summary/store-fs';
 import { classifyResume, type ResumeClassification } from './classify.js';
 import { RunContext, reason } from './run-context.js';
-import { checkStoreOption, resolveStore } from './store-choice.js';
+import { checkStoreOption, type ResolvedStore, resolveStore } from './store-choice.js';
 
 /** Options of {@link createProcessSummary}; every one is optional. */
 export interface CreateProcessSummaryOptions {
@@ -24,8 +24,11 @@ export interface CreateProcessSummaryOptions {
   root?: string;
   /**
    * Where the summary is kept: any `SummaryStore`, a directory (a path or `file://` URL) for
-   * the file store, or a `postgres://` URL (not available yet: `E_UNSUPPORTED`). Default: a
-   * file store under `root`.
+   * the file store, or a `postgres://` URL for the PostgreSQL store (needs
+   * `@process-summary/store-pg` and `pg` installed, else `E_STORE_UNAVAILABLE`). Default: a file
+   * store under `root`. A store opened here from a URL is closed (its pool ended) when the
+   * summary is done with (ended, released or removed); a store object passed in is never
+   * closed here.
    */
   store?: SummaryStore | string;
   /** The worker (shard) of the process this summary tracks; each worker has its own summary and owner. */
@@ -93,7 +96,8 @@ export async function createProcessSummary(
   resolveLimits(options.limits); // E_INVALID_LIMITS now, before anything is touched
   const logger = options.logger ?? defaultLogger;
   const clock = options.clock ?? systemClock;
-  const store = resolveStore(options.store, options.root ?? 'runs', logger);
+  const opened = await resolveStore(options.store, options.root ?? 'runs', logger);
+  const store = opened.store;
   const ref: SummaryRef = { runName, processName, worker: options.worker ?? null };
   const summaryOptions = {
     clock,
@@ -101,7 +105,14 @@ export async function createProcessSummary(
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   };
 
-  const { lease, previous } = await store.acquire(ref, { staleAfterSeconds: staleAfter });
+  let acquired: Awaited<ReturnType<SummaryStore['acquire']>>;
+  try {
+    acquired = await store.acquire(ref, { staleAfterSeconds: staleAfter });
+  } catch (err) {
+    await closeQuietly(opened, logger);
+    throw err;
+  }
+  const { lease, previous } = acquired;
   try {
     if (options.fresh) await archive(store, ref, lease, logger);
     let summary: ProcessSummary | undefined;
@@ -143,6 +154,8 @@ export async function createProcessSummary(
       summary,
       store,
       lease,
+      closeStore: opened.close,
+      reopenStore: () => resolveStore(options.store, options.root ?? 'runs', logger),
       logger,
       heartbeatSeconds,
       handleSignals: options.handleSignals ?? true,
@@ -154,7 +167,17 @@ export async function createProcessSummary(
     return summary;
   } catch (err) {
     await store.release(lease).catch(() => {});
+    await closeQuietly(opened, logger);
     throw err;
+  }
+}
+
+/** Closes a store opened here after a failure, which is the error the caller sees. */
+async function closeQuietly(opened: ResolvedStore, logger: Logger): Promise<void> {
+  try {
+    await opened.close();
+  } catch (err) {
+    logger.debug({ err }, `closing the store failed: ${reason(err)}`);
   }
 }
 

@@ -3,6 +3,7 @@ import { defaultLogger } from '@process-summary/store-fs';
 import {
   type CreateProcessSummaryOptions,
   createProcessSummary,
+  releaseProcessSummary,
   removeProcessSummary,
   saveProcessSummary,
 } from './create.js';
@@ -39,6 +40,15 @@ export class ProcessSummaryManager {
   }
 
   /**
+   * Stops this process's bookkeeping of the summary (heartbeat, handlers), gives up ownership
+   * and closes a store opened from a `postgres://` URL; the summary stays stored. Saving an
+   * ended summary does this already.
+   */
+  async close(): Promise<void> {
+    if (this.#summary !== undefined) await releaseProcessSummary(this.#summary);
+  }
+
+  /**
    * The seed's cleanup: removes the summary and its history (after completion) and gives up
    * ownership. Resolves whether there was a summary to remove. A manager that does not own the
    * summary removes it unowned, which the store refuses with `E_CONCURRENT_RUN` while a live
@@ -48,15 +58,19 @@ export class ProcessSummaryManager {
     const owned =
       this.#summary === undefined ? undefined : await removeProcessSummary(this.#summary);
     if (owned !== undefined) return owned;
-    const store = resolveStore(
+    const { store, close } = await resolveStore(
       this.#options.store,
       this.#options.root ?? 'runs',
       this.#options.logger ?? defaultLogger,
     );
-    return store.remove({
-      runName: this.runName,
-      processName: this.processName,
-      worker: this.#options.worker ?? null,
-    });
+    try {
+      return await store.remove({
+        runName: this.runName,
+        processName: this.processName,
+        worker: this.#options.worker ?? null,
+      });
+    } finally {
+      await close();
+    }
   }
 }

@@ -8,11 +8,16 @@ import {
 import type { Logger } from '@process-summary/store-fs';
 import type { ResumeClassification } from './classify.js';
 import { joinSignalHandling, leaveSignalHandling, type SignalParticipant } from './signals.js';
+import type { ResolvedStore } from './store-choice.js';
 
 export interface RunContextOptions {
   summary: ProcessSummary;
   store: SummaryStore;
   lease: Lease;
+  /** Ends what was opened for the store (a pool from a URL); a no-op for a store passed in. */
+  closeStore: () => Promise<void>;
+  /** The store again, for an unowned removal after `closeStore` ended it. */
+  reopenStore: () => Promise<ResolvedStore>;
   logger: Logger;
   heartbeatSeconds: number;
   handleSignals: boolean;
@@ -28,6 +33,10 @@ export class RunContext implements SignalParticipant {
   readonly #summary: ProcessSummary;
   readonly #store: SummaryStore;
   readonly #lease: Lease;
+  readonly #closeStore: () => Promise<void>;
+  readonly #reopenStore: () => Promise<ResolvedStore>;
+  /** Ending the store, once started: a store opened from a URL is closed once we are done. */
+  #storeClosing: Promise<void> | undefined;
   /** Whether the loss of ownership was logged (once, at error level). */
   #lostLogged = false;
   readonly #logger: Logger;
@@ -46,6 +55,8 @@ export class RunContext implements SignalParticipant {
     this.#summary = options.summary;
     this.#store = options.store;
     this.#lease = options.lease;
+    this.#closeStore = options.closeStore;
+    this.#reopenStore = options.reopenStore;
     this.#logger = options.logger;
     this.#heartbeatSeconds = options.heartbeatSeconds;
     this.#handleSignals = options.handleSignals;
@@ -105,7 +116,11 @@ export class RunContext implements SignalParticipant {
     if (this.#closed) return;
     this.#stop();
     await this.#beat;
-    await this.#store.release(this.#lease);
+    try {
+      await this.#store.release(this.#lease);
+    } finally {
+      await this.#endStore();
+    }
   }
 
   /**
@@ -114,14 +129,45 @@ export class RunContext implements SignalParticipant {
    * while another live owner holds the summary.
    */
   async remove(): Promise<boolean> {
-    if (this.#closed) return this.#store.remove(this.#lease.ref);
+    if (this.#closed) return this.#removeUnowned();
     this.#stop();
     await this.#beat;
     try {
       return await this.#store.remove(this.#lease.ref, this.#lease);
     } finally {
-      await this.#store.release(this.#lease);
+      try {
+        await this.#store.release(this.#lease);
+      } finally {
+        await this.#endStore();
+      }
     }
+  }
+
+  /** After the end: a store opened from a URL was closed then, so it is opened for this once. */
+  async #removeUnowned(): Promise<boolean> {
+    if (this.#storeClosing === undefined) return this.#store.remove(this.#lease.ref);
+    const again = await this.#reopenStore();
+    try {
+      return await again.store.remove(this.#lease.ref);
+    } finally {
+      await again.close();
+    }
+  }
+
+  /**
+   * Closes a store opened from a URL (its pool), once nothing of ours uses it any more, so a
+   * finished pipeline can exit; a store passed in is the caller's and stays open.
+   */
+  #endStore(): Promise<void> {
+    this.#storeClosing ??= (async () => {
+      await this.#beat;
+      try {
+        await this.#closeStore();
+      } catch (err) {
+        this.#logger.debug({ err }, `${this.#name}: closing the store failed: ${reason(err)}`);
+      }
+    })();
+    return this.#storeClosing;
   }
 
   #stop(): void {
@@ -133,6 +179,7 @@ export class RunContext implements SignalParticipant {
   #loseOwnership(): void {
     this.#lost = true;
     this.#stop();
+    void this.#endStore();
   }
 
   /**
@@ -189,19 +236,42 @@ export class RunContext implements SignalParticipant {
       this.#releaseSyncQuietly();
       return undefined;
     }
-    return this.#store.release(this.#lease).catch((err: unknown) => {
+    return this.#store
+      .release(this.#lease)
+      .catch((err: unknown) => {
+        this.#logger.error({ code: (err as { code?: string }).code, err }, reason(err));
+      })
+      .then(() => this.#endStore());
+  }
+
+  /**
+   * A store that cannot save synchronously gets its chance here, where a script that ran to its
+   * end (without `endProcess`) can still be awaited: the exit is recorded and ownership given
+   * up, so the next run neither waits for the lease to expire nor mistakes the end for a crash.
+   * A store with `saveSync` is left to the `exit` listener, as before.
+   */
+  beforeExit(): Promise<void> | undefined {
+    if (this.#closed || canSaveSync(this.#store)) return undefined;
+    this.#markExit();
+    return (async () => {
+      await this.#saveFenced();
+      await this.close();
+    })().catch((err: unknown) => {
       this.#logger.error({ code: (err as { code?: string }).code, err }, reason(err));
     });
   }
 
+  #markExit(): void {
+    if (this.#summary.status !== 'running') return;
+    const signal = this.#notedSignal;
+    this.#summary.markInterrupted(
+      signal === null ? { reason: 'exit' } : { reason: 'signal', signal },
+    );
+  }
+
   onExit(): void {
     if (this.#closed) return;
-    if (this.#summary.status === 'running') {
-      const signal = this.#notedSignal;
-      this.#summary.markInterrupted(
-        signal === null ? { reason: 'exit' } : { reason: 'signal', signal },
-      );
-    }
+    this.#markExit();
     this.#saveSyncLogged();
     this.#stop();
     // Without releaseSync the lease stays until the store judges this process gone.

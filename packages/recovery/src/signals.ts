@@ -18,6 +18,12 @@ export interface SignalParticipant {
    * can only release asynchronously (the signal is raised again after it).
    */
   releaseForSignal(): Promise<void> | undefined;
+  /**
+   * The event loop ran empty (a script that returned without ending the summary): the last
+   * moment anything can be awaited before the process exits. A promise when the participant
+   * records the exit asynchronously (a store without `saveSync`); the process exits after it.
+   */
+  beforeExit(): Promise<void> | undefined;
   /** The process is exiting (normally, or by `process.exit` from the application's handler). */
   onExit(): void;
 }
@@ -46,6 +52,11 @@ function onSignal(signal: NodeJS.Signals): void {
   else void Promise.allSettled(pending).then(() => reraise(signal));
 }
 
+function onBeforeExit(): void {
+  // Participants leave as they close: once they have, the loop empties again and Node exits.
+  for (const participant of [...participants]) void participant.beforeExit();
+}
+
 function onExit(): void {
   for (const participant of [...participants]) participant.onExit();
 }
@@ -65,6 +76,7 @@ function reraise(signal: NodeJS.Signals): void {
 
 function uninstall(): void {
   for (const signal of SIGNALS) process.removeListener(signal, onSignal);
+  process.removeListener('beforeExit', onBeforeExit);
   process.removeListener('exit', onExit);
 }
 
@@ -73,6 +85,7 @@ export function joinSignalHandling(participant: SignalParticipant): void {
   if (participants.size === 0) {
     // Prepended, so the state is on disk before any other listener can exit the process.
     for (const signal of SIGNALS) process.prependListener(signal, onSignal);
+    process.on('beforeExit', onBeforeExit);
     process.on('exit', onExit);
   }
   participants.add(participant);

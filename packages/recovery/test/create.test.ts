@@ -279,19 +279,6 @@ test('a worker resumed after an interruption is named as run/process@worker in t
   await releaseProcessSummary(second);
 });
 
-test('a postgres:// store is refused with a coded error naming the package, before anything is created', async ({
-  root,
-}) => {
-  try {
-    await createProcessSummary('r', 'p', { root, store: 'postgres://localhost/runs', ...quiet });
-    assert.unreachable();
-  } catch (err) {
-    assert.is((err as { code?: string }).code, 'E_UNSUPPORTED');
-    assert.match((err as Error).message, '@process-summary/store-pg');
-  }
-  assert.equal(readdirSync(root), []);
-});
-
 test('bad options are refused before anything is created', async ({ root }) => {
   const bad: [Record<string, unknown>, string][] = [
     [{ limits: { maxProgressUpdates: 0 } }, 'E_INVALID_LIMITS'],

@@ -161,10 +161,33 @@ test('a store that cannot save synchronously: SIGTERM is saved at the signal bef
   );
 });
 
-test('a store that cannot save synchronously: a plain exit is classified by the next session as a crash, not claimed as an exit', async ({
+test('a store that cannot save synchronously: a script that runs to its end without endProcess is saved as an exit and released before the process exits', async ({
   root,
 }) => {
   const p = startPipeline(root, 'no-end', { asyncOnly: true });
+  await p.waitFor('saved');
+  const end = await endsWithin(p, 20_000);
+  assert.is(end.code, 0, p.stderr());
+  assert.not.match(p.stderr(), 'cannot save synchronously');
+  const d = readSummary(root);
+  assert.is(d.status, 'interrupted');
+  assert.is(d.sessions[0]?.end_reason, 'exit');
+  assert.is(d.items_processed, 3);
+  assert.is(await ownerState(root), 'none', 'released before the exit');
+  const next = startPipeline(root, 'finish');
+  assert.is((await next.waitFor('started')).interruptions, 1);
+  await endsWithin(next, 20_000);
+  assert.ok(
+    readSummary(root).progress_updates.some(
+      (u) => u.message === 'Interruption detected: the process exited without ending the summary',
+    ),
+  );
+});
+
+test('a store that cannot save synchronously: process.exit without endProcess is classified by the next session as a crash, not claimed as an exit', async ({
+  root,
+}) => {
+  const p = startPipeline(root, 'no-end-exit', { asyncOnly: true });
   await p.waitFor('saved');
   const end = await endsWithin(p, 20_000);
   assert.is(end.code, 0);

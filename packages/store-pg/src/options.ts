@@ -14,7 +14,7 @@ export interface PgSummaryStoreOptions {
    * `url` (or the pool's connection settings).
    */
   listenUrl?: string;
-  /** The PostgreSQL schema holding the tables. Default `process_summary`. */
+  /** The PostgreSQL schema holding the tables (or `?schema=NAME` in `url`). Default `process_summary`. */
   schema?: string;
   /** Connections of the pool this store creates. Default 10. */
   poolSize?: number;
@@ -66,11 +66,18 @@ export function resolveOptions(options: PgSummaryStoreOptions): ResolvedOptions 
     );
   }
   if (url !== undefined) checkUrl('url', url);
+  const fromUrl = url === undefined ? null : schemaInUrl(url);
   if (options.listenUrl !== undefined) checkUrl('listenUrl', options.listenUrl);
   if (pool !== undefined && (typeof pool !== 'object' || pool === null || !('query' in pool))) {
     throw codedTypeError('E_INVALID_ARGUMENT', 'PgSummaryStore: pool must be a pg.Pool');
   }
-  const schema = options.schema ?? 'process_summary';
+  if (fromUrl !== null && options.schema !== undefined && options.schema !== fromUrl.schema) {
+    throw codedRangeError(
+      'E_INVALID_ARGUMENT',
+      `PgSummaryStore: the url names schema ${JSON.stringify(fromUrl.schema)} and the schema option ${JSON.stringify(options.schema)}; give one`,
+    );
+  }
+  const schema = options.schema ?? fromUrl?.schema ?? 'process_summary';
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
     throw codedRangeError(
       'E_INVALID_ARGUMENT',
@@ -78,7 +85,7 @@ export function resolveOptions(options: PgSummaryStoreOptions): ResolvedOptions 
     );
   }
   return {
-    url: url ?? null,
+    url: fromUrl?.url ?? url ?? null,
     pool: pool ?? null,
     listenUrl: options.listenUrl ?? null,
     schema,
@@ -89,6 +96,19 @@ export function resolveOptions(options: PgSummaryStoreOptions): ResolvedOptions 
     logger: options.logger ?? silentLogger,
     staleAfterSeconds: positive('staleAfterSeconds', options.staleAfterSeconds, 300),
   };
+}
+
+/**
+ * `?schema=NAME` in a URL picks the schema, so one value (`--store`, `PROCESS_SUMMARY_STORE`, a
+ * `store` option) names the database and where in it the summaries are. It is taken out of
+ * the URL the driver sees.
+ */
+function schemaInUrl(url: string): { schema: string; url: string } | null {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema');
+  if (schema === null) return null;
+  parsed.searchParams.delete('schema');
+  return { schema, url: parsed.href };
 }
 
 function checkUrl(name: string, url: unknown): void {

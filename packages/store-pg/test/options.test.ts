@@ -63,4 +63,11 @@ test('a server that cannot be reached gives E_STORE_UNAVAILABLE, not a hang or a
   }
 });
 
+test('?schema=NAME in the url picks the schema; a different schema option is refused', () => {
+  assert.is(new PgSummaryStore({ url: `${URL}?schema=from_url` }).schema, 'from_url');
+  assert.is(new PgSummaryStore({ url: `${URL}?schema=same`, schema: 'same' }).schema, 'same');
+  refused({ url: `${URL}?schema=a`, schema: 'b' }, /give one/);
+  refused({ url: `${URL}?schema=Bad-Name` }, /schema must match/);
+});
+
 test.run();

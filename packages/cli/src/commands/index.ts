@@ -5,6 +5,7 @@
 import type { Command } from '../spec.js';
 import { spec as aggregate } from './aggregate/spec.js';
 import { spec as check } from './check/spec.js';
+import { spec as copy } from './copy/spec.js';
 import { spec as events } from './events/spec.js';
 import { spec as exportSpec } from './export/spec.js';
 import { spec as list } from './list/spec.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   { spec: exportSpec, run: async (c) => (await import('./export/run.js')).runExport(c) },
   { spec: events, run: async (c) => (await import('./events/run.js')).runEvents(c) },
   { spec: repair, run: async (c) => (await import('./repair/run.js')).runRepair(c) },
+  { spec: copy, run: async (c) => (await import('./copy/run.js')).runCopy(c) },
 ];
 
 /** The command named `name`, or undefined. */
