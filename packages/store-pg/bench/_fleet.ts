@@ -34,10 +34,10 @@ export async function exitAll(workers: readonly WorkerProcess[]): Promise<void> 
 export interface WorkerConfig {
   url: string;
   /** Contenders made ready: the store, the bare upsert, or both (alternated by the parent). */
-  modes: ('store' | 'bare')[];
+  modes: ('store' | 'bare' | 'notify')[];
   /** The PgSummaryStore's schema. */
   schema: string;
-  /** The bare upsert's table, schema-qualified, with a jsonb `doc`. */
+  /** The bare upsert's table, schema-qualified, with a jsonb `doc` (and `<it>_notify` alike). */
   bareTable: string;
   /** Its ref; a standby (`worker` empty) waits for `take <worker>` on stdin to know it. */
   ref: { runName: string; processName: string; worker: string };

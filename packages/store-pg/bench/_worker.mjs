@@ -8,8 +8,10 @@
  *
  * It makes ready what its contenders need (`store`: a PgSummaryStore of its own, its ref
  * acquired, with retries while a killed owner's lease has not expired, and loaded; `bare`: one
- * pg connection), says `ready`, then obeys lines on stdin:
- * - `go <store|bare> <ms>`: increments the summary 100 times and saves it, as fast as it can,
+ * pg connection upserting the document as jsonb into `bareTable`; `notify`: the same upsert
+ * into `<bareTable>_notify` with a pg_notify in the same statement, as the store notifies
+ * watchers), says `ready`, then obeys lines on stdin:
+ * - `go <store|bare|notify> <ms>`: increments the summary 100 times and saves it, as fast as it can,
  *   for `ms` milliseconds (0: until `stop`); each acknowledged save prints `a <items_processed>`
  *   (and, with `announceSaves`, each save started prints `s` first), then `done` with the
  *   latencies;
@@ -46,10 +48,15 @@ let store = null;
 let lease = null;
 let storeSummary = null;
 let client = null;
-let bareSummary = null;
-const UPSERT = `INSERT INTO ${config.bareTable} (run_name, process_name, worker, doc)
+const bareSummaries = { bare: null, notify: null };
+const upsert = (table) => `INSERT INTO ${table} (run_name, process_name, worker, doc)
   VALUES ($1, $2, $3, $4::jsonb)
   ON CONFLICT (run_name, process_name, worker) DO UPDATE SET doc = excluded.doc, updated_at = now()`;
+const SQL = {
+  bare: upsert(config.bareTable),
+  notify: `WITH saved AS (${upsert(`${config.bareTable}_notify`)} RETURNING 1)
+    SELECT pg_notify($5, $6) FROM saved`,
+};
 
 async function prepare() {
   if (config.modes.includes('store')) {
@@ -100,8 +107,12 @@ async function prepare() {
       timer.unref();
     }
   }
-  if (config.modes.includes('bare')) {
-    bareSummary = typicalSummary(ref.runName, ref.processName, ref.worker ?? null);
+  for (const mode of ['bare', 'notify']) {
+    if (config.modes.includes(mode)) {
+      bareSummaries[mode] = typicalSummary(ref.runName, ref.processName, ref.worker ?? null);
+    }
+  }
+  if (config.modes.includes('bare') || config.modes.includes('notify')) {
     client = new pg.Client({ connectionString: config.url });
     await client.connect();
   }
@@ -111,17 +122,20 @@ let stopping = false;
 
 async function go(mode, ms) {
   stopping = false;
-  const summary = mode === 'store' ? storeSummary : bareSummary;
+  const summary = mode === 'store' ? storeSummary : bareSummaries[mode];
   if (summary === null) fail('go', new Error(`not prepared for ${mode}`));
   const save =
     mode === 'store'
       ? () => store.save(summary, lease)
       : () =>
-          client.query(UPSERT, [
+          client.query(SQL[mode], [
             ref.runName,
             ref.processName,
             ref.worker,
             JSON.stringify(summary.getSummaryDict()),
+            ...(mode === 'notify'
+              ? [`${config.bareTable.replace('.', '_')}_changes`, JSON.stringify(ref)]
+              : []),
           ]);
   const latencies = [];
   const started = process.hrtime.bigint();
@@ -171,7 +185,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     ref.worker = mode ?? '';
     running = start();
   } else if (command === 'go')
-    running = running.then(() => go(mode === 'bare' ? 'bare' : 'store', Number(ms)));
+    running = running.then(() =>
+      go(mode === 'bare' || mode === 'notify' ? mode : 'store', Number(ms)),
+    );
   else if (command === 'stop') stopping = true;
   else if (command === 'exit') running = running.then(exit);
 });

@@ -74,12 +74,20 @@ export async function run(): Promise<void> {
     });
 
     // The same result: each holds the same, last state.
-    const expected = JSON.parse(docText(mine)) as unknown;
+    const expected = JSON.parse(docText(mine)) as Record<string, unknown>;
     const read = await store.read(ref);
+    // The store stamps the lease's epoch into what it writes (the schema's owner_epoch).
+    const stored = { ...(read?.dict as unknown as Record<string, unknown>) };
+    if (stored.owner_epoch !== lease.epoch) {
+      throw new Error(
+        `save: PgSummaryStore wrote owner_epoch ${stored.owner_epoch}, not ${lease.epoch}`,
+      );
+    }
+    delete stored.owner_epoch;
     const floors = await pool.query<{ a: unknown; b: string }>(
       `SELECT (SELECT doc FROM ${FLOOR_SCHEMA}.docs_jsonb) AS a, (SELECT doc::text FROM ${FLOOR_SCHEMA}.docs_json) AS b`,
     );
-    if (!isDeepStrictEqual(read?.dict, expected)) {
+    if (!isDeepStrictEqual(stored, expected)) {
       throw new Error('save: PgSummaryStore does not hold the last state saved');
     }
     if (!isDeepStrictEqual(floors.rows[0]?.a, expected)) {
