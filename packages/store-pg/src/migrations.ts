@@ -44,6 +44,13 @@ CREATE TABLE {s}.summaries (
   last_write_id text,
   PRIMARY KEY (run_name, process_name, worker)
 );
+-- Sessions that watch: a write notifies only while one is registered here (a NOTIFY makes
+-- PostgreSQL commit notifying transactions one at a time), and watchers catch up by
+-- snapshot for what was written unannounced.
+CREATE TABLE {s}.listeners (
+  id text PRIMARY KEY,
+  seen_at timestamptz NOT NULL DEFAULT now()
+);
 CREATE TABLE {s}.journal (
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   run_name text NOT NULL,

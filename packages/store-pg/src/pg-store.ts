@@ -53,7 +53,7 @@ import {
   type OwnerRow,
   ownerIdentity,
 } from './ownership.js';
-import { watchChanges } from './watch.js';
+import { LISTENER_TTL_SECONDS, watchChanges } from './watch.js';
 
 /** The key columns of a ref: a process run as one has worker `''`. */
 type Key = [runName: string, processName: string, worker: string];
@@ -270,7 +270,8 @@ export class PgSummaryStore implements SummaryStore {
            change_xid = pg_current_xact_id()
          WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $4
          RETURNING 1)
-       SELECT CASE WHEN EXISTS (SELECT 1 FROM released) THEN pg_notify($5, $6) END`,
+       SELECT CASE WHEN EXISTS (SELECT 1 FROM released) AND ${this.#listening()}
+         THEN pg_notify($5, $6) END`,
       [...key, lease.epoch, this.#channel, JSON.stringify(key)],
     );
   }
@@ -700,13 +701,22 @@ export class PgSummaryStore implements SummaryStore {
         WHERE EXISTS (SELECT 1 FROM saved) ORDER BY e.n
         RETURNING 1)
       SELECT EXISTS (SELECT 1 FROM saved) AS saved, (SELECT count(*) FROM appended) AS appended,
-        CASE WHEN EXISTS (SELECT 1 FROM saved) THEN pg_notify($7, $8) END AS notified`;
+        CASE WHEN EXISTS (SELECT 1 FROM saved) AND ${this.#listening()}
+          THEN pg_notify($7, $8) END AS notified`;
     const result = await this.#db.query<{ saved: boolean }>(
       `saving ${refName(publicRef(key))}`,
       sql,
       values,
     );
     return result.rows[0]?.saved === true;
+  }
+
+  /**
+   * Whether a watcher is registered (see watch.ts): only then does a write NOTIFY, since a
+   * NOTIFY makes PostgreSQL commit notifying transactions one at a time.
+   */
+  #listening(): string {
+    return `EXISTS (SELECT 1 FROM ${this.#q}.listeners WHERE seen_at > now() - interval '${LISTENER_TTL_SECONDS} seconds')`;
   }
 
   /** The owner and the last write id of a row, after a write was refused. */
@@ -792,7 +802,10 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   async #notify(tx: Tx, key: Key): Promise<void> {
-    await tx.query('SELECT pg_notify($1, $2)', [this.#channel, JSON.stringify(key)]);
+    await tx.query(`SELECT pg_notify($1, $2) WHERE ${this.#listening()}`, [
+      this.#channel,
+      JSON.stringify(key),
+    ]);
   }
 
   /** Keeps a copy of a body in the archive table; `undo` removes the copy again. */

@@ -1,7 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { assertValidRef, type SummaryRef } from '@process-summary/core';
 import type pg from 'pg';
 import type { Database } from './db.js';
 import type { Logger } from './logger.js';
+
+/** A registered watcher not seen for this long no longer makes writers notify. */
+export const LISTENER_TTL_SECONDS = 90;
+/** How often a watcher renews its registration. */
+const LISTENER_RENEW_MS = 30_000;
+/**
+ * How often a connected watcher also catches up by snapshot: a write that began before the
+ * watcher registered did not notify, and is found this way.
+ */
+const CATCH_UP_MS = 5_000;
 
 export interface WatchContext {
   db: Database;
@@ -22,14 +33,15 @@ interface ChangedRow {
 }
 
 /**
- * The refs that change, from LISTEN on one dedicated connection. Every write notifies in its
- * own transaction, so a notification arrives only for a committed change. When the connection
- * drops (a server restart, a proxy timeout), it reconnects, listens, and first reports every
- * ref changed by a transaction that the previous catch-up's snapshot did not see (each row
- * keeps the id of the transaction that last changed it): commit order, so a long transaction
- * that took its place before the catch-up and committed during the reconnect is not missed.
- * Nothing is fatal; a ref may be reported twice (the contract allows it). A ref already waiting
- * for the consumer is not queued again, so a slow consumer holds at most one entry per ref.
+ * The refs that change, from LISTEN on one dedicated connection. The watcher registers in the
+ * `listeners` table; while one is registered every write notifies in its own transaction, so a
+ * notification arrives only for a committed change. Besides, every few seconds and after each
+ * reconnect (a server restart, a proxy timeout), it reports every ref changed by a transaction
+ * that its previous snapshot did not see (each row keeps the id of the transaction that last
+ * changed it): commit order, so neither a long transaction that committed during a reconnect
+ * nor a write that began before the watcher registered is missed. Nothing is fatal; a ref may
+ * be reported twice (the contract allows it). A ref already waiting for the consumer is not
+ * queued again, so a slow consumer holds at most one entry per ref.
  */
 export async function* watchChanges(ctx: WatchContext): AsyncGenerator<SummaryRef> {
   const { signal } = ctx;
@@ -51,6 +63,47 @@ export async function* watchChanges(ctx: WatchContext): AsyncGenerator<SummaryRe
   let broken = false;
   /** The snapshot of the last catch-up, or null before the first connection. */
   let snapshot: string | null = null;
+  const listenerId = randomUUID();
+  let lastCatchUp = 0;
+  let lastRenew = 0;
+  const ticker = setInterval(poke, Math.min(CATCH_UP_MS, LISTENER_RENEW_MS));
+  ticker.unref();
+
+  const register = async (on: pg.Client) => {
+    await on.query(
+      `INSERT INTO ${ctx.schema}.listeners (id, seen_at) VALUES ($1, now())
+       ON CONFLICT (id) DO UPDATE SET seen_at = now()`,
+      [listenerId],
+    );
+    lastRenew = Date.now();
+  };
+
+  const catchUp = async (on: pg.Client) => {
+    await on.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    try {
+      const now = await on.query<{ snapshot: string }>(
+        'SELECT pg_current_snapshot()::text AS snapshot',
+      );
+      if (snapshot !== null) {
+        const changed = await on.query<ChangedRow>(
+          `SELECT run_name, process_name, worker FROM ${ctx.schema}.summaries
+           WHERE NOT pg_visible_in_snapshot(change_xid, $1::pg_snapshot)`,
+          [snapshot],
+        );
+        for (const row of changed.rows) {
+          enqueue({
+            runName: row.run_name,
+            processName: row.process_name,
+            worker: row.worker === '' ? null : row.worker,
+          });
+        }
+      }
+      snapshot = now.rows[0]?.snapshot ?? snapshot;
+    } finally {
+      await on.query('COMMIT');
+    }
+    lastCatchUp = Date.now();
+  };
 
   const connect = async (): Promise<void> => {
     await ctx.ready();
@@ -87,31 +140,10 @@ export async function* watchChanges(ctx: WatchContext): AsyncGenerator<SummaryRe
     aborted.catch(() => {});
     await Promise.race([next.connect(), aborted]);
     await Promise.race([next.query(`LISTEN "${ctx.channel}"`), aborted]);
-    // Listening before looking: a change committed from now on is notified; one committed
-    // before is found here.
-    await next.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    try {
-      const now = await next.query<{ snapshot: string }>(
-        'SELECT pg_current_snapshot()::text AS snapshot',
-      );
-      if (snapshot !== null) {
-        const changed = await next.query<ChangedRow>(
-          `SELECT run_name, process_name, worker FROM ${ctx.schema}.summaries
-           WHERE NOT pg_visible_in_snapshot(change_xid, $1::pg_snapshot)`,
-          [snapshot],
-        );
-        for (const row of changed.rows) {
-          enqueue({
-            runName: row.run_name,
-            processName: row.process_name,
-            worker: row.worker === '' ? null : row.worker,
-          });
-        }
-      }
-      snapshot = now.rows[0]?.snapshot ?? snapshot;
-    } finally {
-      await next.query('COMMIT');
-    }
+    // Registered and listening before looking: a change committed from now on is notified
+    // (or found by the next catch-up); one committed before is found here.
+    await register(next);
+    await catchUp(next);
   };
 
   const drop = async () => {
@@ -121,6 +153,12 @@ export async function* watchChanges(ctx: WatchContext): AsyncGenerator<SummaryRe
       old.removeAllListeners('notification');
       await old.end().catch(() => {});
     }
+  };
+
+  const unregister = async () => {
+    await ctx.db
+      .query('ending a watch', `DELETE FROM ${ctx.schema}.listeners WHERE id = $1`, [listenerId])
+      .catch(() => {});
   };
 
   try {
@@ -140,6 +178,19 @@ export async function* watchChanges(ctx: WatchContext): AsyncGenerator<SummaryRe
           continue;
         }
       }
+      const now = Date.now();
+      if (
+        client !== null &&
+        (now - lastCatchUp >= CATCH_UP_MS || now - lastRenew >= LISTENER_RENEW_MS)
+      ) {
+        try {
+          if (now - lastRenew >= LISTENER_RENEW_MS) await register(client);
+          await catchUp(client);
+        } catch {
+          broken = true;
+          continue;
+        }
+      }
       const first = queue.entries().next();
       if (!first.done) {
         const [key, ref] = first.value;
@@ -153,8 +204,10 @@ export async function* watchChanges(ctx: WatchContext): AsyncGenerator<SummaryRe
       });
     }
   } finally {
+    clearInterval(ticker);
     signal.removeEventListener('abort', poke);
     await drop();
+    await unregister();
   }
 }
 

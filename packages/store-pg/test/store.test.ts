@@ -193,4 +193,48 @@ test('a pool given to the store is used and left open by close()', async () => {
   }
 });
 
+test('a save notifies only while a watcher is registered, and a watcher hears it', async () => {
+  const { url } = await testPostgres();
+  const { store, schema, drop } = await freshStore();
+  const eavesdropper = new pg.Client({ connectionString: url });
+  const heard: string[] = [];
+  const controller = new AbortController();
+  try {
+    await store.ready();
+    await eavesdropper.connect();
+    eavesdropper.on('notification', (message) => heard.push(message.payload ?? ''));
+    await eavesdropper.query(`LISTEN "${schema}_changes"`);
+    await store.save(new ProcessSummary({ runName: 'quiet', processName: 'collect' }));
+    await eavesdropper.query('SELECT 1'); // a round trip: a notification would have arrived
+    assert.equal(heard, [], 'no watcher: no NOTIFY');
+
+    const seen: string[] = [];
+    const watching = (async () => {
+      for await (const ref of store.watch({ signal: controller.signal, intervalMs: 20 })) {
+        seen.push(ref.runName);
+        if (ref.runName === 'loud') controller.abort();
+      }
+    })();
+    const loud = new ProcessSummary({ runName: 'loud', processName: 'collect' });
+    for (let i = 0; i < 200 && !controller.signal.aborted; i++) {
+      await store.save(loud);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await watching;
+    assert.ok(seen.includes('loud'));
+    assert.ok(
+      heard.some((payload) => payload.includes('loud')),
+      'a watcher: saves NOTIFY',
+    );
+    const listeners = await (await adminPool()).query(
+      `SELECT count(*)::int AS n FROM ${schema}.listeners`,
+    );
+    assert.is(listeners.rows[0].n, 0, 'the watcher unregistered when it ended');
+  } finally {
+    controller.abort();
+    await eavesdropper.end();
+    await drop();
+  }
+});
+
 test.run();
