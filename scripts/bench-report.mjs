@@ -38,6 +38,8 @@ const lines = [
 let missed = 0;
 for (const report of reports) {
   lines.push(`## ${report.package}: ${report.topic}`, '');
+  // Where a report measured against a server, what server and how it was set up.
+  if (report.setup) lines.push(`${report.setup}.`, '');
   lines.push('| case | median | p99 | baseline | baseline median | ratio | target |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- |');
   // A row without samples is a count, not a time (e.g. system calls per file): its note says it.

@@ -9,6 +9,7 @@ import {
   type ListedSummary,
   type ListProblem,
   type OwnerStatus,
+  ProcessSummaryError,
   type ReadResult,
   refName,
   roundHalfEven2,
@@ -291,10 +292,15 @@ function ownershipOptions(options: RowOptions): { staleAfterSeconds?: number } {
     : { staleAfterSeconds: options.staleAfterSeconds };
 }
 
+/** Refs per `readMany` call: one round trip each, and at most this many reads held at once. */
+export const READ_MANY_CHUNK = 1000;
+
 /**
- * The rows of every summary in `store` (or of one run, one process): one `list`, then per
- * summary one `read({ full: false })` and, only for a summary that says it is running, one
- * `ownerStatus`. A run that has only history is not read at all: it is reported in
+ * The rows of every summary in `store` (or of one run, one process): one `list`, then a light
+ * read (`full: false`) of each summary and, only for a summary that says it is running, one
+ * `ownerStatus`. A store with `readMany` (a database) is read in chunks of
+ * {@link READ_MANY_CHUNK} refs, one call each; any other store with one `read` per summary,
+ * `concurrency` at a time. A run that has only history is not read at all: it is reported in
  * `unusable` with status `needs_repair`. Processes with workers become one merged row each
  * (see {@link groupWorkers}) unless `mergeWorkers: false`.
  */
@@ -315,10 +321,17 @@ export async function listRows(store: SummaryStore, options: ListRowsOptions): P
   const rowOptions: RowOptions = { ...options, full: options.full ?? false };
   // Only the row (or why there is none) is kept of each read: holding 10,000 parsed summaries
   // to the end costs a listing more in garbage collection than the rows themselves.
-  const results = await mapLimit(listed, concurrency, async (summary) => {
-    const { row, unusable } = await rowOfListed(store, summary, rowOptions);
-    return row !== null ? { row, unusable: null } : { row: null, unusable };
-  });
+  const readMany = store.readMany?.bind(store);
+  const results =
+    readMany !== undefined
+      ? await rowsByChunks(store, readMany, listed, rowOptions, concurrency)
+      : await mapLimit(listed, concurrency, async (summary) =>
+          keptOf(
+            summary.hasSummary
+              ? await readRow(store, refOf(summary), rowOptions)
+              : historyOnly(summary),
+          ),
+        );
   const rows: SummaryRow[] = [];
   const unusable: UnusableSummary[] = [];
   for (const result of results) {
@@ -332,52 +345,104 @@ export async function listRows(store: SummaryStore, options: ListRowsOptions): P
   };
 }
 
-async function rowOfListed(
+type Kept = { row: SummaryRow; unusable: null } | { row: null; unusable: UnusableSummary };
+
+function keptOf({ row, unusable }: RowRead): Kept {
+  return row !== null ? { row, unusable: null } : { row: null, unusable };
+}
+
+/**
+ * `readMany` chunk by chunk, in the listing's order. The next chunk is asked for while this
+ * one's rows are made: a database then works while this process parses, and no more than two
+ * chunks of parsed summaries are alive at once.
+ */
+async function rowsByChunks(
   store: SummaryStore,
-  listed: ListedSummary,
+  readMany: NonNullable<SummaryStore['readMany']>,
+  listed: readonly ListedSummary[],
   options: RowOptions,
-): Promise<RowRead> {
-  const ref: SummaryRef = {
+  concurrency: number,
+): Promise<Kept[]> {
+  const results = new Array<Kept>(listed.length);
+  const toRead: number[] = [];
+  for (const [index, summary] of listed.entries()) {
+    if (summary.hasSummary) toRead.push(index);
+    else results[index] = keptOf(historyOnly(summary));
+  }
+  const chunks: number[][] = [];
+  for (let start = 0; start < toRead.length; start += READ_MANY_CHUNK) {
+    chunks.push(toRead.slice(start, start + READ_MANY_CHUNK));
+  }
+  const fetch = async (chunk: readonly number[]) => {
+    const refs = chunk.map((index) => refOf(listed[index] as ListedSummary));
+    const reads = await readMany(refs, { full: options.full ?? false });
+    if (reads.length !== refs.length) {
+      throw new ProcessSummaryError(
+        'E_IO',
+        `inspect: the store's readMany returned ${reads.length} results for ${refs.length} summaries`,
+      );
+    }
+    return { refs, reads };
+  };
+  let pending = chunks[0] === undefined ? null : fetch(chunks[0]);
+  for (let c = 0; pending !== null; c += 1) {
+    const chunk = chunks[c] as number[];
+    const { refs, reads } = await pending;
+    const next = chunks[c + 1];
+    pending = next === undefined ? null : fetch(next);
+    // A rejection of the chunk asked for ahead is seen when it is awaited; until then it must
+    // not count as unhandled.
+    pending?.catch(() => {});
+    const made = await mapLimit(refs, concurrency, async (ref, i) =>
+      keptOf(await rowOfRead(store, ref, reads[i] ?? null, options)),
+    );
+    for (const [i, index] of chunk.entries()) results[index] = made[i] as Kept;
+  }
+  return results;
+}
+
+function refOf(listed: ListedSummary): SummaryRef {
+  return {
     runName: listed.runName,
     processName: listed.processName,
     worker: listed.worker ?? null,
   };
-  if (!listed.hasSummary) {
-    // Only history: nothing to read, and the listing already says so.
-    const unusable = unusableOf(ref, {
-      ref,
-      location: listed.location,
-      dict: null,
-      problem: {
-        code: 'E_NOT_FOUND',
-        reason: 'does not exist',
-        message: `${listed.location}: does not exist`,
-        issues: [],
-      },
-      seedFormat: false,
-      writtenAt: listed.writtenAt,
-      epoch: null,
-      hasHistory: true,
-      sizeBytes: null,
-    });
-    return { row: null, read: null, judgement: null, unusable };
-  }
-  const read = await store.read(ref, { full: options.full ?? false });
-  return rowOfRead(store, ref, read, options);
+}
+
+/** A listed run that has only history: nothing to read, and the listing already says so. */
+function historyOnly(listed: ListedSummary): RowRead {
+  const ref = refOf(listed);
+  const unusable = unusableOf(ref, {
+    ref,
+    location: listed.location,
+    dict: null,
+    problem: {
+      code: 'E_NOT_FOUND',
+      reason: 'does not exist',
+      message: `${listed.location}: does not exist`,
+      issues: [],
+    },
+    seedFormat: false,
+    writtenAt: listed.writtenAt,
+    epoch: null,
+    hasHistory: true,
+    sizeBytes: null,
+  });
+  return { row: null, read: null, judgement: null, unusable };
 }
 
 /** `fn` over `items` with at most `limit` in flight; results in the order of `items`. */
 async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,
-  fn: (item: T) => Promise<R>,
+  fn: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const index = next++;
-      results[index] = await fn(items[index] as T);
+      results[index] = await fn(items[index] as T, index);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

@@ -3,11 +3,14 @@ import {
   type Listing,
   MemorySummaryStore,
   ProcessSummary,
+  type ReadOptions,
+  type ReadResult,
+  type SummaryRef,
   type SummaryStore,
 } from '@process-summary/core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { listRows, readRow, summaryRow } from '../src/rows.js';
+import { listRows, READ_MANY_CHUNK, readRow, summaryRow } from '../src/rows.js';
 import { judgeStatus } from '../src/status.js';
 import { counting, dictOf, readOf, seedFixture, T0 } from './_helpers.js';
 
@@ -229,6 +232,122 @@ test('a bad concurrency is refused with a coded error before the store is touche
     assert.is((err as { code?: string }).code, 'E_INVALID_ARGUMENT');
   }
   assert.is(calls.size, 0);
+});
+
+/**
+ * `inner` with the optional `readMany` capability (a `read` per ref underneath), recording
+ * the refs and options of each call. Its reads are not seen by a {@link counting} wrapper
+ * around it, so that one counts only the reads a consumer makes itself.
+ */
+function withReadMany(
+  inner: SummaryStore,
+  answer: (refs: readonly SummaryRef[], reads: (ReadResult | null)[]) => (ReadResult | null)[] = (
+    _,
+    reads,
+  ) => reads,
+) {
+  const batches: { refs: SummaryRef[]; options: ReadOptions | undefined }[] = [];
+  const store = new Proxy(inner, {
+    get(target, key) {
+      if (key === 'readMany') {
+        return async (refs: readonly SummaryRef[], options?: ReadOptions) => {
+          batches.push({ refs: [...refs], options });
+          return answer(refs, await Promise.all(refs.map((ref) => target.read(ref, options))));
+        };
+      }
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as SummaryStore;
+  return { store, batches };
+}
+
+test('a store with readMany is read in chunks of 1,000 refs in listing order, never per ref', async () => {
+  const clock = createManualClock(T0);
+  const inner = new MemorySummaryStore({ clock });
+  const count = READ_MANY_CHUNK * 2 + 500;
+  for (let i = 0; i < count; i++) {
+    const s = new ProcessSummary({
+      runName: `run_${String(Math.floor(i / 100)).padStart(2, '0')}`,
+      processName: `p_${String(i % 100).padStart(2, '0')}`,
+      clock,
+    });
+    s.startProcess();
+    s.incrementItems({ processed: i, successful: i });
+    s.endProcess();
+    await inner.save(s);
+  }
+  const { store: many, batches } = withReadMany(inner);
+  const { store, calls } = counting(many);
+  const result = await listRows(store, { now: clock.now() });
+  assert.equal(
+    batches.map((b) => b.refs.length),
+    [READ_MANY_CHUNK, READ_MANY_CHUNK, 500],
+  );
+  for (const batch of batches) assert.equal(batch.options, { full: false });
+  assert.is(calls.get('read'), undefined);
+  const listed = (await inner.list()).summaries.map((s) => `${s.runName}/${s.processName}`);
+  assert.equal(
+    batches.flatMap((b) => b.refs.map((r) => `${r.runName}/${r.processName}`)),
+    listed,
+  );
+  // The same rows as one read per summary gives.
+  assert.equal(result, await listRows(inner, { now: clock.now() }));
+  assert.is(result.rows.length, count);
+});
+
+test('with readMany: running summaries still get ownerStatus, history-only runs are not read', async () => {
+  const { store: inner, clock } = await fixture();
+  const journalOnly = new Proxy(inner, {
+    get(target, key) {
+      if (key !== 'list') {
+        const value = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return async (): Promise<Listing> => {
+        const listing = await target.list();
+        listing.summaries.splice(1, 0, {
+          runName: 'r1',
+          processName: 'repair_me',
+          worker: null,
+          location: 'mem:r1/repair_me',
+          writtenAt: null,
+          hasSummary: false,
+        });
+        return listing;
+      };
+    },
+  }) as SummaryStore;
+  const { store: many, batches } = withReadMany(journalOnly);
+  const { store, calls } = counting(many);
+  const viaMany = await listRows(store, { now: clock.now() });
+  assert.equal(
+    batches.flatMap((b) => b.refs.map((r) => r.processName)),
+    ['collect', 'collect', 'sync'],
+  );
+  assert.equal(
+    (calls.get('ownerStatus') ?? []).map(
+      (args) => (args[0] as { processName: string }).processName,
+    ),
+    ['collect', 'sync'],
+  );
+  assert.equal(viaMany, await listRows(journalOnly, { now: clock.now() }));
+  assert.equal(
+    viaMany.unusable.map((u) => [u.process_name, u.status]),
+    [['repair_me', 'needs_repair']],
+  );
+});
+
+test('a readMany that answers for fewer refs than asked is an error, not missing summaries', async () => {
+  const { store: inner, clock } = await fixture();
+  const { store } = withReadMany(inner, (_, reads) => reads.slice(1));
+  try {
+    await listRows(store, { now: clock.now() });
+    assert.unreachable('expected E_IO');
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'E_IO');
+    assert.match((err as Error).message, 'returned 2 results for 3 summaries');
+  }
 });
 
 test.run();

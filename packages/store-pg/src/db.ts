@@ -51,6 +51,13 @@ export class Database {
       throw storeError(err, doing);
     }
     let broken: unknown;
+    // A connection checked out of the pool has no 'error' listener of the pool's: if the
+    // server goes away while we hold it, its 'error' event would be unhandled and kill the
+    // process. The failing query rejects on its own; this only keeps the event handled.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -64,7 +71,8 @@ export class Database {
       } catch {}
       throw storeError(err, doing);
     } finally {
-      // A connection whose rollback failed is not given back to others.
+      client.off('error', onError);
+      // A connection whose rollback failed (or that broke) is not given back to others.
       client.release(broken === undefined ? undefined : (broken as Error));
     }
   }

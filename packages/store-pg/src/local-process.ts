@@ -52,17 +52,18 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * How `owner` went, when this host can prove it gone (its boot ended, its pid is dead or now
- * another process's); `null` when it may be alive or runs elsewhere (judged by its lease).
+ * How `owner` went, when this host can prove it gone (same boot and pid namespace, its pid dead
+ * or now another process's); `null` when it may be alive or runs elsewhere (judged by its lease).
  */
 export function goneHere(owner: OwnerIdentity): { gone: OwnerGoneReason; reason: string } | null {
   const me = currentOwner();
   if (owner.host !== me.host) return null;
   const who = `pid ${owner.pid} on ${owner.host}`;
-  if (owner.bootId != null && me.bootId !== null && owner.bootId !== me.bootId) {
-    return { gone: 'reboot', reason: `${owner.host} rebooted while ${who} ran` };
-  }
-  if ((owner.pidNamespace ?? null) !== me.pidNamespace || owner.bootId == null) return null;
+  // Only this very boot of this very machine can judge a pid. Another boot id under the same
+  // host name is not proof of a reboot here: two machines (or containers) may share a host
+  // name, and taking a live owner's lease on that guess is worse than waiting for it to expire.
+  if (owner.bootId == null || owner.bootId !== me.bootId) return null;
+  if ((owner.pidNamespace ?? null) !== me.pidNamespace) return null;
   if (!isAlive(owner.pid)) return { gone: 'crash', reason: `owner ${who} is gone` };
   const start = startTimeOf(owner.pid);
   if (owner.pidStart != null && start !== null && start !== owner.pidStart) {

@@ -1,3 +1,4 @@
+import { ProcessSummaryError } from '@process-summary/core';
 import type { Database, Tx } from './db.js';
 
 /**
@@ -30,15 +31,19 @@ CREATE TABLE {s}.summaries (
   owner_pid_start text,
   owner_since timestamptz,
   owner_heartbeat timestamptz,
-  -- Bumped from {s}.changes at every change: watch catches up from it after a reconnect.
-  change_seq bigint NOT NULL DEFAULT 0,
+  -- The transaction of the last change: after a reconnect, watch reports the rows changed by
+  -- transactions its previous snapshot did not see (commit order, which no sequence gives).
+  change_xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  -- A token of the acquire that granted owner_epoch: an acquire whose answer was lost is
+  -- recognised as its own by the same store.
+  owner_token text,
+  -- The owner that acquire took over from, as it returned it (for that same recovered acquire).
+  owner_previous json,
   -- The id of the last write: after a save whose answer was lost (the connection dropped), the
   -- writer asks whether it committed before appending its journal lines again.
   last_write_id text,
   PRIMARY KEY (run_name, process_name, worker)
 );
-CREATE SEQUENCE {s}.changes;
-CREATE INDEX summaries_change_seq ON {s}.summaries (change_seq);
 CREATE TABLE {s}.journal (
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   run_name text NOT NULL,
@@ -74,38 +79,54 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 /**
  * Brings `schema` to the newest version, once, however many processes start together: each
  * takes a transaction-scoped advisory lock keyed by the schema name, so the first applies the
- * steps and the others, waiting on the lock, find them applied. A schema newer than this
- * library is left alone and refused.
+ * steps and the others, waiting on the lock, find them applied. A schema already at this
+ * version is only read (a role with table privileges alone can use it); a schema newer than
+ * this library is left alone and refused.
  */
 export async function migrate(db: Database, schema: string): Promise<void> {
+  const q = `"${schema}"`;
+  const found = await db.query<{ present: boolean }>(
+    `preparing schema ${schema}`,
+    'SELECT to_regclass($1) IS NOT NULL AS present',
+    [`${q}.schema_migrations`],
+  );
+  if (found.rows[0]?.present === true) {
+    const version = await db.query<{ version: number | null }>(
+      `preparing schema ${schema}`,
+      `SELECT max(version) AS version FROM ${q}.schema_migrations`,
+    );
+    const current = version.rows[0]?.version ?? 0;
+    refuseNewer(schema, current);
+    if (current === SCHEMA_VERSION) return;
+  }
   await db.transaction(`preparing schema ${schema}`, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`process-summary:${schema}`]);
-    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${q}`);
     await tx.query(
-      `CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS ${q}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
-    const current = await currentVersion(tx, schema);
-    if (current > SCHEMA_VERSION) {
-      throw Object.assign(
-        new Error(
-          `process-summary: schema ${schema} is at version ${current}, newer than this library (${SCHEMA_VERSION}); upgrade @process-summary/store-pg`,
-        ),
-        { code: 'E_UNSUPPORTED_VERSION' },
-      );
-    }
+    const current = await currentVersion(tx, q);
+    refuseNewer(schema, current);
     for (const step of MIGRATIONS) {
       if (step.version <= current) continue;
-      await tx.query(step.sql.replaceAll('{s}', schema));
-      await tx.query(`INSERT INTO ${schema}.schema_migrations (version) VALUES ($1)`, [
-        step.version,
-      ]);
+      await tx.query(step.sql.replaceAll('{s}', q));
+      await tx.query(`INSERT INTO ${q}.schema_migrations (version) VALUES ($1)`, [step.version]);
     }
   });
 }
 
-async function currentVersion(tx: Tx, schema: string): Promise<number> {
+function refuseNewer(schema: string, current: number): void {
+  if (current > SCHEMA_VERSION) {
+    throw new ProcessSummaryError(
+      'E_UNSUPPORTED_VERSION',
+      `process-summary: schema ${schema} is at version ${current}, newer than this library (${SCHEMA_VERSION}); upgrade @process-summary/store-pg`,
+    );
+  }
+}
+
+async function currentVersion(tx: Tx, q: string): Promise<number> {
   const result = await tx.query<{ version: number | null }>(
-    `SELECT max(version) AS version FROM ${schema}.schema_migrations`,
+    `SELECT max(version) AS version FROM ${q}.schema_migrations`,
   );
   return result.rows[0]?.version ?? 0;
 }

@@ -24,6 +24,11 @@ export interface PgSummaryStoreOptions {
   connectTimeoutMs?: number;
   /** TLS options, passed to node-postgres as they are (`ssl`). */
   ssl?: pg.PoolConfig['ssl'];
+  /**
+   * A stored summary larger than this is reported (`E_TOO_LARGE`) and never fetched or parsed,
+   * as the file store does with files. Default 64 MiB.
+   */
+  maxSummaryBytes?: number;
   /** Where the store reports what it noticed (a dropped connection, a repair). Default: silent. */
   logger?: Logger;
   /**
@@ -44,6 +49,7 @@ export interface ResolvedOptions {
   ssl: pg.PoolConfig['ssl'];
   logger: Logger;
   staleAfterSeconds: number;
+  maxSummaryBytes: number;
 }
 
 /**
@@ -78,6 +84,12 @@ export function resolveOptions(options: PgSummaryStoreOptions): ResolvedOptions 
     );
   }
   const schema = options.schema ?? fromUrl?.schema ?? 'process_summary';
+  if (typeof schema === 'string' && (schema.startsWith('pg_') || schema === 'information_schema')) {
+    throw codedRangeError(
+      'E_INVALID_ARGUMENT',
+      `PgSummaryStore: schema ${JSON.stringify(schema)} belongs to PostgreSQL itself; choose another`,
+    );
+  }
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
     throw codedRangeError(
       'E_INVALID_ARGUMENT',
@@ -95,6 +107,7 @@ export function resolveOptions(options: PgSummaryStoreOptions): ResolvedOptions 
     ssl: options.ssl,
     logger: options.logger ?? silentLogger,
     staleAfterSeconds: positive('staleAfterSeconds', options.staleAfterSeconds, 300),
+    maxSummaryBytes: integer('maxSummaryBytes', options.maxSummaryBytes, 64 * 1024 * 1024, 1),
   };
 }
 

@@ -19,6 +19,7 @@ import {
   type LoadResult,
   type OwnerStatus,
   type OwnershipOptions,
+  type PreviousOwner,
   ProcessSummary,
   ProcessSummaryError,
   type ReadOptions,
@@ -80,18 +81,34 @@ export class PgSummaryStore implements SummaryStore {
   readonly #options: ResolvedOptions;
   readonly #db: Database;
   readonly #s: string;
+  /** The schema as SQL names it: quoted, so a reserved word is a name like any other. */
+  readonly #q: string;
   readonly #channel: string;
   #ready: Promise<void> | null = null;
-  readonly #saves = new Coalescer<ProcessSummary, Lease | undefined>((summary, lease) =>
-    this.#write(summary, lease),
+  readonly #saves = new Coalescer<ProcessSummary, Lease | undefined>(
+    (summary, lease) => this.#write(summary, lease),
+    (a, b) => a?.epoch === b?.epoch,
   );
   readonly #closing = new AbortController();
-  /** Per summary: the journal lines of a write whose outcome is unknown (see #write). */
-  readonly #unsure = new WeakMap<ProcessSummary, { writeId: string; events: SummaryEvent[] }>();
+  #closed: Promise<void> | null = null;
+  /** Saves called and not yet settled: `close` waits for them. */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Per summary: a write whose outcome is unknown, its journal lines and the row it expected. */
+  readonly #unsure = new WeakMap<
+    ProcessSummary,
+    { writeId: string; events: SummaryEvent[]; before: string | null | undefined }
+  >();
+  /** Per ref and lease: the id of the last write this store knows committed. */
+  readonly #known = new Map<string, string | null>();
+  /** Per ref: the token of an acquire whose answer was lost. */
+  readonly #unsureAcquire = new Map<string, string>();
+  /** Per ref, for unowned writes: the epoch of an owner found provably gone on this host. */
+  readonly #deadOwner = new Map<string, string | null>();
 
   constructor(options: PgSummaryStoreOptions) {
     this.#options = resolveOptions(options);
     this.#s = this.#options.schema;
+    this.#q = `"${this.#s}"`;
     this.#channel = `${this.#s}_changes`;
     this.#db = new Database(this.#options);
   }
@@ -111,15 +128,33 @@ export class PgSummaryStore implements SummaryStore {
     return this.#ready;
   }
 
-  /** Ends the pool (when this store created it) and every `watch`. */
-  async close(): Promise<void> {
-    this.#closing.abort();
-    await this.#db.end();
+  /**
+   * Waits for the saves already called, then ends every `watch` and the pool (when this store
+   * created it). Idempotent; any call after it is refused with `E_INVALID_STATE`.
+   */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await Promise.allSettled([...this.#inFlight]);
+      this.#closing.abort();
+      await this.#db.end();
+    })();
+    return this.#closed;
+  }
+
+  /** Refuses a call on a closed store (the pool is gone: it would fail as a database error). */
+  #open(): void {
+    if (this.#closed !== null) {
+      throw new ProcessSummaryError(
+        'E_INVALID_STATE',
+        `process-summary: this PgSummaryStore (schema ${this.#s}) is closed`,
+      );
+    }
   }
 
   // ---- owner side -------------------------------------------------------------------------
 
   async acquire(ref: SummaryRef, options: AcquireOptions = {}): Promise<Acquired> {
+    this.#open();
     assertValidRef(ref);
     const threshold = positive(
       'staleAfterSeconds',
@@ -129,49 +164,91 @@ export class PgSummaryStore implements SummaryStore {
     const identity = ownerIdentity(options.owner ?? currentOwner());
     const key = keyOf(ref);
     await this.ready();
-    return this.#db.transaction(`acquiring ${refName(ref)}`, async (tx) => {
-      await tx.query(
-        `INSERT INTO ${this.#s}.summaries (run_name, process_name, worker) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING`,
-        key,
-      );
-      const row = await this.#lockRow(tx, key);
-      const status = judge(row, threshold);
-      if (status.state === 'alive' && status.owner !== null) throw concurrentRun(ref, status.owner);
-      const granted = await tx.query<{ epoch: string; since: number }>(
-        `UPDATE ${this.#s}.summaries SET last_epoch = last_epoch + 1, owner_epoch = last_epoch + 1,
-           owner_host = $4, owner_pid = $5, owner_boot_id = $6, owner_pid_namespace = $7,
-           owner_pid_start = $8, owner_since = now(), owner_heartbeat = now(),
-           change_seq = nextval('${this.#s}.changes')
-         WHERE run_name = $1 AND process_name = $2 AND worker = $3
-         RETURNING owner_epoch AS epoch, extract(epoch FROM now())::float8 AS since`,
-        [
-          ...key,
-          identity.host,
-          identity.pid,
-          identity.bootId ?? null,
-          identity.pidNamespace ?? null,
-          identity.pidStart ?? null,
-        ],
-      );
-      await this.#notify(tx, key);
-      const { epoch, since } = granted.rows[0] as { epoch: string; since: number };
-      const lease: Lease = { ref: publicRef(key), epoch: Number(epoch), owner: identity, since };
-      const previous =
-        status.owner === null
-          ? null
-          : { owner: status.owner, reason: status.gone ?? 'stale', detail: status.reason };
-      return { lease, previous };
-    });
+    const unsure = this.#unsureAcquire.get(knownKey(key, undefined));
+    const token = randomUUID();
+    try {
+      return await this.#db.transaction(`acquiring ${refName(ref)}`, async (tx) => {
+        await tx.query(
+          `INSERT INTO ${this.#q}.summaries (run_name, process_name, worker) VALUES ($1, $2, $3)
+           ON CONFLICT DO NOTHING`,
+          key,
+        );
+        const locked = await tx.query<
+          OwnerRow & {
+            owner_token: string | null;
+            owner_previous: PreviousOwner | null;
+            last_write_id: string | null;
+          }
+        >(
+          `SELECT ${OWNER_COLUMNS}, owner_token, owner_previous, last_write_id FROM ${this.#q}.summaries
+           WHERE run_name = $1 AND process_name = $2 AND worker = $3 FOR UPDATE`,
+          key,
+        );
+        const row = locked.rows[0];
+        if (unsure !== undefined && row !== undefined && row.owner_token === unsure) {
+          // Our own acquire, whose answer was lost: it committed. Hand out that lease.
+          this.#unsureAcquire.delete(knownKey(key, undefined));
+          const epoch = Number(row.owner_epoch);
+          this.#known.set(knownKey(key, { epoch } as Lease), row.last_write_id);
+          return {
+            lease: {
+              ref: publicRef(key),
+              epoch,
+              owner: identity,
+              since: row.owner_since ?? row.db_now,
+            },
+            previous: row.owner_previous,
+          };
+        }
+        const status = judge(row, threshold);
+        if (status.state === 'alive' && status.owner !== null)
+          throw concurrentRun(ref, status.owner);
+        const previous: PreviousOwner | null =
+          status.owner === null
+            ? null
+            : { owner: status.owner, reason: status.gone ?? 'stale', detail: status.reason };
+        const granted = await tx.query<{ epoch: string; since: number }>(
+          `UPDATE ${this.#q}.summaries SET last_epoch = last_epoch + 1, owner_epoch = last_epoch + 1,
+             owner_host = $4, owner_pid = $5, owner_boot_id = $6, owner_pid_namespace = $7,
+             owner_pid_start = $8, owner_since = now(), owner_heartbeat = now(),
+             owner_token = $9, owner_previous = $10::json, change_xid = pg_current_xact_id()
+           WHERE run_name = $1 AND process_name = $2 AND worker = $3
+           RETURNING owner_epoch AS epoch, extract(epoch FROM now())::float8 AS since`,
+          [
+            ...key,
+            identity.host,
+            identity.pid,
+            identity.bootId ?? null,
+            identity.pidNamespace ?? null,
+            identity.pidStart ?? null,
+            token,
+            previous === null ? null : JSON.stringify(previous),
+          ],
+        );
+        await this.#notify(tx, key);
+        const { epoch, since } = granted.rows[0] as { epoch: string; since: number };
+        const lease: Lease = { ref: publicRef(key), epoch: Number(epoch), owner: identity, since };
+        this.#known.set(knownKey(key, lease), row?.last_write_id ?? null);
+        return { lease, previous };
+      });
+    } catch (err) {
+      // The answer of an acquire that may have committed was lost: the next acquire of this
+      // ref by this store recognises the token, instead of finding itself a live owner.
+      if (isUnavailable((err as { cause?: unknown }).cause ?? err)) {
+        this.#unsureAcquire.set(knownKey(key, undefined), token);
+      }
+      throw err;
+    }
   }
 
   async renew(lease: Lease): Promise<void> {
+    this.#open();
     const ref = leaseRef(lease);
     await this.ready();
     const key = keyOf(ref);
     const result = await this.#db.query(
       `renewing the lease on ${refName(ref)}`,
-      `UPDATE ${this.#s}.summaries SET owner_heartbeat = now()
+      `UPDATE ${this.#q}.summaries SET owner_heartbeat = now()
        WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $4`,
       [...key, lease.epoch],
     );
@@ -179,15 +256,18 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   async release(lease: Lease): Promise<void> {
+    this.#open();
     const ref = leaseRef(lease);
     await this.ready();
     const key = keyOf(ref);
+    this.#known.delete(knownKey(key, lease));
     await this.#db.query(
       `releasing ${refName(ref)}`,
       `WITH released AS (
-         UPDATE ${this.#s}.summaries SET owner_epoch = NULL, owner_host = NULL, owner_pid = NULL,
+         UPDATE ${this.#q}.summaries SET owner_epoch = NULL, owner_host = NULL, owner_pid = NULL,
            owner_boot_id = NULL, owner_pid_namespace = NULL, owner_pid_start = NULL,
-           owner_since = NULL, owner_heartbeat = NULL, change_seq = nextval('${this.#s}.changes')
+           owner_since = NULL, owner_heartbeat = NULL, owner_token = NULL, owner_previous = NULL,
+           change_xid = pg_current_xact_id()
          WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $4
          RETURNING 1)
        SELECT CASE WHEN EXISTS (SELECT 1 FROM released) THEN pg_notify($5, $6) END`,
@@ -196,12 +276,21 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   async load(ref: SummaryRef, options: LoadOptions = {}): Promise<LoadResult | null> {
+    this.#open();
     assertValidRef(ref);
     await this.ready();
     const key = keyOf(ref);
     const row = await this.#bodyRow(key, `loading ${refName(ref)}`);
-    if (row === undefined || (row.body === null && !row.has_history)) return null;
+    if (row === undefined || (row.body === null && row.size_bytes === null && !row.has_history)) {
+      return null;
+    }
     const location = this.#location(key);
+    if (row.body === null && row.size_bytes !== null) {
+      throw new ProcessSummaryError(
+        'E_TOO_LARGE',
+        `process-summary: ${location} is ${row.size_bytes} bytes, over the limit of ${this.#options.maxSummaryBytes} (maxSummaryBytes); left as it is`,
+      );
+    }
     const { allOrNothing, ...fromDictOptions } = options;
     if (row.body !== null) {
       const problem = judgeBody(row.body, true);
@@ -254,13 +343,19 @@ export class PgSummaryStore implements SummaryStore {
       const ref = summaryRef(summary);
       assertValidRef(ref);
       if (lease !== undefined) checkLeaseFor(lease, ref);
+      this.#open();
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#saves.run(summary, lease);
+    const saving = this.#saves.run(summary, lease);
+    this.#inFlight.add(saving);
+    const settle = () => this.#inFlight.delete(saving);
+    saving.then(settle, settle);
+    return saving;
   }
 
   async archive(ref: SummaryRef, lease?: Lease): Promise<string | null> {
+    this.#open();
     assertValidRef(ref);
     if (lease !== undefined) checkLeaseFor(lease, ref);
     await this.ready();
@@ -269,14 +364,14 @@ export class PgSummaryStore implements SummaryStore {
       const row = await this.#fence(tx, ref, key, lease);
       if (row === undefined) return null;
       const body = await tx.query<{ body: string | null }>(
-        `SELECT body::text AS body FROM ${this.#s}.summaries
+        `SELECT body::text AS body FROM ${this.#q}.summaries
          WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
         key,
       );
       if (body.rows[0]?.body == null) return null;
       const archived = await tx.query<{ id: string }>(
-        `INSERT INTO ${this.#s}.archive (run_name, process_name, worker, reason, body, written_epoch)
-         SELECT run_name, process_name, worker, 'archived', body, written_epoch FROM ${this.#s}.summaries
+        `INSERT INTO ${this.#q}.archive (run_name, process_name, worker, reason, body, written_epoch)
+         SELECT run_name, process_name, worker, 'archived', body, written_epoch FROM ${this.#q}.summaries
          WHERE run_name = $1 AND process_name = $2 AND worker = $3
          RETURNING id`,
         key,
@@ -284,9 +379,9 @@ export class PgSummaryStore implements SummaryStore {
       const id = (archived.rows[0] as { id: string }).id;
       await tx.query(
         `WITH moved AS (
-           DELETE FROM ${this.#s}.journal WHERE run_name = $1 AND process_name = $2 AND worker = $3
+           DELETE FROM ${this.#q}.journal WHERE run_name = $1 AND process_name = $2 AND worker = $3
            RETURNING seq, event)
-         INSERT INTO ${this.#s}.archive_journal (archive_id, seq, event) SELECT $4, seq, event FROM moved`,
+         INSERT INTO ${this.#q}.archive_journal (archive_id, seq, event) SELECT $4, seq, event FROM moved`,
         [...key, id],
       );
       await this.#clearBody(tx, key);
@@ -296,6 +391,7 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   async remove(ref: SummaryRef, lease?: Lease): Promise<boolean> {
+    this.#open();
     assertValidRef(ref);
     if (lease !== undefined) checkLeaseFor(lease, ref);
     await this.ready();
@@ -304,12 +400,12 @@ export class PgSummaryStore implements SummaryStore {
       const row = await this.#fence(tx, ref, key, lease);
       if (row === undefined) return false;
       const existed = await tx.query<{ existed: boolean }>(
-        `SELECT body IS NOT NULL AS existed FROM ${this.#s}.summaries
+        `SELECT body IS NOT NULL AS existed FROM ${this.#q}.summaries
          WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
         key,
       );
       await tx.query(
-        `DELETE FROM ${this.#s}.journal WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
+        `DELETE FROM ${this.#q}.journal WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
         key,
       );
       await this.#clearBody(tx, key);
@@ -321,6 +417,7 @@ export class PgSummaryStore implements SummaryStore {
   // ---- reader side ------------------------------------------------------------------------
 
   async read(ref: SummaryRef, options: ReadOptions = {}): Promise<ReadResult | null> {
+    this.#open();
     assertValidRef(ref);
     await this.ready();
     const key = keyOf(ref);
@@ -332,6 +429,7 @@ export class PgSummaryStore implements SummaryStore {
     refs: readonly SummaryRef[],
     options: ReadOptions = {},
   ): Promise<(ReadResult | null)[]> {
+    this.#open();
     if (!Array.isArray(refs))
       throw codedTypeError('E_INVALID_ARGUMENT', 'readMany: refs must be an array');
     for (const ref of refs) assertValidRef(ref);
@@ -340,13 +438,20 @@ export class PgSummaryStore implements SummaryStore {
     const keys = refs.map(keyOf);
     const result = await this.#db.query<BodyRow & { n: string }>(
       `reading ${refs.length} summaries`,
-      `SELECT k.n, s.body::text AS body, s.size_bytes,
+      `SELECT k.n, CASE WHEN octet_length(b.text) <= $4 THEN b.text END AS body,
+         octet_length(b.text) AS size_bytes,
          extract(epoch FROM s.written_at)::float8 AS written_at, s.written_epoch,
-         EXISTS (SELECT 1 FROM ${this.#s}.journal j WHERE j.run_name = s.run_name
+         EXISTS (SELECT 1 FROM ${this.#q}.journal j WHERE j.run_name = s.run_name
            AND j.process_name = s.process_name AND j.worker = s.worker) AS has_history
        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(run_name, process_name, worker, n)
-       JOIN ${this.#s}.summaries s USING (run_name, process_name, worker)`,
-      [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
+       JOIN ${this.#q}.summaries s USING (run_name, process_name, worker),
+       LATERAL (SELECT s.body::text AS text) b`,
+      [
+        keys.map((k) => k[0]),
+        keys.map((k) => k[1]),
+        keys.map((k) => k[2]),
+        this.#options.maxSummaryBytes,
+      ],
     );
     const out: (ReadResult | null)[] = new Array(refs.length).fill(null);
     const full = options.full ?? true;
@@ -358,6 +463,7 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   async list(options: ListOptions = {}): Promise<Listing> {
+    this.#open();
     if (typeof options !== 'object' || options === null) {
       throw codedTypeError('E_INVALID_ARGUMENT', 'list: options must be an object');
     }
@@ -374,8 +480,8 @@ export class PgSummaryStore implements SummaryStore {
       'listing summaries',
       `SELECT s.run_name, s.process_name, s.worker,
          extract(epoch FROM s.written_at)::float8 AS written_at, s.body IS NOT NULL AS has_summary
-       FROM ${this.#s}.summaries s
-       WHERE (s.body IS NOT NULL OR EXISTS (SELECT 1 FROM ${this.#s}.journal j
+       FROM ${this.#q}.summaries s
+       WHERE (s.body IS NOT NULL OR EXISTS (SELECT 1 FROM ${this.#q}.journal j
          WHERE j.run_name = s.run_name AND j.process_name = s.process_name AND j.worker = s.worker))
        ${byRun}`,
       options.runName === undefined ? [] : [options.runName],
@@ -393,13 +499,14 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   async *events(ref: SummaryRef, options: EventsOptions = {}): AsyncIterable<JournalRecord> {
+    this.#open();
     assertValidRef(ref);
     let after = cursorSeq(options.after);
     await this.ready();
     const key = keyOf(ref);
     const end = await this.#db.query<{ last: string | null }>(
       `reading the journal of ${refName(ref)}`,
-      `SELECT max(seq) AS last FROM ${this.#s}.journal
+      `SELECT max(seq) AS last FROM ${this.#q}.journal
        WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
       key,
     );
@@ -409,7 +516,7 @@ export class PgSummaryStore implements SummaryStore {
       if (options.signal?.aborted) return;
       const page = await this.#db.query<{ seq: string; event: string }>(
         `reading the journal of ${refName(ref)}`,
-        `SELECT seq, event::text AS event FROM ${this.#s}.journal
+        `SELECT seq, event::text AS event FROM ${this.#q}.journal
          WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND seq > $4 AND seq <= $5
          ORDER BY seq LIMIT ${EVENTS_PAGE}`,
         [...key, after, last],
@@ -424,12 +531,29 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   watch(options: WatchOptions = {}): AsyncIterable<SummaryRef> {
+    this.#open();
+    if (typeof options !== 'object' || options === null) {
+      throw codedTypeError('E_INVALID_ARGUMENT', 'watch: options must be an object');
+    }
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+      throw codedTypeError('E_INVALID_ARGUMENT', 'watch: signal must be an AbortSignal');
+    }
+    const interval = options.intervalMs;
+    if (
+      interval !== undefined &&
+      (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 1)
+    ) {
+      throw codedRangeError(
+        'E_INVALID_ARGUMENT',
+        `watch: intervalMs must be a finite number >= 1, got ${String(interval)}`,
+      );
+    }
     const signal = options.signal
       ? AbortSignal.any([options.signal, this.#closing.signal])
       : this.#closing.signal;
     return watchChanges({
       db: this.#db,
-      schema: this.#s,
+      schema: this.#q,
       channel: this.#channel,
       ready: () => this.ready(),
       signal,
@@ -439,6 +563,7 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   async ownerStatus(ref: SummaryRef, options: OwnershipOptions = {}): Promise<OwnerStatus> {
+    this.#open();
     assertValidRef(ref);
     const threshold = positive(
       'staleAfterSeconds',
@@ -455,48 +580,70 @@ export class PgSummaryStore implements SummaryStore {
   async #write(summary: ProcessSummary, lease: Lease | undefined): Promise<void> {
     await this.ready();
     const key = keyOf(summaryRef(summary));
-    const unsure = this.#unsure.get(summary);
-    if (unsure !== undefined && (await this.#committed(key, unsure.writeId))) {
-      // The write whose answer was lost did commit: its journal lines are in.
-      this.#unsure.delete(summary);
-    }
+    const known = knownKey(key, lease);
     const dict = summary.getSummaryDict();
     if (lease !== undefined) dict.owner_epoch = lease.epoch;
     const body = JSON.stringify(dict);
+    const unsure = this.#unsure.get(summary);
     const taken = summary.takeEvents();
-    const events = [...(this.#unsure.get(summary)?.events ?? []), ...taken];
+    // A write whose answer was lost is first assumed not to have committed: this write carries
+    // its events and expects the row as it was before it. Either this write lands (and the
+    // unsure one, expecting that same row, never can), or the row shows it did commit.
+    let events = unsure === undefined ? taken : [...unsure.events, ...taken];
+    let prev = unsure === undefined ? this.#known.get(known) : unsure.before;
     const writeId = randomUUID();
-    let saved: boolean;
-    try {
-      saved = await this.#upsert(key, body, events, lease, writeId);
-    } catch (err) {
-      // Committed or not, nobody can say until the server answers again: the events wait here,
-      // not in the summary, and the next write appends them only if this one did not commit.
-      if (isUnavailable((err as { cause?: unknown }).cause ?? err)) {
-        this.#unsure.set(summary, { writeId, events });
-      } else {
+    for (let attempt = 0; ; attempt++) {
+      let outcome: 'saved' | 'refused';
+      try {
+        outcome = (await this.#upsert(key, body, events, lease, writeId, prev))
+          ? 'saved'
+          : 'refused';
+      } catch (err) {
+        if (isUnavailable((err as { cause?: unknown }).cause ?? err)) {
+          // Committed or not, nobody can say until the server answers again: the events wait
+          // here, not in the summary, with the row this write expected.
+          this.#unsure.set(summary, { writeId, events, before: prev });
+        } else {
+          this.#unsure.delete(summary);
+          summary.restoreEvents(events);
+        }
+        throw err;
+      }
+      if (outcome === 'saved') {
+        this.#unsure.delete(summary);
+        this.#known.set(known, writeId);
+        return;
+      }
+      const row = await this.#writeRow(key);
+      const fenced =
+        lease !== undefined
+          ? row !== undefined && row.owner_epoch !== null && Number(row.owner_epoch) === lease.epoch
+          : row !== undefined && judge(row, this.#options.staleAfterSeconds).state !== 'alive';
+      if (!fenced || row === undefined || attempt >= 3) {
         this.#unsure.delete(summary);
         summary.restoreEvents(events);
+        const ref = publicRef(key);
+        if (lease !== undefined) throw leaseLost(ref, lease.epoch, row);
+        const status = judge(row, this.#options.staleAfterSeconds);
+        throw concurrentRun(
+          ref,
+          status.owner ?? { host: '?', pid: 0, epoch: 0, since: 0, heartbeat: 0 },
+        );
       }
-      throw err;
+      // Allowed to write, but the row is not the one expected: the unsure write committed
+      // (its events are in), or another object saved under this lease (the last write wins).
+      if (unsure !== undefined && row.last_write_id === unsure.writeId) events = taken;
+      prev = row.last_write_id;
+      if (lease === undefined) this.#deadOwner.set(known, row.owner_epoch);
     }
-    this.#unsure.delete(summary);
-    if (saved) return;
-    summary.restoreEvents(events);
-    const row = await this.#ownerRow(key);
-    const ref = publicRef(key);
-    if (lease !== undefined) throw leaseLost(ref, lease.epoch, row);
-    const status = judge(row, this.#options.staleAfterSeconds);
-    throw concurrentRun(
-      ref,
-      status.owner ?? { host: '?', pid: 0, epoch: 0, since: 0, heartbeat: 0 },
-    );
   }
 
   /**
    * One statement, so one transaction: the summary row (fenced by the lease's epoch, or, for an
    * unowned write, by the absence of a live lease), the journal lines, the notification. A
-   * stale epoch matches no row and nothing is written.
+   * stale epoch matches no row and nothing is written. With `prev` (not `undefined`), the row
+   * must also hold that write id: a write sent before a lost answer can never land after the
+   * write that followed it.
    */
   async #upsert(
     key: Key,
@@ -504,17 +651,10 @@ export class PgSummaryStore implements SummaryStore {
     events: SummaryEvent[],
     lease: Lease | undefined,
     writeId: string,
+    prev: string | null | undefined,
   ): Promise<boolean> {
-    const s = this.#s;
+    const s = this.#q;
     const size = Buffer.byteLength(body);
-    const tail = `,
-      appended AS (
-        INSERT INTO ${s}.journal (run_name, process_name, worker, event)
-        SELECT $1, $2, $3, e.event FROM json_array_elements($6::json) WITH ORDINALITY AS e(event, n)
-        WHERE EXISTS (SELECT 1 FROM saved) ORDER BY e.n
-        RETURNING 1)
-      SELECT EXISTS (SELECT 1 FROM saved) AS saved, (SELECT count(*) FROM appended) AS appended,
-        CASE WHEN EXISTS (SELECT 1 FROM saved) THEN pg_notify($7, $8) END AS notified`;
     const values: unknown[] = [
       ...key,
       body,
@@ -522,24 +662,45 @@ export class PgSummaryStore implements SummaryStore {
       events.length === 0 ? '[]' : JSON.stringify(events),
       this.#channel,
       JSON.stringify(key),
+      writeId,
+      prev !== undefined,
+      prev ?? null,
     ];
-    const sql =
-      lease === undefined
-        ? `WITH saved AS (
-             INSERT INTO ${s}.summaries AS s (run_name, process_name, worker, body, size_bytes,
-               written_at, written_epoch, change_seq, last_write_id)
-             VALUES ($1, $2, $3, $4::json, $5, now(), NULL, nextval('${s}.changes'), $10)
-             ON CONFLICT (run_name, process_name, worker) DO UPDATE SET body = EXCLUDED.body,
-               size_bytes = EXCLUDED.size_bytes, written_at = now(), written_epoch = NULL,
-               change_seq = EXCLUDED.change_seq, last_write_id = EXCLUDED.last_write_id
-             WHERE s.owner_epoch IS NULL OR s.owner_heartbeat < now() - make_interval(secs => $9)
-             RETURNING 1)${tail}`
-        : `WITH saved AS (
-             UPDATE ${s}.summaries SET body = $4::json, size_bytes = $5, written_at = now(),
-               written_epoch = $9, change_seq = nextval('${s}.changes'), last_write_id = $10
-             WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $9
-             RETURNING 1)${tail}`;
-    values.push(lease === undefined ? this.#options.staleAfterSeconds : lease.epoch, writeId);
+    // $1-3 key, $4 body, $5 size, $6 events, $7 channel, $8 payload, $9 write id,
+    // $10 whether to expect $11 as the row's last write id, $12 epoch or stale seconds.
+    const expected = '($10::boolean IS NOT TRUE OR s.last_write_id IS NOT DISTINCT FROM $11::text)';
+    let saved: string;
+    if (lease === undefined) {
+      // $13: an owner this store found provably gone at a refused attempt.
+      values.push(
+        this.#options.staleAfterSeconds,
+        this.#deadOwner.get(knownKey(key, lease)) ?? null,
+      );
+      saved = `INSERT INTO ${s}.summaries AS s (run_name, process_name, worker, body, size_bytes,
+          written_at, written_epoch, last_write_id)
+        VALUES ($1, $2, $3, $4::json, $5, now(), NULL, $9)
+        ON CONFLICT (run_name, process_name, worker) DO UPDATE SET body = EXCLUDED.body,
+          size_bytes = EXCLUDED.size_bytes, written_at = now(), written_epoch = NULL,
+          change_xid = pg_current_xact_id(), last_write_id = EXCLUDED.last_write_id
+        WHERE (s.owner_epoch IS NULL OR s.owner_heartbeat < now() - make_interval(secs => $12)
+          OR s.owner_epoch = $13::bigint) AND ${expected}
+        RETURNING 1`;
+    } else {
+      values.push(lease.epoch);
+      saved = `UPDATE ${s}.summaries s SET body = $4::json, size_bytes = $5, written_at = now(),
+          written_epoch = $12, change_xid = pg_current_xact_id(), last_write_id = $9
+        WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $12
+          AND ${expected}
+        RETURNING 1`;
+    }
+    const sql = `WITH saved AS (${saved}),
+      appended AS (
+        INSERT INTO ${s}.journal (run_name, process_name, worker, event)
+        SELECT $1, $2, $3, e.event FROM json_array_elements($6::json) WITH ORDINALITY AS e(event, n)
+        WHERE EXISTS (SELECT 1 FROM saved) ORDER BY e.n
+        RETURNING 1)
+      SELECT EXISTS (SELECT 1 FROM saved) AS saved, (SELECT count(*) FROM appended) AS appended,
+        CASE WHEN EXISTS (SELECT 1 FROM saved) THEN pg_notify($7, $8) END AS notified`;
     const result = await this.#db.query<{ saved: boolean }>(
       `saving ${refName(publicRef(key))}`,
       sql,
@@ -548,14 +709,15 @@ export class PgSummaryStore implements SummaryStore {
     return result.rows[0]?.saved === true;
   }
 
-  async #committed(key: Key, writeId: string): Promise<boolean> {
-    const result = await this.#db.query<{ last_write_id: string | null }>(
-      `checking the last save of ${refName(publicRef(key))}`,
-      `SELECT last_write_id FROM ${this.#s}.summaries
+  /** The owner and the last write id of a row, after a write was refused. */
+  async #writeRow(key: Key): Promise<(OwnerRow & { last_write_id: string | null }) | undefined> {
+    const result = await this.#db.query<OwnerRow & { last_write_id: string | null }>(
+      `reading the owner of ${refName(publicRef(key))}`,
+      `SELECT ${OWNER_COLUMNS}, last_write_id FROM ${this.#q}.summaries
        WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
       key,
     );
-    return result.rows[0]?.last_write_id === writeId;
+    return result.rows[0];
   }
 
   /**
@@ -588,7 +750,7 @@ export class PgSummaryStore implements SummaryStore {
 
   async #lockRow(tx: Tx, key: Key): Promise<OwnerRow | undefined> {
     const result = await tx.query<OwnerRow>(
-      `SELECT ${OWNER_COLUMNS} FROM ${this.#s}.summaries
+      `SELECT ${OWNER_COLUMNS} FROM ${this.#q}.summaries
        WHERE run_name = $1 AND process_name = $2 AND worker = $3 FOR UPDATE`,
       key,
     );
@@ -598,7 +760,7 @@ export class PgSummaryStore implements SummaryStore {
   async #ownerRow(key: Key): Promise<OwnerRow | undefined> {
     const result = await this.#db.query<OwnerRow>(
       `reading the owner of ${refName(publicRef(key))}`,
-      `SELECT ${OWNER_COLUMNS} FROM ${this.#s}.summaries
+      `SELECT ${OWNER_COLUMNS} FROM ${this.#q}.summaries
        WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
       key,
     );
@@ -608,20 +770,22 @@ export class PgSummaryStore implements SummaryStore {
   async #bodyRow(key: Key, doing: string): Promise<BodyRow | undefined> {
     const result = await this.#db.query<BodyRow>(
       doing,
-      `SELECT body::text AS body, size_bytes, extract(epoch FROM written_at)::float8 AS written_at,
-         written_epoch,
-         EXISTS (SELECT 1 FROM ${this.#s}.journal j WHERE j.run_name = $1 AND j.process_name = $2
+      `SELECT CASE WHEN octet_length(b.text) <= $4 THEN b.text END AS body,
+         octet_length(b.text) AS size_bytes,
+         extract(epoch FROM s.written_at)::float8 AS written_at, s.written_epoch,
+         EXISTS (SELECT 1 FROM ${this.#q}.journal j WHERE j.run_name = $1 AND j.process_name = $2
            AND j.worker = $3) AS has_history
-       FROM ${this.#s}.summaries WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
-      key,
+       FROM ${this.#q}.summaries s, LATERAL (SELECT s.body::text AS text) b
+       WHERE s.run_name = $1 AND s.process_name = $2 AND s.worker = $3`,
+      [...key, this.#options.maxSummaryBytes],
     );
     return result.rows[0];
   }
 
   async #clearBody(tx: Tx, key: Key): Promise<void> {
     await tx.query(
-      `UPDATE ${this.#s}.summaries SET body = NULL, size_bytes = NULL, written_at = NULL,
-         written_epoch = NULL, change_seq = nextval('${this.#s}.changes')
+      `UPDATE ${this.#q}.summaries SET body = NULL, size_bytes = NULL, written_at = NULL,
+         written_epoch = NULL, change_xid = pg_current_xact_id()
        WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
       key,
     );
@@ -635,7 +799,7 @@ export class PgSummaryStore implements SummaryStore {
   async #setAsideCopy(key: Key, reason: string, body: string) {
     const result = await this.#db.query<{ id: string }>(
       `setting ${refName(publicRef(key))} aside`,
-      `INSERT INTO ${this.#s}.archive (run_name, process_name, worker, reason, body)
+      `INSERT INTO ${this.#q}.archive (run_name, process_name, worker, reason, body)
        VALUES ($1, $2, $3, $4, $5::json) RETURNING id`,
       [...key, reason, body],
     );
@@ -645,7 +809,7 @@ export class PgSummaryStore implements SummaryStore {
       undo: async () => {
         await this.#db.query(
           'undoing a set-aside',
-          `DELETE FROM ${this.#s}.archive WHERE id = $1`,
+          `DELETE FROM ${this.#q}.archive WHERE id = $1`,
           [id],
         );
       },
@@ -672,7 +836,7 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   #readResult(key: Key, row: BodyRow, full: boolean): ReadResult | null {
-    if (row.body === null && !row.has_history) return null;
+    if (row.body === null && row.size_bytes === null && !row.has_history) return null;
     const location = this.#location(key);
     const result: ReadResult = {
       ref: publicRef(key),
@@ -685,6 +849,16 @@ export class PgSummaryStore implements SummaryStore {
       hasHistory: row.has_history,
       sizeBytes: row.size_bytes,
     };
+    if (row.body === null && row.size_bytes !== null) {
+      const reason = `is ${row.size_bytes} bytes, over the limit of ${this.#options.maxSummaryBytes} (maxSummaryBytes); not read`;
+      result.problem = {
+        code: 'E_TOO_LARGE',
+        reason,
+        message: `${location}: ${reason}`,
+        issues: [],
+      };
+      return result;
+    }
     if (row.body === null) {
       const reason = 'is missing (its journal remains)';
       result.problem = {
@@ -706,7 +880,7 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   #location(key: Key): string {
-    return `${this.#s}.summaries:${refName(publicRef(key))}`;
+    return `${this.#q}.summaries:${refName(publicRef(key))}`;
   }
 }
 
@@ -806,4 +980,9 @@ function cursorSeq(cursor: string | undefined): number {
     throw codedTypeError('E_INVALID_ARGUMENT', `not a cursor of this store: ${String(cursor)}`);
   }
   return Number(cursor);
+}
+
+/** The key of what a store remembers per ref and lease (or unowned writes). */
+function knownKey(key: Key, lease: Lease | undefined): string {
+  return JSON.stringify([...key, lease?.epoch ?? null]);
 }

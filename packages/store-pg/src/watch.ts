@@ -1,10 +1,11 @@
-import type { SummaryRef } from '@process-summary/core';
+import { assertValidRef, type SummaryRef } from '@process-summary/core';
 import type pg from 'pg';
 import type { Database } from './db.js';
 import type { Logger } from './logger.js';
 
 export interface WatchContext {
   db: Database;
+  /** The schema as SQL names it (quoted). */
   schema: string;
   channel: string;
   ready: () => Promise<void>;
@@ -14,27 +15,42 @@ export interface WatchContext {
   retryMs: number;
 }
 
+interface ChangedRow {
+  run_name: string;
+  process_name: string;
+  worker: string;
+}
+
 /**
  * The refs that change, from LISTEN on one dedicated connection. Every write notifies in its
  * own transaction, so a notification arrives only for a committed change. When the connection
- * drops (a server restart, a proxy timeout), it reconnects and first reports every ref whose
- * `change_seq` moved since the last connection was made: nothing is missed, and nothing is
- * fatal (a ref may be reported twice, which the contract allows).
+ * drops (a server restart, a proxy timeout), it reconnects, listens, and first reports every
+ * ref changed by a transaction that the previous catch-up's snapshot did not see (each row
+ * keeps the id of the transaction that last changed it): commit order, so a long transaction
+ * that took its place before the catch-up and committed during the reconnect is not missed.
+ * Nothing is fatal; a ref may be reported twice (the contract allows it). A ref already waiting
+ * for the consumer is not queued again, so a slow consumer holds at most one entry per ref.
  */
 export async function* watchChanges(ctx: WatchContext): AsyncGenerator<SummaryRef> {
   const { signal } = ctx;
-  const queue: SummaryRef[] = [];
+  const queue = new Map<string, SummaryRef>();
   let wake: (() => void) | null = null;
   const poke = () => {
     const resolve = wake;
     wake = null;
     resolve?.();
   };
+  const enqueue = (ref: SummaryRef) => {
+    const key = JSON.stringify([ref.runName, ref.processName, ref.worker ?? null]);
+    if (queue.has(key)) return;
+    queue.set(key, ref);
+    poke();
+  };
   signal.addEventListener('abort', poke);
   let client: pg.Client | null = null;
   let broken = false;
-  /** The highest change_seq known reported, or null before the first connection. */
-  let seen: string | null = null;
+  /** The snapshot of the last catch-up, or null before the first connection. */
+  let snapshot: string | null = null;
 
   const connect = async (): Promise<void> => {
     await ctx.ready();
@@ -59,38 +75,42 @@ export async function* watchChanges(ctx: WatchContext): AsyncGenerator<SummaryRe
     next.on('notification', (message) => {
       if (message.channel !== ctx.channel || message.payload === undefined) return;
       const ref = parseKey(message.payload);
-      if (ref !== null) {
-        queue.push(ref);
-        poke();
-      }
+      if (ref !== null) enqueue(ref);
     });
     client = next;
-    await next.connect();
-    await next.query(`LISTEN ${ctx.channel}`);
-    // Listening before looking: a change committed from now on is notified, one committed
+    // An abort while the server is slow to answer ends the watch now, not at the connect timeout.
+    const aborted = new Promise<never>((_, reject) => {
+      const onAbort = () => reject(new Error('aborted'));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => {});
+    await Promise.race([next.connect(), aborted]);
+    await Promise.race([next.query(`LISTEN "${ctx.channel}"`), aborted]);
+    // Listening before looking: a change committed from now on is notified; one committed
     // before is found here.
-    const changed = await next.query<{
-      run_name: string;
-      process_name: string;
-      worker: string;
-      change_seq: string;
-    }>(
-      seen === null
-        ? `SELECT NULL AS run_name, NULL AS process_name, NULL AS worker,
-             coalesce(max(change_seq), 0) AS change_seq FROM ${ctx.schema}.summaries`
-        : `SELECT run_name, process_name, worker, change_seq FROM ${ctx.schema}.summaries
-           WHERE change_seq > $1 ORDER BY change_seq`,
-      seen === null ? [] : [seen],
-    );
-    for (const row of changed.rows) {
-      if (row.run_name !== null) {
-        queue.push({
-          runName: row.run_name,
-          processName: row.process_name,
-          worker: row.worker === '' ? null : row.worker,
-        });
+    await next.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    try {
+      const now = await next.query<{ snapshot: string }>(
+        'SELECT pg_current_snapshot()::text AS snapshot',
+      );
+      if (snapshot !== null) {
+        const changed = await next.query<ChangedRow>(
+          `SELECT run_name, process_name, worker FROM ${ctx.schema}.summaries
+           WHERE NOT pg_visible_in_snapshot(change_xid, $1::pg_snapshot)`,
+          [snapshot],
+        );
+        for (const row of changed.rows) {
+          enqueue({
+            runName: row.run_name,
+            processName: row.process_name,
+            worker: row.worker === '' ? null : row.worker,
+          });
+        }
       }
-      seen = row.change_seq;
+      snapshot = now.rows[0]?.snapshot ?? snapshot;
+    } finally {
+      await next.query('COMMIT');
     }
   };
 
@@ -110,23 +130,26 @@ export async function* watchChanges(ctx: WatchContext): AsyncGenerator<SummaryRe
         try {
           await connect();
         } catch (err) {
+          await drop();
+          if (signal.aborted) break;
           ctx.logger.warn(
             { err: String((err as Error).message ?? err) },
             'process-summary: watch cannot listen on PostgreSQL; trying again',
           );
-          await drop();
           await pause(ctx.retryMs, signal);
           continue;
         }
       }
-      const next = queue.shift();
-      if (next !== undefined) {
-        yield next;
+      const first = queue.entries().next();
+      if (!first.done) {
+        const [key, ref] = first.value;
+        queue.delete(key);
+        yield ref;
         continue;
       }
       await new Promise<void>((resolve) => {
         wake = resolve;
-        if (signal.aborted || broken || queue.length > 0) poke();
+        if (signal.aborted || broken || queue.size > 0) poke();
       });
     }
   } finally {
@@ -135,12 +158,15 @@ export async function* watchChanges(ctx: WatchContext): AsyncGenerator<SummaryRe
   }
 }
 
+/** A ref named by a notification, or null for anything else (another program's NOTIFY). */
 function parseKey(payload: string): SummaryRef | null {
   try {
     const key = JSON.parse(payload) as unknown;
     if (Array.isArray(key) && key.length === 3 && key.every((part) => typeof part === 'string')) {
       const [runName, processName, worker] = key as [string, string, string];
-      return { runName, processName, worker: worker === '' ? null : worker };
+      const ref = { runName, processName, worker: worker === '' ? null : worker };
+      assertValidRef(ref);
+      return ref;
     }
   } catch {}
   return null;

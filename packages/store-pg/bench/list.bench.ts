@@ -1,0 +1,130 @@
+/**
+ * `summary-inspect list --json` without the process start-up: `listRows` of @process-summary/inspect
+ * over 10,000 summaries (100 runs of 100 completed processes), then the rows rendered as JSON,
+ * against PgSummaryStore and against FileSummaryStore holding the same summaries. A fresh store
+ * each round on both sides, as a new `summary-inspect` has (PostgreSQL: a new pool, its first
+ * connection and the migration check included; files: no directory index carried over).
+ *
+ * With `readMany` (PgSummaryStore has it) listRows reads 1,000 summaries per call; the same
+ * listing with readMany hidden (one `read` per summary, 8 in flight) is shown beside it.
+ * Both stores must give the same rows (the location apart).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { compareAsync, type Row, writeReport } from '@process-summary/bench-kit';
+import type { ProcessSummary, SummaryStore } from '@process-summary/core';
+import { listRows, type SummaryRow, safeJsonStringify } from '@process-summary/inspect';
+import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
+import { PgSummaryStore } from '@process-summary/store-pg';
+import { benchServer, dropSchema, quick, typicalSummary } from './_setup.js';
+
+const RUNS = 100;
+const PROCESSES = 100;
+const SCHEMA = 'bench_pg_list';
+
+function completed(runName: string, processName: string): ProcessSummary {
+  const summary = typicalSummary(runName, processName);
+  summary.endProcess();
+  return summary;
+}
+
+/** A store without the readMany capability: what listRows does for a store that lacks it. */
+function withoutReadMany(store: SummaryStore): SummaryStore {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'readMany') return undefined;
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** What the two stores must agree on: every field of every row but where it is stored. */
+function comparable(rows: SummaryRow[]): unknown[] {
+  return rows.map(({ location: _location, last_update_time: _l, silent_seconds: _s, ...rest }) => ({
+    ...rest,
+    workers: rest.workers.length,
+  }));
+}
+
+export async function run(): Promise<void> {
+  const { url, setup } = await benchServer();
+  await dropSchema(url, SCHEMA);
+  const dir = mkdtempSync(join(tmpdir(), 'store-pg-bench-list-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const root = join(dir, 'runs');
+  const files = new FileSummaryStore({ root, logger: silentLogger });
+  const seeder = new PgSummaryStore({ url, schema: SCHEMA, poolSize: 16 });
+  try {
+    const pending: Promise<void>[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const runName = `run_${String(r).padStart(3, '0')}`;
+      mkdirSync(join(root, runName), { recursive: true });
+      for (let p = 0; p < PROCESSES; p++) {
+        const summary = completed(runName, `process_${p}`);
+        // The bytes FileSummaryStore writes (2-space JSON and a newline), without 10,000 fsyncs.
+        writeFileSync(
+          files.pathFor(runName, `process_${p}`),
+          `${JSON.stringify(summary.getSummaryDict(), null, 2)}\n`,
+        );
+        pending.push(seeder.save(summary));
+        if (pending.length >= 64) await Promise.all(pending.splice(0));
+      }
+    }
+    await Promise.all(pending);
+  } finally {
+    await seeder.close();
+  }
+  const expected = RUNS * PROCESSES;
+  const now = 1_750_000_000 + 3600;
+
+  const viaPg = async (hideReadMany = false) => {
+    const store = new PgSummaryStore({ url, schema: SCHEMA });
+    try {
+      const { rows } = await listRows(hideReadMany ? withoutReadMany(store) : store, { now });
+      return { rows, json: safeJsonStringify(rows) };
+    } finally {
+      await store.close();
+    }
+  };
+  const viaFiles = async () => {
+    const store = new FileSummaryStore({ root, logger: silentLogger });
+    const { rows } = await listRows(store, { now });
+    return { rows, json: safeJsonStringify(rows) };
+  };
+  const [pgRows, perRefRows, fileRows] = [
+    (await viaPg()).rows,
+    (await viaPg(true)).rows,
+    (await viaFiles()).rows,
+  ];
+  if (pgRows.length !== expected || !isDeepStrictEqual(comparable(pgRows), comparable(fileRows))) {
+    throw new Error('list: PgSummaryStore and FileSummaryStore gave other rows');
+  }
+  if (!isDeepStrictEqual(pgRows, perRefRows)) {
+    throw new Error('list: PgSummaryStore gave other rows without readMany');
+  }
+
+  const label = `listRows + JSON of ${expected.toLocaleString('en-US')} summaries (fresh store)`;
+  const rows: Row[] = await compareAsync({
+    name: `${label}: PgSummaryStore`,
+    candidate: () => viaPg(),
+    baselines: {
+      'FileSummaryStore, same summaries': viaFiles,
+      'PgSummaryStore without readMany (one read per summary, 8 in flight)': () => viaPg(true),
+    },
+    rounds: quick ? 3 : 7,
+    targets: { 'FileSummaryStore, same summaries': 0.5 },
+  });
+  for (const row of rows) {
+    row.note =
+      row.target === undefined
+        ? 'informational: what readMany saves'
+        : `${RUNS} runs of ${PROCESSES} completed processes, ~5 KB each; listRows reads 1,000 per readMany call`;
+  }
+  writeReport(
+    Object.assign({ topic: 'list', package: '@process-summary/store-pg', rows }, { setup }),
+  );
+  await dropSchema(url, SCHEMA);
+}
