@@ -1,4 +1,10 @@
-import { MAX_NAME_BYTES, ProcessSummary, type SummaryRef, sameRef } from '@process-summary/core';
+import {
+  createManualClock,
+  MAX_NAME_BYTES,
+  ProcessSummary,
+  type SummaryRef,
+  sameRef,
+} from '@process-summary/core';
 import { testPostgres, waitUntil } from '@process-summary/test-kit';
 import pg from 'pg';
 import { suite } from 'uvu';
@@ -115,6 +121,23 @@ test('a save cancelled by statementTimeoutMs mid-statement did not commit: its j
     );
   } finally {
     await blocker.end().catch(() => {});
+    await drop();
+  }
+});
+
+test('lone surrogates in an error message and a custom metric are stored and read back exactly (json accepts them; jsonb would not)', async () => {
+  const { store, drop } = await freshStore();
+  const ref = { runName: 'surrogates', processName: 'collect' };
+  try {
+    const summary = new ProcessSummary({ ...ref, clock: createManualClock(1_750_000_000) });
+    summary.addError('Decode', 'bad \ud800 byte');
+    summary.setCustomMetric('tail', 'x\udc00');
+    const before = summary.getSummaryDict();
+    await store.save(summary);
+    assert.equal((await store.read(ref))?.dict, before);
+    const loaded = await store.load(ref);
+    assert.is(loaded?.summary.getSummaryDict().last_error_message, 'bad \ud800 byte');
+  } finally {
     await drop();
   }
 });

@@ -68,9 +68,9 @@ test('while the consumer does not pull, 2,000 changes of 4 refs queue as a handf
   const { store, url, schema, drop } = await freshStore();
   const watcher = new PgSummaryStore({ url, schema });
   const controller = new AbortController();
+  const iterator = watcher.watch({ signal: controller.signal })[Symbol.asyncIterator]();
   try {
     await watcher.ready();
-    const iterator = watcher.watch({ signal: controller.signal })[Symbol.asyncIterator]();
     const refs = [0, 1, 2, 3].map((i) => ({ runName: 'busy', processName: `p${i}` }));
     const first = iterator.next();
     // The watch listens once it handed on a first change.
@@ -106,6 +106,7 @@ test('while the consumer does not pull, 2,000 changes of 4 refs queue as a handf
     assert.ok(handed <= 50, `${handed} entries were queued for 4 refs`);
   } finally {
     controller.abort();
+    await iterator.return?.();
     await watcher.close();
     await drop();
   }

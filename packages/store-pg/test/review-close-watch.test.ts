@@ -1,0 +1,48 @@
+import { ProcessSummary } from '@process-summary/core';
+import { waitUntil } from '@process-summary/test-kit';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PgSummaryStore } from '../src/index.js';
+import { adminPool, freshStore } from './_helpers.js';
+
+// README: "close() ends the pool (when the store created it) and every watch". It aborts the
+// watches' signal, but a watch only looks at it when its consumer asks for the next change: a
+// consumer busy with the last one (a dashboard rendering, an alerter sending) keeps the LISTEN
+// connection open after close() resolved, and with it the process.
+const test = suite('review: close() and a watch whose consumer is busy');
+
+test('after close() resolves, no LISTEN session of the store is left on the server', async () => {
+  const { store, url, schema, drop } = await freshStore();
+  const watcher = new PgSummaryStore({ url, schema });
+  const admin = await adminPool();
+  const listening = async () => {
+    // The watch's session: its last statement is the catch-up that follows its LISTEN.
+    const rows = await admin.query(
+      `SELECT 1 FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`,
+      [`%coalesce(max(change_seq), 0) AS change_seq FROM ${schema}.summaries%`],
+    );
+    return rows.rowCount ?? 0;
+  };
+  const iterator = watcher.watch()[Symbol.asyncIterator]();
+  try {
+    await watcher.ready();
+    const first = iterator.next();
+    const ref = { runName: 'busy', processName: 'consumer' };
+    await waitUntil(async () => {
+      await store.save(new ProcessSummary(ref));
+      return (await listening()) > 0;
+    });
+    await first;
+    // The consumer is busy with the change it got, and the store is closed.
+    await watcher.close();
+    await waitUntil(async () => (await listening()) === 0).catch(() => {});
+    assert.is(await listening(), 0, 'the watch still listens after close()');
+  } finally {
+    await watcher.close().catch(() => {});
+    // (Ends this test's watch, so the test process is not held open by it.)
+    await iterator.return?.();
+    await drop();
+  }
+});
+
+test.run();
