@@ -29,6 +29,12 @@ export interface PgSummaryStoreOptions {
    * as the file store does with files. Default 64 MiB.
    */
   maxSummaryBytes?: number;
+  /**
+   * Prepare the statements run at every save once per connection (default `true`). Turn it
+   * off behind a transaction-pooling proxy that cannot keep prepared statements (PgBouncer
+   * before 1.21, or with `max_prepared_statements = 0`).
+   */
+  preparedStatements?: boolean;
   /** Where the store reports what it noticed (a dropped connection, a repair). Default: silent. */
   logger?: Logger;
   /**
@@ -50,6 +56,7 @@ export interface ResolvedOptions {
   logger: Logger;
   staleAfterSeconds: number;
   maxSummaryBytes: number;
+  preparedStatements: boolean;
 }
 
 /**
@@ -107,6 +114,7 @@ export function resolveOptions(options: PgSummaryStoreOptions): ResolvedOptions 
     ssl: options.ssl,
     logger: options.logger ?? silentLogger,
     staleAfterSeconds: positive('staleAfterSeconds', options.staleAfterSeconds, 300),
+    preparedStatements: flag('preparedStatements', options.preparedStatements, true),
     maxSummaryBytes: integer('maxSummaryBytes', options.maxSummaryBytes, 64 * 1024 * 1024, 1),
   };
 }
@@ -136,6 +144,14 @@ function checkUrl(name: string, url: unknown): void {
   } catch {
     throw codedTypeError('E_INVALID_ARGUMENT', `PgSummaryStore: ${name} is not a valid URL`);
   }
+}
+
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw codedTypeError('E_INVALID_ARGUMENT', `PgSummaryStore: ${name} must be a boolean`);
+  }
+  return value;
 }
 
 function integer(name: string, value: unknown, fallback: number, min: number): number {

@@ -91,6 +91,8 @@ export class PgSummaryStore implements SummaryStore {
   );
   readonly #closing = new AbortController();
   #closed: Promise<void> | null = null;
+  /** Watches ending (their connections closing): `close` waits for them. */
+  readonly #watchEndings = new Set<Promise<void>>();
   /** Saves called and not yet settled: `close` waits for them. */
   readonly #inFlight = new Set<Promise<void>>();
   /** Per summary: a write whose outcome is unknown, its journal lines and the row it expected. */
@@ -136,6 +138,7 @@ export class PgSummaryStore implements SummaryStore {
     this.#closed ??= (async () => {
       await Promise.allSettled([...this.#inFlight]);
       this.#closing.abort();
+      await Promise.allSettled([...this.#watchEndings]);
       await this.#db.end();
     })();
     return this.#closed;
@@ -560,6 +563,11 @@ export class PgSummaryStore implements SummaryStore {
       signal,
       logger: this.#options.logger,
       retryMs: options.intervalMs ?? 1000,
+      track: (ending) => {
+        this.#watchEndings.add(ending);
+        const settle = () => this.#watchEndings.delete(ending);
+        ending.then(settle, settle);
+      },
     });
   }
 
@@ -707,6 +715,7 @@ export class PgSummaryStore implements SummaryStore {
       `saving ${refName(publicRef(key))}`,
       sql,
       values,
+      `process-summary:${this.#s}:save:${lease === undefined ? 'unowned' : 'owned'}`,
     );
     return result.rows[0]?.saved === true;
   }

@@ -24,6 +24,8 @@ export interface WatchContext {
   logger: Logger;
   /** Wait between attempts to (re)connect, milliseconds. */
   retryMs: number;
+  /** Told of the work that ends a watch once its signal aborts (the store's `close` awaits it). */
+  track(ending: Promise<void>): void;
 }
 
 interface ChangedRow {
@@ -161,6 +163,20 @@ export async function* watchChanges(ctx: WatchContext): AsyncGenerator<SummaryRe
       .catch(() => {});
   };
 
+  // On abort the connection goes at once, even while the consumer is busy with the last ref
+  // (the generator's own finally runs only when it is pulled again).
+  let ended: Promise<void> | null = null;
+  const end = () => {
+    ended ??= (async () => {
+      clearInterval(ticker);
+      await drop();
+      await unregister();
+    })();
+    return ended;
+  };
+  const onAbort = () => ctx.track(end());
+  signal.addEventListener('abort', onAbort, { once: true });
+
   try {
     while (!signal.aborted) {
       if (client === null || broken) {
@@ -204,10 +220,9 @@ export async function* watchChanges(ctx: WatchContext): AsyncGenerator<SummaryRe
       });
     }
   } finally {
-    clearInterval(ticker);
     signal.removeEventListener('abort', poke);
-    await drop();
-    await unregister();
+    signal.removeEventListener('abort', onAbort);
+    await end();
   }
 }
 

@@ -41,7 +41,7 @@ test('a save committed whose answer was lost: its journal lines are not appended
     summary.addProgressUpdate('first');
     await store.save(summary, lease);
     summary.addProgressUpdate('answer lost');
-    proxy.dropAnswer('WITH saved AS');
+    proxy.dropAnswer(':save:owned'); // the save's prepared statement, named in every Bind
     try {
       await store.save(summary, lease);
       assert.unreachable('the save was answered');
@@ -62,7 +62,7 @@ test('a save lost on its way: its journal lines go with the next save, once', as
     summary.addProgressUpdate('first');
     await store.save(summary, lease);
     summary.addProgressUpdate('request lost');
-    proxy.dropRequest('WITH saved AS');
+    proxy.dropRequest(':save:owned');
     try {
       await store.save(summary, lease);
       assert.unreachable('the save was answered');

@@ -29,6 +29,7 @@ test('the constructor refuses bad options with E_INVALID_ARGUMENT before connect
   refused({ url: URL, statementTimeoutMs: -1 }, /statementTimeoutMs/);
   refused({ url: URL, staleAfterSeconds: 0 }, /staleAfterSeconds/);
   refused({ url: URL, staleAfterSeconds: Number.NaN }, /staleAfterSeconds/);
+  refused({ url: URL, preparedStatements: 'yes' }, /preparedStatements/);
 });
 
 test('schema names that would need quoting or break the channel name are refused', () => {

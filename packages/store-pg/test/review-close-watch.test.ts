@@ -16,10 +16,11 @@ test('after close() resolves, no LISTEN session of the store is left on the serv
   const watcher = new PgSummaryStore({ url, schema });
   const admin = await adminPool();
   const listening = async () => {
-    // The watch's session: its last statement is the catch-up that follows its LISTEN.
+    // The watch's session: named apart, its last statement one of its catch-up's on this schema.
     const rows = await admin.query(
-      `SELECT 1 FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`,
-      [`%coalesce(max(change_seq), 0) AS change_seq FROM ${schema}.summaries%`],
+      `SELECT 1 FROM pg_stat_activity WHERE application_name = 'process-summary watch'
+         AND pid <> pg_backend_pid() AND (query LIKE $1 OR query = 'COMMIT')`,
+      [`%"${schema}".%`],
     );
     return rows.rowCount ?? 0;
   };

@@ -47,7 +47,7 @@ test('its journal lines are stored once, whether it commits before or after the 
     };
 
     summary.addProgressUpdate('in flight');
-    proxy.cutClientAfter('WITH saved AS');
+    proxy.cutClientAfter(':save:owned');
     try {
       await store.save(summary, lease);
       assert.unreachable('the save was answered');
