@@ -1,7 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP proxy for the review tests, for faults the lead's FaultyProxy cannot time:
+ * A TCP proxy for faults _proxy.ts's FaultyProxy cannot time:
  * - `cutClientAfter(match)`: the request reaches the server, then only the client's side is cut
  *   (a network failure the server has not noticed yet): the statement goes on running there and
  *   may commit after the client was told the connection died.
@@ -10,7 +10,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * - `pauseNew()` / `resumeNew()`: new connections are accepted but not put through until resumed
  *   (a client that cannot get back to the server for a while); `cutAll()` cuts every one now.
  */
-export class ReviewProxy {
+export class HoldingProxy {
   readonly #server: Server;
   readonly #pairs = new Set<{ client: Socket; upstream: Socket | null }>();
   #cutMatch: string | null = null;
@@ -27,11 +27,11 @@ export class ReviewProxy {
     this.#target = target;
   }
 
-  static async start(url: string): Promise<{ proxy: ReviewProxy; url: string }> {
+  static async start(url: string): Promise<{ proxy: HoldingProxy; url: string }> {
     const target = new URL(url);
-    let proxy: ReviewProxy | null = null;
+    let proxy: HoldingProxy | null = null;
     const server = createServer((client) => proxy?.accept(client));
-    proxy = new ReviewProxy(server, { host: target.hostname, port: Number(target.port) });
+    proxy = new HoldingProxy(server, { host: target.hostname, port: Number(target.port) });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const via = new URL(target.href);
     via.port = String((server.address() as { port: number }).port);

@@ -6,8 +6,8 @@ import { adminPool, freshSchema } from './_helpers.js';
 
 // Holds today; kept so it stays so. A pipeline that is done exits: the store's pool must not
 // hold the process open, whether or not the pipeline remembered close().
-const test = suite('review: a process with a store exits by itself when its work is done');
-const CHILD = fileURLToPath(new URL('./review-child.ts', import.meta.url));
+const test = suite('a process with a store exits by itself when its work is done');
+const CHILD = fileURLToPath(new URL('./_pipeline-child.ts', import.meta.url));
 
 for (const mode of ['save-once', 'busy-once']) {
   test(`${mode}, without close(): the process exits`, async () => {

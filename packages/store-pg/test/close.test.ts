@@ -9,7 +9,7 @@ import { adminPool, freshSchema } from './_helpers.js';
 // handler, `finally { void store.save(s); await store.close() }`), or with two closers (a
 // signal handler and the normal path). close() ends the pool under the save: the last save of
 // the run, the one that says how it ended, is lost.
-const test = suite('review: close() and the calls around it');
+const test = suite('close() and the calls around it');
 const REF = { runName: 'closing', processName: 'collect' };
 
 async function withSchema(run: (url: string, schema: string) => Promise<void>): Promise<void> {

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { currentOwner } from '../src/local-process.js';
 import { freshStore } from './_helpers.js';
 
-const test = suite('review: ownership judged the same way everywhere, and only on proof');
+const test = suite('ownership judged the same way everywhere, and only on proof');
 const OWNER = fileURLToPath(new URL('./fixtures/owner.ts', import.meta.url));
 
 function codeOf(err: unknown): string | undefined {

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { PgSummaryStore } from '../src/index.js';
 import { adminPool, freshStore } from './_helpers.js';
 
-const test = suite('review: what the watch hands its consumer');
+const test = suite('what the watch hands its consumer');
 
 function isValidRef(ref: SummaryRef): boolean {
   try {

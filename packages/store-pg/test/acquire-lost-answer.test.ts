@@ -11,11 +11,11 @@ import { FaultyProxy } from './_proxy.js';
 // granted in the database, the caller never learnt its epoch, and its retry is refused as a
 // concurrent run of... itself. A pipeline that retries its start (or recovery's
 // createProcessSummary called again) is locked out of its own run for staleAfterSeconds.
-const test = suite('review: an acquire whose answer the network lost');
+const test = suite('an acquire whose answer the network lost');
 
-// Until review-crash.test.ts is fixed, the connection cut under acquire's transaction also
-// emits an unhandled 'error' that would end this process before this test shows its own
-// failure: absorbed during this test only.
+// The connection cut under acquire's transaction must not crash the process (held by
+// server-restart-crash.test.ts); should that regress, the unhandled 'error' would end this
+// process before this test shows its own failure: absorbed during this test only.
 const absorb = (err: Error) => {
   if (/Connection terminated unexpectedly/.test(err.message)) return;
   throw err;

@@ -8,7 +8,7 @@ import { adminPool, freshStore } from './_helpers.js';
 // whole body of every row it reads (read, readMany: a dashboard reading 10,000 rows) and parses
 // it, whatever its size: a row written by anyone with write access to the table (a copy tool,
 // a hand edit, another version) takes the reader's memory with it.
-const test = suite('review: a huge row is refused unread');
+const test = suite('a huge row is refused unread');
 const REF = { runName: 'huge', processName: 'collect' };
 
 test('read of a 70 MB summary row reports E_TOO_LARGE with its size, and does not parse it', async () => {

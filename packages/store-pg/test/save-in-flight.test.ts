@@ -5,14 +5,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PgSummaryStore } from '../src/index.js';
 import { adminPool, freshSchema } from './_helpers.js';
-import { ReviewProxy } from './review-proxy.js';
+import { HoldingProxy } from './_holding-proxy.js';
 
 // The lost-answer fix asks, before the next save, whether the unsure one committed. But "not
 // committed yet" is not "will not commit": when the network dies under a statement the server
 // is still running (here: waiting for a row lock; as well: slow under load), the server does not
 // notice the client is gone until it answers. It commits after the check, and the next save,
 // having been told "no", appends the same journal lines again.
-const test = suite('review: a save the server is still running when its connection dies');
+const test = suite('a save the server is still running when its connection dies');
 const REF = { runName: 'inflight', processName: 'collect' };
 
 async function journal(schema: string): Promise<string[]> {
@@ -24,7 +24,7 @@ async function journal(schema: string): Promise<string[]> {
 
 test('its journal lines are stored once, whether it commits before or after the next save asks', async () => {
   const { url } = await testPostgres();
-  const { proxy, url: via } = await ReviewProxy.start(url);
+  const { proxy, url: via } = await HoldingProxy.start(url);
   const schema = freshSchema();
   const store = new PgSummaryStore({ url: via, schema, poolSize: 2 });
   const locker = new pg.Client({ connectionString: url });

@@ -5,7 +5,7 @@ import { freshStore } from './_helpers.js';
 // "Bad input: coded error before anything is touched." The file store refuses a bad intervalMs
 // with E_INVALID_ARGUMENT; this store takes it as its reconnect pause: 0, a negative number or
 // NaN make a watch whose server is down retry in a tight loop (a connection attempt per tick).
-const test = suite('review: watch options are checked');
+const test = suite('watch options are checked');
 
 async function refusal(run: () => AsyncIterable<unknown>): Promise<unknown> {
   try {

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { PgSummaryStore } from '../src/index.js';
 import { adminPool, freshSchema } from './_helpers.js';
 
-const test = suite('review: the schema option and the privileges the store needs');
+const test = suite('the schema option and the privileges the store needs');
 const REF = { runName: 'schema', processName: 'collect' };
 
 function codeOf(err: unknown): string | undefined {

@@ -1,4 +1,4 @@
-// Child process of the review tests: a pipeline process with a PgSummaryStore, doing what argv
+// Child process of the crash and exit tests: a pipeline process with a PgSummaryStore, doing what argv
 // says and printing one JSON line per step. It never installs an 'uncaughtException' handler:
 // whatever the store lets escape kills it, as it would kill a pipeline.
 //   <url> <schema> acquire-blocked: saves, says "ready", then at SIGUSR2 acquires (the test holds

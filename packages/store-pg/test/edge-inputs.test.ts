@@ -13,7 +13,7 @@ import { PgSummaryStore } from '../src/index.js';
 import { adminPool, freshStore } from './_helpers.js';
 
 // What the review tried that holds today; kept so it stays so.
-const test = suite('review: what holds');
+const test = suite('what holds');
 
 test('readMany of 10,000 refs, with duplicates and refs it does not hold, answers each in the order asked', async () => {
   const { store, drop } = await freshStore();

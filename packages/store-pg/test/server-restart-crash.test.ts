@@ -14,7 +14,7 @@ import { freshSchema } from './_helpers.js';
 // must survive the server going away, whatever the store was doing at that moment. These tests
 // restart the server: they use one of their own.
 type Ctx = { server: TestPostgres };
-const test = suite<Ctx>('review: a pipeline process survives the server restarting');
+const test = suite<Ctx>('a pipeline process survives the server restarting');
 
 test.before(async (ctx) => {
   ctx.server = await startTestPostgres({ forceEmbedded: true });
@@ -23,7 +23,7 @@ test.after(async (ctx) => {
   await ctx.server.stop();
 });
 
-const CHILD = fileURLToPath(new URL('./review-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./_pipeline-child.ts', import.meta.url));
 
 function startPipeline(url: string, schema: string, mode: string) {
   return startChild([

@@ -4,20 +4,20 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PgSummaryStore } from '../src/index.js';
 import { adminPool, freshSchema } from './_helpers.js';
-import { ReviewProxy } from './review-proxy.js';
+import { HoldingProxy } from './_holding-proxy.js';
 
 // watch catches up after a reconnect with `change_seq > <the highest it saw>`. But change_seq is
 // taken from a sequence when a transaction writes, not when it commits: a transaction that took
 // a lower number and commits after a higher one was seen, while the watch is between two
 // connections, is neither notified (no one listens) nor caught up (its number is below the
 // mark). The README promises "nothing missed".
-const test = suite('review: watch and a change that commits while it reconnects');
+const test = suite('watch and a change that commits while it reconnects');
 
 test('a change whose transaction began before the last catch-up and commits during the reconnect is reported', async () => {
   const { url } = await testPostgres();
   const schema = freshSchema();
-  const writers = await ReviewProxy.start(url);
-  const watchers = await ReviewProxy.start(url);
+  const writers = await HoldingProxy.start(url);
+  const watchers = await HoldingProxy.start(url);
   const slow = new PgSummaryStore({ url: writers.url, schema, poolSize: 1 });
   const fast = new PgSummaryStore({ url, schema });
   const watcher = new PgSummaryStore({ url: watchers.url, schema, connectTimeoutMs: 120_000 });
