@@ -47,6 +47,15 @@ CREATE TABLE {s}.summaries (
 -- Sessions that watch: a write notifies only while one is registered here (a NOTIFY makes
 -- PostgreSQL commit notifying transactions one at a time), and watchers catch up by
 -- snapshot for what was written unannounced.
+-- size_bytes is kept by the database, whoever writes the body (a hand edit, a copy tool):
+-- readers refuse an oversized body by this column without fetching it.
+CREATE FUNCTION {s}.set_size_bytes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.size_bytes := octet_length(NEW.body::text);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER summaries_size_bytes BEFORE INSERT OR UPDATE OF body ON {s}.summaries
+  FOR EACH ROW EXECUTE FUNCTION {s}.set_size_bytes();
 CREATE TABLE {s}.listeners (
   id text PRIMARY KEY,
   seen_at timestamptz NOT NULL DEFAULT now()

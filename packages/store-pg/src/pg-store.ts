@@ -442,14 +442,12 @@ export class PgSummaryStore implements SummaryStore {
     const keys = refs.map(keyOf);
     const result = await this.#db.query<BodyRow & { n: string }>(
       `reading ${refs.length} summaries`,
-      `SELECT k.n, CASE WHEN octet_length(b.text) <= $4 THEN b.text END AS body,
-         octet_length(b.text) AS size_bytes,
+      `SELECT k.n, CASE WHEN s.size_bytes <= $4 THEN s.body::text END AS body, s.size_bytes,
          extract(epoch FROM s.written_at)::float8 AS written_at, s.written_epoch,
          EXISTS (SELECT 1 FROM ${this.#q}.journal j WHERE j.run_name = s.run_name
            AND j.process_name = s.process_name AND j.worker = s.worker) AS has_history
        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(run_name, process_name, worker, n)
-       JOIN ${this.#q}.summaries s USING (run_name, process_name, worker),
-       LATERAL (SELECT s.body::text AS text) b`,
+       JOIN ${this.#q}.summaries s USING (run_name, process_name, worker)`,
       [
         keys.map((k) => k[0]),
         keys.map((k) => k[1]),
@@ -789,12 +787,11 @@ export class PgSummaryStore implements SummaryStore {
   async #bodyRow(key: Key, doing: string): Promise<BodyRow | undefined> {
     const result = await this.#db.query<BodyRow>(
       doing,
-      `SELECT CASE WHEN octet_length(b.text) <= $4 THEN b.text END AS body,
-         octet_length(b.text) AS size_bytes,
+      `SELECT CASE WHEN s.size_bytes <= $4 THEN s.body::text END AS body, s.size_bytes,
          extract(epoch FROM s.written_at)::float8 AS written_at, s.written_epoch,
          EXISTS (SELECT 1 FROM ${this.#q}.journal j WHERE j.run_name = $1 AND j.process_name = $2
            AND j.worker = $3) AS has_history
-       FROM ${this.#q}.summaries s, LATERAL (SELECT s.body::text AS text) b
+       FROM ${this.#q}.summaries s
        WHERE s.run_name = $1 AND s.process_name = $2 AND s.worker = $3`,
       [...key, this.#options.maxSummaryBytes],
     );
