@@ -58,6 +58,17 @@ import { LISTENER_TTL_SECONDS, watchChanges } from './watch.js';
 /** The key columns of a ref: a process run as one has worker `''`. */
 type Key = [runName: string, processName: string, worker: string];
 
+/** Every column a writer judges a row by (owner, acquire token, last write, whether it holds a summary). */
+const LOCKED_COLUMNS = `${OWNER_COLUMNS}, owner_token, owner_previous, last_write_id,
+  body IS NOT NULL AS has_body`;
+
+interface LockedRow extends OwnerRow {
+  owner_token: string | null;
+  owner_previous: PreviousOwner | null;
+  last_write_id: string | null;
+  has_body: boolean;
+}
+
 /** Rows of `events` fetched per round trip. */
 const EVENTS_PAGE = 1000;
 
@@ -176,18 +187,7 @@ export class PgSummaryStore implements SummaryStore {
            ON CONFLICT DO NOTHING`,
           key,
         );
-        const locked = await tx.query<
-          OwnerRow & {
-            owner_token: string | null;
-            owner_previous: PreviousOwner | null;
-            last_write_id: string | null;
-          }
-        >(
-          `SELECT ${OWNER_COLUMNS}, owner_token, owner_previous, last_write_id FROM ${this.#q}.summaries
-           WHERE run_name = $1 AND process_name = $2 AND worker = $3 FOR UPDATE`,
-          key,
-        );
-        const row = locked.rows[0];
+        const row = await this.#lockRow(tx, key);
         if (unsure !== undefined && row !== undefined && row.owner_token === unsure) {
           // Our own acquire, whose answer was lost: it committed. Hand out that lease.
           this.#unsureAcquire.delete(knownKey(key, undefined));
@@ -297,13 +297,17 @@ export class PgSummaryStore implements SummaryStore {
     }
     const { allOrNothing, ...fromDictOptions } = options;
     if (row.body !== null) {
-      const problem = judgeBody(row.body, true);
-      if (problem === null) {
+      const parsed = parseBody(row.body, true);
+      if (!('problem' in parsed)) {
         return {
-          summary: ProcessSummary.fromDict(JSON.parse(row.body), fromDictOptions),
+          summary: ProcessSummary.fromDict(
+            parsed.dict as Parameters<typeof ProcessSummary.fromDict>[0],
+            fromDictOptions,
+          ),
           warnings: [],
         };
       }
+      const { problem } = parsed;
       // A body that is not a summary (edited by hand, written by a newer version): set a
       // copy aside, then rebuild from the journal, or refuse. It is never dropped.
       if (problem.code === 'E_UNSUPPORTED_VERSION') {
@@ -359,20 +363,8 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   async archive(ref: SummaryRef, lease?: Lease): Promise<string | null> {
-    this.#open();
-    assertValidRef(ref);
-    if (lease !== undefined) checkLeaseFor(lease, ref);
-    await this.ready();
-    const key = keyOf(ref);
-    return this.#db.transaction(`archiving ${refName(ref)}`, async (tx) => {
-      const row = await this.#fence(tx, ref, key, lease);
-      if (row === undefined) return null;
-      const body = await tx.query<{ body: string | null }>(
-        `SELECT body::text AS body FROM ${this.#q}.summaries
-         WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
-        key,
-      );
-      if (body.rows[0]?.body == null) return null;
+    return this.#fencedTransaction('archiving', ref, lease, async (tx, key, row) => {
+      if (row === undefined || !row.has_body) return null;
       const archived = await tx.query<{ id: string }>(
         `INSERT INTO ${this.#q}.archive (run_name, process_name, worker, reason, body, written_epoch)
          SELECT run_name, process_name, worker, 'archived', body, written_epoch FROM ${this.#q}.summaries
@@ -395,26 +387,15 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   async remove(ref: SummaryRef, lease?: Lease): Promise<boolean> {
-    this.#open();
-    assertValidRef(ref);
-    if (lease !== undefined) checkLeaseFor(lease, ref);
-    await this.ready();
-    const key = keyOf(ref);
-    return this.#db.transaction(`removing ${refName(ref)}`, async (tx) => {
-      const row = await this.#fence(tx, ref, key, lease);
+    return this.#fencedTransaction('removing', ref, lease, async (tx, key, row) => {
       if (row === undefined) return false;
-      const existed = await tx.query<{ existed: boolean }>(
-        `SELECT body IS NOT NULL AS existed FROM ${this.#q}.summaries
-         WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
-        key,
-      );
       await tx.query(
         `DELETE FROM ${this.#q}.journal WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
         key,
       );
       await this.#clearBody(tx, key);
       await this.#notify(tx, key);
-      return existed.rows[0]?.existed === true;
+      return row.has_body;
     });
   }
 
@@ -442,10 +423,7 @@ export class PgSummaryStore implements SummaryStore {
     const keys = refs.map(keyOf);
     const result = await this.#db.query<BodyRow & { n: string }>(
       `reading ${refs.length} summaries`,
-      `SELECT k.n, CASE WHEN s.size_bytes <= $4 THEN s.body::text END AS body, s.size_bytes,
-         extract(epoch FROM s.written_at)::float8 AS written_at, s.written_epoch,
-         EXISTS (SELECT 1 FROM ${this.#q}.journal j WHERE j.run_name = s.run_name
-           AND j.process_name = s.process_name AND j.worker = s.worker) AS has_history
+      `SELECT k.n, ${this.#bodyColumns()}
        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(run_name, process_name, worker, n)
        JOIN ${this.#q}.summaries s USING (run_name, process_name, worker)`,
       [
@@ -621,7 +599,7 @@ export class PgSummaryStore implements SummaryStore {
         this.#known.set(known, writeId);
         return;
       }
-      const row = await this.#writeRow(key);
+      const row = await this.#ownerRow(key);
       const fenced =
         lease !== undefined
           ? row !== undefined && row.owner_epoch !== null && Number(row.owner_epoch) === lease.epoch
@@ -726,11 +704,53 @@ export class PgSummaryStore implements SummaryStore {
     return `EXISTS (SELECT 1 FROM ${this.#q}.listeners WHERE seen_at > now() - interval '${LISTENER_TTL_SECONDS} seconds')`;
   }
 
-  /** The owner and the last write id of a row, after a write was refused. */
-  async #writeRow(key: Key): Promise<(OwnerRow & { last_write_id: string | null }) | undefined> {
-    const result = await this.#db.query<OwnerRow & { last_write_id: string | null }>(
+  /**
+   * `work` in one transaction, on the row of `ref` locked for a write by `lease` (its epoch must
+   * be current: `E_LEASE_LOST`) or by no one (no live owner may hold it: `E_CONCURRENT_RUN`).
+   * `row` is `undefined` when there is none (nothing to do for an unowned caller).
+   */
+  async #fencedTransaction<T>(
+    doing: string,
+    ref: SummaryRef,
+    lease: Lease | undefined,
+    work: (tx: Tx, key: Key, row: LockedRow | undefined) => Promise<T>,
+  ): Promise<T> {
+    this.#open();
+    assertValidRef(ref);
+    if (lease !== undefined) checkLeaseFor(lease, ref);
+    await this.ready();
+    const key = keyOf(ref);
+    return this.#db.transaction(`${doing} ${refName(ref)}`, async (tx) => {
+      const row = await this.#lockRow(tx, key);
+      if (lease !== undefined) {
+        if (row?.owner_epoch == null || Number(row.owner_epoch) !== lease.epoch) {
+          throw leaseLost(ref, lease.epoch, row);
+        }
+      } else if (row !== undefined) {
+        const status = judge(row, this.#options.staleAfterSeconds);
+        if (status.state === 'alive' && status.owner !== null) {
+          throw concurrentRun(ref, status.owner);
+        }
+      }
+      return work(tx, key, row);
+    });
+  }
+
+  /** The row of `key` as writers judge it, locked for this transaction. */
+  async #lockRow(tx: Tx, key: Key): Promise<LockedRow | undefined> {
+    const result = await tx.query<LockedRow>(
+      `SELECT ${LOCKED_COLUMNS} FROM ${this.#q}.summaries
+       WHERE run_name = $1 AND process_name = $2 AND worker = $3 FOR UPDATE`,
+      key,
+    );
+    return result.rows[0];
+  }
+
+  /** The row of `key` as writers judge it, unlocked (after a refused write, for ownerStatus). */
+  async #ownerRow(key: Key): Promise<LockedRow | undefined> {
+    const result = await this.#db.query<LockedRow>(
       `reading the owner of ${refName(publicRef(key))}`,
-      `SELECT ${OWNER_COLUMNS}, last_write_id FROM ${this.#q}.summaries
+      `SELECT ${LOCKED_COLUMNS} FROM ${this.#q}.summaries
        WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
       key,
     );
@@ -738,60 +758,20 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   /**
-   * Locks the row of `ref` for a write by `lease` (its epoch must be current) or by no one (no
-   * live owner may hold it). `undefined`: there is no row, so nothing to write for an unowned
-   * caller.
+   * What a reader needs of a row `s` (a {@link BodyRow}); `$4` is the size past which the body
+   * is not fetched.
    */
-  async #fence(
-    tx: Tx,
-    ref: SummaryRef,
-    key: Key,
-    lease: Lease | undefined,
-  ): Promise<OwnerRow | undefined> {
-    const row = await this.#lockRow(tx, key);
-    if (lease !== undefined) {
-      if (
-        row === undefined ||
-        row.owner_epoch === null ||
-        Number(row.owner_epoch) !== lease.epoch
-      ) {
-        throw leaseLost(ref, lease.epoch, row);
-      }
-      return row;
-    }
-    if (row === undefined) return undefined;
-    const status = judge(row, this.#options.staleAfterSeconds);
-    if (status.state === 'alive' && status.owner !== null) throw concurrentRun(ref, status.owner);
-    return row;
-  }
-
-  async #lockRow(tx: Tx, key: Key): Promise<OwnerRow | undefined> {
-    const result = await tx.query<OwnerRow>(
-      `SELECT ${OWNER_COLUMNS} FROM ${this.#q}.summaries
-       WHERE run_name = $1 AND process_name = $2 AND worker = $3 FOR UPDATE`,
-      key,
-    );
-    return result.rows[0];
-  }
-
-  async #ownerRow(key: Key): Promise<OwnerRow | undefined> {
-    const result = await this.#db.query<OwnerRow>(
-      `reading the owner of ${refName(publicRef(key))}`,
-      `SELECT ${OWNER_COLUMNS} FROM ${this.#q}.summaries
-       WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
-      key,
-    );
-    return result.rows[0];
+  #bodyColumns(): string {
+    return `CASE WHEN s.size_bytes <= $4 THEN s.body::text END AS body, s.size_bytes,
+      extract(epoch FROM s.written_at)::float8 AS written_at, s.written_epoch,
+      EXISTS (SELECT 1 FROM ${this.#q}.journal j WHERE j.run_name = s.run_name
+        AND j.process_name = s.process_name AND j.worker = s.worker) AS has_history`;
   }
 
   async #bodyRow(key: Key, doing: string): Promise<BodyRow | undefined> {
     const result = await this.#db.query<BodyRow>(
       doing,
-      `SELECT CASE WHEN s.size_bytes <= $4 THEN s.body::text END AS body, s.size_bytes,
-         extract(epoch FROM s.written_at)::float8 AS written_at, s.written_epoch,
-         EXISTS (SELECT 1 FROM ${this.#q}.journal j WHERE j.run_name = $1 AND j.process_name = $2
-           AND j.worker = $3) AS has_history
-       FROM ${this.#q}.summaries s
+      `SELECT ${this.#bodyColumns()} FROM ${this.#q}.summaries s
        WHERE s.run_name = $1 AND s.process_name = $2 AND s.worker = $3`,
       [...key, this.#options.maxSummaryBytes],
     );
@@ -938,11 +918,6 @@ function parseBody(
       issues: check.issues.map((issue) => ({ path: issue.path, message: issue.message })),
     },
   };
-}
-
-function judgeBody(body: string, full: boolean): BodyProblem | null {
-  const parsed = parseBody(body, full);
-  return 'problem' in parsed ? parsed.problem : null;
 }
 
 function journalRecord(seq: string, text: string): JournalRecord {
