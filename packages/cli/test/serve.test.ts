@@ -108,9 +108,9 @@ test('--token-file: 401 without the token, 200 with it as a bearer or a basic-au
     assert.is((await get(api)).status, 401);
     assert.is((await get(api, { authorization: 'Bearer wrong' })).status, 401);
     assert.is(
-      (await get(api, { authorization: 'Bearer s3cret-token-123\n' })).status,
+      (await get(api, { authorization: 'Bearer s3cret-token-12' })).status,
       401,
-      'the line break is not part of the token',
+      'a prefix of the token is not the token',
     );
     assert.is((await get(api, { authorization: 'Bearer s3cret-token-123' })).status, 200);
     const basic = Buffer.from('anyone:s3cret-token-123').toString('base64');
@@ -224,7 +224,7 @@ test('a port in use is refused with its own message (E_IO, exit 3)', async ({ ro
 });
 
 test('a --port that is not a port, or an argument, is a usage error', async ({ root }) => {
-  for (const port of ['http', '-1', '65536', '80.5']) {
+  for (const port of ['http', '65536', '80.5', '']) {
     const result = await serveRefused(['--root', root, '--port', port]);
     assert.is(result.code, 2, port);
     assert.match(result.stderr, /--port expects a port number from 0 to 65535/, port);
