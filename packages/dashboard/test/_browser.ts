@@ -1,0 +1,157 @@
+/**
+ * What the end-to-end tests share: a real headless Chromium (Debian's, at /usr/bin/chromium;
+ * missing, the tests fail and say how to install it, they never skip), a dashboard server over
+ * a temporary file store, runs to show, and a page that records what must never happen on it
+ * (a script of the data running, a CSP violation, an uncaught error).
+ */
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createManualClock, type ManualClock, ProcessSummary } from '@process-summary/core';
+import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import {
+  createDashboardServer,
+  type DashboardOptions,
+  type DashboardServer,
+} from '../src/index.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const packageDir = join(here, '..');
+export const repoDir = join(packageDir, '..', '..');
+/** Summaries written by the Python original (relative times, no schema_version). */
+export const seedRuns = join(repoDir, 'fixtures', 'seed-format', 'runs');
+
+/** Starts headless Chromium; rejects (failing the test) when it is not installed. */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: the dashboard's end-to-end tests drive a real Chromium (apt-get install chromium; .ci/run installs it)`,
+    );
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** A fresh directory under the OS temp dir. */
+export function tempDir(prefix = 'ps-dash-e2e-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Copies the seed-format fixtures (harvard_2024: collect, sync) into `root`. */
+export function copySeedFixtures(root: string): void {
+  cpSync(seedRuns, root, { recursive: true });
+}
+
+/** A dashboard server listening on 127.0.0.1 over a file store at `root`. */
+export interface Dashboard {
+  server: DashboardServer;
+  store: FileSummaryStore;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts `createDashboardServer` over a file store at `root` (port 0 unless given). */
+export async function startDashboard(
+  root: string,
+  options: Partial<DashboardOptions> = {},
+): Promise<Dashboard> {
+  const store = new FileSummaryStore({ root, logger: silentLogger });
+  const server = createDashboardServer({
+    store,
+    storeLabel: root,
+    port: 0,
+    logger: silentLogger,
+    ...options,
+  });
+  const url = await server.listen();
+  return { server, store, url, close: () => server.close() };
+}
+
+/** What a page must never do, recorded as it happens. */
+export interface Watched {
+  page: Page;
+  /** CSP violations (the `securitypolicyviolation` event and the console's reports). */
+  cspViolations(): Promise<string[]>;
+  /** Uncaught exceptions in the page. */
+  pageErrors: string[];
+  /** Console messages of type error. */
+  consoleErrors: string[];
+}
+
+/**
+ * Opens a page in `context` that records CSP violations, uncaught errors and console errors
+ * from its first script on (an init script runs before any of the page's own).
+ */
+export async function watchedPage(context: BrowserContext): Promise<Watched> {
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { __csp: string[] }).__csp = seen;
+    document.addEventListener('securitypolicyviolation', (e) => {
+      seen.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  const pageErrors: string[] = [];
+  const consoleErrors: string[] = [];
+  const consoleCsp: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const text = message.text();
+    if (/Content Security Policy/i.test(text)) consoleCsp.push(text);
+    consoleErrors.push(text);
+  });
+  return {
+    page,
+    pageErrors,
+    consoleErrors,
+    cspViolations: async () => {
+      const inPage = await page
+        .evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? [])
+        .catch(() => [] as string[]);
+      return [...inPage, ...consoleCsp];
+    },
+  };
+}
+
+/** Writes one summary through the store with a manual clock (`start` epoch seconds). */
+export async function writeRun(
+  store: FileSummaryStore,
+  runName: string,
+  processName: string,
+  build: (summary: ProcessSummary, clock: ManualClock) => void,
+  options: { worker?: string; start?: number } = {},
+): Promise<ProcessSummary> {
+  const clock = createManualClock(options.start ?? Date.now() / 1000 - 3600);
+  const summary = new ProcessSummary({
+    runName,
+    processName,
+    clock,
+    ...(options.worker === undefined ? {} : { worker: options.worker }),
+  });
+  summary.startProcess();
+  build(summary, clock);
+  await store.save(summary);
+  return summary;
+}
+
+/** `text` as a quoted CSS string (any character a name may hold). */
+export function cssString(text: string): string {
+  return `"${text.replace(/[\\"]|[^\x20-\x7e]/gu, (c) => `\\${c.codePointAt(0)?.toString(16)} `)}"`;
+}
+
+/** The selector of the overview's row of (run, process). */
+export function rowSelector(runName: string, processName: string): string {
+  return `tr[data-testid="run-row"][data-run=${cssString(runName)}][data-process=${cssString(processName)}]`;
+}
