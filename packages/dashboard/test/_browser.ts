@@ -4,6 +4,7 @@
  * a temporary file store, runs to show, and a page that records what must never happen on it
  * (a script of the data running, a CSP violation, an uncaught error).
  */
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -154,4 +155,103 @@ export function cssString(text: string): string {
 /** The selector of the overview's row of (run, process). */
 export function rowSelector(runName: string, processName: string): string {
   return `tr[data-testid="run-row"][data-run=${cssString(runName)}][data-process=${cssString(processName)}]`;
+}
+
+const pipelineScript = join(here, 'fixtures', 'pipeline.mjs');
+
+/** A pipeline child process (see fixtures/pipeline.mjs), run on the sources as the tests are. */
+export interface Pipeline {
+  /** Resolves when it printed `line` (rejects if it ends first). */
+  said(line: string): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** What a pipeline run does: `hang` waits to be killed after its batches. */
+export interface PipelineOptions {
+  root: string;
+  runName: string;
+  processName: string;
+  mode: 'complete' | 'fail' | 'hang';
+  batches: number;
+  /** Its clock's start, epoch seconds. */
+  start: number;
+  /** Seconds its clock moves per batch. */
+  step: number;
+  worker?: string;
+  itemsTotal?: number;
+}
+
+export function startPipeline(o: PipelineOptions): Pipeline {
+  const args = [
+    o.root,
+    o.runName,
+    o.processName,
+    o.mode,
+    String(o.batches),
+    String(o.start),
+    String(o.step),
+    o.worker ?? '-',
+    ...(o.itemsTotal === undefined ? [] : [String(o.itemsTotal)]),
+  ];
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@process-summary/source', '--import', 'tsx', pipelineScript, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: packageDir },
+  );
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    exited,
+    kill: (signal) => child.kill(signal),
+    said: (line) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (out.split('\n').includes(line)) {
+            child.stdout?.off('data', check);
+            resolve();
+          }
+        };
+        child.stdout?.on('data', check);
+        check();
+        void exited.then(({ code, signal }) => {
+          if (!out.split('\n').includes(line)) {
+            reject(new Error(`pipeline ended (${code ?? signal}) before "${line}": ${out}${err}`));
+          }
+        });
+      }),
+  };
+}
+
+/** Runs a pipeline to its end; fails unless it exits 0. */
+export async function runPipeline(o: PipelineOptions): Promise<void> {
+  const p = startPipeline(o);
+  const end = await p.exited;
+  if (end.code !== 0)
+    throw new Error(`pipeline ${o.runName}/${o.processName} ended ${end.code ?? end.signal}`);
+}
+
+/**
+ * A run whose first session was killed (SIGKILL) mid-way and a second one resumed and ended it:
+ * its journal holds the crash, classified by recovery on resume. Returns the end of its clock.
+ */
+export async function interruptedRun(
+  o: Omit<PipelineOptions, 'mode'> & { gapSeconds: number; outcome?: 'complete' | 'fail' },
+): Promise<number> {
+  const first = startPipeline({ ...o, mode: 'hang' });
+  await first.said('waiting');
+  first.kill('SIGKILL');
+  await first.exited;
+  const start = o.start + o.batches * o.step + o.gapSeconds;
+  await runPipeline({ ...o, mode: o.outcome ?? 'complete', start });
+  return start + (o.batches + 1) * o.step;
 }
