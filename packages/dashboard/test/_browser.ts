@@ -43,6 +43,42 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
 
+/** `make`, run on the first call only; every call gets its promise. */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | null = null;
+  return () => {
+    made ??= make();
+    return made;
+  };
+}
+
+/** The browser of one test file: launched by the first test that asks, closed at the end. */
+export interface FileBrowser {
+  get(): Promise<Browser>;
+  close(): Promise<void>;
+}
+
+/**
+ * One browser per test file. Launched from `before.each` (through `get`), not from `before`:
+ * uvu reports an error thrown in `before` as nothing at all (0 of N passed, exit 0), while one
+ * in `before.each` fails each test, so a missing Chromium fails the run as it must.
+ */
+export function fileBrowser(): FileBrowser {
+  let asked = false;
+  const launch = once(launchBrowser);
+  return {
+    get: () => {
+      asked = true;
+      return launch();
+    },
+    close: async () => {
+      if (!asked) return;
+      const browser = await launch().catch(() => null);
+      await browser?.close();
+    },
+  };
+}
+
 /** A fresh directory under the OS temp dir. */
 export function tempDir(prefix = 'ps-dash-e2e-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -230,6 +266,13 @@ export function startPipeline(o: PipelineOptions): Pipeline {
         });
       }),
   };
+}
+
+/** Items a pipeline processes in `batches` batches (the formula of fixtures/pipeline.mjs). */
+export function pipelineItems(batches: number): number {
+  let sum = 0;
+  for (let i = 1; i <= batches; i++) sum += 40 + Math.round(30 * Math.sin(i / 3)) + (i % 7);
+  return sum;
 }
 
 /** Runs a pipeline to its end; fails unless it exits 0. */

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import {
   copySeedFixtures,
   type Dashboard,
-  launchBrowser,
+  fileBrowser,
   rowSelector,
   startDashboard,
   startPipeline,
@@ -29,22 +29,20 @@ interface Ctx {
 }
 
 const test = suite<Ctx>('e2e: overview');
-test.before(async (ctx) => {
-  ctx.browser = await launchBrowser();
-});
-test.after(async (ctx) => {
-  await ctx.browser?.close();
-});
+const browser = fileBrowser();
+test.after(() => browser.close());
 test.before.each(async (ctx) => {
+  ctx.browser = await browser.get();
   Object.assign(ctx, tempDir());
   ctx.dashboard = await startDashboard(ctx.dir);
   ctx.context = await ctx.browser.newContext({ viewport: { width: 1280, height: 800 } });
   ctx.watched = await watchedPage(ctx.context);
 });
+// Defensive: it also runs after a before.each that failed half-way.
 test.after.each(async (ctx) => {
-  await ctx.context.close();
-  await ctx.dashboard.close();
-  ctx.cleanup();
+  await ctx.context?.close();
+  await ctx.dashboard?.close();
+  ctx.cleanup?.();
 });
 
 const processedCell = (run: string, process: string) =>

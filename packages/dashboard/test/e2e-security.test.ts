@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   type Dashboard,
-  launchBrowser,
+  fileBrowser,
   rowSelector,
   startDashboard,
   tempDir,
@@ -26,21 +26,19 @@ interface Ctx {
 }
 
 const test = suite<Ctx>('e2e: security');
-test.before(async (ctx) => {
-  ctx.browser = await launchBrowser();
-});
-test.after(async (ctx) => {
-  await ctx.browser?.close();
-});
-test.before.each((ctx) => {
-  Object.assign(ctx, tempDir());
+const browser = fileBrowser();
+test.after(() => browser.close());
+test.before.each(async (ctx) => {
   ctx.dashboard = null;
   ctx.contexts = [];
+  ctx.browser = await browser.get();
+  Object.assign(ctx, tempDir());
 });
+// Defensive: it also runs after a before.each that failed half-way.
 test.after.each(async (ctx) => {
-  for (const c of ctx.contexts) await c.close();
+  for (const c of ctx.contexts ?? []) await c.close();
   await ctx.dashboard?.close();
-  ctx.cleanup();
+  ctx.cleanup?.();
 });
 
 async function newContext(ctx: Ctx, options: Parameters<Browser['newContext']>[0] = {}) {
