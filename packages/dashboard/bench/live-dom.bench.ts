@@ -50,16 +50,21 @@ export async function run(): Promise<void> {
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(server.url);
+    // Filtered to the pipeline's row (the overview shows 100 rows a page, this one sorted
+    // after the others): the page still holds and re-sorts all 201 rows on every change.
+    await page.goto(`${server.url}?q=${RUN}`);
     const cell = `${rowSelector(RUN, PROCESS)} [data-testid="processed"]`;
     await page.waitForSelector(cell);
-    await page.evaluate((selector) => {
-      const seen: [number, number][] = [];
-      (window as unknown as { __seen: [number, number][] }).__seen = seen;
+    // A string, not a function: tsx would wrap the inner function's name in a helper the page
+    // does not have.
+    await page.evaluate(`(() => {
+      const selector = ${JSON.stringify(cell)};
+      const seen = [];
+      window.__seen = seen;
       let last = -1;
       const check = () => {
         const text = document.querySelector(selector)?.textContent ?? '';
-        const value = Number((text.split('/')[0] ?? '').replace(/\D/g, ''));
+        const value = Number((text.split('/')[0] ?? '').replace(/\\D/g, ''));
         if (text !== '' && value !== last) {
           last = value;
           seen.push([value, performance.timeOrigin + performance.now()]);
@@ -71,7 +76,7 @@ export async function run(): Promise<void> {
         characterData: true,
       });
       check();
-    }, cell);
+    })()`);
 
     const latencies: number[] = [];
     let missed = 0;
