@@ -80,7 +80,8 @@ async function canvasReport(page: Page) {
         Math.abs((pixels[i + 1] as number) - (g as number)) < 12 &&
         Math.abs((pixels[i + 2] as number) - (b as number)) < 12 &&
         (pixels[i + 3] as number) > 200;
-      if (close) redByColumn[(i / 4) % width] += 1;
+      const column = (i / 4) % width;
+      if (close) redByColumn[column] = (redByColumn[column] ?? 0) + 1;
     }
     return {
       width,

@@ -69,9 +69,9 @@ const prepare = once(async (): Promise<Setup> => {
     const out = ctx.out;
     ctx.outCleanup = () => rmSync(out, { recursive: true, force: true });
   }
-  Object.assign(ctx, tempDir());
+  const { dir: root, cleanup } = tempDir();
+  Object.assign(ctx, { dir: root, cleanup });
   ctx.running = [];
-  const root = ctx.dir;
   const now = Date.now() / 1000;
   ctx.dashboard = await startDashboard(root, { storeLabel: '/srv/pipelines/runs' });
   const { store } = ctx.dashboard;
