@@ -204,7 +204,8 @@ export class JournalSeriesBuilder {
   }
 
   /** The series; `dict` is the stored summary (its kept sessions settle late ends). */
-  finish(dict: DictLike | null): TimelineSeries {
+  finish(summary: object | null): TimelineSeries {
+    const dict = summary as DictLike | null;
     const kept = new Map<number, DictLike>();
     if (Array.isArray(dict?.sessions)) {
       for (const s of dict.sessions as DictLike[]) {
@@ -269,7 +270,8 @@ function addSessionInterruptions(
  * running. The run's start (0 processed) and, once it ended, its end (its final count) are
  * points too.
  */
-export function summarySeries(dict: DictLike, worker: string | null): TimelineSeries {
+export function summarySeries(summary: object, worker: string | null): TimelineSeries {
+  const dict = summary as DictLike;
   const start = num(dict.start_time) ?? 0;
   const sessions: TimelineSession[] = [];
   if (Array.isArray(dict.sessions)) {

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { PgSummaryStore } from '@process-summary/store-pg';
+import { testPostgres } from '@process-summary/test-kit';
+import pg from 'pg';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { openStream, own, startLiveServer } from './_live.js';
+
+const RUN = 'harvard_2024';
+
+/** A PostgreSQL store in a schema of its own; `drop` closes it and drops the schema. */
+async function pgStore(): Promise<{ store: PgSummaryStore; drop(): Promise<void> }> {
+  const { url } = await testPostgres();
+  const schema = `live_${randomBytes(6).toString('hex')}`;
+  const store = new PgSummaryStore({ url, schema });
+  return {
+    store,
+    async drop() {
+      await store.close();
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      try {
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+test('over PostgreSQL: saves of two workers arrive as one merged row, a removal as gone', async () => {
+  const { store, drop } = await pgStore();
+  const live = await startLiveServer(store, { rejudgeIntervalMs: 60_000 });
+  try {
+    const stream = await openStream(`${live.streamUrl}?run=${RUN}&process=sync`);
+    await stream.next((e) => e.type === 'hello');
+    const a = await own(store, { runName: RUN, processName: 'sync', worker: 'a' });
+    const b = await own(store, { runName: RUN, processName: 'sync', worker: 'b' });
+    // The watch registers with the server as the first stream attaches; a save that raced its
+    // registration is reported by the store's catch-up, and saving again shows it sooner.
+    let saved = 0;
+    const merged = stream.next(
+      (e) => e.type === 'row' && e.data.row.worker_count === 2 && e.data.row.items_processed >= 5,
+    );
+    let done = false;
+    const saving = (async () => {
+      while (!done && saved < 200) {
+        saved += 1;
+        if (saved === 1) {
+          a.summary.incrementItems({ processed: 2, successful: 2 });
+          b.summary.incrementItems({ processed: 3, successful: 3 });
+        }
+        await a.save();
+        await b.save();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    const row = (await merged).data.row;
+    done = true;
+    await saving;
+    assert.is(row.items_processed, 5);
+    assert.is(row.status, 'running');
+    assert.equal(
+      row.workers.map((w: { worker: string }) => w.worker),
+      ['a', 'b'],
+    );
+
+    assert.ok(await store.remove({ runName: RUN, processName: 'sync', worker: 'a' }, a.lease));
+    assert.ok(await store.remove({ runName: RUN, processName: 'sync', worker: 'b' }, b.lease));
+    const gone = await stream.next((e) => e.type === 'gone');
+    assert.equal([gone.data.run_name, gone.data.process_name], [RUN, 'sync']);
+  } finally {
+    await live.close();
+    await drop();
+  }
+});
+
+test.run();
