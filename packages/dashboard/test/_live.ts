@@ -187,8 +187,8 @@ export interface ReadCounts {
 }
 
 /**
- * `store` with its `list`, `read` and `readMany` counted; while `hold` is set, `list` waits
- * for it (a recompute that takes as long as the test wants).
+ * `store` with its `list`, `read` and `readMany` counted; while `hold` is set, they wait for
+ * it (a recompute that takes as long as the test wants).
  */
 export function countingStore(store: SummaryStore): {
   store: SummaryStore;
@@ -212,7 +212,7 @@ export function countingStore(store: SummaryStore): {
       if (property === 'list' || property === 'read' || property === 'readMany') {
         return async (...args: unknown[]) => {
           counts[property] += 1;
-          if (property === 'list' && state.hold !== null) await state.hold;
+          if (state.hold !== null) await state.hold;
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       }

@@ -17,6 +17,7 @@ import {
   openStream,
   own,
   type ParsedEvent,
+  type ReadCounts,
   startLiveServer,
   waitUntil,
 } from './_live.js';
@@ -202,7 +203,14 @@ test('rows an API served are re-judged: a running one whose summary vanished is 
     // The hub never saw this process change: it only knows the row from noteRows.
     const stream = await openStream(live.streamUrl);
     await stream.next((e) => e.type === 'hello');
-    const runningRow = { run_name: RUN, process_name: 'ghost', status: 'running' } as SummaryRow;
+    const runningRow = {
+      run_name: RUN,
+      process_name: 'ghost',
+      worker: null,
+      worker_count: 0,
+      status: 'running',
+      file_status: 'running',
+    } as SummaryRow;
     live.hub.noteRows([runningRow]);
     const gone = await stream.next((e) => e.type === 'gone');
     assert.is(gone.data.process_name, 'ghost');
@@ -215,12 +223,17 @@ test('rows an API served are re-judged: a running one whose summary vanished is 
 test('a burst of 100 saves is read far fewer times than 100 (one recompute in flight per process)', async () => {
   let release: () => void = () => {};
   const spy = { current: null as ReturnType<typeof countingStore> | null };
+  const reads = (c: ReadCounts) => c.list + c.read + c.readMany;
   await withLive(
     async (live, store) => {
       const counting = spy.current as ReturnType<typeof countingStore>;
+      // Saved once before any stream: the hub does not watch yet.
+      const owner = await own(store, { runName: RUN, processName: 'collect' });
+      await owner.save();
       const stream = await openStream(live.streamUrl);
       await stream.next((e) => e.type === 'hello');
-      const owner = await own(store, { runName: RUN, processName: 'collect' });
+      const before = reads(counting.counts);
+      const recomputesBefore = live.hub.recomputeCount;
       // The first recompute is held until the burst is over: every change during it coalesces.
       counting.setHold(
         new Promise<void>((resolve) => {
@@ -228,7 +241,7 @@ test('a burst of 100 saves is read far fewer times than 100 (one recompute in fl
         }),
       );
       await owner.save();
-      await waitUntil(() => counting.counts.list >= 1);
+      await waitUntil(() => reads(counting.counts) > before);
       for (let i = 1; i <= 100; i += 1) {
         owner.summary.incrementItems({ processed: 1, successful: 1 });
         await owner.save();
@@ -236,8 +249,10 @@ test('a burst of 100 saves is read far fewer times than 100 (one recompute in fl
       counting.setHold(null);
       release();
       await stream.next(rowOf('collect', (r) => r.items_processed === 100));
-      assert.ok(counting.counts.list <= 3, `${counting.counts.list} listings for 101 saves`);
-      assert.ok(live.hub.recomputeCount <= 3, `${live.hub.recomputeCount} recomputes`);
+      const made = reads(counting.counts) - before;
+      const recomputes = live.hub.recomputeCount - recomputesBefore;
+      assert.ok(made <= 6, `${made} reads for 101 saves`);
+      assert.ok(recomputes <= 3, `${recomputes} recomputes for 101 saves`);
     },
     { rejudgeIntervalMs: 60_000 },
     (s) => {
