@@ -1,35 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { PgSummaryStore } from '@process-summary/store-pg';
-import { testPostgres } from '@process-summary/test-kit';
-import pg from 'pg';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+// The store's own test helper: a store in a schema of its own, dropped afterwards.
+import { freshStore } from '../../store-pg/test/_helpers.js';
 import { openStream, own, startLiveServer } from './_live.js';
 
 const RUN = 'harvard_2024';
 
-/** A PostgreSQL store in a schema of its own; `drop` closes it and drops the schema. */
-async function pgStore(): Promise<{ store: PgSummaryStore; drop(): Promise<void> }> {
-  const { url } = await testPostgres();
-  const schema = `live_${randomBytes(6).toString('hex')}`;
-  const store = new PgSummaryStore({ url, schema });
-  return {
-    store,
-    async drop() {
-      await store.close();
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      try {
-        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      } finally {
-        await admin.end();
-      }
-    },
-  };
-}
-
 test('over PostgreSQL: saves of two workers arrive as one merged row, a removal as gone', async () => {
-  const { store, drop } = await pgStore();
+  const { store, drop } = await freshStore();
   const live = await startLiveServer(store, { rejudgeIntervalMs: 60_000 });
   try {
     const stream = await openStream(`${live.streamUrl}?run=${RUN}&process=sync`);

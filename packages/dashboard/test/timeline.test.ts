@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   buildTimeline,
+  clearTimelineCache,
   JournalSeriesBuilder,
   niceBucket,
   readTimeline,
@@ -370,6 +371,115 @@ test('a summary without sessions counts its whole span as running', () => {
       [110, 40, 4],
     ],
   );
+});
+
+/** `store` with the journal records each `events` call yields counted. */
+function countingEvents(store: SummaryStore): { store: SummaryStore; yielded: number[] } {
+  const yielded: number[] = [];
+  const wrapped = new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property === 'events') {
+        return async function* (...args: Parameters<SummaryStore['events']>) {
+          const call = yielded.push(0) - 1;
+          for await (const record of target.events(...args)) {
+            yielded[call] = (yielded[call] as number) + 1;
+            yield record;
+          }
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { store: wrapped, yielded };
+}
+
+test('a refresh reads only the journal events after those read before, with the same answer', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const files = new FileSummaryStore({ root: dir });
+    const { store, yielded } = countingEvents(files);
+    const clock = createManualClock(T);
+    const ref = { runName: RUN, processName: 'collect' };
+    const s = new ProcessSummary({ ...ref, clock });
+    const { lease } = await files.acquire(ref);
+    s.startProcess();
+    for (let i = 0; i < 10; i += 1) {
+      clock.advance(1);
+      s.incrementItems({ processed: 3, successful: 3 });
+      s.addProgressUpdate('tick');
+    }
+    await files.save(s, lease);
+    await readTimeline(store, ref, { now: clock.now() });
+    assert.equal(yielded, [11]);
+    clock.advance(1);
+    s.incrementItems({ processed: 3, successful: 3 });
+    s.addProgressUpdate('tick');
+    clock.advance(1);
+    s.endProcess();
+    await files.save(s, lease);
+    const refreshed = await readTimeline(store, ref, { now: clock.now() });
+    assert.equal(yielded, [11, 2]);
+    clearTimelineCache(store);
+    const whole = await readTimeline(store, ref, { now: clock.now() });
+    assert.equal(yielded, [11, 2, 13]);
+    assert.equal(refreshed, whole);
+    assert.is(whole?.points.at(-1)?.processed, 33);
+    assert.is(whole?.sessions[0]?.end_reason, 'completed');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a run removed and started again, or a journal cut short, is read again from its start', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const store = new FileSummaryStore({ root: dir });
+    const clock = createManualClock(T);
+    const ref = { runName: RUN, processName: 'collect' };
+    const first = new ProcessSummary({ ...ref, clock });
+    let { lease } = await store.acquire(ref);
+    first.startProcess();
+    clock.advance(10);
+    first.incrementItems({ processed: 500, successful: 500 });
+    first.addProgressUpdate('first run');
+    await store.save(first, lease);
+    assert.is(
+      (await readTimeline(store, ref, { now: clock.now() }))?.points.at(-1)?.processed,
+      500,
+    );
+    await store.remove(ref, lease);
+    await store.release(lease);
+
+    clock.advance(100);
+    const second = new ProcessSummary({ ...ref, clock });
+    ({ lease } = await store.acquire(ref));
+    second.startProcess();
+    for (let i = 0; i < 5; i += 1) {
+      clock.advance(10);
+      second.incrementItems({ processed: 7, successful: 7 });
+      second.addProgressUpdate('second run');
+    }
+    await store.save(second, lease);
+    const again = await readTimeline(store, ref, { now: clock.now() });
+    assert.is(again?.start_time, T + 110);
+    assert.is(again?.points.at(-1)?.processed, 35);
+
+    // The journal loses its last lines (same run, same start): the cursor no longer fits.
+    const journal = join(
+      dir,
+      RUN,
+      readdirSync(join(dir, RUN)).find((f) => f.endsWith('.events.jsonl')) as string,
+    );
+    const lines = readFileSync(journal, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    writeFileSync(journal, `${lines.slice(0, 3).join('\n')}\n`);
+    const cut = await readTimeline(store, ref, { now: clock.now() });
+    assert.is(cut?.points.at(-1)?.processed, 14);
+  } finally {
+    cleanup();
+  }
 });
 
 test.run();
