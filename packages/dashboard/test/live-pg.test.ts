@@ -1,7 +1,9 @@
+import { PgSummaryStore } from '@process-summary/store-pg';
+import { startTestPostgres } from '@process-summary/test-kit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 // The store's own test helper: a store in a schema of its own, dropped afterwards.
-import { freshStore } from '../../store-pg/test/_helpers.js';
+import { freshSchema, freshStore } from '../../store-pg/test/_helpers.js';
 import { openStream, own, startLiveServer } from './_live.js';
 
 const RUN = 'harvard_2024';
@@ -50,6 +52,51 @@ test('over PostgreSQL: saves of two workers arrive as one merged row, a removal 
   } finally {
     await live.close();
     await drop();
+  }
+});
+
+test('over PostgreSQL: the server restarting neither ends the streams nor the live updates', async () => {
+  // A server of its own: this test restarts it.
+  const server = await startTestPostgres({ forceEmbedded: true });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  const store = new PgSummaryStore({ url: server.url, schema: freshSchema() });
+  const live = await startLiveServer(store, { rejudgeIntervalMs: 60_000 });
+  try {
+    const stream = await openStream(`${live.streamUrl}?process=collect`);
+    const owner = await own(store, { runName: RUN, processName: 'collect' });
+    /** Saves (retrying while the server is away) until the stream shows `n` processed. */
+    const showUp = async (n: number) => {
+      const seen = stream.next((e) => e.type === 'row' && e.data.row.items_processed === n);
+      let done = false;
+      seen.then(
+        () => {
+          done = true;
+        },
+        () => {
+          done = true;
+        },
+      );
+      while (!done) {
+        await owner.save().catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return seen;
+    };
+    owner.summary.incrementItems({ processed: 1, successful: 1 });
+    await showUp(1);
+    await server.control('restart');
+    owner.summary.incrementItems({ processed: 1, successful: 1 });
+    const after = await showUp(2);
+    assert.is(after.data.row.status, 'running');
+    assert.is(live.hub.clientCount, 1);
+    assert.equal(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    await live.close();
+    await store.close();
+    await server.stop();
   }
 });
 

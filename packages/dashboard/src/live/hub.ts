@@ -447,7 +447,8 @@ export class LiveHub {
   }
 
   #rejudge(): void {
-    if (this.#closed || this.#clients.size === 0) return;
+    // A backlog (the last round not done, a burst of saves) is read first: rounds never pile up.
+    if (this.#closed || this.#clients.size === 0 || this.#queue.size > 0) return;
     for (const row of this.#live.values()) {
       const key = keyOf(row.run_name, row.process_name);
       if (!this.#running.has(key) && !this.#queue.has(key)) {
