@@ -203,7 +203,7 @@ export class LiveHub {
     return this.#clients.size;
   }
 
-  /** Rows read again since the hub started (one `listRows` each): coalescing keeps it low. */
+  /** Rows read again since the hub started (a read, or a run's listing); coalescing keeps it low. */
   get recomputeCount(): number {
     return this.#recomputes;
   }
