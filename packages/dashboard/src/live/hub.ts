@@ -1,0 +1,425 @@
+/**
+ * The live hub: one `store.watch` for the whole server, whatever the number of open streams.
+ * A changed ref makes the row of its (run, process) be read again, workers merged, and that
+ * row is sent to every stream it concerns (serialized once). Recomputes are coalesced per
+ * (run, process) and bounded in number; live rows are re-judged on a timer so that a crash or
+ * a run turning stale shows without any save.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SummaryStore } from '@process-summary/core';
+import { listRows, type RowOptions, type SummaryRow } from '@process-summary/inspect';
+import type { StreamEvent } from '../api.js';
+import type { Logger } from '../logger.js';
+import {
+  type DropReason,
+  KEEP_ALIVE_FRAME,
+  SseClient,
+  type StreamFilter,
+  sseFrame,
+} from './sse-client.js';
+
+/** What {@link LiveHub} takes. */
+export interface LiveHubOptions {
+  /** The store to watch and read (only `watch`, `list`, `read`, `readMany`, `ownerStatus`). */
+  store: SummaryStore;
+  logger: Logger;
+  /** How rows are judged right now (`now`, `staleAfterSeconds`); called for every recompute. */
+  rowOptions(): RowOptions;
+  /** At most this many open streams; `attach` refuses more. */
+  maxClients: number;
+  /** How often live rows are judged again without a save, milliseconds. Default 5,000. */
+  rejudgeIntervalMs?: number;
+  /** How often an idle stream gets a comment line, milliseconds. Default 15,000. */
+  keepAliveMs?: number;
+  /** The store's polling interval where it polls, milliseconds (the store's default otherwise). */
+  watchIntervalMs?: number;
+  /** Bytes that may wait in one client's buffers before it is dropped. Default 1 MiB. */
+  maxBufferedBytes?: number;
+}
+
+/** How many (run, process) rows are remembered for re-judging, at most. */
+export const MAX_LIVE_KEYS = 10_000;
+/** Recomputes in flight at once. */
+const RECOMPUTE_CONCURRENCY = 8;
+/** Changes arriving within this many milliseconds are read together. */
+const BATCH_MS = 5;
+const WATCH_BACKOFF_MIN_MS = 250;
+const WATCH_BACKOFF_MAX_MS = 30_000;
+
+interface Job {
+  run: string;
+  process: string;
+  /** A save (or removal) was reported: the row is sent whatever it says. */
+  changed: boolean;
+}
+
+interface Running {
+  /** Another change arrived while this recompute ran: run once more after it. */
+  dirty: boolean;
+  changed: boolean;
+}
+
+/** The key of a (run, process): names never contain a NUL (the store refuses them). */
+function keyOf(run: string, process: string): string {
+  return `${run}\u0000${process}`;
+}
+
+/** Whether a row may change status without a save (a crash, a silence turning stale). */
+function isLive(row: SummaryRow): boolean {
+  return row.status === 'running' || row.status === 'stale' || row.file_status === 'running';
+}
+
+function sameJudgement(a: SummaryRow, b: SummaryRow): boolean {
+  return (
+    a.status === b.status &&
+    a.status_reason === b.status_reason &&
+    a.owner?.pid === b.owner?.pid &&
+    a.owner?.host === b.owner?.host
+  );
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v <= 0) {
+    throw Object.assign(
+      new RangeError(`dashboard: LiveHub ${name} must be a positive number (got ${String(v)})`),
+      { code: 'E_INVALID_ARGUMENT' },
+    );
+  }
+  return v;
+}
+
+function errorFields(error: unknown): Record<string, unknown> {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return {
+    code: typeof e?.code === 'string' ? e.code : undefined,
+    error: typeof e?.message === 'string' ? e.message : String(error),
+  };
+}
+
+/**
+ * Serves `/api/stream`: see the module comment. Timers it starts are unref'd (they never hold
+ * a process open); `close` stops them, the watch and every stream.
+ */
+export class LiveHub {
+  readonly #store: SummaryStore;
+  readonly #logger: Logger;
+  readonly #rowOptions: () => RowOptions;
+  readonly #maxClients: number;
+  readonly #rejudgeIntervalMs: number;
+  readonly #keepAliveMs: number;
+  readonly #watchIntervalMs: number | undefined;
+  readonly #maxBufferedBytes: number;
+
+  readonly #clients = new Set<SseClient>();
+  /** Last known row of each live (run, process), oldest first (re-inserted on update). */
+  readonly #live = new Map<string, SummaryRow>();
+  readonly #queue = new Map<string, Job>();
+  readonly #running = new Map<string, Running>();
+  readonly #inFlight = new Set<Promise<void>>();
+  #pumpTimer: NodeJS.Timeout | null = null;
+  #rejudgeTimer: NodeJS.Timeout | null = null;
+  #keepAliveTimer: NodeJS.Timeout | null = null;
+  #watchAbort: AbortController | null = null;
+  #watchDone: Promise<void> | null = null;
+  #closed = false;
+  /** Recomputes done (for tests and benchmarks). */
+  #recomputes = 0;
+
+  constructor(options: LiveHubOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw Object.assign(new TypeError('dashboard: LiveHub options must be an object'), {
+        code: 'E_INVALID_ARGUMENT',
+      });
+    }
+    this.#store = options.store;
+    this.#logger = options.logger;
+    this.#rowOptions = options.rowOptions;
+    if (!Number.isInteger(options.maxClients) || options.maxClients < 0) {
+      throw Object.assign(
+        new RangeError(
+          `dashboard: LiveHub maxClients must be an integer >= 0 (got ${String(options.maxClients)})`,
+        ),
+        { code: 'E_INVALID_ARGUMENT' },
+      );
+    }
+    this.#maxClients = options.maxClients;
+    this.#rejudgeIntervalMs = positive(options.rejudgeIntervalMs, 5000, 'rejudgeIntervalMs');
+    this.#keepAliveMs = positive(options.keepAliveMs, 15_000, 'keepAliveMs');
+    this.#watchIntervalMs =
+      options.watchIntervalMs === undefined
+        ? undefined
+        : positive(options.watchIntervalMs, 1000, 'watchIntervalMs');
+    this.#maxBufferedBytes = positive(options.maxBufferedBytes, 1 << 20, 'maxBufferedBytes');
+  }
+
+  /** Serves one SSE request (headers, `hello`, then events); false when full (caller answers 503). */
+  attach(
+    request: IncomingMessage,
+    response: ServerResponse,
+    filter: StreamFilter,
+    extraHeaders: Record<string, string>,
+  ): boolean {
+    if (this.#closed || this.#clients.size >= this.#maxClients) return false;
+    const client = new SseClient(
+      response,
+      filter,
+      extraHeaders,
+      this.#maxBufferedBytes,
+      (gone, reason) => this.#detach(gone, reason),
+    );
+    // A request that went away before it was attached never sees 'close' again.
+    if (request.destroyed || response.destroyed) {
+      client.end();
+      return true;
+    }
+    this.#clients.add(client);
+    client.write(sseFrame('hello', { type: 'hello', now: this.#rowOptions().now }));
+    this.#start();
+    return true;
+  }
+
+  /** Rows an API answer just served: the hub keeps re-judging those that are live. */
+  noteRows(rows: readonly SummaryRow[]): void {
+    if (this.#closed) return;
+    for (const row of rows) this.#remember(row.run_name, row.process_name, row);
+  }
+
+  /** Open streams. */
+  get clientCount(): number {
+    return this.#clients.size;
+  }
+
+  /** Rows read again since the hub started (one `listRows` each): coalescing keeps it low. */
+  get recomputeCount(): number {
+    return this.#recomputes;
+  }
+
+  /** Ends every stream and the watch. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#watchAbort?.abort();
+      for (const timer of [this.#pumpTimer, this.#rejudgeTimer, this.#keepAliveTimer]) {
+        if (timer !== null) clearTimeout(timer);
+      }
+      this.#pumpTimer = this.#rejudgeTimer = this.#keepAliveTimer = null;
+      this.#queue.clear();
+      for (const client of [...this.#clients]) client.end();
+      this.#clients.clear();
+      this.#live.clear();
+    }
+    await this.#watchDone;
+    await Promise.all([...this.#inFlight]);
+  }
+
+  // ------------------------------------------------------------------ streams
+
+  #detach(client: SseClient, reason: DropReason): void {
+    this.#clients.delete(client);
+    if (reason === 'slow') {
+      this.#logger.debug(
+        { maxBufferedBytes: this.#maxBufferedBytes },
+        'live: dropped a stream that was not reading (it reconnects and re-syncs)',
+      );
+    }
+  }
+
+  #broadcast(run: string, process: string, event: StreamEvent): void {
+    let frame: string | null = null;
+    for (const client of this.#clients) {
+      if (!client.matches(run, process)) continue;
+      frame ??= sseFrame(event.type, event);
+      client.write(frame);
+    }
+  }
+
+  // ------------------------------------------------------------------ watching
+
+  /** Starts the watch, the re-judging and the keep-alive, once. */
+  #start(): void {
+    if (this.#watchDone !== null) return;
+    const abort = new AbortController();
+    this.#watchAbort = abort;
+    this.#watchDone = this.#watchLoop(abort.signal).catch((error: unknown) => {
+      this.#logger.error(errorFields(error), 'live: the store watch stopped');
+    });
+    this.#rejudgeTimer = setInterval(() => this.#rejudge(), this.#rejudgeIntervalMs);
+    this.#rejudgeTimer.unref();
+    this.#keepAliveTimer = setInterval(() => {
+      for (const client of this.#clients) client.write(KEEP_ALIVE_FRAME);
+    }, this.#keepAliveMs);
+    this.#keepAliveTimer.unref();
+  }
+
+  async #watchLoop(signal: AbortSignal): Promise<void> {
+    let backoff = WATCH_BACKOFF_MIN_MS;
+    let restarted = false;
+    while (!signal.aborted) {
+      try {
+        const options =
+          this.#watchIntervalMs === undefined
+            ? { signal }
+            : { signal, intervalMs: this.#watchIntervalMs };
+        const changes = this.#store.watch(options);
+        if (restarted) {
+          // Changes made while the watch was down were not reported: read the live rows again.
+          for (const [key, row] of this.#live) {
+            if (!this.#running.has(key)) this.#enqueue(row.run_name, row.process_name, true);
+          }
+        }
+        for await (const ref of changes) {
+          backoff = WATCH_BACKOFF_MIN_MS;
+          this.#enqueue(ref.runName, ref.processName, true);
+        }
+        if (signal.aborted) return;
+        this.#logger.warn({ retryInMs: backoff }, 'live: the store watch ended; restarting it');
+      } catch (error) {
+        if (signal.aborted) return;
+        this.#logger.warn(
+          { ...errorFields(error), retryInMs: backoff },
+          'live: the store watch failed; restarting it',
+        );
+      }
+      restarted = true;
+      await sleep(backoff, signal);
+      backoff = Math.min(backoff * 2, WATCH_BACKOFF_MAX_MS);
+    }
+  }
+
+  // ------------------------------------------------------------------ recomputing
+
+  #enqueue(run: string, process: string, changed: boolean): void {
+    if (this.#closed) return;
+    const key = keyOf(run, process);
+    const running = this.#running.get(key);
+    if (running !== undefined) {
+      // A re-judge of a row being read anyway adds nothing.
+      if (changed) {
+        running.dirty = true;
+        running.changed = true;
+      }
+      return;
+    }
+    const queued = this.#queue.get(key);
+    if (queued !== undefined) {
+      queued.changed ||= changed;
+      return;
+    }
+    this.#queue.set(key, { run, process, changed });
+    this.#schedulePump();
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpTimer !== null || this.#closed) return;
+    this.#pumpTimer = setTimeout(() => {
+      this.#pumpTimer = null;
+      this.#pump();
+    }, BATCH_MS);
+    this.#pumpTimer.unref();
+  }
+
+  #pump(): void {
+    while (!this.#closed && this.#running.size < RECOMPUTE_CONCURRENCY) {
+      const next = this.#queue.entries().next();
+      if (next.done === true) return;
+      const [key, job] = next.value;
+      this.#queue.delete(key);
+      const running: Running = { dirty: false, changed: false };
+      this.#running.set(key, running);
+      const done = this.#recompute(key, job).finally(() => {
+        this.#inFlight.delete(done);
+        this.#running.delete(key);
+        if (running.dirty) this.#enqueue(job.run, job.process, running.changed);
+        else this.#schedulePump();
+      });
+      this.#inFlight.add(done);
+    }
+  }
+
+  async #recompute(key: string, job: Job): Promise<void> {
+    this.#recomputes += 1;
+    let result: Awaited<ReturnType<typeof listRows>>;
+    const options = this.#rowOptions();
+    try {
+      result = await listRows(this.#store, {
+        ...options,
+        runName: job.run,
+        processName: job.process,
+        mergeWorkers: true,
+      });
+    } catch (error) {
+      if (!this.#closed) {
+        this.#logger.warn(
+          { ...errorFields(error), run: job.run, process: job.process },
+          'live: could not read a changed process',
+        );
+      }
+      return;
+    }
+    if (this.#closed) return;
+    const row = result.rows.find(
+      (r) => r.run_name === job.run && r.process_name === job.process && r.worker === null,
+    );
+    const now = options.now;
+    if (row === undefined) {
+      const before = this.#live.get(key);
+      this.#live.delete(key);
+      // An unusable summary (a torn write being repaired, an invalid file) is still there:
+      // only a process with nothing left is gone.
+      if (result.unusable.length === 0 && (job.changed || before !== undefined)) {
+        this.#broadcast(job.run, job.process, {
+          type: 'gone',
+          now,
+          run_name: job.run,
+          process_name: job.process,
+        });
+      }
+      return;
+    }
+    const before = this.#live.get(key);
+    this.#remember(job.run, job.process, row);
+    if (job.changed || before === undefined || !sameJudgement(before, row)) {
+      this.#broadcast(job.run, job.process, { type: 'row', now, row });
+    }
+  }
+
+  /** Keeps (or forgets) the row of a (run, process) for re-judging. */
+  #remember(run: string, process: string, row: SummaryRow): void {
+    const key = keyOf(run, process);
+    this.#live.delete(key);
+    if (!isLive(row)) return;
+    this.#live.set(key, row);
+    if (this.#live.size > MAX_LIVE_KEYS) {
+      const oldest = this.#live.keys().next();
+      if (oldest.done !== true) this.#live.delete(oldest.value);
+    }
+  }
+
+  #rejudge(): void {
+    if (this.#closed || this.#clients.size === 0) return;
+    for (const row of this.#live.values()) {
+      const key = keyOf(row.run_name, row.process_name);
+      if (!this.#running.has(key) && !this.#queue.has(key)) {
+        this.#enqueue(row.run_name, row.process_name, false);
+      }
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
