@@ -11,6 +11,7 @@ import {
   formatPercent,
   formatRate,
   formatRelative,
+  formatSpan,
   formatTime,
   isRelativeTime,
   percent,
@@ -50,6 +51,8 @@ test('rates keep about three significant digits with a unit', () => {
   assert.is(formatRate(748.3), '748/s');
   assert.is(formatRate(1234.4), '1,234/s');
   assert.is(formatRate(45_678), '45.7k/s');
+  assert.is(formatRate(999_949), '999.9k/s');
+  assert.is(formatRate(1_347_102), '1.3M/s');
   assert.is(formatRate(21_300_000), '21.3M/s');
   assert.is(formatRate(null), '—');
   assert.is(formatRate(Number.POSITIVE_INFINITY), '—');
@@ -77,9 +80,11 @@ test('"ago" counts whole seconds, then minutes, hours and days, never into the f
   assert.is(formatAgo(null), '—');
 });
 
-test('relative times are offsets from the start, with tenths under a minute', () => {
+test('relative times are offsets from the start, in milliseconds under a second and tenths under a minute', () => {
   assert.is(formatRelative(0), '+0s');
-  assert.is(formatRelative(0.46), '+0.4s');
+  assert.is(formatRelative(0.00758946), '+7.58ms');
+  assert.is(formatRelative(0.46), '+460ms');
+  assert.is(formatRelative(1.46), '+1.4s');
   assert.is(formatRelative(12), '+12s');
   assert.is(formatRelative(185), '+3m 05s');
   assert.is(formatRelative(3720), '+1h 02m');
@@ -91,9 +96,23 @@ test('a seed-format time is shown as an offset from the start, never as a 1970 d
   assert.ok(isRelativeTime(123_456.7));
   assert.not.ok(isRelativeTime(1_796_000_000));
   assert.is(formatTime(12_345 + 3720, 12_345), '+1h 02m');
-  assert.is(formatTime(500.25, 500), '+0.2s');
+  assert.is(formatTime(500.25, 500), '+250ms');
+  assert.is(formatTime(322.302455085, 322.294865619), '+7.58ms');
   assert.not.match(formatTime(86_400 * 3, 0), /1970/);
   assert.is(formatTime(null, 0), '—');
+});
+
+test('a span keeps the precision a short one needs', () => {
+  assert.is(formatSpan(0), '0s');
+  assert.is(formatSpan(0.00005), '0.05ms');
+  assert.is(formatSpan(0.0045), '4.5ms');
+  assert.is(formatSpan(0.3), '300ms');
+  assert.is(formatSpan(4.3), '4.3s');
+  assert.is(formatSpan(0.25), '250ms');
+  assert.is(formatSpan(59.99), '59.9s');
+  assert.is(formatSpan(60), '1m 00s');
+  assert.is(formatSpan(-0.5), '-500ms');
+  assert.is(formatSpan(null), '—');
 });
 
 test('an epoch time is a local date and clock time', () => {

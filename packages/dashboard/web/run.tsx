@@ -18,6 +18,7 @@ import {
   formatDuration,
   formatPercent,
   formatRate,
+  formatSpan,
   formatTime,
   isRelativeTime,
 } from './format.js';
@@ -291,9 +292,14 @@ function Counter({
 function Counters({ detail }: { detail: DetailView }) {
   const now = useTick();
   const live = detail.status === 'running';
+  // A run still going has no stored duration: count it up (only on the epoch clock).
   const duration =
     detail.duration_seconds ??
-    (live && !isRelativeTime(detail.start_time) ? now - detail.start_time : null);
+    (live && !isRelativeTime(detail.start_time)
+      ? now - detail.start_time
+      : detail.end_time !== null
+        ? detail.end_time - detail.start_time
+        : detail.active_seconds);
   return (
     <section class="card">
       <h2 class="visually-hidden">Counters</h2>
@@ -324,7 +330,7 @@ function Counters({ detail }: { detail: DetailView }) {
           {formatRate(detail.rate_per_second)}
         </Counter>
         <Counter label="ETA">{formatDuration(detail.eta_seconds)}</Counter>
-        <Counter label="Duration">{formatDuration(duration)}</Counter>
+        <Counter label="Duration">{formatSpan(duration)}</Counter>
         <Counter label="Errors" tone={detail.error_count > 0 ? 'bad' : undefined}>
           {formatCount(detail.error_count)}
         </Counter>
@@ -392,8 +398,8 @@ function Errors({ detail }: { detail: DetailView }) {
                 </td>
                 <td class="num">{formatCount(e.count)}</td>
                 <td class="num">{`${e.share_percent.toFixed(2).replace(/\.?0+$/, '')}%`}</td>
-                <td>{when(e.first_seen)}</td>
-                <td>{when(e.last_seen)}</td>
+                <td class="nowrap">{when(e.first_seen)}</td>
+                <td class="nowrap">{when(e.last_seen)}</td>
                 <td class="message">
                   {e.samples.length === 0 ? (
                     <span class="muted">—</span>
@@ -496,9 +502,9 @@ function Sessions({ detail }: { detail: DetailView }) {
                     <T text={s.host} />
                   </td>
                   <td class="num">{s.pid ?? '—'}</td>
-                  <td>{when(s.start_time)}</td>
-                  <td>{when(s.end_time)}</td>
-                  <td class="num">{formatDuration(s.duration_seconds)}</td>
+                  <td class="nowrap">{when(s.start_time)}</td>
+                  <td class="nowrap">{when(s.end_time)}</td>
+                  <td class="num">{formatSpan(s.duration_seconds)}</td>
                   <td class="num">{formatCount(s.items_processed)}</td>
                   <td>{endedText(s)}</td>
                 </tr>
@@ -641,7 +647,7 @@ function RecentProgress({ detail }: { detail: DetailView }) {
           <tbody>
             {updates.map((u, i) => (
               <tr key={i}>
-                <td>{formatTime(u.timestamp, detail.start_time)}</td>
+                <td class="nowrap">{formatTime(u.timestamp, detail.start_time)}</td>
                 {detail.workers.length > 0 && (
                   <td class="name">
                     <T text={u.worker ?? null} />
