@@ -90,7 +90,6 @@ const COLUMNS: readonly Column[] = [
   { key: 'eta', label: 'ETA', numeric: true },
   { key: 'errors', label: 'Errors', numeric: true, minor: true },
   { key: 'interruptions', label: 'Interruptions', numeric: true, minor: true },
-  { key: 'workers', label: 'Workers', numeric: true, minor: true },
   { key: 'updated', label: 'Last update' },
 ];
 
@@ -393,6 +392,11 @@ function RunRow({ row }: { row: SummaryRow }) {
         <a href={runHref(row.run_name, row.process_name)}>
           <T text={row.process_name} />
         </a>
+        {row.worker_count > 0 && (
+          <span class="workers-badge" data-testid="worker-count">
+            {formatCount(row.worker_count)} workers
+          </span>
+        )}
       </td>
       <td>
         <StatusChip status={row.status} title={row.status_reason} />
@@ -423,7 +427,6 @@ function RunRow({ row }: { row: SummaryRow }) {
       <td class={`num minor${row.interruption_count > 0 ? ' warn' : ''}`}>
         {formatCount(row.interruption_count)}
       </td>
-      <td class="num minor">{row.worker_count > 0 ? formatCount(row.worker_count) : '—'}</td>
       <td>
         <Ago time={row.last_update_time} />
       </td>
