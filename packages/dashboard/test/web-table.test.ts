@@ -2,15 +2,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SummaryRow } from '../src/api.js';
 import {
+  applyChanges,
   DEFAULT_QUERY,
   filterRows,
   pageOf,
   parseQuery,
   queryString,
-  removeRow,
   sortRows,
   statusCounts,
-  upsertRow,
 } from '../web/table.js';
 
 function row(run: string, process: string, fields: Partial<SummaryRow> = {}): SummaryRow {
@@ -153,13 +152,39 @@ test('a changed row replaces its own in place, a new one is added, a gone one re
   const a = row('r', 'a');
   const b = row('r', 'b');
   const rows = [a, b];
-  const changed = row('r', 'b', { items_processed: 5 });
-  const next = upsertRow(rows, changed);
+  const changed = row('r', 'b', { items_processed: 5, last_update_time: 1_796_000_200 });
+  const next = applyChanges(rows, [{ kind: 'row', row: changed }]);
   assert.is(next[0], a, 'other rows stay the same objects');
   assert.is(next[1], changed);
   assert.is(rows[1], b, 'the input is left as it was');
-  assert.equal(names(upsertRow(rows, row('s', 'a'))), ['r/a', 'r/b', 's/a']);
-  assert.equal(names(removeRow(rows, 'r', 'a')), ['r/b']);
+  assert.equal(names(applyChanges(rows, [{ kind: 'row', row: row('s', 'a') }])), [
+    'r/a',
+    'r/b',
+    's/a',
+  ]);
+  assert.equal(names(applyChanges(rows, [{ kind: 'gone', run: 'r', process: 'a' }])), ['r/b']);
+});
+
+test('a process gone and back in one batch is shown once, as it came back', () => {
+  const back = row('r', 'a', { items_processed: 1 });
+  const next = applyChanges(
+    [row('r', 'a'), row('r', 'b')],
+    [
+      { kind: 'gone', run: 'r', process: 'a' },
+      { kind: 'row', row: back },
+    ],
+  );
+  assert.equal(names(next), ['r/b', 'r/a']);
+  assert.is(next[1], back);
+});
+
+test('an event older than the row a fetch already brought does not undo it', () => {
+  const fetched = row('r', 'a', { items_processed: 20, last_update_time: 1_796_000_200 });
+  const late = row('r', 'a', { items_processed: 10, last_update_time: 1_796_000_100 });
+  assert.is(applyChanges([fetched], [{ kind: 'row', row: late }])[0], fetched);
+  // A status judged again without a save (same time) does replace it.
+  const rejudged = row('r', 'a', { status: 'stale', last_update_time: 1_796_000_200 });
+  assert.is(applyChanges([fetched], [{ kind: 'row', row: rejudged }])[0], rejudged);
 });
 
 test('status counts cover every status, zero included', () => {
