@@ -85,28 +85,20 @@ export function RunPage({ route, live, setLive }: PageProps<'run'>) {
   const [updatedAt, setUpdatedAt] = useState<number | null>(null);
   const [streamApplied, setStreamApplied] = useState(0);
   const fromStream = useRef(false);
-  const generation = useRef(0);
-
-  // A page reused for another run must not show an answer about the previous one.
-  const key = `${run}\u0000${process}\u0000${worker ?? ''}`;
-  const shownKey = useRef(key);
-  if (shownKey.current !== key) {
-    shownKey.current = key;
-    generation.current += 1;
-  }
-  useEffect(() => {
-    setAnswer(null);
-    setTimeline(null);
-    setError(null);
-    setMissing(false);
-  }, [key]);
+  // The page is mounted per route (see main.tsx); an answer arriving after it left is dropped.
+  const gone = useRef(false);
+  useEffect(
+    () => () => {
+      gone.current = true;
+    },
+    [],
+  );
 
   const loadDetail = useCoalesced(async () => {
-    const mine = generation.current;
     const stream = fromStream.current;
     try {
       const got = await getJson<RunResponse>(runApi(run, process, worker), undefined, true);
-      if (mine !== generation.current) return;
+      if (gone.current) return;
       noteServerNow(got.now);
       setAnswer(got);
       setMissing(got.detail === null && got.unusable.length === 0);
@@ -114,7 +106,7 @@ export function RunPage({ route, live, setLive }: PageProps<'run'>) {
       setUpdatedAt(Date.now() / 1000);
       if (stream) setStreamApplied((n) => n + 1);
     } catch (e) {
-      if (mine !== generation.current) return;
+      if (gone.current) return;
       if (e instanceof FetchError && e.status === 404) {
         setMissing(true);
         setAnswer(null);
@@ -126,22 +118,20 @@ export function RunPage({ route, live, setLive }: PageProps<'run'>) {
   });
 
   const loadTimeline = useCoalesced(async () => {
-    const mine = generation.current;
     try {
       const got = await getJson<TimelineResponse>(runApi(run, process, worker, '/timeline'));
-      if (mine !== generation.current) return;
+      if (gone.current) return;
       setTimeline(got);
     } catch (e) {
-      if (mine !== generation.current) return;
+      if (gone.current) return;
       if (!(e instanceof FetchError && e.status === 404)) setError((e as Error).message);
     }
   }, TIMELINE_EVERY_MS);
 
   useEffect(() => {
-    fromStream.current = false;
     loadDetail();
     loadTimeline();
-  }, [key]);
+  }, [loadDetail, loadTimeline]);
 
   const onEvent = useCallback(
     (event: StreamEvent) => {
