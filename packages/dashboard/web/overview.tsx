@@ -210,6 +210,9 @@ export function Overview({ route, live, setLive }: PageProps<'overview'>) {
       </div>
       <div class="table-scroll">
         <table class="runs" data-testid="runs-table">
+          <caption class="visually-hidden">
+            One row per run and process; column headers sort the table.
+          </caption>
           <thead>
             <tr>
               {COLUMNS.map((column) => (
