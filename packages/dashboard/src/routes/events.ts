@@ -4,7 +4,7 @@
  * stopped as soon as one entry past the limit was seen, or when the client goes away.
  */
 import type { EventsResponse, JournalRecordJson } from '../api.js';
-import { sendJson } from '../http/json.js';
+import { HttpError, sendJson } from '../http/json.js';
 import { integerParam, type Route, refOf, single } from './context.js';
 
 /** Entries per answer when `limit` is not given. */
@@ -19,9 +19,11 @@ export const eventsRoute: Route = async (context, route) => {
   const limit = integerParam(route.query, 'limit', DEFAULT_EVENTS_LIMIT, 1, MAX_EVENTS_LIMIT);
   const after = single(route.query, 'after');
   if (after !== undefined && (after === '' || after.length > MAX_CURSOR_LENGTH)) {
-    throw Object.assign(new RangeError(`the cursor "after" is not one the store gave`), {
-      code: 'E_INVALID_OFFSET',
-    });
+    throw new HttpError(
+      400,
+      'E_INVALID_ARGUMENT',
+      'the cursor "after" is empty or too long: pass one the store gave',
+    );
   }
   const gone = new AbortController();
   const onClose = () => gone.abort();
