@@ -5,14 +5,17 @@
 // Hashed files of earlier builds are removed once the new ones are written.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const webDir = join(packageDir, 'web');
-const outDir = join(packageDir, 'dist', 'web');
+// `--out DIR` builds elsewhere (the build's own test); the server serves dist/web.
+const outFlag = process.argv.indexOf('--out');
+const outDir =
+  outFlag === -1 ? join(packageDir, 'dist', 'web') : resolve(process.argv[outFlag + 1] ?? '');
 const assetsDir = join(outDir, 'assets');
 const quiet = process.argv.includes('--quiet');
 

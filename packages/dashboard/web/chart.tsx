@@ -12,18 +12,18 @@ import { T } from './common.js';
 import {
   formatCount,
   formatDate,
-  formatDuration,
   formatRate,
   formatRelative,
+  formatSpan,
   formatTime,
 } from './format.js';
 
 const HEIGHT = 280;
 
-/** Steps of a relative time axis, in seconds: tenths, seconds, minutes, hours, days. */
+/** Steps of a relative time axis, in seconds: from tenths of milliseconds (a seed-format run can last 8 ms) to weeks. */
 const RELATIVE_INCRS = [
-  0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
-  86400, 172800, 604800,
+  0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30,
+  60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
 ];
 
 interface Theme {
@@ -304,7 +304,7 @@ export function ChartText({ timeline }: { timeline: TimelineResponse }) {
             (peak !== null && peak.rate !== null
               ? `, peaking at ${formatRate(peak.rate)} at ${when(peak.t)}`
               : '') +
-            `. ${sessions.length} session${sessions.length === 1 ? '' : 's'}, ${interruptions.length} interruption${interruptions.length === 1 ? '' : 's'}; ${points.length} points of ${formatDuration(timeline.bucket_seconds)} each, from ${source}.`}
+            `. ${sessions.length} session${sessions.length === 1 ? '' : 's'}, ${interruptions.length} interruption${interruptions.length === 1 ? '' : 's'}; ${points.length} points of ${formatSpan(timeline.bucket_seconds)} each, from ${source}.`}
       </p>
       {interruptions.length > 0 && (
         <>
@@ -354,7 +354,7 @@ export function ChartText({ timeline }: { timeline: TimelineResponse }) {
               <tbody>
                 {points.map((p) => (
                   <tr key={p.t}>
-                    <td>{when(p.t)}</td>
+                    <td class="nowrap">{when(p.t)}</td>
                     <td class="num">{p.rate === null ? 'not running' : formatRate(p.rate)}</td>
                     <td class="num">{formatCount(p.processed)}</td>
                   </tr>

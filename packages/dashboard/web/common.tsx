@@ -1,5 +1,5 @@
 /** Pieces both pages use: status chips, ticking times, the live bar, progress bars. */
-import type { ComponentChildren } from 'preact';
+import { Component, type ComponentChildren } from 'preact';
 import { useTick } from './clock.js';
 import { escapeControl, formatAgo, formatClock, formatPercent } from './format.js';
 import type { StreamState } from './live.js';
@@ -45,13 +45,13 @@ export function T({ text, lines }: { text: string | null | undefined; lines?: bo
 /** "12 s ago" for an epoch time, ticking every second against the server's clock. */
 export function Ago({ time }: { time: number | null }) {
   const now = useTick();
-  if (time === null) return <span class="muted">—</span>;
+  const date = time === null ? null : new Date(time * 1000);
+  // A time outside what Date holds would make toISOString throw and take the page down.
+  if (time === null || date === null || Number.isNaN(date.getTime())) {
+    return <span class="muted">—</span>;
+  }
   return (
-    <time
-      class="ago"
-      dateTime={new Date(time * 1000).toISOString()}
-      title={new Date(time * 1000).toLocaleString()}
-    >
+    <time class="ago" dateTime={date.toISOString()} title={date.toLocaleString()}>
       {formatAgo(now - time)}
     </time>
   );
@@ -145,4 +145,28 @@ export function Banner({
 /** Marks the DOM as just updated from a stream event (benchmarks time save → DOM by it). */
 export function markUpdated(): void {
   document.body.dataset.updatedAt = String(performance.now());
+}
+
+/**
+ * Shows what failed instead of a blank page when rendering throws (a summary shaped in a way
+ * the page did not expect). Keyed by the route, so another page starts afresh.
+ */
+export class ErrorBoundary extends Component<{ children: ComponentChildren }> {
+  override state: { error: string | null } = { error: null };
+
+  static override getDerivedStateFromError(error: unknown) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+
+  override render() {
+    if (this.state.error === null) return this.props.children;
+    return (
+      <main class="page">
+        <Banner kind="error">
+          This page could not be shown: {escapeControl(this.state.error)}.{' '}
+          <a href="./">See all runs</a>
+        </Banner>
+      </main>
+    );
+  }
 }

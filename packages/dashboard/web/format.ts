@@ -42,7 +42,7 @@ export function formatCount(value: number | null | undefined): string {
   return sign + whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** Items per second with about three significant digits: `0.42/s`, `12.5/s`, `1,234/s`, `45.6k/s`. */
+/** Items per second with about three significant digits: `0.42/s`, `12.5/s`, `1,234/s`, `45.6k/s`, `1.3M/s`. */
 export function formatRate(perSecond: number | null | undefined): string {
   if (perSecond === null || perSecond === undefined || !Number.isFinite(perSecond)) return DASH;
   const abs = Math.abs(perSecond);
@@ -50,7 +50,7 @@ export function formatRate(perSecond: number | null | undefined): string {
   if (abs < 10) return `${trimZeros(perSecond.toFixed(2))}/s`;
   if (abs < 100) return `${trimZeros(perSecond.toFixed(1))}/s`;
   if (abs < 10_000) return `${formatCount(perSecond)}/s`;
-  if (abs < 10_000_000) return `${trimZeros((perSecond / 1000).toFixed(1))}k/s`;
+  if (abs < 999_950) return `${trimZeros((perSecond / 1000).toFixed(1))}k/s`;
   return `${trimZeros((perSecond / 1_000_000).toFixed(1))}M/s`;
 }
 
@@ -90,17 +90,27 @@ export function formatAgo(seconds: number | null | undefined): string {
 }
 
 /**
- * An offset from a run's start, for a seed-format (process-clock) time: `+0.4s`, `+12s`,
- * `+3m 05s`, `+1h 02m` (tenths under a minute: a seed-format run is often that short).
+ * A span of seconds with the precision a short one needs: `0s`, `7.59ms`, `0.4s`, `12s`,
+ * `3m 05s`, `1h 02m` (milliseconds under a second, tenths under a minute: a seed-format run,
+ * or a bucket of its timeline, can be that short).
  */
+export function formatSpan(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return DASH;
+  const abs = Math.abs(seconds);
+  const sign = seconds < 0 ? '-' : '';
+  if (abs === 0) return '0s';
+  // The epsilon keeps 0.0045 (stored as 0.00449999…) from showing as 4.49ms.
+  if (abs < 1) return `${sign}${trimZeros((Math.floor(abs * 100_000 + 1e-6) / 100).toFixed(2))}ms`;
+  if (abs < 60) return `${sign}${trimZeros((Math.floor(abs * 10 + 1e-6) / 10).toFixed(1))}s`;
+  return `${sign}${formatDuration(abs)}`;
+}
+
+/** An offset from a run's start, for a seed-format (process-clock) time: `+0s`, `+7.59ms`, `+12.5s`, `+1h 02m`. */
 export function formatRelative(offsetSeconds: number | null | undefined): string {
   if (offsetSeconds === null || offsetSeconds === undefined || !Number.isFinite(offsetSeconds)) {
     return DASH;
   }
-  const sign = offsetSeconds < 0 ? '-' : '+';
-  const abs = Math.abs(offsetSeconds);
-  if (abs < 60) return `${sign}${trimZeros((Math.floor(abs * 10) / 10).toFixed(1))}s`;
-  return `${sign}${formatDuration(abs)}`;
+  return offsetSeconds < 0 ? formatSpan(offsetSeconds) : `+${formatSpan(offsetSeconds)}`;
 }
 
 /** Local wall-clock time of epoch seconds: `18:16:05`. */

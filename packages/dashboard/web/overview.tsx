@@ -18,6 +18,8 @@ import { useStream } from './live.js';
 import { navigate, type PageProps } from './nav.js';
 import { runHref, streamUrl } from './router.js';
 import {
+  applyChanges,
+  type Change,
   type DisplayStatus,
   defaultDir,
   filterRows,
@@ -33,43 +35,6 @@ import {
   sortRows,
   statusCounts,
 } from './table.js';
-
-type Change = { kind: 'row'; row: SummaryRow } | { kind: 'gone'; run: string; process: string };
-
-/**
- * Applies stream changes to the rows: a row replaces the one of its run and process (unless
- * the table already holds a later save of it, fetched after the event was sent) or is
- * added; `gone` removes.
- */
-function applyChanges(rows: readonly SummaryRow[], changes: Iterable<Change>): SummaryRow[] {
-  const next = rows.slice();
-  const index = new Map(next.map((row, i) => [rowKey(row.run_name, row.process_name), i]));
-  const removed = new Set<number>();
-  for (const change of changes) {
-    if (change.kind === 'row') {
-      const key = rowKey(change.row.run_name, change.row.process_name);
-      const at = index.get(key);
-      if (at === undefined || removed.has(at)) {
-        index.set(key, next.length);
-        next.push(change.row);
-      } else {
-        const old = next[at] as SummaryRow;
-        const newer =
-          old.last_update_time === null ||
-          change.row.last_update_time === null ||
-          change.row.last_update_time >= old.last_update_time;
-        if (newer) next[at] = change.row;
-      }
-    } else {
-      const at = index.get(rowKey(change.run, change.process));
-      if (at !== undefined) {
-        removed.add(at);
-        index.delete(rowKey(change.run, change.process));
-      }
-    }
-  }
-  return removed.size === 0 ? next : next.filter((_, i) => !removed.has(i));
-}
 
 interface Column {
   key: SortKey;
@@ -90,7 +55,6 @@ const COLUMNS: readonly Column[] = [
   { key: 'eta', label: 'ETA', numeric: true },
   { key: 'errors', label: 'Errors', numeric: true, minor: true },
   { key: 'interruptions', label: 'Interruptions', numeric: true, minor: true },
-  { key: 'workers', label: 'Workers', numeric: true, minor: true },
   { key: 'updated', label: 'Last update' },
 ];
 
@@ -246,6 +210,9 @@ export function Overview({ route, live, setLive }: PageProps<'overview'>) {
       </div>
       <div class="table-scroll">
         <table class="runs" data-testid="runs-table">
+          <caption class="visually-hidden">
+            One row per run and process; column headers sort the table.
+          </caption>
           <thead>
             <tr>
               {COLUMNS.map((column) => (
@@ -393,6 +360,11 @@ function RunRow({ row }: { row: SummaryRow }) {
         <a href={runHref(row.run_name, row.process_name)}>
           <T text={row.process_name} />
         </a>
+        {row.worker_count > 0 && (
+          <span class="workers-badge" data-testid="worker-count">
+            {formatCount(row.worker_count)} workers
+          </span>
+        )}
       </td>
       <td>
         <StatusChip status={row.status} title={row.status_reason} />
@@ -423,7 +395,6 @@ function RunRow({ row }: { row: SummaryRow }) {
       <td class={`num minor${row.interruption_count > 0 ? ' warn' : ''}`}>
         {formatCount(row.interruption_count)}
       </td>
-      <td class="num minor">{row.worker_count > 0 ? formatCount(row.worker_count) : '—'}</td>
       <td>
         <Ago time={row.last_update_time} />
       </td>

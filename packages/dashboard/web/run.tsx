@@ -18,6 +18,7 @@ import {
   formatDuration,
   formatPercent,
   formatRate,
+  formatSpan,
   formatTime,
   isRelativeTime,
 } from './format.js';
@@ -84,28 +85,20 @@ export function RunPage({ route, live, setLive }: PageProps<'run'>) {
   const [updatedAt, setUpdatedAt] = useState<number | null>(null);
   const [streamApplied, setStreamApplied] = useState(0);
   const fromStream = useRef(false);
-  const generation = useRef(0);
-
-  // A page reused for another run must not show an answer about the previous one.
-  const key = `${run}\u0000${process}\u0000${worker ?? ''}`;
-  const shownKey = useRef(key);
-  if (shownKey.current !== key) {
-    shownKey.current = key;
-    generation.current += 1;
-  }
-  useEffect(() => {
-    setAnswer(null);
-    setTimeline(null);
-    setError(null);
-    setMissing(false);
-  }, [key]);
+  // The page is mounted per route (see main.tsx); an answer arriving after it left is dropped.
+  const gone = useRef(false);
+  useEffect(
+    () => () => {
+      gone.current = true;
+    },
+    [],
+  );
 
   const loadDetail = useCoalesced(async () => {
-    const mine = generation.current;
     const stream = fromStream.current;
     try {
       const got = await getJson<RunResponse>(runApi(run, process, worker), undefined, true);
-      if (mine !== generation.current) return;
+      if (gone.current) return;
       noteServerNow(got.now);
       setAnswer(got);
       setMissing(got.detail === null && got.unusable.length === 0);
@@ -113,7 +106,7 @@ export function RunPage({ route, live, setLive }: PageProps<'run'>) {
       setUpdatedAt(Date.now() / 1000);
       if (stream) setStreamApplied((n) => n + 1);
     } catch (e) {
-      if (mine !== generation.current) return;
+      if (gone.current) return;
       if (e instanceof FetchError && e.status === 404) {
         setMissing(true);
         setAnswer(null);
@@ -125,22 +118,20 @@ export function RunPage({ route, live, setLive }: PageProps<'run'>) {
   });
 
   const loadTimeline = useCoalesced(async () => {
-    const mine = generation.current;
     try {
       const got = await getJson<TimelineResponse>(runApi(run, process, worker, '/timeline'));
-      if (mine !== generation.current) return;
+      if (gone.current) return;
       setTimeline(got);
     } catch (e) {
-      if (mine !== generation.current) return;
+      if (gone.current) return;
       if (!(e instanceof FetchError && e.status === 404)) setError((e as Error).message);
     }
   }, TIMELINE_EVERY_MS);
 
   useEffect(() => {
-    fromStream.current = false;
     loadDetail();
     loadTimeline();
-  }, [key]);
+  }, [loadDetail, loadTimeline]);
 
   const onEvent = useCallback(
     (event: StreamEvent) => {
@@ -291,9 +282,14 @@ function Counter({
 function Counters({ detail }: { detail: DetailView }) {
   const now = useTick();
   const live = detail.status === 'running';
+  // A run still going has no stored duration: count it up (only on the epoch clock).
   const duration =
     detail.duration_seconds ??
-    (live && !isRelativeTime(detail.start_time) ? now - detail.start_time : null);
+    (live && !isRelativeTime(detail.start_time)
+      ? now - detail.start_time
+      : detail.end_time !== null
+        ? detail.end_time - detail.start_time
+        : detail.active_seconds);
   return (
     <section class="card">
       <h2 class="visually-hidden">Counters</h2>
@@ -324,7 +320,7 @@ function Counters({ detail }: { detail: DetailView }) {
           {formatRate(detail.rate_per_second)}
         </Counter>
         <Counter label="ETA">{formatDuration(detail.eta_seconds)}</Counter>
-        <Counter label="Duration">{formatDuration(duration)}</Counter>
+        <Counter label="Duration">{formatSpan(duration)}</Counter>
         <Counter label="Errors" tone={detail.error_count > 0 ? 'bad' : undefined}>
           {formatCount(detail.error_count)}
         </Counter>
@@ -392,8 +388,8 @@ function Errors({ detail }: { detail: DetailView }) {
                 </td>
                 <td class="num">{formatCount(e.count)}</td>
                 <td class="num">{`${e.share_percent.toFixed(2).replace(/\.?0+$/, '')}%`}</td>
-                <td>{when(e.first_seen)}</td>
-                <td>{when(e.last_seen)}</td>
+                <td class="nowrap">{when(e.first_seen)}</td>
+                <td class="nowrap">{when(e.last_seen)}</td>
                 <td class="message">
                   {e.samples.length === 0 ? (
                     <span class="muted">—</span>
@@ -496,9 +492,9 @@ function Sessions({ detail }: { detail: DetailView }) {
                     <T text={s.host} />
                   </td>
                   <td class="num">{s.pid ?? '—'}</td>
-                  <td>{when(s.start_time)}</td>
-                  <td>{when(s.end_time)}</td>
-                  <td class="num">{formatDuration(s.duration_seconds)}</td>
+                  <td class="nowrap">{when(s.start_time)}</td>
+                  <td class="nowrap">{when(s.end_time)}</td>
+                  <td class="num">{formatSpan(s.duration_seconds)}</td>
                   <td class="num">{formatCount(s.items_processed)}</td>
                   <td>{endedText(s)}</td>
                 </tr>
@@ -641,7 +637,7 @@ function RecentProgress({ detail }: { detail: DetailView }) {
           <tbody>
             {updates.map((u, i) => (
               <tr key={i}>
-                <td>{formatTime(u.timestamp, detail.start_time)}</td>
+                <td class="nowrap">{formatTime(u.timestamp, detail.start_time)}</td>
                 {detail.workers.length > 0 && (
                   <td class="name">
                     <T text={u.worker ?? null} />

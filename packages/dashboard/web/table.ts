@@ -233,25 +233,42 @@ export function pageOf<T>(
   return { rows: slice, page: current, pages, from: from + 1, to: from + slice.length };
 }
 
-/**
- * `rows` with `row` put in place of the row of the same run and process, or added; the
- * array is new, the other rows the same objects (so unchanged table rows are not redrawn).
- */
-export function upsertRow(rows: readonly SummaryRow[], row: SummaryRow): SummaryRow[] {
-  const index = rows.findIndex(
-    (r) => r.run_name === row.run_name && r.process_name === row.process_name,
-  );
-  if (index === -1) return [...rows, row];
-  const next = rows.slice();
-  next[index] = row;
-  return next;
-}
+/** A stream event as the table applies it. */
+export type Change =
+  | { kind: 'row'; row: SummaryRow }
+  | { kind: 'gone'; run: string; process: string };
 
-/** `rows` without the row of `runName`/`processName`. */
-export function removeRow(
-  rows: readonly SummaryRow[],
-  runName: string,
-  processName: string,
-): SummaryRow[] {
-  return rows.filter((r) => r.run_name !== runName || r.process_name !== processName);
+/**
+ * Applies stream changes to the rows: a row replaces the one of its run and process (unless
+ * the table already holds a later save of it, fetched after the event was sent) or is
+ * added; `gone` removes.
+ */
+export function applyChanges(rows: readonly SummaryRow[], changes: Iterable<Change>): SummaryRow[] {
+  const next = rows.slice();
+  const index = new Map(next.map((row, i) => [rowKey(row.run_name, row.process_name), i]));
+  const removed = new Set<number>();
+  for (const change of changes) {
+    if (change.kind === 'row') {
+      const key = rowKey(change.row.run_name, change.row.process_name);
+      const at = index.get(key);
+      if (at === undefined || removed.has(at)) {
+        index.set(key, next.length);
+        next.push(change.row);
+      } else {
+        const old = next[at] as SummaryRow;
+        const newer =
+          old.last_update_time === null ||
+          change.row.last_update_time === null ||
+          change.row.last_update_time >= old.last_update_time;
+        if (newer) next[at] = change.row;
+      }
+    } else {
+      const at = index.get(rowKey(change.run, change.process));
+      if (at !== undefined) {
+        removed.add(at);
+        index.delete(rowKey(change.run, change.process));
+      }
+    }
+  }
+  return removed.size === 0 ? next : next.filter((_, i) => !removed.has(i));
 }

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SummaryStore } from '@process-summary/core';
-import { listRows, type RowOptions, type SummaryRow } from '@process-summary/inspect';
+import { listRows, type RowOptions, readRow, type SummaryRow } from '@process-summary/inspect';
 import type { StreamEvent } from '../api.js';
 import type { Logger } from '../logger.js';
 import {
@@ -51,12 +51,15 @@ interface Job {
   process: string;
   /** A save (or removal) was reported: the row is sent whatever it says. */
   changed: boolean;
+  /** A worker's summary was reported: the process has workers to merge. */
+  worker: boolean;
 }
 
 interface Running {
   /** Another change arrived while this recompute ran: run once more after it. */
   dirty: boolean;
   changed: boolean;
+  worker: boolean;
 }
 
 /** The key of a (run, process): names never contain a NUL (the store refuses them). */
@@ -114,6 +117,11 @@ export class LiveHub {
   readonly #clients = new Set<SseClient>();
   /** Last known row of each live (run, process), oldest first (re-inserted on update). */
   readonly #live = new Map<string, SummaryRow>();
+  /**
+   * Processes known to have workers: their row needs a listing of the run to merge them. Any
+   * other is read directly (one read, where listing a run of 1,000 processes costs ~30 reads).
+   */
+  readonly #withWorkers = new Set<string>();
   readonly #queue = new Map<string, Job>();
   readonly #running = new Map<string, Running>();
   readonly #inFlight = new Set<Promise<void>>();
@@ -182,7 +190,12 @@ export class LiveHub {
   /** Rows an API answer just served: the hub keeps re-judging those that are live. */
   noteRows(rows: readonly SummaryRow[]): void {
     if (this.#closed) return;
-    for (const row of rows) this.#remember(row.run_name, row.process_name, row);
+    for (const row of rows) {
+      if (row.worker != null) continue;
+      this.#remember(row.run_name, row.process_name, row);
+      if ((row.worker_count ?? 0) > 0)
+        this.#markWorkers(keyOf(row.run_name, row.process_name), true);
+    }
   }
 
   /** Open streams. */
@@ -190,7 +203,7 @@ export class LiveHub {
     return this.#clients.size;
   }
 
-  /** Rows read again since the hub started (one `listRows` each): coalescing keeps it low. */
+  /** Rows read again since the hub started (a read, or a run's listing); coalescing keeps it low. */
   get recomputeCount(): number {
     return this.#recomputes;
   }
@@ -208,6 +221,7 @@ export class LiveHub {
       for (const client of [...this.#clients]) client.end();
       this.#clients.clear();
       this.#live.clear();
+      this.#withWorkers.clear();
     }
     await this.#watchDone;
     await Promise.all([...this.#inFlight]);
@@ -270,7 +284,7 @@ export class LiveHub {
         }
         for await (const ref of changes) {
           backoff = WATCH_BACKOFF_MIN_MS;
-          this.#enqueue(ref.runName, ref.processName, true);
+          this.#enqueue(ref.runName, ref.processName, true, ref.worker != null);
         }
         if (signal.aborted) return;
         this.#logger.warn({ retryInMs: backoff }, 'live: the store watch ended; restarting it');
@@ -289,7 +303,7 @@ export class LiveHub {
 
   // ------------------------------------------------------------------ recomputing
 
-  #enqueue(run: string, process: string, changed: boolean): void {
+  #enqueue(run: string, process: string, changed: boolean, worker = false): void {
     if (this.#closed) return;
     const key = keyOf(run, process);
     const running = this.#running.get(key);
@@ -298,15 +312,17 @@ export class LiveHub {
       if (changed) {
         running.dirty = true;
         running.changed = true;
+        running.worker ||= worker;
       }
       return;
     }
     const queued = this.#queue.get(key);
     if (queued !== undefined) {
       queued.changed ||= changed;
+      queued.worker ||= worker;
       return;
     }
-    this.#queue.set(key, { run, process, changed });
+    this.#queue.set(key, { run, process, changed, worker });
     this.#schedulePump();
   }
 
@@ -325,12 +341,12 @@ export class LiveHub {
       if (next.done === true) return;
       const [key, job] = next.value;
       this.#queue.delete(key);
-      const running: Running = { dirty: false, changed: false };
+      const running: Running = { dirty: false, changed: false, worker: false };
       this.#running.set(key, running);
       const done = this.#recompute(key, job).finally(() => {
         this.#inFlight.delete(done);
         this.#running.delete(key);
-        if (running.dirty) this.#enqueue(job.run, job.process, running.changed);
+        if (running.dirty) this.#enqueue(job.run, job.process, running.changed, running.worker);
         else this.#schedulePump();
       });
       this.#inFlight.add(done);
@@ -339,15 +355,10 @@ export class LiveHub {
 
   async #recompute(key: string, job: Job): Promise<void> {
     this.#recomputes += 1;
-    let result: Awaited<ReturnType<typeof listRows>>;
     const options = this.#rowOptions();
+    let found: { row: SummaryRow | null; unusable: boolean };
     try {
-      result = await listRows(this.#store, {
-        ...options,
-        runName: job.run,
-        processName: job.process,
-        mergeWorkers: true,
-      });
+      found = await this.#readProcess(key, job, options);
     } catch (error) {
       if (!this.#closed) {
         this.#logger.warn(
@@ -358,16 +369,14 @@ export class LiveHub {
       return;
     }
     if (this.#closed) return;
-    const row = result.rows.find(
-      (r) => r.run_name === job.run && r.process_name === job.process && r.worker === null,
-    );
     const now = options.now;
-    if (row === undefined) {
-      const before = this.#live.get(key);
+    const before = this.#live.get(key);
+    const row = found.row;
+    if (row === null) {
       this.#live.delete(key);
       // An unusable summary (a torn write being repaired, an invalid file) is still there:
       // only a process with nothing left is gone.
-      if (result.unusable.length === 0 && (job.changed || before !== undefined)) {
+      if (!found.unusable && (job.changed || before !== undefined)) {
         this.#broadcast(job.run, job.process, {
           type: 'gone',
           now,
@@ -377,10 +386,51 @@ export class LiveHub {
       }
       return;
     }
-    const before = this.#live.get(key);
     this.#remember(job.run, job.process, row);
     if (job.changed || before === undefined || !sameJudgement(before, row)) {
       this.#broadcast(job.run, job.process, { type: 'row', now, row });
+    }
+  }
+
+  /**
+   * The row of a (run, process), workers merged: read directly unless the process is known
+   * to have workers (or has no summary of its own), else from a listing of its run.
+   */
+  async #readProcess(
+    key: string,
+    job: Job,
+    options: RowOptions,
+  ): Promise<{ row: SummaryRow | null; unusable: boolean }> {
+    if (job.worker) this.#markWorkers(key, true);
+    if (!this.#withWorkers.has(key)) {
+      const one = await readRow(
+        this.#store,
+        { runName: job.run, processName: job.process, worker: null },
+        { ...options, full: false },
+      );
+      if (one.row !== null) return { row: one.row, unusable: false };
+    }
+    const result = await listRows(this.#store, {
+      ...options,
+      runName: job.run,
+      processName: job.process,
+      mergeWorkers: true,
+    });
+    const row =
+      result.rows.find(
+        (r) => r.run_name === job.run && r.process_name === job.process && r.worker === null,
+      ) ?? null;
+    this.#markWorkers(key, row !== null && row.worker_count > 0);
+    return { row, unusable: result.unusable.length > 0 };
+  }
+
+  #markWorkers(key: string, has: boolean): void {
+    this.#withWorkers.delete(key);
+    if (!has) return;
+    this.#withWorkers.add(key);
+    if (this.#withWorkers.size > MAX_LIVE_KEYS) {
+      const oldest = this.#withWorkers.values().next();
+      if (oldest.done !== true) this.#withWorkers.delete(oldest.value);
     }
   }
 
@@ -397,7 +447,8 @@ export class LiveHub {
   }
 
   #rejudge(): void {
-    if (this.#closed || this.#clients.size === 0) return;
+    // A backlog (the last round not done, a burst of saves) is read first: rounds never pile up.
+    if (this.#closed || this.#clients.size === 0 || this.#queue.size > 0) return;
     for (const row of this.#live.values()) {
       const key = keyOf(row.run_name, row.process_name);
       if (!this.#running.has(key) && !this.#queue.has(key)) {
