@@ -281,4 +281,40 @@ test('a server restart on the same port: the open page reconnects and resumes li
   assert.ok(await stillMarked(page), 'the page was not reloaded');
 });
 
+test('behind a base path (/pipelines/): pages, assets, links and the live stream all stay under it', async (ctx) => {
+  await ctx.dashboard.close();
+  ctx.dashboard = await startDashboard(ctx.dir, { basePath: '/pipelines' });
+  const { page } = ctx.watched;
+  const requested: string[] = [];
+  page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+  const run = await ownedRun(ctx.dashboard, { runName: 'proxied', processName: 'collect' });
+  try {
+    await run.save(3);
+    assert.match(ctx.dashboard.url, /\/pipelines\/$/);
+    await page.goto(ctx.dashboard.url);
+    await waitForProcessed(page, 'proxied', 'collect', '3');
+    await run.save(44);
+    await waitForProcessed(page, 'proxied', 'collect', '44');
+    await page.click(`${rowSelector('proxied', 'collect')} a >> nth=1`);
+    await page.waitForSelector('[data-testid="chart"]');
+    assert.is(new URL(page.url()).pathname, '/pipelines/runs/proxied/collect');
+    await run.save(555);
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="processed"]')?.textContent?.trim() === '555',
+      undefined,
+      { timeout: 15_000 },
+    );
+  } finally {
+    await run.release();
+  }
+  assert.ok(requested.length > 3, requested.join(' '));
+  assert.equal(
+    requested.filter((path) => !path.startsWith('/pipelines/')),
+    [],
+    'every request under the base path',
+  );
+  assert.equal(await ctx.watched.cspViolations(), []);
+  assert.equal(ctx.watched.pageErrors, []);
+});
+
 test.run();
