@@ -10,6 +10,11 @@ export interface Serving {
   line: string;
   stdout(): string;
   stderr(): string;
+  /**
+   * Resolves with stderr once it matches `pattern` (stderr is another pipe: what the process
+   * wrote to it before its URL line may arrive after it); rejects after 10 s.
+   */
+  stderrMatching(pattern: RegExp): Promise<string>;
   /** Resolves with the exit code (or the signal that ended it). */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends `signal` and waits for the exit. */
@@ -69,6 +74,15 @@ export function serve(args: string[], env: Record<string, string> = {}): Promise
         line: m[0],
         stdout: l.out,
         stderr: l.err,
+        stderrMatching: async (pattern) => {
+          const deadline = Date.now() + 10_000;
+          while (!pattern.test(l.err())) {
+            if (Date.now() > deadline)
+              throw new Error(`stderr never matched ${pattern}: ${l.err()}`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          return l.err();
+        },
         exited: l.exited,
         stop: (signal = 'SIGINT') => {
           l.child.kill(signal);

@@ -76,6 +76,22 @@ test('--stale-after reaches the dashboard (the API reports it)', async ({ root }
   }
 });
 
+test('a root that does not exist yet: a warning, and it serves (a pipeline may create it later)', async ({
+  root,
+}) => {
+  const missing = join(root, 'not-yet');
+  const server = await serve(['--root', missing, '--port', '0']);
+  try {
+    assert.match(
+      await server.stderrMatching(/does not exist yet/),
+      /^summary-inspect: warning: .*not-yet does not exist yet/,
+    );
+    assert.is((await get(`${server.url}api/runs`)).status, 200);
+  } finally {
+    assert.is((await server.stop()).code, 0);
+  }
+});
+
 test('--host 0.0.0.0 without a token is refused before listening: exit 2, naming --token-file and --insecure', async ({
   root,
 }) => {
@@ -116,10 +132,11 @@ test('--token-file: 401 without the token, 200 with it as a bearer or a basic-au
     const basic = Buffer.from('anyone:s3cret-token-123').toString('base64');
     assert.is((await get(api, { authorization: `Basic ${basic}` })).status, 200);
     assert.is((await get(`http://127.0.0.1:${port}/healthz`)).status, 200);
-    assert.is(server.stderr(), '', 'a private token file draws no warning');
   } finally {
     assert.is((await server.stop()).code, 0);
   }
+  // Read once it exited: all of stderr has arrived.
+  assert.is(server.stderr(), '', 'a private token file draws no warning');
 });
 
 test('a token file others can read draws a warning, and still guards the server', async ({
@@ -131,7 +148,7 @@ test('a token file others can read draws a warning, and still guards the server'
   const server = await serve(['--root', root, '--port', '0', '--token-file', file]);
   try {
     assert.match(
-      server.stderr(),
+      await server.stderrMatching(/chmod 600/),
       /^summary-inspect: warning: --token-file .*token is accessible by group or others \(mode 0644\); chmod 600 /,
     );
     assert.is((await get(`${server.url}api/runs`)).status, 401);

@@ -4,7 +4,7 @@
  * file turns the command line into its options, reads the token file, and turns a failure to
  * listen into a message that says what to do.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ProcessSummaryError } from '@process-summary/core';
 import { createDashboardServer, type Logger } from '@process-summary/dashboard';
 import type { Context } from '../../context.js';
@@ -198,6 +198,12 @@ export async function runServe(context: Context): Promise<number> {
     staleAfterSeconds: context.staleAfterSeconds,
     logger: cliLogger(context),
   });
+  // Not an error: a dashboard may well be started before the first pipeline creates its root.
+  if (context.storeChoice.kind === 'file' && !existsSync(context.storeChoice.root)) {
+    context.warn(
+      `warning: ${escapeControl(context.storeChoice.root)} does not exist yet; runs show as pipelines create them`,
+    );
+  }
   let url: string;
   try {
     url = await server.listen();
