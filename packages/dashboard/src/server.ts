@@ -248,11 +248,8 @@ export function createDashboardServer(
         server = null;
         reject(error);
       });
-      s.on('clientError', (error, socket) => {
-        logger.debug({ error: error.message }, 'dashboard: a malformed request was refused');
-        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-        else socket.destroy();
-      });
+      // Malformed requests, timeouts and oversized headers are left to Node's own clientError
+      // answer (400, 408, 431 with Connection: close), which knows when a response is under way.
       s.listen(settings.port, settings.host, () => {
         const address = s.address();
         const port = typeof address === 'object' && address !== null ? address.port : settings.port;
