@@ -85,6 +85,11 @@ export function normalizeBasePath(basePath: unknown): string {
   return basePath.endsWith('/') ? basePath : `${basePath}/`;
 }
 
+/** The URL a server on `host:port` serves under `basePath` (an IPv6 address in brackets). */
+export function urlOf(host: string, port: number, basePath: string): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}${basePath}`;
+}
+
 interface Settings {
   store: SummaryStore;
   storeLabel: string;
@@ -253,8 +258,7 @@ export function createDashboardServer(
       s.listen(settings.port, settings.host, () => {
         const address = s.address();
         const port = typeof address === 'object' && address !== null ? address.port : settings.port;
-        const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
-        url = `http://${host}:${port}${settings.basePath}`;
+        url = urlOf(settings.host, port, settings.basePath);
         logger.info({ url }, 'dashboard: listening');
         resolve(url);
       });
