@@ -146,6 +146,8 @@ try {
       `\nThe run stays in that database; to see w1's two sessions (the crash, then the rest):`,
     );
     console.log(`  pnpm summary-inspect show ${run} collect@w1 --store ${redactUrl(url)}`);
+    console.log('and to see it in the browser (the dashboard; Ctrl-C stops it):');
+    console.log(`  pnpm summary-inspect serve --store ${redactUrl(url)}`);
   } else {
     console.log('\nThe throwaway server stops now, and the run with it.');
   }

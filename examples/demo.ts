@@ -2,7 +2,8 @@
  * The demo of the quick start: a collect job interrupted with Ctrl-C (SIGINT) part-way,
  * resumed to the end, a sync job, the same collect run as 3 workers with one of them killed
  * (kill -9) and resumed alone, then what `summary-inspect` shows of them.
- * Its runs stay in examples/runs/demo and examples/runs/demo-workers to inspect further.
+ * Its runs stay in examples/runs/demo and examples/runs/demo-workers to inspect further; it
+ * ends with the command that shows them in the dashboard.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -131,3 +132,8 @@ await ended(start([summaryInspect, 'show', run, 'collect', '--root', root], fals
 console.log(`\nThe runs are in ${join('examples', 'runs')}; try, at the repository root:`);
 console.log(`  npx pnpm@12.4.2 summary-inspect show ${run} sync --root examples/runs`);
 console.log(`  npx pnpm@12.4.2 summary-inspect show ${workersRun} collect --root examples/runs`);
+// Last, so it is what the terminal shows when the demo ends: the runs in the browser.
+console.log(
+  '\nOr see them in the browser (the dashboard, live as pipelines save; Ctrl-C stops it):',
+);
+console.log('  npx pnpm@12.4.2 summary-inspect serve --root examples/runs');

@@ -30,7 +30,9 @@ await build({
   // The PostgreSQL store and its driver stay packages of their own, imported by Node only for a
   // postgres:// store (an optional peer dependency): a file-only user installs and loads
   // neither, and pg's CommonJS never meets this ESM bundle.
-  external: ['@process-summary/store-pg', 'pg', 'pg-native'],
+  // The dashboard finds its built pages (`dist/web`) from its own `import.meta.url`: bundled
+  // here, that URL would be this bundle's chunk. It stays a package Node loads, for `serve` only.
+  external: ['@process-summary/store-pg', 'pg', 'pg-native', '@process-summary/dashboard'],
   // A bundled ESM file has no `require`: packages that need one (none today) would fail here.
   sourcemap: 'linked',
   logLevel: 'warning',

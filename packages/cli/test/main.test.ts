@@ -28,6 +28,7 @@ test('--help lists every command with examples; <command> --help its own', () =>
     'export',
     'events',
     'repair',
+    'serve',
   ]) {
     assert.match(help.stdout, new RegExp(`^  ${command}`, 'm'));
   }
@@ -43,7 +44,7 @@ test('usage errors: one line on stderr, exit 2, no stack unless --debug', () => 
   assert.is(unknown.code, 2);
   assert.is(
     unknown.stderr,
-    'summary-inspect: unknown command "frobnicate" (commands: list, show, watch, validate, check, aggregate, export, events, repair, copy)\n',
+    'summary-inspect: unknown command "frobnicate" (commands: list, show, watch, validate, check, aggregate, export, events, repair, copy, serve)\n',
   );
   const option = cli(['list', '--bogus']);
   assert.is(option.code, 2);
@@ -63,6 +64,7 @@ const COMMANDS = [
   'events',
   'repair',
   'copy',
+  'serve',
 ];
 
 test('every option a command help lists is accepted by its parser, and only those', () => {

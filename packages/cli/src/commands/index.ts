@@ -10,6 +10,7 @@ import { spec as events } from './events/spec.js';
 import { spec as exportSpec } from './export/spec.js';
 import { spec as list } from './list/spec.js';
 import { spec as repair } from './repair/spec.js';
+import { spec as serve } from './serve/spec.js';
 import { spec as show } from './show/spec.js';
 import { spec as validate } from './validate/spec.js';
 import { spec as watch } from './watch/spec.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   { spec: events, run: async (c) => (await import('./events/run.js')).runEvents(c) },
   { spec: repair, run: async (c) => (await import('./repair/run.js')).runRepair(c) },
   { spec: copy, run: async (c) => (await import('./copy/run.js')).runCopy(c) },
+  { spec: serve, run: async (c) => (await import('./serve/run.js')).runServe(c) },
 ];
 
 /** The command named `name`, or undefined. */

@@ -1,0 +1,8 @@
+// Runs this package's benchmarks (or those named on the command line); `pnpm bench` at the
+// root then writes docs/benchmarks.md from their reports. BENCH_QUICK=1 runs each case
+// shorter (see _setup.ts).
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runBenchFolder } from '@process-summary/bench-kit';
+
+await runBenchFolder(dirname(fileURLToPath(import.meta.url)), process.argv.slice(2));
