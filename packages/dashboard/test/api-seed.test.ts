@@ -17,7 +17,11 @@ test('seed-format runs: rows, details and timelines as inspect reads them, times
   const running = await startServer(t.store);
   try {
     const runs = (await raw(running.origin, '/api/runs')).json() as RunsResponse;
-    const expected = await listRows(t.store, { now: runs.now, staleAfterSeconds: 300, mergeWorkers: true });
+    const expected = await listRows(t.store, {
+      now: runs.now,
+      staleAfterSeconds: 300,
+      mergeWorkers: true,
+    });
     assert.equal(runs.rows, wire(expected.rows));
     assert.equal(
       runs.rows.map((r) => [r.run_name, r.process_name, r.seed_format, r.time_base]),
@@ -28,16 +32,32 @@ test('seed-format runs: rows, details and timelines as inspect reads them, times
     );
     for (const processName of ['collect', 'sync']) {
       const ref = { runName: 'harvard_2024', processName };
-      const run = (await raw(running.origin, `/api/runs/harvard_2024/${processName}`)).json() as RunResponse;
-      assert.equal(run.detail, wire((await readDetail(t.store, ref, { now: run.now, staleAfterSeconds: 300 })).detail));
-      const timeline = (await raw(running.origin, `/api/runs/harvard_2024/${processName}/timeline`)).json() as TimelineResponse;
-      assert.equal(timeline, wire(await readTimeline(t.store, ref, { now: timeline.now, staleAfterSeconds: 300 })));
+      const run = (
+        await raw(running.origin, `/api/runs/harvard_2024/${processName}`)
+      ).json() as RunResponse;
+      assert.equal(
+        run.detail,
+        wire((await readDetail(t.store, ref, { now: run.now, staleAfterSeconds: 300 })).detail),
+      );
+      const timeline = (
+        await raw(running.origin, `/api/runs/harvard_2024/${processName}/timeline`)
+      ).json() as TimelineResponse;
+      assert.equal(
+        timeline,
+        wire(await readTimeline(t.store, ref, { now: timeline.now, staleAfterSeconds: 300 })),
+      );
       assert.is(timeline.time_base, 'relative');
     }
     const metrics = await raw(running.origin, '/metrics');
-    assert.match(metrics.text, 'pipeline_items_processed_total{run="harvard_2024",process="collect"}');
+    assert.match(
+      metrics.text,
+      'pipeline_items_processed_total{run="harvard_2024",process="collect"}',
+    );
     assert.not.match(metrics.text, /pipeline_(start|end)_time_seconds\{run="harvard_2024"/);
-    const lint = spawnSync('promtool', ['check', 'metrics'], { input: metrics.text, encoding: 'utf8' });
+    const lint = spawnSync('promtool', ['check', 'metrics'], {
+      input: metrics.text,
+      encoding: 'utf8',
+    });
     assert.is(lint.status, 0, `${lint.stdout}${lint.stderr}`);
     assert.is(`${lint.stdout}${lint.stderr}`.trim(), '');
   } finally {
