@@ -295,6 +295,9 @@ test('a base path serves everything under it and nothing at /', async (ctx) => {
   const redirect = await raw(origin, '/x');
   assert.is(redirect.status, 308);
   assert.is(redirect.headers.location, '/x/');
+  const withQuery = await raw(origin, '/x?a=1');
+  assert.is(withQuery.status, 308);
+  assert.is(withQuery.headers.location, '/x/?a=1');
   const page = await raw(origin, '/x/');
   assert.match(page.text, '<base href="/x/">');
   assert.match(page.text, '<body>/x/</body>');
