@@ -281,6 +281,39 @@ test('a client leaving mid-answer stops the journal read (the store sees the abo
   assert.is((await raw(ctx.running.origin, '/healthz')).status, 200);
 });
 
+test('a client leaving before a slow answer is ready costs nothing but the answer', async (ctx) => {
+  let release: (() => void) | null = null;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let listing: (() => void) | null = null;
+  const asked = new Promise<void>((resolve) => {
+    listing = resolve;
+  });
+  const store = withMethods(ctx.t.store, {
+    list: async (options) => {
+      listing?.();
+      await held;
+      return ctx.t.store.list(options);
+    },
+  });
+  ctx.running = await startServer(store);
+  const req = get(`${ctx.running.origin}/api/runs`);
+  req.on('error', () => {});
+  await asked;
+  const closed = new Promise((resolve) => req.on('close', resolve));
+  req.destroy();
+  await closed;
+  (release as unknown as () => void)();
+  await waitUntil(
+    async () => (await raw(ctx.running?.origin as string, '/api/runs')).status === 200,
+  );
+  assert.equal(
+    ctx.running.logger.lines.filter((l) => l.level === 'error'),
+    [],
+  );
+});
+
 test('a stored journal read through the API matches the store after more saves (answers are never cached)', async (ctx) => {
   ctx.running = await startServer(ctx.t.store);
   const before = (await raw(ctx.running.origin, '/api/runs/nightly/collect/events')).json();
