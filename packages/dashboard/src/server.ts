@@ -85,6 +85,11 @@ export function normalizeBasePath(basePath: unknown): string {
   return basePath.endsWith('/') ? basePath : `${basePath}/`;
 }
 
+/** The URL a server on `host:port` serves under `basePath` (an IPv6 address in brackets). */
+export function urlOf(host: string, port: number, basePath: string): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}${basePath}`;
+}
+
 interface Settings {
   store: SummaryStore;
   storeLabel: string;
@@ -248,16 +253,12 @@ export function createDashboardServer(
         server = null;
         reject(error);
       });
-      s.on('clientError', (error, socket) => {
-        logger.debug({ error: error.message }, 'dashboard: a malformed request was refused');
-        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-        else socket.destroy();
-      });
+      // Malformed requests, timeouts and oversized headers are left to Node's own clientError
+      // answer (400, 408, 431 with Connection: close), which knows when a response is under way.
       s.listen(settings.port, settings.host, () => {
         const address = s.address();
         const port = typeof address === 'object' && address !== null ? address.port : settings.port;
-        const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
-        url = `http://${host}:${port}${settings.basePath}`;
+        url = urlOf(settings.host, port, settings.basePath);
         logger.info({ url }, 'dashboard: listening');
         resolve(url);
       });

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -227,7 +228,12 @@ export function raw(
         port: url.port,
         method: options.method ?? 'GET',
         path,
-        headers: options.headers ?? {},
+        headers: {
+          ...(options.body === undefined
+            ? {}
+            : { 'content-length': String(Buffer.byteLength(options.body)) }),
+          ...options.headers,
+        },
         agent: false,
       },
       (response) => {
@@ -250,6 +256,23 @@ export function raw(
     request.on('error', reject);
     if (options.body !== undefined) request.write(options.body);
     request.end();
+  });
+}
+
+/** Sends `text` as it is on a new connection; resolves everything the server sent back. */
+export function rawSocket(origin: string, text: string): Promise<string> {
+  const url = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname.replace(/^\[|\]$/g, ''), () =>
+      socket.write(text),
+    );
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(data));
   });
 }
 

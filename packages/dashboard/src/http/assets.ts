@@ -6,7 +6,7 @@
  * build output: what is not a key of the table does not exist.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,7 +92,7 @@ function assetOf(body: Buffer, type: string, cacheControl: string): Asset {
 export function loadWebAssets(dir: string, basePath: string): WebAssets {
   const files = new Map<string, Asset>();
   const indexPath = join(dir, 'index.html');
-  if (!existsSync(indexPath)) return { index: null, files };
+  if (!existsSync(indexPath) || !lstatSync(indexPath).isFile()) return { index: null, files };
   const template = readFileSync(indexPath, 'utf8');
   const page = template.replaceAll('%BASE%', escapeHtmlAttribute(basePath));
   const index = assetOf(Buffer.from(page, 'utf8'), 'text/html; charset=utf-8', 'no-cache');
@@ -100,7 +100,8 @@ export function loadWebAssets(dir: string, basePath: string): WebAssets {
   if (existsSync(assetsDir)) {
     for (const name of readdirSync(assetsDir)) {
       const path = join(assetsDir, name);
-      if (!statSync(path).isFile()) continue;
+      // A symbolic link could point anywhere: only regular files of the build are served.
+      if (!lstatSync(path).isFile()) continue;
       files.set(`assets/${name}`, assetOf(readFileSync(path), typeOf(name), IMMUTABLE));
     }
   }

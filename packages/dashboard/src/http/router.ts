@@ -190,7 +190,8 @@ export function createHandler(
     if (path === baseWithoutSlash && baseWithoutSlash !== '') {
       // `/x` for a base of `/x/`: the pages resolve their relative URLs against the slash.
       response.statusCode = 308;
-      response.setHeader('Location', basePath);
+      // Same origin: the base path is checked to start with one `/` and hold no `//`.
+      response.setHeader('Location', `${basePath}${query === -1 ? '' : target.slice(query)}`);
       response.setHeader('Content-Length', '0');
       response.end();
       return;
