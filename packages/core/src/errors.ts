@@ -59,6 +59,10 @@ export const ERROR_CODES = [
   'E_CONCURRENT_RUN',
   /** The lease is no longer current (taken over or released): its owner must stop writing. */
   'E_LEASE_LOST',
+  /** A consumer-state document changed since it was read (another writer): read it again. */
+  'E_CONFLICT',
+  /** A request without the credentials a server asks for (the dashboard's token). */
+  'E_UNAUTHORIZED',
 ] as const satisfies readonly `E_${string}`[];
 
 /** The code of an error of this project; see {@link ERROR_CODES}. */

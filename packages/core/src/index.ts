@@ -50,6 +50,7 @@ export {
 export {
   type Acquired,
   type AcquireOptions,
+  canKeepState,
   canSaveSync,
   compareRefs,
   type EventsOptions,
@@ -70,6 +71,8 @@ export {
   type ReadOptions,
   type ReadResult,
   refName,
+  type StateDocument,
+  type StateKeepingStore,
   type StoreWarning,
   type SummaryProblem,
   type SummaryProblemCode,

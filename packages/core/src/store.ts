@@ -13,6 +13,7 @@
  * and `PgSummaryStore` (`@process-summary/store-pg`); one contract suite
  * (`tools/store-contract`) runs unchanged against each.
  */
+import type { JsonValue } from './json.js';
 import type { FromDictOptions, ProcessSummary } from './summary.js';
 import type { SummaryEvent, ValidatedDict } from './types.js';
 
@@ -333,6 +334,40 @@ export interface SummaryStore {
   watch(options?: WatchOptions): AsyncIterable<SummaryRef>;
   /** Whether `ref` has a live owner, judged by the store. */
   ownerStatus(ref: SummaryRef, options?: OwnershipOptions): Promise<OwnerStatus>;
+
+  // ---- consumer state: small documents other tools keep beside the summaries -------------
+
+  /**
+   * A consumer's document (the alerter's state: what fired, what was sent) kept in the store's
+   * medium, so that it survives a restart of that consumer wherever the summaries do. `key` is
+   * one to four `/`-separated segments of `[a-z0-9._-]`, each 1–64 characters, not `.` or `..`
+   * (`E_INVALID_ARGUMENT` otherwise); it is never a summary and never listed. `null` when there is
+   * none. A capability (with {@link SummaryStore.writeState}): a store without it leaves it undefined.
+   */
+  readState?(key: string): Promise<StateDocument | null>;
+  /**
+   * Stores `value` (JSON, at most 1 MiB serialized: `E_TOO_LARGE`) under `key`, atomically and
+   * durably, if the document's version is still `expectedVersion` (`null`: there must be none);
+   * otherwise nothing changes and it throws `E_CONFLICT` (another writer got there first: read
+   * again). Resolves the new version.
+   */
+  writeState?(key: string, value: JsonValue, expectedVersion: number | null): Promise<number>;
+}
+
+/** A consumer's document, as {@link SummaryStore.readState} returns it. */
+export interface StateDocument {
+  value: JsonValue;
+  /** Grows by one with every write; pass it to the next `writeState`. */
+  version: number;
+}
+
+/** A store that keeps consumer state. */
+export type StateKeepingStore = SummaryStore &
+  Required<Pick<SummaryStore, 'readState' | 'writeState'>>;
+
+/** Whether `store` declares the consumer-state capability. */
+export function canKeepState(store: SummaryStore): store is StateKeepingStore {
+  return typeof store.readState === 'function' && typeof store.writeState === 'function';
 }
 
 /** A store that can save synchronously (for `exit` handlers). */
