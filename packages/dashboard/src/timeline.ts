@@ -451,6 +451,7 @@ export function buildTimeline(
   const processed = new Float64Array(count);
   const delta = new Float64Array(count);
   const running = new Uint8Array(count);
+  const intervals: [number, number][] = [];
   for (const s of series) {
     const cumulative = new Cumulative(s.points);
     let before = cumulative.at(startTime);
@@ -460,13 +461,25 @@ export function buildTimeline(
       delta[k] = (delta[k] as number) + value - before;
       before = value;
     }
-    for (const [a, b] of runningIntervals(s)) markRunning(running, startTime, bucket, a, b);
+    for (const [a, b] of runningIntervals(s)) {
+      markRunning(running, startTime, bucket, a, b);
+      intervals.push([a, b]);
+    }
   }
-  const points: TimelinePoint[] = ends.map((t, k) => ({
-    t,
-    processed: processed[k] as number,
-    rate: running[k] === 1 ? (delta[k] as number) / bucket : null,
-  }));
+  // A bucket's rate is what was done over the time something ran in it, not over its whole
+  // width: the buckets where sessions start or end, and the last one (which runs past the
+  // latest point), would otherwise show a dip that never happened.
+  const covered = new Float64Array(count);
+  for (const [a, b] of union(intervals)) addCoverage(covered, startTime, bucket, a, b);
+  const points: TimelinePoint[] = ends.map((t, k) => {
+    const seconds = covered[k] as number;
+    const done = delta[k] as number;
+    return {
+      t,
+      processed: processed[k] as number,
+      rate: running[k] !== 1 ? null : seconds > 0 ? done / seconds : done / bucket,
+    };
+  });
   return { ...base, bucket_seconds: bucket, points };
 }
 
@@ -486,6 +499,36 @@ function markRunning(
   if (b > a) first = Math.floor((a - origin) / bucket);
   const lastK = Math.ceil((b - origin) / bucket) - 1;
   for (let k = Math.max(0, first); k <= Math.min(count - 1, lastK); k += 1) running[k] = 1;
+}
+
+/** The union of intervals, sorted and without overlaps. */
+function union(intervals: [number, number][]): [number, number][] {
+  const sorted = intervals.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const [a, b] of sorted) {
+    const top = out[out.length - 1];
+    if (top !== undefined && a <= top[1]) top[1] = Math.max(top[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
+/** Adds to each bucket the seconds of `[a, b]` that fall in it. */
+function addCoverage(
+  covered: Float64Array,
+  origin: number,
+  bucket: number,
+  a: number,
+  b: number,
+): void {
+  if (!(b > a)) return;
+  const first = Math.max(0, Math.floor((a - origin) / bucket));
+  const last = Math.min(covered.length - 1, Math.ceil((b - origin) / bucket) - 1);
+  for (let k = first; k <= last; k += 1) {
+    const from = Math.max(a, origin + k * bucket);
+    const to = Math.min(b, origin + (k + 1) * bucket);
+    if (to > from) covered[k] = (covered[k] as number) + (to - from);
+  }
 }
 
 function checkMaxPoints(value: number | undefined): number {

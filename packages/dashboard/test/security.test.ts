@@ -111,7 +111,7 @@ test('with a token: every route but /healthz answers 401 with a browser prompt u
         'Basic realm="process-summary dashboard", charset="UTF-8"',
       );
       assertSecurityHeaders(answer, `401 of ${path}`);
-      if (path.startsWith('/api/')) assert.is(answer.json().error.code, 'E_INVALID_ARGUMENT');
+      if (path.startsWith('/api/')) assert.is(answer.json().error.code, 'E_UNAUTHORIZED');
       assert.not.match(answer.text, /nightly|collect/, 'nothing of the store in a 401');
     }
   }

@@ -482,4 +482,34 @@ test('a run removed and started again, or a journal cut short, is read again fro
   }
 });
 
+test('a bucket a session runs only part of shows the rate over the time it ran, not a dip', async () => {
+  // 10 items/s steadily for 25 s: with 10 s buckets the last bucket runs only 5 s of its 10.
+  const clock = createManualClock(T);
+  const store = new MemorySummaryStore();
+  const s = new ProcessSummary({ runName: RUN, processName: 'collect', clock });
+  s.startProcess();
+  for (let i = 0; i < 5; i += 1) {
+    clock.advance(5);
+    s.incrementItems({ processed: 50, successful: 50 });
+    s.addProgressUpdate(`batch ${i}`);
+  }
+  s.endProcess();
+  await persist(store, s);
+  const timeline = await readTimeline(
+    store,
+    { runName: RUN, processName: 'collect' },
+    { now: clock.now(), maxPoints: 3 },
+  );
+  assert.ok(timeline);
+  assert.is(timeline.bucket_seconds, 10);
+  assert.equal(
+    timeline.points.map((p) => [p.t - T, p.processed, p.rate]),
+    [
+      [10, 100, 10],
+      [20, 200, 10],
+      [30, 250, 10],
+    ],
+  );
+});
+
 test.run();

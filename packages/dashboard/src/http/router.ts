@@ -224,7 +224,7 @@ export function createHandler(
         response,
         api,
         401,
-        'E_INVALID_ARGUMENT',
+        'E_UNAUTHORIZED',
         'this dashboard needs its token: Authorization: Bearer <token>, or basic auth with the token as password',
         { 'WWW-Authenticate': WWW_AUTHENTICATE },
       );
