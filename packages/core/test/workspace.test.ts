@@ -1,6 +1,8 @@
 // Checks on the workspace as a whole that keep every package's tests honest. They live here
 // because core is the one package every other depends on: its tests run first.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
@@ -60,6 +62,34 @@ test('every test script resolves workspace packages to their sources', () => {
       `--conditions=${CONDITION} --import tsx`,
       `${manifest.name}: the test script must run node --conditions=${CONDITION} --import tsx`,
     );
+  }
+});
+
+test('a suite whose before hook throws fails the run (uvu is patched: it passed such a suite)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ps-uvu-before-'));
+  try {
+    const uvu = JSON.stringify(import.meta.resolve('uvu'));
+    writeFileSync(
+      join(dir, 'broken.test.mjs'),
+      [
+        `import { test } from ${uvu};`,
+        "test.before(() => { throw new Error('setup failed'); });",
+        "test('never runs', () => {});",
+        'test.run();',
+        '',
+      ].join('\n'),
+    );
+    const bin = join(repo, 'packages/core/node_modules/uvu/bin.js');
+    const run = spawnSync(process.execPath, [bin, dir, 'broken'], {
+      cwd: join(repo, 'packages/core'),
+      encoding: 'utf8',
+      env: { ...process.env, FORCE_COLOR: '0' },
+    });
+    assert.is(run.status, 1, `uvu exited ${run.status}: ${run.stdout}${run.stderr}`);
+    assert.match(run.stdout, 'setup failed');
+    assert.match(run.stdout, /Passed:\s+0/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
