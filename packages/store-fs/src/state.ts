@@ -234,6 +234,12 @@ export class StateFiles {
       const holder = await this.#readLock(paths.lock);
       if (holder === undefined) continue; // released meanwhile: try again at once
       const verdict = judgeLock(holder, Date.now() / 1000);
+      if (Date.now() > deadline) {
+        throw new ProcessSummaryError(
+          'E_CONFLICT',
+          `process-summary/store-fs: the state document ${paths.document} is being written by ${verdict.reason} for more than ${LOCK_WAIT_MS / 1000} s (lock ${paths.lock}); read it again later`,
+        );
+      }
       if (verdict.gone) {
         await this.#breakLock(paths.lock, holder.text, token);
         this.#logger.warn(
@@ -243,12 +249,6 @@ export class StateFiles {
         // A writer that died holding the lock may have left its temp file.
         await this.#sweep();
         continue;
-      }
-      if (Date.now() > deadline) {
-        throw new ProcessSummaryError(
-          'E_CONFLICT',
-          `process-summary/store-fs: the state document ${paths.document} is being written by ${verdict.reason} for more than ${LOCK_WAIT_MS / 1000} s (lock ${paths.lock}); read it again later`,
-        );
       }
       await pause(attempt);
     }
@@ -307,8 +307,9 @@ export class StateFiles {
     const moved = stalePathFor(path, token);
     try {
       await this.#fs.rename(path, moved);
-    } catch {
-      return; // gone already (another process broke it): nothing to do
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return; // another process broke it already
+      throw ioError('breaking the lock of a gone writer', path, err, 'Nothing was written.');
     }
     const text = await this.#readText(moved);
     if (text !== judged) await this.#fs.link(moved, path).catch(() => {});

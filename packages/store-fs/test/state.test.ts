@@ -209,7 +209,7 @@ disk(
 );
 
 disk(
-  'a lock of another host is waited for, then broken once it is older than 30 s',
+  'a lock of another host, or an unreadable one, is broken once it is older than 30 s',
   async ({ root }) => {
     const store = new FileSummaryStore({ root, logger: recordingLogger() });
     await store.writeState('doc', { n: 1 }, null);
