@@ -35,6 +35,11 @@ export interface LiveHubOptions {
   watchIntervalMs?: number;
   /** Bytes that may wait in one client's buffers before it is dropped. Default 1 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * Open streams one client address may hold (`attach` refuses more), so one script or one
+   * browser with many tabs cannot take every slot. Default: `maxClients`.
+   */
+  maxClientsPerAddress?: number;
 }
 
 /** How many (run, process) rows are remembered for re-judging, at most. */
@@ -113,8 +118,12 @@ export class LiveHub {
   readonly #keepAliveMs: number;
   readonly #watchIntervalMs: number | undefined;
   readonly #maxBufferedBytes: number;
+  readonly #maxClientsPerAddress: number;
 
   readonly #clients = new Set<SseClient>();
+  /** The remote address of each open stream, and how many streams each address holds. */
+  readonly #addressOf = new Map<SseClient, string>();
+  readonly #perAddress = new Map<string, number>();
   /** Last known row of each live (run, process), oldest first (re-inserted on update). */
   readonly #live = new Map<string, SummaryRow>();
   /**
@@ -159,6 +168,11 @@ export class LiveHub {
         ? undefined
         : positive(options.watchIntervalMs, 1000, 'watchIntervalMs');
     this.#maxBufferedBytes = positive(options.maxBufferedBytes, 1 << 20, 'maxBufferedBytes');
+    this.#maxClientsPerAddress = positive(
+      options.maxClientsPerAddress,
+      Math.max(1, options.maxClients),
+      'maxClientsPerAddress',
+    );
   }
 
   /** Serves one SSE request (headers, `hello`, then events); false when full (caller answers 503). */
@@ -169,6 +183,9 @@ export class LiveHub {
     extraHeaders: Record<string, string>,
   ): boolean {
     if (this.#closed || this.#clients.size >= this.#maxClients) return false;
+    const address = request.socket?.remoteAddress ?? '';
+    const held = this.#perAddress.get(address) ?? 0;
+    if (held >= this.#maxClientsPerAddress) return false;
     const client = new SseClient(
       response,
       filter,
@@ -182,6 +199,8 @@ export class LiveHub {
       return true;
     }
     this.#clients.add(client);
+    this.#addressOf.set(client, address);
+    this.#perAddress.set(address, held + 1);
     client.write(sseFrame('hello', { type: 'hello', now: this.#rowOptions().now }));
     this.#start();
     return true;
@@ -220,6 +239,8 @@ export class LiveHub {
       this.#queue.clear();
       for (const client of [...this.#clients]) client.end();
       this.#clients.clear();
+      this.#addressOf.clear();
+      this.#perAddress.clear();
       this.#live.clear();
       this.#withWorkers.clear();
     }
@@ -231,6 +252,13 @@ export class LiveHub {
 
   #detach(client: SseClient, reason: DropReason): void {
     this.#clients.delete(client);
+    const address = this.#addressOf.get(client);
+    if (address !== undefined) {
+      this.#addressOf.delete(client);
+      const left = (this.#perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(address, left);
+      else this.#perAddress.delete(address);
+    }
     if (reason === 'slow') {
       this.#logger.debug(
         { maxBufferedBytes: this.#maxBufferedBytes },
