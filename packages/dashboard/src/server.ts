@@ -10,6 +10,7 @@ import { ProcessSummaryError, type SummaryStore } from '@process-summary/core';
 import { DEFAULT_STALE_AFTER_SECONDS, type RowOptions } from '@process-summary/inspect';
 import { defaultWebDir, loadWebAssets } from './http/assets.js';
 import { tokenChecker } from './http/auth.js';
+import { Coalescer } from './http/coalesce.js';
 import { createHandler } from './http/router.js';
 import { LiveHub } from './live/hub.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -218,8 +219,10 @@ export function createDashboardServer(
   const now = () => Date.now() / 1000;
   const rowOptions = (): RowOptions => ({ now: now(), staleAfterSeconds });
   const maxConnections = internal.maxConnections ?? settings.maxStreamClients + EXTRA_CONNECTIONS;
+  const shared = new Coalescer();
   const hub = new LiveHub({
     store,
+    onChange: () => shared.forget(),
     logger,
     rowOptions,
     maxClients: settings.maxStreamClients,
@@ -233,6 +236,7 @@ export function createDashboardServer(
     hub,
     now,
     rowOptions,
+    shared,
   };
   const handle = createHandler({
     basePath: settings.basePath,

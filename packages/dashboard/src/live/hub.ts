@@ -40,6 +40,8 @@ export interface LiveHubOptions {
    * browser with many tabs cannot take every slot. Default: `maxClients`.
    */
   maxClientsPerAddress?: number;
+  /** Called for every change the watch reports (the server drops answers it reuses). */
+  onChange?: () => void;
 }
 
 /** How many (run, process) rows are remembered for re-judging, at most. */
@@ -119,6 +121,7 @@ export class LiveHub {
   readonly #watchIntervalMs: number | undefined;
   readonly #maxBufferedBytes: number;
   readonly #maxClientsPerAddress: number;
+  readonly #onChange: () => void;
 
   readonly #clients = new Set<SseClient>();
   /** The remote address of each open stream, and how many streams each address holds. */
@@ -168,6 +171,7 @@ export class LiveHub {
         ? undefined
         : positive(options.watchIntervalMs, 1000, 'watchIntervalMs');
     this.#maxBufferedBytes = positive(options.maxBufferedBytes, 1 << 20, 'maxBufferedBytes');
+    this.#onChange = options.onChange ?? (() => {});
     this.#maxClientsPerAddress = positive(
       options.maxClientsPerAddress,
       Math.max(1, options.maxClients),
@@ -312,6 +316,7 @@ export class LiveHub {
         }
         for await (const ref of changes) {
           backoff = WATCH_BACKOFF_MIN_MS;
+          this.#onChange();
           this.#enqueue(ref.runName, ref.processName, true, ref.worker != null);
         }
         if (signal.aborted) return;

@@ -8,15 +8,15 @@ import { sendBody } from '../http/json.js';
 import type { Route } from './context.js';
 
 export const metricsRoute: Route = async (context, { request, response }) => {
-  const { rows } = await listRows(context.store, { ...context.rowOptions(), mergeWorkers: false });
-  sendBody(
-    request,
-    response,
-    200,
-    prometheusFormatter.contentType,
-    prometheusFormatter.format(rows),
-    {
-      'Cache-Control': 'no-store',
-    },
-  );
+  // Scrapes arriving during a listing share it (see routes/runs.ts).
+  const exposition = await context.shared.run('metrics', async () => {
+    const { rows } = await listRows(context.store, {
+      ...context.rowOptions(),
+      mergeWorkers: false,
+    });
+    return Buffer.from(prometheusFormatter.format(rows), 'utf8');
+  });
+  sendBody(request, response, 200, prometheusFormatter.contentType, exposition, {
+    'Cache-Control': 'no-store',
+  });
 };
