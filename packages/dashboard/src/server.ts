@@ -192,6 +192,8 @@ export interface InternalServerOptions {
   maxConnections?: number;
   /** Open event streams per client address; default {@link DEFAULT_MAX_STREAMS_PER_ADDRESS}. */
   maxStreamsPerAddress?: number;
+  /** How long a listing or timeline answer is reused, milliseconds (0: never); default 1,000. */
+  reuseMs?: number;
 }
 
 /** Open event streams one client address may hold: one script or browser cannot take them all. */
@@ -219,7 +221,7 @@ export function createDashboardServer(
   const now = () => Date.now() / 1000;
   const rowOptions = (): RowOptions => ({ now: now(), staleAfterSeconds });
   const maxConnections = internal.maxConnections ?? settings.maxStreamClients + EXTRA_CONNECTIONS;
-  const shared = new Coalescer();
+  const shared = new Coalescer(internal.reuseMs === undefined ? {} : { reuseMs: internal.reuseMs });
   const hub = new LiveHub({
     store,
     onChange: () => shared.forget(),

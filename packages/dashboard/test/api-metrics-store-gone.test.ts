@@ -1,9 +1,8 @@
 /**
- * Review: when the store's root goes away while the server runs (an unmounted volume, a
- * deleted directory), `/metrics` answers 200 with an empty exposition: Prometheus scrapes it
- * successfully (`up` stays 1) and every series silently disappears, so no alert on the runs
- * can fire. `/api/runs` at least lists the problem; the metrics answer should fail (503 with
- * Retry-After, like the other routes on E_STORE_UNAVAILABLE / E_IO) or expose the problem.
+ * When the store's root goes away while the server runs (an unmounted volume, a deleted
+ * directory), `/metrics` must not answer 200 with an empty exposition: Prometheus would scrape
+ * it successfully (`up` stays 1) and every series would silently disappear, so no alert on
+ * the runs could fire. It answers 503 E_STORE_UNAVAILABLE with Retry-After (`up` = 0).
  */
 import { rmSync } from 'node:fs';
 import { test } from 'uvu';
@@ -14,7 +13,8 @@ test('/metrics does not answer an empty 200 once the store root is gone', async 
   const t = await fileStore();
   const { held } = await writeRuns(t.store);
   for (const lease of held) await t.store.release(lease);
-  const running = await startServer(t.store);
+  // No reuse of the listing just made (it would hide the change for up to a second).
+  const running = await startServer(t.store, {}, { reuseMs: 0 });
   try {
     const before = await raw(running.origin, '/metrics');
     assert.is(before.status, 200);
@@ -22,6 +22,8 @@ test('/metrics does not answer an empty 200 once the store root is gone', async 
     rmSync(t.root as string, { recursive: true, force: true });
     const after = await raw(running.origin, '/metrics');
     const text = String(after.body);
+    assert.is(after.status, 503);
+    assert.ok(after.headers['retry-after'] !== undefined, 'Retry-After');
     const says = after.status >= 500 || /store|unavailable|not found|problem/i.test(text);
     assert.ok(
       says,
