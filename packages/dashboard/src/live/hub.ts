@@ -46,6 +46,8 @@ export interface LiveHubOptions {
 
 /** How many (run, process) rows are remembered for re-judging, at most. */
 export const MAX_LIVE_KEYS = 10_000;
+/** Rows re-judged per round at most (the longest unread first): a round's work is bounded. */
+export const MAX_REJUDGE_PER_ROUND = 500;
 /** Recomputes in flight at once. */
 const RECOMPUTE_CONCURRENCY = 8;
 /** Changes arriving within this many milliseconds are read together. */
@@ -74,9 +76,29 @@ function keyOf(run: string, process: string): string {
   return `${run}\u0000${process}`;
 }
 
-/** Whether a row may change status without a save (a crash, a silence turning stale). */
+/**
+ * Whether a row's judgement may change without a save, which the watch would report: only a
+ * `running` row (its owner alive may be judged dead: crashed; a silence may pass the
+ * threshold: stale). A `stale` row is one whose owner is absent, released or cannot be judged
+ * (an owner judged alive keeps it `running`): like a crashed or a finished row it changes only
+ * through a save or an owner change, both reported by the watch. Re-reading those every round
+ * would cost a read (and an owner look-up) each, for nothing, for as long as a tab is open.
+ */
 function isLive(row: SummaryRow): boolean {
-  return row.status === 'running' || row.status === 'stale' || row.file_status === 'running';
+  return row.status === 'running';
+}
+
+/** What a client sees change when a process is saved: a save always moves `last_update_time`. */
+function fingerprint(row: SummaryRow): string {
+  return JSON.stringify([
+    row.status,
+    row.status_reason,
+    row.last_update_time,
+    row.items_processed,
+    row.items_failed,
+    row.owner?.pid ?? null,
+    row.owner?.host ?? null,
+  ]);
 }
 
 function sameJudgement(a: SummaryRow, b: SummaryRow): boolean {
@@ -420,7 +442,12 @@ export class LiveHub {
       return;
     }
     this.#remember(job.run, job.process, row);
-    if (job.changed || before === undefined || !sameJudgement(before, row)) {
+    if (
+      job.changed ||
+      before === undefined ||
+      !sameJudgement(before, row) ||
+      fingerprint(before) !== fingerprint(row)
+    ) {
       this.#broadcast(job.run, job.process, { type: 'row', now, row });
     }
   }
@@ -482,10 +509,15 @@ export class LiveHub {
   #rejudge(): void {
     // A backlog (the last round not done, a burst of saves) is read first: rounds never pile up.
     if (this.#closed || this.#clients.size === 0 || this.#queue.size > 0) return;
+    // #live is ordered by last reading (a recompute re-inserts its row), so taking the first
+    // rows each round goes round all of them, MAX_REJUDGE_PER_ROUND at a time.
+    let taken = 0;
     for (const row of this.#live.values()) {
+      if (taken >= MAX_REJUDGE_PER_ROUND) break;
       const key = keyOf(row.run_name, row.process_name);
       if (!this.#running.has(key) && !this.#queue.has(key)) {
         this.#enqueue(row.run_name, row.process_name, false);
+        taken += 1;
       }
     }
   }

@@ -1,12 +1,12 @@
 /**
- * Review: the live hub re-judges every `stale` row it knows (hub.ts isLive: running, stale, or
- * file_status running) every `rejudgeIntervalMs` (5 s), for as long as a stream is open. A
+ * The live hub must not re-judge every `stale` row it knows every `rejudgeIntervalMs` (5 s),
+ * for as long as a stream is open (it did: isLive took running, stale and file_status running). A
  * stale row whose owner record is released or absent (`none`) can only change through a save,
  * which the watch reports anyway; re-reading it is pure load. Real stores accumulate such runs
  * (killed pipelines never cleaned up): a store with 10,000 of them and one open tab costs
  * 10,000 summary reads plus owner look-ups every 5 s, forever. Only rows whose judgement can
- * change without a save (owner alive/unknown, or a running row nearing staleAfter) should be
- * re-read.
+ * change without a save (running: an owner judged alive may turn dead, a silence may turn
+ * stale) are re-read, at most MAX_REJUDGE_PER_ROUND per round.
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
