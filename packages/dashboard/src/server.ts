@@ -194,6 +194,8 @@ export interface InternalServerOptions {
   maxStreamsPerAddress?: number;
   /** How long a listing or timeline answer is reused, milliseconds (0: never); default 1,000. */
   reuseMs?: number;
+  /** How long the store watch outlives the last stream, milliseconds; default 30,000. */
+  watchGraceMs?: number;
 }
 
 /** Open event streams one client address may hold: one script or browser cannot take them all. */
@@ -225,6 +227,7 @@ export function createDashboardServer(
   const hub = new LiveHub({
     store,
     onChange: () => shared.forget(),
+    ...(internal.watchGraceMs === undefined ? {} : { watchGraceMs: internal.watchGraceMs }),
     logger,
     rowOptions,
     maxClients: settings.maxStreamClients,

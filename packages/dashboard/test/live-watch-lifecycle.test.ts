@@ -1,14 +1,13 @@
 /**
- * Review of the live hub (src/live/hub.ts) over real HTTP:
+ * The live hub's store watch over real HTTP (PostgreSQL store):
  * - a save made after the page's fetch (the one on `hello`) but before the hub's store watch
- *   is established is never streamed: the hub writes `hello` first and only then starts
- *   `store.watch`, whose LISTEN (PostgreSQL) takes a connection, a registration and a first
- *   snapshot (the test holds that start until the save is made, which makes the race
- *   deterministic; unheld, it fails about one run in three here); the page shows the old row
- *   until something else changes it;
- * - once started, the watch is never stopped, even when the last stream has left: a PostgreSQL
- *   store keeps a dedicated connection and a registered listener (every write in the store
- *   then NOTIFYs) for as long as the server lives.
+ *   is established must still be streamed: the PostgreSQL watch listens only after a
+ *   connection, LISTEN, a registration and a first snapshot, and never reports what committed
+ *   before (the test holds that start until the save is made, which makes the race
+ *   deterministic; unheld, the old hub lost it about one run in three);
+ * - the watch (a dedicated connection and a registered listener that makes every write in the
+ *   store NOTIFY) stops once the last stream has left, after a grace period (shortened here),
+ *   and the next stream starts a new one.
  */
 import { get, type IncomingMessage } from 'node:http';
 import { ProcessSummary, type SummaryRef, type SummaryStore } from '@process-summary/core';
@@ -117,6 +116,69 @@ test('a save right after the page re-fetched on hello is streamed (PostgreSQL st
   }
 });
 
+test('a finished run saved again before the watch listens is streamed too (not only running rows)', async () => {
+  let t: TestStore | null = null;
+  let running: Running | null = null;
+  let stream: Stream | null = null;
+  try {
+    t = await postgresStore();
+    const inner = t.store;
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const store = new Proxy(inner, {
+      get(target, property) {
+        if (property === 'watch') {
+          return (options: { signal?: AbortSignal } = {}) =>
+            (async function* () {
+              await gate;
+              yield* target.watch(options);
+            })();
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as SummaryStore;
+    const finish = async (items: number) => {
+      const summary = new ProcessSummary(REF);
+      const { lease } = await store.acquire(REF);
+      summary.startProcess();
+      summary.incrementItems({ processed: items, successful: items });
+      summary.endProcess();
+      await store.save(summary, lease);
+      await store.release(lease);
+    };
+    await finish(1);
+    running = await startServer(store);
+    stream = openStream(`${running.url}api/stream`);
+    await stream.hello;
+    const runs = (await (await fetch(`${running.url}api/runs`)).json()) as {
+      rows: { run_name: string; items_processed: number }[];
+    };
+    assert.is(runs.rows.find((r) => r.run_name === 'race')?.items_processed, 1);
+    // Replaced by a new run that finished at once: never `running` while the hub looks.
+    await finish(7);
+    open();
+    const s = stream;
+    let seen = false;
+    await waitUntil(
+      () => s.events.some((e) => e.type === 'row' && e.data.row?.items_processed === 7),
+      10_000,
+    ).then(
+      () => {
+        seen = true;
+      },
+      () => {},
+    );
+    assert.ok(seen, 'the save made before the watch listened never reached the stream');
+  } finally {
+    stream?.close();
+    await running?.close();
+    await t?.cleanup();
+  }
+});
+
 test('the store watch stops once the last stream has left', async () => {
   let t: TestStore | null = null;
   let running: Running | null = null;
@@ -136,7 +198,8 @@ test('the store watch stops once the last stream has left', async () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     }) as SummaryStore;
-    running = await startServer(store);
+    // The grace period (30 s by default) shortened: the test is about the watch stopping.
+    running = await startServer(store, {}, { watchGraceMs: 200 });
     const stream = openStream(`${running.url}api/stream`);
     await stream.hello;
     assert.is(signals.length, 1, 'one watch while a stream is open');
@@ -146,6 +209,46 @@ test('the store watch stops once the last stream has left', async () => {
       signals.every((s) => s.aborted),
       'the watch (a PostgreSQL connection and a registered listener) outlives every stream',
     );
+    const again = openStream(`${running.url}api/stream`);
+    await again.hello;
+    assert.is(signals.length, 2, 'the next stream starts a new watch');
+    assert.is(signals[1]?.aborted, false);
+    again.close();
+  } finally {
+    await running?.close();
+    await t?.cleanup();
+  }
+});
+
+test('a stream reconnecting within the grace period keeps the same watch', async () => {
+  let t: TestStore | null = null;
+  let running: Running | null = null;
+  try {
+    t = await postgresStore();
+    const inner = t.store;
+    const signals: AbortSignal[] = [];
+    const store = new Proxy(inner, {
+      get(target, property) {
+        if (property === 'watch') {
+          return (options: { signal?: AbortSignal } = {}) => {
+            if (options.signal !== undefined) signals.push(options.signal);
+            return target.watch(options);
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as SummaryStore;
+    // A grace far longer than the test: a reconnect well within it.
+    running = await startServer(store, {}, { watchGraceMs: 60_000 });
+    const first = openStream(`${running.url}api/stream`);
+    await first.hello;
+    first.close();
+    const second = openStream(`${running.url}api/stream`);
+    await second.hello;
+    assert.is(signals.length, 1, 'one watch across the reconnect');
+    assert.is(signals[0]?.aborted, false);
+    second.close();
   } finally {
     await running?.close();
     await t?.cleanup();
