@@ -8,6 +8,7 @@
  * entry with the same cursor (and a preview of the line), so the client still moves past it
  * and no answer ever grows with it.
  */
+import { refName } from '@process-summary/core';
 import type { EventsResponse, JournalRecordJson } from '../api.js';
 import { HttpError, inertJson, sendBody } from '../http/json.js';
 import { integerParam, type Route, refOf, single } from './context.js';
@@ -71,6 +72,11 @@ export const eventsRoute: Route = async (context, route) => {
     route.response.off('close', onClose);
   }
   if (gone.signal.aborted) return;
+  if (pieces.length === 0 && (await context.store.read(ref, { full: false })) === null) {
+    // Neither a summary nor a journal: "no such run" (a typo), which the run and timeline
+    // routes answer 404 too, is not "no events yet".
+    throw new HttpError(404, 'E_NOT_FOUND', `no summary ${refName(ref)}`);
+  }
   const tail: Omit<EventsResponse, 'records'> = { cursor: last, more };
   // `{"records":[...],"cursor":...,"more":...}`: the shape of EventsResponse.
   const body = `{"records":[${pieces.join(',')}],${inertJson(tail).slice(1)}`;
