@@ -556,6 +556,9 @@ export class LiveHub {
     if (!send)
       send = job.since === undefined ? before === undefined : fingerprint(row) !== job.since;
     if (send) {
+      // Clients have this one now: a later re-sync round compares with it.
+      const unsynced = this.#unsynced?.get(key);
+      if (unsynced !== undefined) unsynced.seen = fingerprint(row);
       this.#broadcast(job.run, job.process, { type: 'row', now, row });
     }
   }
