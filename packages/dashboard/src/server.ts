@@ -10,6 +10,7 @@ import { ProcessSummaryError, type SummaryStore } from '@process-summary/core';
 import { DEFAULT_STALE_AFTER_SECONDS, type RowOptions } from '@process-summary/inspect';
 import { defaultWebDir, loadWebAssets } from './http/assets.js';
 import { tokenChecker } from './http/auth.js';
+import { Coalescer } from './http/coalesce.js';
 import { createHandler } from './http/router.js';
 import { LiveHub } from './live/hub.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -39,6 +40,12 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const MAX_HEADER_BYTES = 16 * 1024;
 const MAX_HEADERS_COUNT = 64;
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+/**
+ * Connections at most (event streams, keep-alive and requests together), on top of the stream
+ * limit: a bound on file descriptors whatever the clients do.
+ */
+const EXTRA_CONNECTIONS = 1000;
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -181,7 +188,18 @@ function settingsOf(options: DashboardOptions): Settings {
 /** Options not meant for users: where the build output is (tests of a missing build). */
 export interface InternalServerOptions {
   webDir?: string;
+  /** Connections the listening server accepts at once; default maxStreamClients + 1,000. */
+  maxConnections?: number;
+  /** Open event streams per client address; default {@link DEFAULT_MAX_STREAMS_PER_ADDRESS}. */
+  maxStreamsPerAddress?: number;
+  /** How long a listing or timeline answer is reused, milliseconds (0: never); default 1,000. */
+  reuseMs?: number;
+  /** How long the store watch outlives the last stream, milliseconds; default 30,000. */
+  watchGraceMs?: number;
 }
+
+/** Open event streams one client address may hold: one script or browser cannot take them all. */
+export const DEFAULT_MAX_STREAMS_PER_ADDRESS = 50;
 
 /**
  * Creates a dashboard server over `options.store` (see {@link DashboardOptions}). Throws
@@ -204,7 +222,17 @@ export function createDashboardServer(
   }
   const now = () => Date.now() / 1000;
   const rowOptions = (): RowOptions => ({ now: now(), staleAfterSeconds });
-  const hub = new LiveHub({ store, logger, rowOptions, maxClients: settings.maxStreamClients });
+  const maxConnections = internal.maxConnections ?? settings.maxStreamClients + EXTRA_CONNECTIONS;
+  const shared = new Coalescer(internal.reuseMs === undefined ? {} : { reuseMs: internal.reuseMs });
+  const hub = new LiveHub({
+    store,
+    onChange: () => shared.forget(),
+    ...(internal.watchGraceMs === undefined ? {} : { watchGraceMs: internal.watchGraceMs }),
+    logger,
+    rowOptions,
+    maxClients: settings.maxStreamClients,
+    maxClientsPerAddress: internal.maxStreamsPerAddress ?? DEFAULT_MAX_STREAMS_PER_ADDRESS,
+  });
   const context: RouteContext = {
     store,
     storeLabel: settings.storeLabel,
@@ -213,6 +241,7 @@ export function createDashboardServer(
     hub,
     now,
     rowOptions,
+    shared,
   };
   const handle = createHandler({
     basePath: settings.basePath,
@@ -227,6 +256,9 @@ export function createDashboardServer(
   let listening: Promise<string> | null = null;
   let closing: Promise<void> | null = null;
 
+  /** Settles the promise `listen` returned when `close` wins the race against the socket. */
+  let abandonListen: ((error: Error) => void) | null = null;
+
   const listen = (): Promise<string> => {
     if (closing !== null) {
       return Promise.reject(
@@ -234,16 +266,29 @@ export function createDashboardServer(
       );
     }
     listening ??= new Promise<string>((resolve, reject) => {
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        abandonListen = null;
+        outcome();
+      };
+      abandonListen = (error) => settle(() => reject(error));
       const s = createServer(
         {
           headersTimeout: HEADERS_TIMEOUT_MS,
           requestTimeout: REQUEST_TIMEOUT_MS,
           keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
           maxHeaderSize: MAX_HEADER_BYTES,
+          // Node checks the two timeouts above only this often (default 30 s): a slow client
+          // would otherwise hold its connection three times longer than headersTimeout says.
+          connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
         },
         handle,
       );
       s.maxHeadersCount = MAX_HEADERS_COUNT;
+      // Every connection is a file descriptor: past this many, new ones are refused at once.
+      s.maxConnections = maxConnections;
       // Event streams are long; the keep-alive comments keep them busy, the timeouts above
       // bound what a client may hold before its request is complete.
       s.timeout = 0;
@@ -251,16 +296,22 @@ export function createDashboardServer(
       s.once('error', (error) => {
         listening = null;
         server = null;
-        reject(error);
+        settle(() => reject(error));
       });
       // Malformed requests, timeouts and oversized headers are left to Node's own clientError
       // answer (400, 408, 431 with Connection: close), which knows when a response is under way.
       s.listen(settings.port, settings.host, () => {
+        if (closing !== null) {
+          // close() ran while the host was being resolved: the promise is settled already
+          // (rejected), and the socket that just opened must not outlive it.
+          s.close();
+          return;
+        }
         const address = s.address();
         const port = typeof address === 'object' && address !== null ? address.port : settings.port;
         url = urlOf(settings.host, port, settings.basePath);
         logger.info({ url }, 'dashboard: listening');
-        resolve(url);
+        settle(() => resolve(url as string));
       });
     });
     return listening;
@@ -268,14 +319,24 @@ export function createDashboardServer(
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // A listen() still under way is refused now rather than left pending forever.
+      abandonListen?.(
+        new ProcessSummaryError('E_INVALID_STATE', 'dashboard: closed before it was listening'),
+      );
       await hub.close();
       const s = server;
+      url = null;
       if (s === null) return;
       await new Promise<void>((resolve) => {
+        if (!s.listening) {
+          // Not listening (yet): close() would only report ERR_SERVER_NOT_RUNNING; the
+          // listening callback above closes the socket should it open later.
+          resolve();
+          return;
+        }
         s.close(() => resolve());
         s.closeAllConnections();
       });
-      url = null;
     })();
     return closing;
   };

@@ -551,8 +551,19 @@ function checkMaxPoints(value: number | undefined): number {
 interface CachedJournal {
   builder: JournalSeriesBuilder;
   cursor: string | undefined;
-  /** The summary's start when it was read: another start is another run (removed, recreated). */
-  startTime: number | null;
+  /**
+   * Which run it was read for (the summary's start and its first session): another is another
+   * run (removed and recreated, `fresh`).
+   */
+  identity: string;
+  /**
+   * The cursor before the last entry read, and that entry: reading again from there must give
+   * the same entry, or the journal was replaced by one that only happens to reach as far (a
+   * run recreated with the same start, e.g. seed-format times or a manual clock) and the
+   * cached reading would go on with another run's tail.
+   */
+  lastFrom: string | undefined;
+  lastEntry: string | null;
   busy: boolean;
 }
 
@@ -566,27 +577,51 @@ export const TIMELINE_CACHE_POINTS = 2_000_000;
 /** Codes by which a store says a cursor no longer fits its journal (truncated, replaced). */
 const STALE_CURSOR = new Set(['E_INVALID_OFFSET', 'E_INVALID_ARGUMENT']);
 
+/** A cached reading that no longer fits its journal: another run under the same name. */
+class ReplacedJournal extends Error {}
+
+/**
+ * Reads the journal into `entry` from where it stopped. A continued reading starts one entry
+ * early, at the last entry read before, which must come back the same (see CachedJournal):
+ * one call of `events` either way.
+ */
 async function readJournalInto(
   store: SummaryStore,
   ref: SummaryRef,
   entry: CachedJournal,
 ): Promise<void> {
+  const check = entry.cursor !== undefined && entry.lastEntry !== null;
+  const from = check ? entry.lastFrom : entry.cursor;
   const records = store.events(
     ref,
-    entry.cursor === undefined ? {} : { after: entry.cursor },
+    from === undefined ? {} : { after: from },
   ) as AsyncIterable<JournalRecord>;
+  let checking = check;
   for await (const record of records) {
+    if (checking) {
+      checking = false;
+      if (entryText(record) !== entry.lastEntry) throw new ReplacedJournal();
+      continue;
+    }
     // The cursor moves with each event taken, so the entry stays consistent if reading fails.
     if (record.event !== null) entry.builder.add(record.event);
+    entry.lastFrom = entry.cursor;
+    entry.lastEntry = entryText(record);
     entry.cursor = record.cursor;
   }
+  // The entry read last is gone: the journal was cut short or replaced.
+  if (checking) throw new ReplacedJournal();
+}
+
+function entryText(record: JournalRecord): string {
+  return JSON.stringify([record.cursor, record.event, record.problem?.line ?? null]);
 }
 
 /** The journal of `ref` read up to its current end, continuing a cached reading when one fits. */
 async function journalOf(
   store: SummaryStore,
   ref: SummaryRef,
-  startTime: number | null,
+  identity: string,
   worker: string | null,
 ): Promise<JournalSeriesBuilder> {
   let cache = journalCaches.get(store);
@@ -598,28 +633,25 @@ async function journalOf(
   // merged view of its process label its sessions differently.
   const key = `${refName(ref)}\u0000${worker ?? ''}`;
   let entry = cache.get(key);
-  if (entry !== undefined && (entry.busy || entry.startTime !== startTime)) {
+  if (entry !== undefined && (entry.busy || entry.identity !== identity)) {
     // Another request is reading it (a reading of its own is simpler than waiting), or the
     // run was replaced.
     if (!entry.busy) cache.delete(key);
     entry = undefined;
   }
   const fresh = entry === undefined;
-  const current: CachedJournal = entry ?? {
-    builder: new JournalSeriesBuilder(worker),
-    cursor: undefined,
-    startTime,
-    busy: false,
-  };
+  const current: CachedJournal = entry ?? newEntry(identity, worker);
   current.busy = true;
   try {
     await readJournalInto(store, ref, current);
   } catch (error) {
     cache.delete(key);
     const code = (error as { code?: unknown } | null)?.code;
-    if (fresh || typeof code !== 'string' || !STALE_CURSOR.has(code)) throw error;
+    const replaced =
+      error instanceof ReplacedJournal || (typeof code === 'string' && STALE_CURSOR.has(code));
+    if (fresh || !replaced) throw error;
     // The journal was truncated or replaced since: read it again from the start.
-    return journalOf(store, ref, startTime, worker);
+    return journalOf(store, ref, identity, worker);
   } finally {
     current.busy = false;
   }
@@ -629,6 +661,31 @@ async function journalOf(
     trimCache(cache);
   }
   return current.builder;
+}
+
+function newEntry(identity: string, worker: string | null): CachedJournal {
+  return {
+    builder: new JournalSeriesBuilder(worker),
+    cursor: undefined,
+    identity,
+    lastFrom: undefined,
+    lastEntry: null,
+    busy: false,
+  };
+}
+
+/** Which run a summary is: its start and its first session (id, host, pid). */
+function runIdentity(dict: DictLike): string {
+  const sessions = (dict as { sessions?: unknown }).sessions;
+  const first = Array.isArray(sessions)
+    ? (sessions[0] as Record<string, unknown> | undefined)
+    : undefined;
+  return JSON.stringify([
+    num(dict.start_time),
+    first?.session_id ?? (dict as { session_id?: unknown }).session_id ?? null,
+    first?.host ?? null,
+    first?.pid ?? null,
+  ]);
 }
 
 function trimCache(cache: Map<string, CachedJournal>): void {
@@ -654,7 +711,7 @@ async function seriesOf(
   dict: DictLike,
   worker: string | null,
 ): Promise<TimelineSeries> {
-  const builder = await journalOf(store, ref, num(dict.start_time), worker);
+  const builder = await journalOf(store, ref, runIdentity(dict), worker);
   return builder.usable ? builder.finish(dict) : summarySeries(dict, worker);
 }
 

@@ -419,10 +419,12 @@ test('a refresh reads only the journal events after those read before, with the 
     s.endProcess();
     await files.save(s, lease);
     const refreshed = await readTimeline(store, ref, { now: clock.now() });
-    assert.equal(yielded, [11, 2]);
+    // The 2 new events, after the last one read before, read again to check it is the same
+    // journal (a run replaced with the same start would otherwise be continued).
+    assert.equal(yielded, [11, 3]);
     clearTimelineCache(store);
     const whole = await readTimeline(store, ref, { now: clock.now() });
-    assert.equal(yielded, [11, 2, 13]);
+    assert.equal(yielded, [11, 3, 13]);
     assert.equal(refreshed, whole);
     assert.is(whole?.points.at(-1)?.processed, 33);
     assert.is(whole?.sessions[0]?.end_reason, 'completed');

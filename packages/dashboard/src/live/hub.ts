@@ -35,10 +35,32 @@ export interface LiveHubOptions {
   watchIntervalMs?: number;
   /** Bytes that may wait in one client's buffers before it is dropped. Default 1 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * Open streams one client address may hold (`attach` refuses more), so one script or one
+   * browser with many tabs cannot take every slot. Default: `maxClients`.
+   */
+  maxClientsPerAddress?: number;
+  /** Called for every change the watch reports (the server drops answers it reuses). */
+  onChange?: () => void;
+  /**
+   * How long the watch outlives the last stream, milliseconds (a reload or a reconnect within
+   * it keeps the same watch). Default {@link DEFAULT_WATCH_GRACE_MS}.
+   */
+  watchGraceMs?: number;
 }
+
+/** How long the store watch outlives the last stream when not given. */
+export const DEFAULT_WATCH_GRACE_MS = 30_000;
+/**
+ * After the watch (re)starts, the rows served meanwhile are read again this long after, and
+ * sent where they changed (see {@link LiveHub} on the race this closes).
+ */
+const RESYNC_DELAYS_MS = [1000, 5000] as const;
 
 /** How many (run, process) rows are remembered for re-judging, at most. */
 export const MAX_LIVE_KEYS = 10_000;
+/** Rows re-judged per round at most (the longest unread first): a round's work is bounded. */
+export const MAX_REJUDGE_PER_ROUND = 500;
 /** Recomputes in flight at once. */
 const RECOMPUTE_CONCURRENCY = 8;
 /** Changes arriving within this many milliseconds are read together. */
@@ -53,6 +75,8 @@ interface Job {
   changed: boolean;
   /** A worker's summary was reported: the process has workers to merge. */
   worker: boolean;
+  /** A re-sync: what the row looked like when served; it is sent only if it differs now. */
+  since?: string | undefined;
 }
 
 interface Running {
@@ -67,9 +91,29 @@ function keyOf(run: string, process: string): string {
   return `${run}\u0000${process}`;
 }
 
-/** Whether a row may change status without a save (a crash, a silence turning stale). */
+/**
+ * Whether a row's judgement may change without a save, which the watch would report: only a
+ * `running` row (its owner alive may be judged dead: crashed; a silence may pass the
+ * threshold: stale). A `stale` row is one whose owner is absent, released or cannot be judged
+ * (an owner judged alive keeps it `running`): like a crashed or a finished row it changes only
+ * through a save or an owner change, both reported by the watch. Re-reading those every round
+ * would cost a read (and an owner look-up) each, for nothing, for as long as a tab is open.
+ */
 function isLive(row: SummaryRow): boolean {
-  return row.status === 'running' || row.status === 'stale' || row.file_status === 'running';
+  return row.status === 'running';
+}
+
+/** What a client sees change when a process is saved: a save always moves `last_update_time`. */
+function fingerprint(row: SummaryRow): string {
+  return JSON.stringify([
+    row.status,
+    row.status_reason,
+    row.last_update_time,
+    row.items_processed,
+    row.items_failed,
+    row.owner?.pid ?? null,
+    row.owner?.host ?? null,
+  ]);
 }
 
 function sameJudgement(a: SummaryRow, b: SummaryRow): boolean {
@@ -103,6 +147,24 @@ function errorFields(error: unknown): Record<string, unknown> {
 /**
  * Serves `/api/stream`: see the module comment. Timers it starts are unref'd (they never hold
  * a process open); `close` stops them, the watch and every stream.
+ *
+ * The watch and `hello`: a page re-fetches what it shows on `hello`, so a save made after
+ * that fetch must be reported by the watch, i.e. the watch must be listening before the fetch
+ * reads. `attach` therefore starts the watch (and pulls its first change, which is what
+ * starts a store's watch) before it writes `hello`. For the file store that is enough: its
+ * first pull attaches its inotify watchers synchronously. The store contract has no "now
+ * listening" signal, and PostgreSQL's watch listens only after a connection, LISTEN, a
+ * registration and a first snapshot, never reporting what committed before that snapshot; a
+ * save between the page's fetch and that moment would be lost. So after each (re)start of the
+ * watch the hub remembers what it served meanwhile (rows of `noteRows`, by content) and reads
+ * those rows again {@link RESYNC_DELAYS_MS} later, sending those that differ: a listening
+ * delay shorter than the last of those delays loses nothing. (A store signalling readiness
+ * through the contract, e.g. a `WatchOptions.onListening`, would let this happen exactly
+ * once, at that moment.) Running rows are also compared by content at every re-judging round.
+ *
+ * The watch is stopped {@link DEFAULT_WATCH_GRACE_MS} after the last stream leaves (a
+ * PostgreSQL watch holds a connection and makes every writer NOTIFY), and started again, with
+ * the re-sync above, by the next `attach`.
  */
 export class LiveHub {
   readonly #store: SummaryStore;
@@ -113,8 +175,14 @@ export class LiveHub {
   readonly #keepAliveMs: number;
   readonly #watchIntervalMs: number | undefined;
   readonly #maxBufferedBytes: number;
+  readonly #maxClientsPerAddress: number;
+  readonly #onChange: () => void;
+  readonly #watchGraceMs: number;
 
   readonly #clients = new Set<SseClient>();
+  /** The remote address of each open stream, and how many streams each address holds. */
+  readonly #addressOf = new Map<SseClient, string>();
+  readonly #perAddress = new Map<string, number>();
   /** Last known row of each live (run, process), oldest first (re-inserted on update). */
   readonly #live = new Map<string, SummaryRow>();
   /**
@@ -129,7 +197,12 @@ export class LiveHub {
   #rejudgeTimer: NodeJS.Timeout | null = null;
   #keepAliveTimer: NodeJS.Timeout | null = null;
   #watchAbort: AbortController | null = null;
-  #watchDone: Promise<void> | null = null;
+  /** Watch loops not ended yet (a stopped one may still be ending when the next starts). */
+  readonly #watchDone = new Set<Promise<void>>();
+  #stopTimer: NodeJS.Timeout | null = null;
+  readonly #resyncTimers = new Set<NodeJS.Timeout>();
+  /** Rows served since the watch (re)started, by content, for the re-sync; null outside one. */
+  #unsynced: Map<string, { run: string; process: string; seen: string }> | null = null;
   #closed = false;
   /** Recomputes done (for tests and benchmarks). */
   #recomputes = 0;
@@ -159,6 +232,13 @@ export class LiveHub {
         ? undefined
         : positive(options.watchIntervalMs, 1000, 'watchIntervalMs');
     this.#maxBufferedBytes = positive(options.maxBufferedBytes, 1 << 20, 'maxBufferedBytes');
+    this.#onChange = options.onChange ?? (() => {});
+    this.#watchGraceMs = positive(options.watchGraceMs, DEFAULT_WATCH_GRACE_MS, 'watchGraceMs');
+    this.#maxClientsPerAddress = positive(
+      options.maxClientsPerAddress,
+      Math.max(1, options.maxClients),
+      'maxClientsPerAddress',
+    );
   }
 
   /** Serves one SSE request (headers, `hello`, then events); false when full (caller answers 503). */
@@ -169,6 +249,9 @@ export class LiveHub {
     extraHeaders: Record<string, string>,
   ): boolean {
     if (this.#closed || this.#clients.size >= this.#maxClients) return false;
+    const address = request.socket?.remoteAddress ?? '';
+    const held = this.#perAddress.get(address) ?? 0;
+    if (held >= this.#maxClientsPerAddress) return false;
     const client = new SseClient(
       response,
       filter,
@@ -182,16 +265,27 @@ export class LiveHub {
       return true;
     }
     this.#clients.add(client);
-    client.write(sseFrame('hello', { type: 'hello', now: this.#rowOptions().now }));
+    this.#addressOf.set(client, address);
+    this.#perAddress.set(address, held + 1);
+    // The watch first, then hello: see the class comment.
     this.#start();
+    client.write(sseFrame('hello', { type: 'hello', now: this.#rowOptions().now }));
     return true;
   }
 
   /** Rows an API answer just served: the hub keeps re-judging those that are live. */
   noteRows(rows: readonly SummaryRow[]): void {
     if (this.#closed) return;
+    const unsynced = this.#unsynced;
     for (const row of rows) {
       if (row.worker != null) continue;
+      if (unsynced !== null && unsynced.size < MAX_LIVE_KEYS) {
+        unsynced.set(keyOf(row.run_name, row.process_name), {
+          run: row.run_name,
+          process: row.process_name,
+          seen: fingerprint(row),
+        });
+      }
       this.#remember(row.run_name, row.process_name, row);
       if ((row.worker_count ?? 0) > 0)
         this.#markWorkers(keyOf(row.run_name, row.process_name), true);
@@ -212,18 +306,18 @@ export class LiveHub {
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
-      this.#watchAbort?.abort();
-      for (const timer of [this.#pumpTimer, this.#rejudgeTimer, this.#keepAliveTimer]) {
-        if (timer !== null) clearTimeout(timer);
-      }
-      this.#pumpTimer = this.#rejudgeTimer = this.#keepAliveTimer = null;
+      this.#stop();
+      if (this.#pumpTimer !== null) clearTimeout(this.#pumpTimer);
+      this.#pumpTimer = null;
       this.#queue.clear();
       for (const client of [...this.#clients]) client.end();
       this.#clients.clear();
+      this.#addressOf.clear();
+      this.#perAddress.clear();
       this.#live.clear();
       this.#withWorkers.clear();
     }
-    await this.#watchDone;
+    await Promise.all([...this.#watchDone]);
     await Promise.all([...this.#inFlight]);
   }
 
@@ -231,6 +325,20 @@ export class LiveHub {
 
   #detach(client: SseClient, reason: DropReason): void {
     this.#clients.delete(client);
+    const address = this.#addressOf.get(client);
+    if (address !== undefined) {
+      this.#addressOf.delete(client);
+      const left = (this.#perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(address, left);
+      else this.#perAddress.delete(address);
+    }
+    if (this.#clients.size === 0 && this.#watchAbort !== null && this.#stopTimer === null) {
+      this.#stopTimer = setTimeout(() => {
+        this.#stopTimer = null;
+        if (this.#clients.size === 0) this.#stop();
+      }, this.#watchGraceMs);
+      this.#stopTimer.unref();
+    }
     if (reason === 'slow') {
       this.#logger.debug(
         { maxBufferedBytes: this.#maxBufferedBytes },
@@ -250,20 +358,64 @@ export class LiveHub {
 
   // ------------------------------------------------------------------ watching
 
-  /** Starts the watch, the re-judging and the keep-alive, once. */
+  /** Starts the watch, the re-judging and the keep-alive, unless running; ends a pending stop. */
   #start(): void {
-    if (this.#watchDone !== null) return;
+    if (this.#stopTimer !== null) {
+      clearTimeout(this.#stopTimer);
+      this.#stopTimer = null;
+    }
+    if (this.#watchAbort !== null || this.#closed) return;
     const abort = new AbortController();
     this.#watchAbort = abort;
-    this.#watchDone = this.#watchLoop(abort.signal).catch((error: unknown) => {
-      this.#logger.error(errorFields(error), 'live: the store watch stopped');
-    });
+    // Runs synchronously up to the store's first pull of changes (see the class comment).
+    const done: Promise<void> = this.#watchLoop(abort.signal)
+      .catch((error: unknown) => {
+        this.#logger.error(errorFields(error), 'live: the store watch stopped');
+      })
+      .finally(() => this.#watchDone.delete(done));
+    this.#watchDone.add(done);
     this.#rejudgeTimer = setInterval(() => this.#rejudge(), this.#rejudgeIntervalMs);
     this.#rejudgeTimer.unref();
     this.#keepAliveTimer = setInterval(() => {
       for (const client of this.#clients) client.write(KEEP_ALIVE_FRAME);
     }, this.#keepAliveMs);
     this.#keepAliveTimer.unref();
+  }
+
+  /** Stops the watch and the timers that serve streams (the next `attach` starts them again). */
+  #stop(): void {
+    this.#watchAbort?.abort();
+    this.#watchAbort = null;
+    for (const timer of [this.#rejudgeTimer, this.#keepAliveTimer, this.#stopTimer]) {
+      if (timer !== null) clearTimeout(timer);
+    }
+    this.#rejudgeTimer = this.#keepAliveTimer = this.#stopTimer = null;
+    for (const timer of this.#resyncTimers) clearTimeout(timer);
+    this.#resyncTimers.clear();
+    this.#unsynced = null;
+  }
+
+  /** Remembers what is served from now on, and reads it again later: see the class comment. */
+  #beginResync(): void {
+    // An answer the server reuses may predate the watch: none is served from now on.
+    this.#onChange();
+    this.#unsynced ??= new Map();
+    for (const timer of this.#resyncTimers) clearTimeout(timer);
+    this.#resyncTimers.clear();
+    RESYNC_DELAYS_MS.forEach((delay, index) => {
+      const last = index === RESYNC_DELAYS_MS.length - 1;
+      const timer = setTimeout(() => {
+        this.#resyncTimers.delete(timer);
+        const unsynced = this.#unsynced;
+        if (unsynced === null) return;
+        if (last) this.#unsynced = null;
+        for (const { run, process, seen } of unsynced.values()) {
+          this.#enqueue(run, process, false, false, seen);
+        }
+      }, delay);
+      timer.unref();
+      this.#resyncTimers.add(timer);
+    });
   }
 
   async #watchLoop(signal: AbortSignal): Promise<void> {
@@ -276,6 +428,7 @@ export class LiveHub {
             ? { signal }
             : { signal, intervalMs: this.#watchIntervalMs };
         const changes = this.#store.watch(options);
+        this.#beginResync();
         if (restarted) {
           // Changes made while the watch was down were not reported: read the live rows again.
           for (const [key, row] of this.#live) {
@@ -284,6 +437,7 @@ export class LiveHub {
         }
         for await (const ref of changes) {
           backoff = WATCH_BACKOFF_MIN_MS;
+          this.#onChange();
           this.#enqueue(ref.runName, ref.processName, true, ref.worker != null);
         }
         if (signal.aborted) return;
@@ -303,7 +457,13 @@ export class LiveHub {
 
   // ------------------------------------------------------------------ recomputing
 
-  #enqueue(run: string, process: string, changed: boolean, worker = false): void {
+  #enqueue(
+    run: string,
+    process: string,
+    changed: boolean,
+    worker = false,
+    since?: string | undefined,
+  ): void {
     if (this.#closed) return;
     const key = keyOf(run, process);
     const running = this.#running.get(key);
@@ -320,9 +480,10 @@ export class LiveHub {
     if (queued !== undefined) {
       queued.changed ||= changed;
       queued.worker ||= worker;
+      queued.since ??= since;
       return;
     }
-    this.#queue.set(key, { run, process, changed, worker });
+    this.#queue.set(key, { run, process, changed, worker, since });
     this.#schedulePump();
   }
 
@@ -376,7 +537,7 @@ export class LiveHub {
       this.#live.delete(key);
       // An unusable summary (a torn write being repaired, an invalid file) is still there:
       // only a process with nothing left is gone.
-      if (!found.unusable && (job.changed || before !== undefined)) {
+      if (!found.unusable && (job.changed || before !== undefined || job.since !== undefined)) {
         this.#broadcast(job.run, job.process, {
           type: 'gone',
           now,
@@ -387,7 +548,17 @@ export class LiveHub {
       return;
     }
     this.#remember(job.run, job.process, row);
-    if (job.changed || before === undefined || !sameJudgement(before, row)) {
+    let send = job.changed;
+    if (!send && before !== undefined) {
+      send = !sameJudgement(before, row) || fingerprint(before) !== fingerprint(row);
+    }
+    // A re-sync sends only what differs from what was served; a first reading always sends.
+    if (!send)
+      send = job.since === undefined ? before === undefined : fingerprint(row) !== job.since;
+    if (send) {
+      // Clients have this one now: a later re-sync round compares with it.
+      const unsynced = this.#unsynced?.get(key);
+      if (unsynced !== undefined) unsynced.seen = fingerprint(row);
       this.#broadcast(job.run, job.process, { type: 'row', now, row });
     }
   }
@@ -449,10 +620,15 @@ export class LiveHub {
   #rejudge(): void {
     // A backlog (the last round not done, a burst of saves) is read first: rounds never pile up.
     if (this.#closed || this.#clients.size === 0 || this.#queue.size > 0) return;
+    // #live is ordered by last reading (a recompute re-inserts its row), so taking the first
+    // rows each round goes round all of them, MAX_REJUDGE_PER_ROUND at a time.
+    let taken = 0;
     for (const row of this.#live.values()) {
+      if (taken >= MAX_REJUDGE_PER_ROUND) break;
       const key = keyOf(row.run_name, row.process_name);
       if (!this.#running.has(key) && !this.#queue.has(key)) {
         this.#enqueue(row.run_name, row.process_name, false);
+        taken += 1;
       }
     }
   }

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { assertValidName, type SummaryRef, type SummaryStore } from '@process-summary/core';
 import type { RowOptions } from '@process-summary/inspect';
+import type { Coalescer } from '../http/coalesce.js';
 import { HttpError } from '../http/json.js';
 import type { LiveHub } from '../live/hub.js';
 import type { Logger } from '../logger.js';
@@ -17,6 +18,8 @@ export interface RouteContext {
   now(): number;
   /** How rows are judged now. */
   rowOptions(): RowOptions;
+  /** Shares identical expensive reads in flight (listings, timelines) and bounds them. */
+  shared: Coalescer;
 }
 
 /** One request as a route sees it. */

@@ -21,7 +21,7 @@ export const streamRoute: Route = async (context, { request, response, query }) 
     throw new HttpError(
       503,
       'E_INVALID_STATE',
-      `too many open event streams (${context.hub.clientCount}); try again later`,
+      `too many open event streams (${context.hub.clientCount} in all, or too many from your address); try again later`,
       { 'Retry-After': '10' },
     );
   }

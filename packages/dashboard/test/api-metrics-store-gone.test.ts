@@ -1,0 +1,38 @@
+/**
+ * When the store's root goes away while the server runs (an unmounted volume, a deleted
+ * directory), `/metrics` must not answer 200 with an empty exposition: Prometheus would scrape
+ * it successfully (`up` stays 1) and every series would silently disappear, so no alert on
+ * the runs could fire. It answers 503 E_STORE_UNAVAILABLE with Retry-After (`up` = 0).
+ */
+import { rmSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fileStore, raw, startServer, writeRuns } from './_server.js';
+
+test('/metrics does not answer an empty 200 once the store root is gone', async () => {
+  const t = await fileStore();
+  const { held } = await writeRuns(t.store);
+  for (const lease of held) await t.store.release(lease);
+  // No reuse of the listing just made (it would hide the change for up to a second).
+  const running = await startServer(t.store, {}, { reuseMs: 0 });
+  try {
+    const before = await raw(running.origin, '/metrics');
+    assert.is(before.status, 200);
+    assert.match(String(before.body), /nightly/);
+    rmSync(t.root as string, { recursive: true, force: true });
+    const after = await raw(running.origin, '/metrics');
+    const text = String(after.body);
+    assert.is(after.status, 503);
+    assert.ok(after.headers['retry-after'] !== undefined, 'Retry-After');
+    const says = after.status >= 500 || /store|unavailable|not found|problem/i.test(text);
+    assert.ok(
+      says,
+      `a store that is gone is scraped as a healthy store with no runs (${after.status}, ${JSON.stringify(text)})`,
+    );
+  } finally {
+    await running.close();
+    await t.cleanup();
+  }
+});
+
+test.run();
