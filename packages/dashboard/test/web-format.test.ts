@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  axisLabels,
   escapeControl,
   formatAgo,
   formatBytes,
@@ -149,6 +150,32 @@ test('a percentage is rounded down so that an unfinished run never shows 100%', 
   assert.is(formatPercent(7.56), '7.5%');
   assert.is(formatPercent(0), '0%');
   assert.is(formatPercent(null), '—');
+});
+
+test('chart axis labels are as precise as their ticks are apart, and short', () => {
+  // A slow run's rate axis: ticks 0.005 apart once all read 0.01.
+  assert.equal(axisLabels([0, 0.005, 0.01, 0.015, 0.02], 0.005), [
+    '0',
+    '0.005',
+    '0.01',
+    '0.015',
+    '0.02',
+  ]);
+  assert.equal(axisLabels([0, 0.25, 0.5, 0.75], 0.25), ['0', '0.25', '0.5', '0.75']);
+  assert.equal(axisLabels([0, 10, 20, 30, 40], 10), ['0', '10', '20', '30', '40']);
+  assert.equal(axisLabels([0, 500, 1000, 1500, 2000, 2500], 500), [
+    '0',
+    '0.5k',
+    '1k',
+    '1.5k',
+    '2k',
+    '2.5k',
+  ]);
+  assert.equal(axisLabels([1_000_000, 1_050_000, 1_100_000], 50_000), ['1M', '1.05M', '1.1M']);
+  assert.equal(axisLabels([0, 2e9], 1e9), ['0', '2G']);
+  // Without the step, the ticks' own spacing decides; the labels never repeat.
+  const labels = axisLabels([0.001, 0.002, 0.003]);
+  assert.equal(labels, ['0.001', '0.002', '0.003']);
 });
 
 test.run();

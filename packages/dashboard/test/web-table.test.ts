@@ -8,6 +8,7 @@ import {
   pageOf,
   parseQuery,
   queryString,
+  rowKey,
   sortRows,
   statusCounts,
 } from '../web/table.js';
@@ -179,12 +180,20 @@ test('a process gone and back in one batch is shown once, as it came back', () =
 });
 
 test('an event older than the row a fetch already brought does not undo it', () => {
+  // "Older" by the server's clock: the fetch was judged at 200, the event at 199.
   const fetched = row('r', 'a', { items_processed: 20, last_update_time: 1_796_000_200 });
   const late = row('r', 'a', { items_processed: 10, last_update_time: 1_796_000_100 });
-  assert.is(applyChanges([fetched], [{ kind: 'row', row: late }])[0], fetched);
-  // A status judged again without a save (same time) does replace it.
+  const judgedAt = new Map([[rowKey('r', 'a'), 1_796_000_200]]);
+  assert.is(
+    applyChanges([fetched], [{ kind: 'row', row: late, now: 1_796_000_199 }], judgedAt)[0],
+    fetched,
+  );
+  // A status judged again without a save, at the same server time or later, does replace it.
   const rejudged = row('r', 'a', { status: 'stale', last_update_time: 1_796_000_200 });
-  assert.is(applyChanges([fetched], [{ kind: 'row', row: rejudged }])[0], rejudged);
+  assert.is(
+    applyChanges([fetched], [{ kind: 'row', row: rejudged, now: 1_796_000_200 }], judgedAt)[0],
+    rejudged,
+  );
 });
 
 test('status counts cover every status, zero included', () => {

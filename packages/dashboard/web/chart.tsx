@@ -10,6 +10,7 @@ import uPlot from 'uplot';
 import type { TimelineResponse } from '../src/api.js';
 import { T } from './common.js';
 import {
+  axisLabels,
   formatCount,
   formatDate,
   formatRate,
@@ -19,6 +20,8 @@ import {
 } from './format.js';
 
 const HEIGHT = 280;
+/** Pixels between time ticks: the widest time label and a gap. */
+const X_TICK_SPACE = 80;
 
 /** Steps of a relative time axis, in seconds: from tenths of milliseconds (a seed-format run can last 8 ms) to weeks. */
 const RELATIVE_INCRS = [
@@ -94,18 +97,21 @@ function optionsOf(
       processed: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] },
     },
     axes: [
+      // uPlot does not measure labels: a time label (`7:14:30pm`, `+1h 02m`) needs more than
+      // its default 50 px per tick, or neighbours overlap on a phone.
       relative
         ? {
             ...axisStyle,
+            space: X_TICK_SPACE,
             incrs: RELATIVE_INCRS,
             values: (_u, splits) => splits.map((s) => formatRelative(s)),
           }
-        : axisStyle,
+        : { ...axisStyle, space: X_TICK_SPACE },
       {
         ...axisStyle,
         scale: 'rate',
         label: 'items/s',
-        values: (_u, splits) => splits.map((s) => formatRate(s).replace('/s', '')),
+        values: (_u, splits, _axis, _space, step) => axisLabels(splits, step),
       },
       {
         ...axisStyle,
@@ -113,7 +119,7 @@ function optionsOf(
         side: 1,
         label: 'processed',
         grid: { show: false },
-        values: (_u, splits) => splits.map((s) => compact(s)),
+        values: (_u, splits, _axis, _space, step) => axisLabels(splits, step),
       },
     ],
     series: [
@@ -144,18 +150,6 @@ function optionsOf(
       draw: [(u) => drawMarkers(u, markers.current, colors)],
     },
   };
-}
-
-function compact(n: number): string {
-  const abs = Math.abs(n);
-  if (abs >= 1e9) return `${trim(n / 1e9)}G`;
-  if (abs >= 1e6) return `${trim(n / 1e6)}M`;
-  if (abs >= 1e3) return `${trim(n / 1e3)}k`;
-  return String(Math.round(n));
-}
-
-function trim(n: number): string {
-  return n.toFixed(1).replace(/\.0$/, '');
 }
 
 /** Session boundaries (dashed) and interruptions (solid, with a downward triangle on top). */

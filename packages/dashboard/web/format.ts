@@ -173,3 +173,41 @@ export function formatPercent(value: number | null | undefined): string {
   if (value < 10 && value > 0) return `${trimZeros((Math.floor(value * 10) / 10).toFixed(1))}%`;
   return `${Math.floor(value)}%`;
 }
+
+/** The decimals `step` needs to be written exactly (at most 8). */
+function decimalsOf(step: number): number {
+  for (let d = 0; d < 8; d++) {
+    const scaled = step * 10 ** d;
+    if (Math.abs(Math.round(scaled) - scaled) < 1e-6 * Math.max(1, scaled)) return d;
+  }
+  return 8;
+}
+
+/**
+ * The labels of a value axis's ticks (`splits`, `step` apart): short (`1.5k`, `2M`) and with
+ * as many decimals as the step needs, so ticks 0.005 apart never read `0.01, 0.01`.
+ */
+export function axisLabels(splits: readonly number[], step?: number): string[] {
+  let incr =
+    step !== undefined && Number.isFinite(step) && step > 0 ? step : Number.POSITIVE_INFINITY;
+  if (step === undefined || !(step > 0)) {
+    for (let i = 1; i < splits.length; i++) {
+      const d = Math.abs((splits[i] as number) - (splits[i - 1] as number));
+      if (d > 0 && d < incr) incr = d;
+    }
+  }
+  const biggest = Math.max(0, ...splits.map((s) => Math.abs(s)));
+  const [unit, suffix] =
+    biggest >= 1e9
+      ? [1e9, 'G']
+      : biggest >= 1e6
+        ? [1e6, 'M']
+        : biggest >= 1e3
+          ? [1e3, 'k']
+          : [1, ''];
+  const decimals = Number.isFinite(incr) ? decimalsOf(incr / unit) : 2;
+  return splits.map((s) => {
+    const text = trimZeros((s / unit).toFixed(decimals));
+    return text === '0' || text === '-0' ? '0' : `${text}${suffix}`;
+  });
+}

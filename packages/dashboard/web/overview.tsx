@@ -24,12 +24,14 @@ import {
   defaultDir,
   filterRows,
   isAlarming,
+  mergeAnswer,
   type OverviewQuery,
   pageOf,
   parseQuery,
   progressOf,
   queryString,
   rowKey,
+  type ShownRows,
   type SortKey,
   STATUS_ORDER,
   sortRows,
@@ -61,7 +63,8 @@ const COLUMNS: readonly Column[] = [
 export function Overview({ route, live, setLive }: PageProps<'overview'>) {
   const query = useMemo(() => parseQuery(route.search), [route.search]);
   const [data, setData] = useState<RunsResponse | null>(null);
-  const [rows, setRows] = useState<SummaryRow[]>([]);
+  const [table, setTable] = useState<ShownRows>(() => ({ rows: [], judgedAt: new Map() }));
+  const rows = table.rows;
   const [error, setError] = useState<string | null>(null);
   const [updatedAt, setUpdatedAt] = useState<number | null>(null);
   const [streamApplied, setStreamApplied] = useState(0);
@@ -81,7 +84,7 @@ export function Overview({ route, live, setLive }: PageProps<'overview'>) {
       const answer = await getJson<RunsResponse>('api/runs');
       noteServerNow(answer.now);
       setData(answer);
-      setRows(answer.rows);
+      setTable((shown) => mergeAnswer(shown, answer.rows, answer.now));
       setError(null);
       setUpdatedAt(Date.now() / 1000);
       if (fromStream) setStreamApplied((n) => n + 1);
@@ -102,7 +105,10 @@ export function Overview({ route, live, setLive }: PageProps<'overview'>) {
     const changes = [...pending.current.values()];
     pending.current.clear();
     if (changes.length === 0) return;
-    setRows((current) => applyChanges(current, changes));
+    setTable((shown) => {
+      const judgedAt = new Map(shown.judgedAt);
+      return { rows: applyChanges(shown.rows, changes, judgedAt), judgedAt };
+    });
     setUpdatedAt(Date.now() / 1000);
     setStreamApplied((n) => n + 1);
   }, []);
@@ -111,6 +117,9 @@ export function Overview({ route, live, setLive }: PageProps<'overview'>) {
     (event: StreamEvent) => {
       if (event.type === 'hello') {
         pending.current.clear();
+        // A new connection (maybe to a restarted server, whose clock may differ): its fetch
+        // replaces every row, ordered only against the events of this connection.
+        setTable((shown) => ({ rows: shown.rows, judgedAt: new Map() }));
         void load(true);
         return;
       }
@@ -118,8 +127,8 @@ export function Overview({ route, live, setLive }: PageProps<'overview'>) {
       // what waits however long the page is hidden.
       const change: Change =
         event.type === 'row'
-          ? { kind: 'row', row: event.row }
-          : { kind: 'gone', run: event.run_name, process: event.process_name };
+          ? { kind: 'row', row: event.row, now: event.now }
+          : { kind: 'gone', run: event.run_name, process: event.process_name, now: event.now };
       const key =
         change.kind === 'row'
           ? rowKey(change.row.run_name, change.row.process_name)

@@ -233,42 +233,98 @@ export function pageOf<T>(
   return { rows: slice, page: current, pages, from: from + 1, to: from + slice.length };
 }
 
-/** A stream event as the table applies it. */
+/**
+ * A stream event as the table applies it. `now` is the server time the event's row was judged
+ * at (the event's `now`); a change without it is applied in arrival order.
+ */
 export type Change =
-  | { kind: 'row'; row: SummaryRow }
-  | { kind: 'gone'; run: string; process: string };
+  | { kind: 'row'; row: SummaryRow; now?: number }
+  | { kind: 'gone'; run: string; process: string; now?: number };
+
+/**
+ * For each (run, process), the server time (`now`) of the answer or event that brought what
+ * the table shows of it, a `gone` included. Only the server's clock orders them: the rows'
+ * own times come from the writers' clocks, which may be stepped back or differ by host.
+ */
+export type JudgedAt = Map<string, number>;
+
+/** The rows a page shows and when the server judged each. */
+export interface ShownRows {
+  rows: SummaryRow[];
+  judgedAt: JudgedAt;
+}
+
+/** Whether a change judged at `now` may replace what was judged at `shown`: not older wins. */
+function notOlder(now: number | undefined, shown: number | undefined): boolean {
+  return now === undefined || shown === undefined || now >= shown;
+}
 
 /**
  * Applies stream changes to the rows: a row replaces the one of its run and process (unless
- * the table already holds a later save of it, fetched after the event was sent) or is
- * added; `gone` removes.
+ * the server judged what the table shows after it judged the event's row, e.g. a fetch that
+ * answered after the event was sent) or is added; `gone` removes. `judgedAt`, when given, is
+ * read and updated in place.
  */
-export function applyChanges(rows: readonly SummaryRow[], changes: Iterable<Change>): SummaryRow[] {
+export function applyChanges(
+  rows: readonly SummaryRow[],
+  changes: Iterable<Change>,
+  judgedAt: JudgedAt = new Map(),
+): SummaryRow[] {
   const next = rows.slice();
   const index = new Map(next.map((row, i) => [rowKey(row.run_name, row.process_name), i]));
   const removed = new Set<number>();
   for (const change of changes) {
+    const key =
+      change.kind === 'row'
+        ? rowKey(change.row.run_name, change.row.process_name)
+        : rowKey(change.run, change.process);
+    if (!notOlder(change.now, judgedAt.get(key))) continue;
+    if (change.now !== undefined) judgedAt.set(key, change.now);
+    const at = index.get(key);
     if (change.kind === 'row') {
-      const key = rowKey(change.row.run_name, change.row.process_name);
-      const at = index.get(key);
-      if (at === undefined || removed.has(at)) {
+      if (at === undefined) {
         index.set(key, next.length);
         next.push(change.row);
       } else {
-        const old = next[at] as SummaryRow;
-        const newer =
-          old.last_update_time === null ||
-          change.row.last_update_time === null ||
-          change.row.last_update_time >= old.last_update_time;
-        if (newer) next[at] = change.row;
+        next[at] = change.row;
       }
-    } else {
-      const at = index.get(rowKey(change.run, change.process));
-      if (at !== undefined) {
-        removed.add(at);
-        index.delete(rowKey(change.run, change.process));
-      }
+    } else if (at !== undefined) {
+      removed.add(at);
+      index.delete(key);
     }
   }
   return removed.size === 0 ? next : next.filter((_, i) => !removed.has(i));
+}
+
+/**
+ * The rows after a fetch of every row judged at `now`: the answer, except for the processes
+ * whose stream events the server judged later than the answer (they arrived while it was
+ * under way), which stay as those events left them (changed, added or gone).
+ */
+export function mergeAnswer(
+  shown: ShownRows,
+  answer: readonly SummaryRow[],
+  now: number,
+): ShownRows {
+  const judgedAt: JudgedAt = new Map();
+  const later = new Map<string, SummaryRow | null>();
+  for (const [key, at] of shown.judgedAt) {
+    if (at > now) {
+      judgedAt.set(key, at);
+      later.set(key, null);
+    }
+  }
+  for (const row of shown.rows) {
+    const key = rowKey(row.run_name, row.process_name);
+    if (later.has(key)) later.set(key, row);
+  }
+  const rows: SummaryRow[] = [];
+  for (const row of answer) {
+    const key = rowKey(row.run_name, row.process_name);
+    if (later.has(key)) continue;
+    judgedAt.set(key, now);
+    rows.push(row);
+  }
+  for (const row of later.values()) if (row !== null) rows.push(row);
+  return { rows, judgedAt };
 }
