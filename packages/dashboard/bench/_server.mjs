@@ -8,7 +8,13 @@ import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 
 const root = process.argv[2];
 const store = new FileSummaryStore({ root, logger: silentLogger });
-const server = createDashboardServer({ store, storeLabel: root, port: 0, maxStreamClients: 5000 });
+// Every request reads the store afresh (no reuse window: a repeated /api/runs within a second
+// would otherwise be served from the last listing, which measures nothing), and the benchmark's
+// clients, all on 127.0.0.1, are not held to the per-address stream cap a real server keeps.
+const server = createDashboardServer(
+  { store, storeLabel: root, port: 0, maxStreamClients: 5000 },
+  { reuseMs: 0, maxStreamsPerAddress: 5000 },
+);
 const url = await server.listen();
 process.stdout.write(`${JSON.stringify({ url })}\n`);
 process.on('message', async (message) => {
