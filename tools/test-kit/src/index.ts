@@ -126,3 +126,5 @@ export async function waitUntil(
   }
 }
 export * from './postgres.js';
+export * from './alertmanager.js';
+export * from './receivers.js';
