@@ -50,9 +50,7 @@ test('a real Alertmanager shows the alert active with our labels while firing, a
     assert.is(alert.annotations.summary, `${RUN}/collect: 10% errors`);
     assert.ok(Date.parse(alert.endsAt) > Date.now(), 'not ended');
     // Alertmanager routed it: its receiver was told it fires.
-    const fired = await routed.waitFor(
-      (r) => (r.json as AmNotification).status === 'firing',
-    );
+    const fired = await routed.waitFor((r) => (r.json as AmNotification).status === 'firing');
     assert.is((fired.json as AmNotification).alerts[0]?.labels.run, RUN);
 
     run.summary.incrementItems({ processed: 1000, successful: 1000 });
@@ -61,9 +59,7 @@ test('a real Alertmanager shows the alert active with our labels while firing, a
     // Resolved alerts leave GET /api/v2/alerts (it lists those not ended), and Alertmanager
     // tells its receiver the group resolved.
     await waitUntil(async () => (await ours()).length === 0, 30_000);
-    const resolved = await routed.waitFor(
-      (r) => (r.json as AmNotification).status === 'resolved',
-    );
+    const resolved = await routed.waitFor((r) => (r.json as AmNotification).status === 'resolved');
     const resolvedAlert = (resolved.json as AmNotification).alerts[0];
     assert.is(resolvedAlert?.status, 'resolved');
     assert.is(resolvedAlert?.labels.alertname, 'too-many-errors');

@@ -90,9 +90,10 @@ test('webhook and Slack: crossing the error threshold is sent once as firing, th
       assert.is(header, `sha256=${expected}`);
     }
     // Slack: its own format (text and blocks), firing then resolved.
-    const [slackFiring, slackResolved] = slack.requests.map(
-      (r) => r.json as { text?: string },
-    ) as [{ text?: string }, { text?: string }];
+    const [slackFiring, slackResolved] = slack.requests.map((r) => r.json as { text?: string }) as [
+      { text?: string },
+      { text?: string },
+    ];
     assert.match(String(slackFiring.text), /too-many-errors/);
     assert.match(String(slackFiring.text), new RegExp(RUN));
     assert.match(String(slackResolved.text), /resolved/i);

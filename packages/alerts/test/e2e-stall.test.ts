@@ -1,14 +1,8 @@
+import { startReceiver } from '@process-summary/test-kit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startReceiver } from '@process-summary/test-kit';
 import { createAlerter, loadRulesFile } from '../src/index.js';
-import {
-  fileStore,
-  killChild,
-  startPipelineChild,
-  tempDir,
-  writeRules,
-} from './_e2e.ts';
+import { fileStore, killChild, startPipelineChild, tempDir, writeRules } from './_e2e.ts';
 
 const RUN = 'harvard_2024';
 

@@ -74,7 +74,10 @@ test('alert --once: fires once, is not sent again by the next --once, resolves o
     await run.save();
     result = await once();
     assert.is(result.code, 0, result.stderr);
-    assert.equal(hook.requests.map((r) => statusOf(r.json)), ['firing']);
+    assert.equal(
+      hook.requests.map((r) => statusOf(r.json)),
+      ['firing'],
+    );
     // The state is in the store: a second process does not send it again.
     result = await once();
     assert.is(result.code, 0, result.stderr);
@@ -84,7 +87,10 @@ test('alert --once: fires once, is not sent again by the next --once, resolves o
     await run.save();
     result = await once();
     assert.is(result.code, 0, result.stderr);
-    assert.equal(hook.requests.map((r) => statusOf(r.json)), ['firing', 'resolved']);
+    assert.equal(
+      hook.requests.map((r) => statusOf(r.json)),
+      ['firing', 'resolved'],
+    );
   } finally {
     await run.release();
     await hook.close();
@@ -134,11 +140,18 @@ test('alert runs until SIGINT (or SIGTERM) and exits 0; SIGKILL and a restart ne
     alerter = start(args);
     await alerter.stdoutMatching(/^alerting: /m);
     await new Promise((r) => setTimeout(r, 2500));
-    assert.equal(hook.requests.map((r) => statusOf(r.json)), ['firing'], 'no second firing');
+    assert.equal(
+      hook.requests.map((r) => statusOf(r.json)),
+      ['firing'],
+      'no second firing',
+    );
     run.summary.incrementItems({ processed: 1000, successful: 1000 });
     await run.save();
     await hook.waitFor((r) => statusOf(r.json) === 'resolved');
-    assert.equal(hook.requests.map((r) => statusOf(r.json)), ['firing', 'resolved']);
+    assert.equal(
+      hook.requests.map((r) => statusOf(r.json)),
+      ['firing', 'resolved'],
+    );
 
     const stopped = await alerter.stop('SIGINT');
     assert.equal(stopped, { code: 0, signal: null }, alerter.stderr());

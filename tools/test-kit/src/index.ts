@@ -125,6 +125,6 @@ export async function waitUntil(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
-export * from './postgres.js';
 export * from './alertmanager.js';
+export * from './postgres.js';
 export * from './receivers.js';

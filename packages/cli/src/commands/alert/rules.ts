@@ -3,7 +3,15 @@
  * listens or sends) and starting an alerter over the command's store with the CLI's logger.
  * Imported only when a rules file is given, so `serve` alone never loads the alerts package.
  */
-import { type Alerter, createAlerter, loadRulesFile, type RulesConfig } from '@process-summary/alerts';
+import {
+  type Alerter,
+  buildNotifiers,
+  createAlerter,
+  loadRulesFile,
+  type Notification,
+  type Notifier,
+  type RulesConfig,
+} from '@process-summary/alerts';
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
 import { cliLogger } from '../../logger.js';
@@ -25,27 +33,88 @@ export async function loadRules(path: string | undefined, command: string): Prom
   return loadRulesFile(path);
 }
 
-/** An alerter over the command's store, reporting on stderr. Validates before it touches anything. */
+/**
+ * Whether each notification reached each notifier: the outcome of its last attempt (a retry
+ * that succeeds replaces the failures before it). Read once the deliveries ended.
+ */
+export class DeliveryRecord {
+  readonly #outcomes = new Map<Notification, Map<string, boolean>>();
+
+  /** `notifiers`, each recording the outcome of every attempt here. */
+  wrap(notifiers: readonly Notifier[]): Notifier[] {
+    return notifiers.map((notifier) => ({
+      ...notifier,
+      name: notifier.name,
+      send: async (n: Notification, signal: AbortSignal) => {
+        let byNotifier = this.#outcomes.get(n);
+        if (byNotifier === undefined) {
+          byNotifier = new Map();
+          this.#outcomes.set(n, byNotifier);
+        }
+        try {
+          await notifier.send(n, signal);
+          byNotifier.set(notifier.name, true);
+        } catch (err) {
+          byNotifier.set(notifier.name, false);
+          throw err;
+        }
+      },
+    }));
+  }
+
+  /** The notifiers `n` reached, and those it did not. */
+  outcome(n: Notification): { delivered: string[]; failed: string[] } {
+    const byNotifier = [...(this.#outcomes.get(n) ?? new Map<string, boolean>())];
+    return {
+      delivered: byNotifier.filter(([, ok]) => ok).map(([name]) => name),
+      failed: byNotifier.filter(([, ok]) => !ok).map(([name]) => name),
+    };
+  }
+
+  /** How many (notification, notifier) deliveries failed. */
+  failures(): number {
+    let count = 0;
+    for (const byNotifier of this.#outcomes.values()) {
+      for (const ok of byNotifier.values()) if (!ok) count += 1;
+    }
+    return count;
+  }
+}
+
+/**
+ * An alerter over the command's store, reporting on stderr, its deliveries recorded in
+ * `record`. Validates before it touches anything (a missing webhook secret is refused here).
+ */
 export function alerterFor(
   context: Context,
   rules: RulesConfig,
   stateKey: string | undefined,
+  record: DeliveryRecord = new DeliveryRecord(),
 ): Alerter {
   if (stateKey !== undefined && stateKey.trim() === '') {
     throw new CliError('E_USAGE', '--state-key is empty');
   }
+  const logger = cliLogger(context);
+  const now = () => context.now();
+  const notifiers = buildNotifiers(rules.notifiers, {
+    logger,
+    now,
+    evaluateEverySeconds: rules.settings.evaluate_every_seconds,
+  });
   return createAlerter({
     store: context.store,
     rules,
-    logger: cliLogger(context),
+    logger,
+    now,
+    notifiers: record.wrap(notifiers),
     ...(stateKey === undefined ? {} : { stateKey }),
   });
 }
 
-/** One line saying what the alerter does: "3 rules, notifying webhook, slack; every 15s". */
+/** One line saying what the alerter does: "3 rules, notifying webhook, slack; evaluated every 15s". */
 export function describeRules(rules: RulesConfig): string {
   const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const notifiers = rules.notifiers.map((n) => escapeControl(n.type));
+  const notifiers = rules.notifiers.map((n) => escapeControl(n.name));
   return `${count(rules.rules.length, 'rule')}, ${
     notifiers.length === 0 ? 'no notifiers' : `notifying ${notifiers.join(', ')}`
   }; evaluated every ${rules.settings.evaluate_every_seconds}s`;

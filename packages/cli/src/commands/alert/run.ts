@@ -3,12 +3,14 @@
  * the command line names. Long-running until SIGINT/SIGTERM (then it waits for the deliveries
  * in flight, within the library's bound, and exits 0); with `--once` one evaluation and its
  * deliveries, for cron. What fires and how it is sent is the library's; this file turns the
- * command line into its options and the outcome into an exit code.
+ * command line into its options and the outcome into output and an exit code.
  */
+import type { Notification } from '@process-summary/alerts';
+import { refName } from '@process-summary/core';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
-import { escapeControl } from '../../render/format.js';
-import { alerterFor, describeRules, loadRules } from './rules.js';
+import { escapeControl, safeJson } from '../../render/format.js';
+import { alerterFor, DeliveryRecord, describeRules, loadRules } from './rules.js';
 
 /** Exit code after Ctrl-C stopped a `--once`, as shells report a SIGINT death. */
 const INTERRUPTED_BY_USER = 130;
@@ -18,6 +20,10 @@ function aborted(signal: AbortSignal): Promise<void> {
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
+}
+
+function target(n: Notification): string {
+  return refName({ runName: n.run, processName: n.process, worker: n.worker });
 }
 
 /** Runs the alerter (see the spec): 0, or 1 when a delivery of `--once` failed. */
@@ -30,15 +36,47 @@ export async function runAlert(context: Context): Promise<number> {
   }
   const options = context.options;
   const rules = await loadRules(options.rules as string | undefined, 'alert');
-  const alerter = alerterFor(context, rules, options['state-key'] as string | undefined);
+  const record = new DeliveryRecord();
+  const alerter = alerterFor(context, rules, options['state-key'] as string | undefined, record);
   if (options.once === true) {
     try {
-      const outcome = await Promise.race([
+      const result = await Promise.race([
         alerter.evaluate(),
         aborted(context.signal).then(() => null),
       ]);
-      if (outcome === null) return INTERRUPTED_BY_USER;
-      return outcome.failed.length > 0 ? EXIT.invalid : EXIT.ok;
+      if (result === null) return INTERRUPTED_BY_USER;
+      const sent = result.notifications.map((n) => ({ n, ...record.outcome(n) }));
+      if (context.json) {
+        context.write(
+          `${safeJson({
+            at: result.at,
+            summaries: result.summaries,
+            firing: result.firing,
+            pending: result.pending,
+            notifications: sent.map(({ n, delivered, failed }) => ({
+              ...n,
+              delivered,
+              failed,
+            })),
+          })}\n`,
+        );
+      } else {
+        for (const { n, delivered, failed } of sent) {
+          const to = [
+            delivered.length > 0 ? `sent to ${delivered.map(escapeControl).join(', ')}` : '',
+            failed.length > 0 ? `FAILED for ${failed.map(escapeControl).join(', ')}` : '',
+          ]
+            .filter((s) => s !== '')
+            .join('; ');
+          context.write(
+            `${n.status} ${escapeControl(n.rule)} ${escapeControl(target(n))} [${escapeControl(n.severity)}]: ${to || 'no notifier'}\n`,
+          );
+        }
+        context.write(
+          `${result.summaries} summaries, ${result.firing} firing, ${result.pending} pending\n`,
+        );
+      }
+      return record.failures() > 0 ? EXIT.invalid : EXIT.ok;
     } finally {
       await alerter.close();
     }

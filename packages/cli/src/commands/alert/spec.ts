@@ -33,7 +33,8 @@ delivery was accepted, 1 when one failed after its retries.`,
     },
   ],
   notes: `A rules file that does not validate is refused before anything is sent (exit 2), with
-the JSON path of the mistake. Two alerters over one store need two state keys.
+the JSON path of the mistake. Two alerters over one store need two state keys. When a run
+is stale is the file's settings.stale_after (--stale-after does not apply).
 Warnings and failed deliveries go to stderr; NODE_DEBUG=process-summary shows every send.`,
   examples: [
     'summary-inspect alert --rules alerts.yaml --root /data/runs',

@@ -158,7 +158,10 @@ export async function runServe(context: Context): Promise<number> {
   const token = tokenFile === undefined ? null : readTokenFile(tokenFile, context.warn);
   const rulesFile = options.rules as string | undefined;
   if (rulesFile === undefined && options['state-key'] !== undefined) {
-    throw new CliError('E_USAGE', '--state-key is the alert state of --rules: give --rules FILE too');
+    throw new CliError(
+      'E_USAGE',
+      '--state-key is the alert state of --rules: give --rules FILE too',
+    );
   }
   // The alerts package is loaded only for --rules; the file is refused before anything listens.
   const alerts = rulesFile === undefined ? null : await import('../alert/rules.js');
@@ -193,6 +196,7 @@ export async function runServe(context: Context): Promise<number> {
     await alerter?.close().catch(() => {});
     throw listenError(err, host, port);
   }
+  let failure: { error: unknown } | null = null;
   try {
     // The URL line comes once both run: a script waiting for it may count on the alerts too.
     if (alerter !== null && rules !== null && alerts !== null) {
@@ -201,11 +205,13 @@ export async function runServe(context: Context): Promise<number> {
     }
     context.write(`dashboard: ${url} (Ctrl-C stops)\n`);
     await aborted(context.signal);
-  } finally {
-    // Both, whichever fails: neither may keep the process alive after the other stopped.
-    const results = await Promise.allSettled([server.close(), alerter?.close()]);
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
+  } catch (err) {
+    failure = { error: err };
   }
+  // Both, whichever fails: neither may keep the process alive after the other stopped.
+  const closed = await Promise.allSettled([server.close(), alerter?.close()]);
+  if (failure !== null) throw failure.error;
+  const rejected = closed.find((r) => r.status === 'rejected');
+  if (rejected !== undefined) throw rejected.reason;
   return EXIT.ok;
 }
