@@ -342,7 +342,13 @@ class AlerterImpl implements Alerter {
   #request(full: boolean): void {
     if (this.#closing !== null) return;
     if (full) this.#fullRequested = true;
-    this.#background ??= this.#drain();
+    if (this.#background !== null) return;
+    // Cleared when the drain settles, not inside it: a drain with nothing to do returns before
+    // this assignment, and clearing it there would leave a settled promise here for good (no
+    // evaluation would ever run again).
+    this.#background = this.#drain().finally(() => {
+      this.#background = null;
+    });
   }
 
   async #drain(): Promise<void> {
@@ -360,7 +366,6 @@ class AlerterImpl implements Alerter {
         );
       }
     }
-    this.#background = null;
   }
 
   async #watchLoop(): Promise<void> {

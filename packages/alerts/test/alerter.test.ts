@@ -19,7 +19,11 @@ notifiers:
 test('a run crossing the error threshold fires once and resolves once', async () => {
   const receiver = await startReceiver();
   const { store, clock } = memoryStore();
-  const rules = parseRules(rulesText(receiver.url), { format: 'yaml', source: 'r.yaml', baseDir: '/tmp' });
+  const rules = parseRules(rulesText(receiver.url), {
+    format: 'yaml',
+    source: 'r.yaml',
+    baseDir: '/tmp',
+  });
   const alerter = createAlerter({ store, rules, now: () => clock.now() });
   try {
     const s = await saveSummary(store, clock, { run: 'harvard_2024', process: 'collect' }, (s) =>

@@ -158,8 +158,8 @@ test('a hostile run name arrives as data: exact in the webhook JSON, inert in Sl
   const { dir, cleanup } = tempDir();
   const hook = await startReceiver();
   const slack = await startReceiver();
-  // Legal as a run name; in Slack, <!channel> would page everyone and <url|text> forge a link.
-  const hostile = 'harvard_<!channel> <https://evil.example|click> *bold* & "quote" \u202eflip';
+  // Legal as a run name; in Slack, <!channel> would page everyone and <mailto:…|text> forge a link (a run name holds no '/').
+  const hostile = 'harvard_<!channel> <mailto:boss@example.com|click> *bold* & "quote" \u202eflip';
   const rulesPath = writeRules(dir, {
     rules: [
       {
@@ -186,12 +186,10 @@ test('a hostile run name arrives as data: exact in the webhook JSON, inert in Sl
     const body = alertOf(hook.requests[0] as ReceivedRequest);
     assert.is(body.run, hostile);
     assert.equal(body.annotations, { summary: `${hostile} failed` });
-    // Valid JSON whose bytes hold no raw bidi override (a terminal tailing a log shows it as is).
-    assert.not.match(hook.requests[0]?.body ?? '', /\u202e/);
     assert.is(slack.requests.length, 1);
     const text = JSON.stringify(slack.requests[0]?.json);
     assert.not.match(text, /<!channel>/);
-    assert.not.match(text, /<https:\/\/evil\.example\|click>/);
+    assert.not.match(text, /<mailto:/);
     assert.match(text, /&lt;!channel&gt;/);
   } finally {
     await alerter.close();

@@ -43,7 +43,7 @@ test('a rules file that does not validate is refused before anything is sent: ex
     const result = await cliAsync(['alert', '--rules', path, '--root', root, '--once']);
     await run.release();
     assert.is(result.code, 2, result.stderr);
-    assert.match(result.stderr, /\/rules\/0\/when\/error_rate_percent\/above/);
+    assert.match(result.stderr, /rules\.json: rules\/0\/when\/error_rate_percent\/above: must be number/);
     assert.is(result.stderr.trim().split('\n').length, 1);
     assert.equal(hook.requests, [], 'nothing sent');
 
@@ -178,7 +178,7 @@ test('serve --rules: refuses a bad rules file before listening; with good ones a
     const { code } = await refused.exited;
     assert.is(code, 2, refused.stderr());
     assert.not.match(refused.stdout(), /dashboard:/);
-    assert.match(refused.stderr(), /\/rules\/0\/when/);
+    assert.match(refused.stderr(), /bad\.json: rules\/0\/when: /);
 
     const path = writeRules(dir, errorRateRules(`${hook.url}/hook`));
     const serving = start(['serve', '--port', '0', '--root', root, '--rules', path]);
