@@ -151,9 +151,7 @@ function validate(data: unknown): readonly ErrorObject[] {
       strict: true,
       allowUnionTypes: true,
       discriminator: true,
-    }).compile(
-      rulesSchemaJson,
-    );
+    }).compile(rulesSchemaJson);
   }
   return validator(data) ? [] : (validator.errors ?? []);
 }

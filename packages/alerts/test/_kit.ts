@@ -51,7 +51,20 @@ export function storeWithoutState(clock: ManualClock): SummaryStore {
   // Shadow the capability, whether or not the store has it.
   plain.readState = undefined;
   plain.writeState = undefined;
-  for (const m of ['list', 'read', 'watch', 'ownerStatus', 'save', 'events', 'load', 'acquire', 'renew', 'release', 'archive', 'remove'] as const) {
+  for (const m of [
+    'list',
+    'read',
+    'watch',
+    'ownerStatus',
+    'save',
+    'events',
+    'load',
+    'acquire',
+    'renew',
+    'release',
+    'archive',
+    'remove',
+  ] as const) {
     const fn = (store as unknown as Record<string, (...a: unknown[]) => unknown>)[m];
     plain[m] = fn?.bind(store);
   }
