@@ -48,6 +48,16 @@ export {
   validateSummaryDict,
 } from './schema.js';
 export {
+  assertExpectedStateVersion,
+  assertValidStateKey,
+  decodeStateValue,
+  encodeStateWrite,
+  MAX_STATE_BYTES,
+  MAX_STATE_KEY_SEGMENT_LENGTH,
+  MAX_STATE_KEY_SEGMENTS,
+  stateConflict,
+} from './state.js';
+export {
   type Acquired,
   type AcquireOptions,
   canKeepState,

@@ -1,7 +1,9 @@
 import { type Clock, systemClock } from './clock.js';
 import { codedRangeError, codedTypeError, ProcessSummaryError } from './errors.js';
+import type { JsonValue } from './json.js';
 import { assertValidName, assertValidRef } from './names.js';
 import { validateSummaryDict } from './schema.js';
+import { assertValidStateKey, decodeStateValue, encodeStateWrite, stateConflict } from './state.js';
 import {
   type Acquired,
   type AcquireOptions,
@@ -19,6 +21,7 @@ import {
   type OwnershipOptions,
   type ReadResult,
   refName,
+  type StateDocument,
   type SummaryRef,
   type SummaryStore,
   sameRef,
@@ -68,6 +71,8 @@ export class MemorySummaryStore implements SummaryStore {
   readonly #slots = new Map<string, Slot>();
   readonly #archived: [key: string, text: string][] = [];
   readonly #watchers = new Set<(ref: SummaryRef) => void>();
+  /** Consumer state by key, as JSON text: a read value shares nothing with the written one. */
+  readonly #state = new Map<string, { text: string; version: number }>();
   /** Journal sequence shared by every ref: a cursor stays valid across `remove`. */
   #seq = 0;
 
@@ -256,6 +261,24 @@ export class MemorySummaryStore implements SummaryStore {
     const slot = this.#slots.get(keyOf(ref));
     if (slot === undefined) return { state: 'none', reason: 'no owner', owner: null, gone: null };
     return this.#status(slot, threshold);
+  }
+
+  // ---- consumer state: apart from the summaries, never listed or watched ---------------
+
+  async readState(key: string): Promise<StateDocument | null> {
+    assertValidStateKey(key);
+    const doc = this.#state.get(key);
+    return doc === undefined ? null : { value: decodeStateValue(doc.text), version: doc.version };
+  }
+
+  async writeState(key: string, value: JsonValue, expectedVersion: number | null): Promise<number> {
+    const text = encodeStateWrite(key, value, expectedVersion);
+    // No await between the check and the set: concurrent writers see each other's versions.
+    const found = this.#state.get(key)?.version ?? null;
+    if (found !== expectedVersion) throw stateConflict(key, expectedVersion, found);
+    const version = (found ?? 0) + 1;
+    this.#state.set(key, { text, version });
+    return version;
   }
 
   // ---- internals --------------------------------------------------------------------------

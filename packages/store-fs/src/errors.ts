@@ -15,6 +15,11 @@ import { errnoCode } from './fs-seam.js';
  * - `E_TOO_LARGE`: a summary that would exceed `maxFileBytes` was not written.
  * - `E_NAME_MISMATCH`: the file names another run or process than its path (a copied file).
  * - `E_UNSUPPORTED_VERSION`: written by a newer version (from core; the file is left alone).
+ * - `E_UNREADABLE`: a consumer-state document that is not a regular file (a link, a FIFO).
+ * - `E_CONFLICT`: `writeState` with a version that is no longer the document's, or while
+ *   another writer held its lock for too long; nothing written.
+ * - A consumer-state document that is not one (empty, torn, not JSON, another key's) is
+ *   `E_CORRUPT` for `readState` and `writeState` alike: never read as "no state".
  */
 export type StoreErrorCode =
   | 'E_INVALID_NAME'
@@ -25,7 +30,9 @@ export type StoreErrorCode =
   | 'E_INVALID_OFFSET'
   | 'E_TOO_LARGE'
   | 'E_NAME_MISMATCH'
-  | 'E_UNSUPPORTED_VERSION';
+  | 'E_UNSUPPORTED_VERSION'
+  | 'E_UNREADABLE'
+  | 'E_CONFLICT';
 
 /** The codes of the warnings `load` returns (and logs). */
 export type StoreWarningCode =

@@ -9,7 +9,8 @@
  *   `dir-index.ts` (a run directory's files, cached per directory): the reader side, changing
  *   nothing;
  * - `owner.ts` and `fencing.ts`: the owner record behind acquire, renew, release and
- *   ownerStatus, and the fencing of every write.
+ *   ownerStatus, and the fencing of every write;
+ * - `state.ts`: consumer state (readState, writeState), apart from every summary.
  */
 import {
   type Acquired,
@@ -18,6 +19,7 @@ import {
   type EventsOptions,
   type FromDictOptions,
   type JournalRecord,
+  type JsonValue,
   type Lease,
   type Listing,
   type ListOptions,
@@ -28,6 +30,7 @@ import {
   type ProcessSummary,
   type ReadOptions,
   type ReadResult,
+  type StateDocument,
   type SummaryRef,
   type SummaryStore,
   systemClock,
@@ -57,6 +60,7 @@ import {
   setAsideFiles,
 } from './reader.js';
 import { archiveSummary, removeSummary } from './remove.js';
+import { StateFiles } from './state.js';
 import { watchSummaries } from './watch.js';
 import { SummaryWriter } from './writer.js';
 
@@ -106,6 +110,7 @@ export class FileSummaryStore implements SummaryStore {
   readonly #reader: ReaderContext;
   readonly #ownership: Ownership;
   readonly #pathCache = new Map<string, SummaryPaths>();
+  readonly #state: StateFiles;
 
   constructor(options: FileSummaryStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -140,6 +145,7 @@ export class FileSummaryStore implements SummaryStore {
       throw storeError('E_INVALID_ARGUMENT', 'clock must be an object with a now() method');
     }
     this.#ownership = new Ownership(this.#fs, this.#logger, () => clock.now());
+    this.#state = new StateFiles(this.#fs, root, this.#logger);
   }
 
   /** The root directory, as given. */
@@ -368,6 +374,30 @@ export class FileSummaryStore implements SummaryStore {
    */
   async ownerStatus(ref: SummaryRef, options?: OwnershipOptions): Promise<OwnerStatus> {
     return this.#ownership.status(this.#paths(ref), options);
+  }
+
+  // ---- consumer state ----------------------------------------------------------------------
+
+  /**
+   * The consumer's document `key` (see {@link SummaryStore.readState}): a regular file
+   * `{root}/.process-summary-state~{key with / as ~}.json`, never taken for a run or a summary.
+   * Throws `E_CORRUPT` for a document that is not one (empty, torn, not JSON, another key's),
+   * `E_UNREADABLE` for a link or FIFO in its place, `E_UNSUPPORTED_VERSION` for a newer
+   * format, `E_IO` when it cannot be read.
+   */
+  readState(key: string): Promise<StateDocument | null> {
+    return this.#state.read(key);
+  }
+
+  /**
+   * Compare-and-swap of the document `key` (see {@link SummaryStore.writeState}), between
+   * processes too: under a lock file, by a durable replace (temp file, fsync, rename, directory
+   * fsync), so a crash leaves the old or the new version. Throws `E_CONFLICT` (another writer
+   * got there first, nothing written), `E_TOO_LARGE`, `E_INVALID_ARGUMENT`, `E_CORRUPT` (the
+   * current document is not one: nothing replaces it), `E_IO` (the old version intact).
+   */
+  writeState(key: string, value: JsonValue, expectedVersion: number | null): Promise<number> {
+    return this.#state.write(key, value, expectedVersion);
   }
 
   // ---------------------------------------------------------------- internals

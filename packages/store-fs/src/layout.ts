@@ -14,13 +14,24 @@
  *                                              ….corrupt-{stamp}   a bad file moved aside
  *                                              ….archived-{stamp}  set aside by a fresh start
  * {root}/{run}/.process_summary_….{pid}.{host tag}.{id}.tmp       a write in progress
+ * {root}/.process-summary-state~{key, / as ~}.json                 a consumer's state document
+ *                                        ….lock                    held while one is written
  * ```
  *
  * The suffixes are told apart from the end of the name, so a process name may itself contain
  * dots; `@` separates process and worker, and core refuses it inside either name.
+ *
+ * Consumer state (`readState`/`writeState`: the alerter's) lives in regular files directly in
+ * the root, never in a directory: a run is a directory of the root and a run name may start
+ * with `.`, so any directory there would be taken for a run, while `list` and `watch` look at
+ * directories only. Their names start with the reserved {@link STATE_PREFIX} (their temp files
+ * with one more `.`), and this store refuses a run of such a name (`E_INVALID_NAME`) and never
+ * lists one, so a document and a run can never share a name.
  */
+import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { assertValidName, type SummaryRef } from '@process-summary/core';
+import { assertValidName, codedRangeError, type SummaryRef } from '@process-summary/core';
+import { escapeControl } from './logger.js';
 
 /** Every file of one summary starts with this. */
 export const SUMMARY_PREFIX = 'process_summary_';
@@ -33,6 +44,19 @@ const QUARANTINE_MARK = '.corrupt-';
 const ARCHIVE_MARK = '.archived-';
 const STALE_MARK = '.stale-';
 const WORKER_SEPARATOR = '@';
+
+/**
+ * The start of every root entry of consumer state (document, lock, their temp and stale
+ * copies, which add a leading `.` or a tail). Reserved: no run of this store is named so.
+ */
+export const STATE_PREFIX = '.process-summary-state~';
+const STATE_SUFFIX = '.json';
+const STATE_LOCK_SUFFIX = '.lock';
+/** Segments of a key are joined with this in a file name: not a character of any key. */
+const STATE_SEPARATOR = '~';
+/** Past this, the flattened key is shortened and a hash of the whole key appended. */
+const STATE_NAME_MAX = 160;
+const RESERVED_ROOT_NAME = /^\.?\.process-summary-state~/;
 
 /** A ref with its worker normalized: `null` for a process run as one. */
 export interface NormalizedRef {
@@ -57,7 +81,66 @@ export interface SummaryPaths {
 /** The run directory: `{root}/{run}`. Throws `E_INVALID_NAME` for a bad run name. */
 export function runDirFor(root: string, runName: string): string {
   assertValidName('run', runName);
+  refuseReservedRunName(runName);
   return join(root, runName);
+}
+
+/** Whether a root entry of this name can be a run: a valid run name, not a reserved one. */
+export function isRunEntryName(name: string): boolean {
+  return isValidName('run', name) && !RESERVED_ROOT_NAME.test(name);
+}
+
+function refuseReservedRunName(runName: string): void {
+  if (RESERVED_ROOT_NAME.test(runName)) {
+    throw codedRangeError(
+      'E_INVALID_NAME',
+      `invalid run name ${escapeControl(JSON.stringify(runName.slice(0, 64)))}: names starting with "${STATE_PREFIX}" are reserved by the file store for consumer state`,
+    );
+  }
+}
+
+/** The files of one consumer-state document. */
+export interface StatePaths {
+  /** The document: `{root}/.process-summary-state~{key}.json`. */
+  document: string;
+  /** Held (created exclusively) by the one process writing it. */
+  lock: string;
+}
+
+/**
+ * The files of the state document `key` (validated by the caller: segments of `[a-z0-9._-]`
+ * joined by `/`). `/` becomes `~`, which no key holds, so two keys never share a file; a key
+ * too long for one file name keeps its start and gets a hash of the whole key (`~~`, which
+ * no flattened key holds, before it).
+ */
+export function statePathsFor(root: string, key: string): StatePaths {
+  let flat = key.replaceAll('/', STATE_SEPARATOR);
+  if (flat.length > STATE_NAME_MAX) {
+    const hash = createHash('sha256').update(key).digest('hex').slice(0, 32);
+    flat = `${flat.slice(0, STATE_NAME_MAX - 34)}${STATE_SEPARATOR}${STATE_SEPARATOR}${hash}`;
+  }
+  const base = join(root, `${STATE_PREFIX}${flat}`);
+  return { document: `${base}${STATE_SUFFIX}`, lock: `${base}${STATE_LOCK_SUFFIX}` };
+}
+
+const STATE_TEMP =
+  /^\.\.process-summary-state~.+\.(?:json|lock)\.(\d+)\.([0-9a-f]{8})\.[0-9a-f]+\.tmp$/;
+
+const STATE_STALE_LOCK = /^\.process-summary-state~.+\.lock\.stale-[0-9a-f]+$/;
+
+/** Whether `entryName` is a state lock moved aside ({@link stalePathFor}) by a release or a break. */
+export function isStaleStateLockName(entryName: string): boolean {
+  return STATE_STALE_LOCK.test(entryName);
+}
+
+/**
+ * The pid and host tag in the name of a temp file of a state document or lock (made by
+ * {@link tempPathFor} in the root); `undefined` for any other name.
+ */
+export function stateTempFileOwner(entryName: string): TempFileOwner | undefined {
+  const match = STATE_TEMP.exec(entryName);
+  if (match === null) return undefined;
+  return { pid: Number(match[1]), hostTag: match[2] as string };
 }
 
 /**
@@ -87,6 +170,7 @@ export function normalizeRef(ref: SummaryRef): NormalizedRef {
   }
   // The remembered verdict first (cheap); core's check throws the coded error.
   if (!isValidName('run', ref.runName)) assertValidName('run', ref.runName);
+  refuseReservedRunName(ref.runName);
   if (!isValidName('process', ref.processName)) assertValidName('process', ref.processName);
   const worker = ref.worker ?? null;
   if (worker !== null && !isValidName('worker', worker)) assertValidName('worker', worker);

@@ -19,7 +19,7 @@ import {
 } from '@process-summary/core';
 import { type DirectoryIndex, OutsideRootError } from './dir-index.js';
 import { type DirEntryLike, errnoCode, nodeFileSystem, type StatsLike } from './fs-seam.js';
-import { isValidName, summaryPathIn } from './layout.js';
+import { isRunEntryName, summaryPathIn } from './layout.js';
 import { indexesOf, type ReaderContext, readDirectory } from './reader.js';
 
 /** See `SummaryStore.list`. Throws `E_INVALID_NAME` for a bad `runName` filter. */
@@ -49,7 +49,7 @@ export async function listSummaries(
     (run) =>
       (runFilter === undefined || run.name === runFilter) &&
       (run.isDirectory() || run.isSymbolicLink()) &&
-      isValidName('run', run.name),
+      isRunEntryName(run.name),
   );
   const aliases = await aliasProblems(ctx, candidates);
   const indexes = indexesOf(ctx);

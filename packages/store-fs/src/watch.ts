@@ -10,7 +10,7 @@ import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import type { SummaryRef, WatchOptions } from '@process-summary/core';
 import { storeError } from './errors.js';
-import { isValidName, parseEntryName } from './layout.js';
+import { isRunEntryName, parseEntryName } from './layout.js';
 import { publicRef, type ReaderContext } from './reader.js';
 
 const DEFAULT_INTERVAL_MS = 1000;
@@ -109,7 +109,7 @@ class DirectoryWatcher {
     try {
       names = nodeFs
         .readdirSync(this.#root, { withFileTypes: true })
-        .filter((e) => (e.isDirectory() || e.isSymbolicLink()) && isValidName('run', e.name))
+        .filter((e) => (e.isDirectory() || e.isSymbolicLink()) && isRunEntryName(e.name))
         .map((e) => e.name);
     } catch {
       // No root (yet, or any more): a watcher of a removed root would never fire again.
@@ -197,7 +197,8 @@ class DirectoryWatcher {
         }
         const name = String(filename);
         if (run === null) {
-          if (!this.#runs.has(name) && isValidName('run', name)) this.poll(false);
+          // A state document's files (see layout.ts) are no run: their writes wake nothing.
+          if (!this.#runs.has(name) && isRunEntryName(name)) this.poll(false);
         } else if (event === 'rename' && name === run && parseEntryName(name) === null) {
           // The watched directory itself was removed or moved (the event names it): a run
           // directory created again under that name is another inode, watched afresh.

@@ -87,6 +87,20 @@ CREATE TABLE {s}.archive_journal (
 );
 `,
   },
+  {
+    version: 2,
+    sql: `
+-- Consumer state (readState/writeState: the alerter's), apart from the summaries: never
+-- listed, never notified. json for the reason the summaries are: \\u0000 in strings, verbatim.
+CREATE TABLE {s}.consumer_state (
+  key text PRIMARY KEY,
+  value json NOT NULL,
+  -- Compare-and-swap: a write names the version it read, and changes the row only if it is still the one.
+  version bigint NOT NULL CHECK (version > 0),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 /** The newest schema version this library knows. */
@@ -99,7 +113,11 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
  * version is only read (a role with table privileges alone can use it); a schema newer than
  * this library is left alone and refused.
  */
-export async function migrate(db: Database, schema: string): Promise<void> {
+export async function migrate(
+  db: Database,
+  schema: string,
+  target: number = SCHEMA_VERSION,
+): Promise<void> {
   const q = `"${schema}"`;
   const found = await db.query<{ present: boolean }>(
     `preparing schema ${schema}`,
@@ -113,7 +131,7 @@ export async function migrate(db: Database, schema: string): Promise<void> {
     );
     const current = version.rows[0]?.version ?? 0;
     refuseNewer(schema, current);
-    if (current === SCHEMA_VERSION) return;
+    if (current >= target) return;
   }
   await db.transaction(`preparing schema ${schema}`, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`process-summary:${schema}`]);
@@ -124,7 +142,7 @@ export async function migrate(db: Database, schema: string): Promise<void> {
     const current = await currentVersion(tx, q);
     refuseNewer(schema, current);
     for (const step of MIGRATIONS) {
-      if (step.version <= current) continue;
+      if (step.version <= current || step.version > target) continue;
       await tx.query(step.sql.replaceAll('{s}', q));
       await tx.query(`INSERT INTO ${q}.schema_migrations (version) VALUES ($1)`, [step.version]);
     }

@@ -4,13 +4,16 @@ import {
   type AcquireOptions,
   assertValidName,
   assertValidRef,
+  assertValidStateKey,
   checkListedFields,
   checkSummaryDict,
   codedRangeError,
   codedTypeError,
   compareRefs,
   type EventsOptions,
+  encodeStateWrite,
   type JournalRecord,
+  type JsonValue,
   type Lease,
   type ListedSummary,
   type Listing,
@@ -26,11 +29,13 @@ import {
   type ReadResult,
   refName,
   replayEvents,
+  type StateDocument,
   type StoreWarning,
   type SummaryEvent,
   type SummaryRef,
   type SummaryStore,
   sameRef,
+  stateConflict,
   type WatchOptions,
 } from '@process-summary/core';
 import { Coalescer } from './coalesce.js';
@@ -558,6 +563,69 @@ export class PgSummaryStore implements SummaryStore {
     await this.ready();
     const row = await this.#ownerRow(keyOf(ref));
     return row === undefined ? { ...NO_OWNER } : judge(row, threshold);
+  }
+
+  // ---- consumer state: rows of their own table, never a summary -------------------------
+
+  /**
+   * The consumer's document `key` (see {@link SummaryStore.readState}): a row of
+   * `{schema}.consumer_state`, never listed, never notified to `watch`.
+   */
+  async readState(key: string): Promise<StateDocument | null> {
+    this.#open();
+    assertValidStateKey(key);
+    await this.ready();
+    const result = await this.#db.query<{ value: JsonValue; version: string }>(
+      `reading state ${key}`,
+      `SELECT value, version FROM ${this.#q}.consumer_state WHERE key = $1`,
+      [key],
+      'process-summary-read-state',
+    );
+    const row = result.rows[0];
+    return row === undefined ? null : { value: row.value, version: Number(row.version) };
+  }
+
+  /**
+   * Compare-and-swap of the document `key` (see {@link SummaryStore.writeState}) in one
+   * statement: an insert that does nothing when the row exists (`expectedVersion` null), or an
+   * update only where the version is still the one expected. No row changed is `E_CONFLICT`.
+   * After `E_STORE_UNAVAILABLE` the write may have committed (the answer was lost): read again.
+   */
+  async writeState(key: string, value: JsonValue, expectedVersion: number | null): Promise<number> {
+    this.#open();
+    const text = encodeStateWrite(key, value, expectedVersion);
+    await this.ready();
+    const doing = `writing state ${key}`;
+    const result =
+      expectedVersion === null
+        ? await this.#db.query<{ version: string }>(
+            doing,
+            `INSERT INTO ${this.#q}.consumer_state (key, value, version, updated_at)
+             VALUES ($1, $2::json, 1, now()) ON CONFLICT (key) DO NOTHING RETURNING version`,
+            [key, text],
+            'process-summary-create-state',
+          )
+        : await this.#db.query<{ version: string }>(
+            doing,
+            `UPDATE ${this.#q}.consumer_state SET value = $2::json, version = version + 1, updated_at = now()
+             WHERE key = $1 AND version = $3 RETURNING version`,
+            [key, text, expectedVersion],
+            'process-summary-update-state',
+          );
+    const written = result.rows[0];
+    if (written !== undefined) return Number(written.version);
+    // Only for the message: the row may have moved on again since.
+    const found = await this.#db.query<{ version: string }>(
+      doing,
+      `SELECT version FROM ${this.#q}.consumer_state WHERE key = $1`,
+      [key],
+    );
+    const current = found.rows[0];
+    throw stateConflict(
+      key,
+      expectedVersion,
+      current === undefined ? null : Number(current.version),
+    );
   }
 
   // ---- internals --------------------------------------------------------------------------

@@ -5,12 +5,15 @@
  */
 import {
   type Acquired,
+  canKeepState,
   createManualClock,
   type JournalRecord,
+  type JsonValue,
   type Lease,
   type OwnerIdentity,
   ProcessSummary,
   type ReadResult,
+  type StateKeepingStore,
   type SummaryRef,
   type SummaryStore,
   sameRef,
@@ -68,6 +71,7 @@ const SUITES: [title: string, define: (test: Test<Ctx>) => void][] = [
   ['journal and watch', journalAndWatch],
   ['workers', workers],
   ['bad input', badInput],
+  ['consumer state', consumerState],
 ];
 
 // ---------------------------------------------------------------- helpers
@@ -726,5 +730,297 @@ function badInput(test: Test<Ctx>): void {
       await failsWith(() => store.list({ runName: bad }), 'E_INVALID_NAME');
     }
     assert.equal(await store.list(), { summaries: [], problems: [] });
+  });
+}
+
+// ---------------------------------------------------------------- consumer state
+
+const MIB = 1024 * 1024;
+
+/** A value that JSON round-trips but that a careless store would not: the read must equal it. */
+const AWKWARD_VALUE: JsonValue = {
+  text: 'plain',
+  unicode: 'é è ü ß 漢字 العربية עברית 😀 👩‍👩‍👧 e\u0301',
+  nul: 'a\u0000b\u0000',
+  controls: '\u0001\u001b[31m\u007f\u2028\u2029\u202e',
+  lone: 'x\ud800y\udc00',
+  quotes: '"\\\'`',
+  numbers: [0, -1, 1.5, 1e300, -2.5e-300, Number.MAX_SAFE_INTEGER],
+  flags: [true, false, null],
+  empty: { object: {}, array: [], string: '' },
+  nested: { a: { b: { c: [{ d: [[['deep']]] }] } } },
+  ['__proto__']: { polluted: false },
+  'key with spaces / and \u0000': 1,
+};
+
+/** The stores that keep state; the others leave both methods undefined (checked first). */
+function stateStore(subject: ContractSubject): StateKeepingStore | null {
+  const { store } = subject;
+  assert.is(
+    typeof store.readState,
+    typeof store.writeState,
+    'readState and writeState are one capability: both or neither',
+  );
+  return canKeepState(store) ? store : null;
+}
+
+function consumerState(test: Test<Ctx>): void {
+  test('readState of a key never written resolves null', async ({ subject }) => {
+    const store = stateStore(subject);
+    if (store === null) return; // a capability, not every store has it
+    assert.is(await store.readState('alerts/default'), null);
+    assert.is(await store.readState('a'), null);
+  });
+
+  test('writeState with expected null creates version 1, read back equal, then versions grow by one', async ({
+    subject,
+  }) => {
+    const store = stateStore(subject);
+    if (store === null) return;
+    const value = { firing: { 'too-many-errors/run_a/collect': { since: 1_750_000_000 } } };
+    assert.is(await store.writeState('alerts/default', value, null), 1);
+    assert.equal(await store.readState('alerts/default'), { value, version: 1 });
+    assert.is(await store.writeState('alerts/default', { firing: {} }, 1), 2);
+    assert.is(await store.writeState('alerts/default', [1, 2, 3], 2), 3);
+    assert.equal(await store.readState('alerts/default'), { value: [1, 2, 3], version: 3 });
+  });
+
+  test('a value reads back deeply equal: unicode, NUL, lone surrogates, nested, __proto__ keys', async ({
+    subject,
+  }) => {
+    const store = stateStore(subject);
+    if (store === null) return;
+    await store.writeState('awkward', AWKWARD_VALUE, null);
+    const read = await store.readState('awkward');
+    assert.ok(read);
+    assert.equal(read.value, AWKWARD_VALUE);
+    assert.ok(Object.hasOwn(read.value as object, '__proto__'), '__proto__ is an own key');
+    assert.is(Object.getPrototypeOf(read.value), Object.prototype, 'the prototype is untouched');
+    for (const [i, scalar] of (['text', 0, -7.25, true, false, null] as JsonValue[]).entries()) {
+      await store.writeState(`scalar/${i}`, scalar, null);
+      assert.equal(await store.readState(`scalar/${i}`), { value: scalar, version: 1 });
+    }
+  });
+
+  test('values are copies: changing what was written or read changes nothing stored', async ({
+    subject,
+  }) => {
+    const store = stateStore(subject);
+    if (store === null) return;
+    const value = { list: [1, 2], inner: { n: 1 } };
+    await store.writeState('copies', value, null);
+    value.list.push(3);
+    value.inner.n = 99;
+    const first = await store.readState('copies');
+    assert.equal(first?.value, { list: [1, 2], inner: { n: 1 } });
+    (first?.value as { inner: { n: number } }).inner.n = 42;
+    assert.equal((await store.readState('copies'))?.value, { list: [1, 2], inner: { n: 1 } });
+  });
+
+  test('a stale expected version, or null when a document exists, is E_CONFLICT and changes nothing', async ({
+    subject,
+  }) => {
+    const store = stateStore(subject);
+    if (store === null) return;
+    await store.writeState('alerts/default', { n: 1 }, null);
+    await store.writeState('alerts/default', { n: 2 }, 1);
+    const before = await store.readState('alerts/default');
+    await failsWith(() => store.writeState('alerts/default', { n: 'stale' }, 1), 'E_CONFLICT');
+    await failsWith(() => store.writeState('alerts/default', { n: 'create' }, null), 'E_CONFLICT');
+    await failsWith(() => store.writeState('alerts/default', { n: 'ahead' }, 3), 'E_CONFLICT');
+    assert.equal(await store.readState('alerts/default'), before);
+    assert.equal(before, { value: { n: 2 }, version: 2 });
+    await failsWith(() => store.writeState('absent', { n: 1 }, 1), 'E_CONFLICT');
+    assert.is(await store.readState('absent'), null, 'a conflict creates nothing');
+  });
+
+  test('concurrent writers with the same expected version: exactly one wins', async ({
+    subject,
+  }) => {
+    const store = stateStore(subject);
+    if (store === null) return;
+    for (const expected of [null, 1, 2]) {
+      const writers = Array.from({ length: 6 }, (_, i) => ({ writer: i, expected }));
+      const results = await Promise.allSettled(
+        writers.map((value) => store.writeState('race', value, expected)),
+      );
+      const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [[i, r.value]] : []));
+      assert.is(won.length, 1, `one winner with expected ${expected}`);
+      for (const r of results) {
+        if (r.status === 'rejected') assert.is(r.reason?.code, 'E_CONFLICT', String(r.reason));
+      }
+      const [winner, version] = won[0] as [number, number];
+      assert.is(version, (expected ?? 0) + 1);
+      assert.equal(await store.readState('race'), { value: writers[winner], version });
+    }
+  });
+
+  test('bad keys are refused with E_INVALID_ARGUMENT before anything is touched', async ({
+    subject,
+  }) => {
+    const store = stateStore(subject);
+    if (store === null) return;
+    await store.writeState('kept', { n: 1 }, null);
+    const bad: unknown[] = [
+      '',
+      '.',
+      '..',
+      'a/..',
+      '../kept',
+      './kept',
+      '/kept',
+      'kept/',
+      'a//b',
+      'Kept',
+      'ALERTS/default',
+      'a b',
+      'a\\b',
+      'a\u0000b',
+      'ké',
+      'a~b',
+      'x'.repeat(65),
+      `a/${'x'.repeat(65)}`,
+      'a/b/c/d/e',
+      undefined,
+      null,
+      42,
+      ['kept'],
+    ];
+    for (const key of bad) {
+      await failsWith(() => store.readState(key as string), 'E_INVALID_ARGUMENT');
+      await failsWith(() => store.writeState(key as string, { n: 2 }, null), 'E_INVALID_ARGUMENT');
+      await failsWith(() => store.writeState(key as string, { n: 2 }, 1), 'E_INVALID_ARGUMENT');
+    }
+    // The longest and deepest keys that are valid are accepted.
+    const longest = Array.from({ length: 4 }, (_, i) => String(i).repeat(64)).join('/');
+    assert.is(await store.writeState(longest, 'ok', null), 1);
+    assert.is(await store.writeState('.a/_b/-c/d.e', 'ok', null), 1);
+    assert.equal(await store.readState('kept'), { value: { n: 1 }, version: 1 });
+    assert.equal(await store.list(), { summaries: [], problems: [] });
+  });
+
+  test('a value JSON would change, or a bad expected version, is E_INVALID_ARGUMENT and changes nothing', async ({
+    subject,
+  }) => {
+    const store = stateStore(subject);
+    if (store === null) return;
+    await store.writeState('kept', { n: 1 }, null);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    const values: unknown[] = [
+      undefined,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      () => 1,
+      Symbol('s'),
+      10n,
+      new Date(0),
+      new Map(),
+      { nested: { bad: undefined } },
+      [1, Number.NaN],
+      cycle,
+    ];
+    for (const value of values) {
+      await failsWith(() => store.writeState('kept', value as JsonValue, 1), 'E_INVALID_ARGUMENT');
+    }
+    for (const expected of [0, -1, 1.5, '1', undefined, Number.NaN]) {
+      await failsWith(
+        () => store.writeState('kept', { n: 2 }, expected as number),
+        'E_INVALID_ARGUMENT',
+      );
+    }
+    assert.equal(await store.readState('kept'), { value: { n: 1 }, version: 1 });
+  });
+
+  test('a value over 1 MiB of JSON is E_TOO_LARGE and changes nothing; exactly 1 MiB is kept', async ({
+    subject,
+  }) => {
+    const store = stateStore(subject);
+    if (store === null) return;
+    await store.writeState('big', 'small', null);
+    // A string serializes with its two quotes.
+    const exact = 'x'.repeat(MIB - 2);
+    await failsWith(() => store.writeState('big', `${exact}x`, 1), 'E_TOO_LARGE');
+    // Under 1 Mi characters, over 1 MiB of UTF-8: the limit is in bytes.
+    await failsWith(() => store.writeState('big', 'é'.repeat(MIB / 2), 1), 'E_TOO_LARGE');
+    await failsWith(() => store.writeState('big', { list: [exact, 'x'] }, 1), 'E_TOO_LARGE');
+    assert.equal(await store.readState('big'), { value: 'small', version: 1 });
+    assert.is(await store.writeState('big', exact, 1), 2);
+    const read = await store.readState('big');
+    assert.is(read?.version, 2);
+    assert.ok(read?.value === exact, 'the 1 MiB value reads back whole');
+  });
+
+  test('state is never a summary: not listed, not read as one, summaries unaffected', async ({
+    subject,
+  }) => {
+    const store = stateStore(subject);
+    if (store === null) return;
+    // Keys spelled like run names, process names and file names of a store.
+    const keys = [
+      'harvard_2024',
+      'harvard_2024/collect',
+      'harvard_2024/process_summary_collect.json',
+      '.hidden',
+      '.hidden/collect',
+      'alerts/default',
+    ];
+    for (const key of keys) await store.writeState(key, { key }, null);
+    assert.equal(await store.list(), { summaries: [], problems: [] });
+    assert.is(await store.read(REF), null);
+    assert.is(await store.read({ runName: '.hidden', processName: 'collect' }), null);
+    assert.is(await store.load(REF), null);
+    await store.save(makeSummary().summary);
+    const listing = await store.list();
+    assert.equal(
+      listing.summaries.map((s) => [s.runName, s.processName, s.worker ?? null]),
+      [[REF.runName, REF.processName, null]],
+    );
+    assert.is(await store.remove(REF), true);
+    for (const key of keys)
+      assert.equal(await store.readState(key), { value: { key }, version: 1 });
+    assert.equal(await store.list(), { summaries: [], problems: [] });
+  });
+
+  test('watch never reports a state write as a summary ref', async ({ subject }) => {
+    const store = stateStore(subject);
+    if (store === null) return;
+    const sentinels: SummaryRef[] = [
+      { runName: 'watched', processName: 'first' },
+      { runName: 'watched', processName: 'second' },
+    ];
+    const controller = new AbortController();
+    const seen: SummaryRef[] = [];
+    let waitingFor = 0;
+    const watching = (async () => {
+      for await (const ref of store.watch({ signal: controller.signal, intervalMs: 20 })) {
+        seen.push(ref);
+        if (sameRef(ref, sentinels[waitingFor] as SummaryRef)) {
+          waitingFor += 1;
+          if (waitingFor === sentinels.length) controller.abort();
+        }
+      }
+    })();
+    for (const [i, sentinel] of sentinels.entries()) {
+      const { summary } = makeSummary(sentinel);
+      // State writes before the save: a watch reporting them would report them first.
+      for (let attempt = 0; attempt < 400 && waitingFor === i; attempt++) {
+        for (const key of ['alerts/default', 'watched', 'watched/first']) {
+          const read = await store.readState(key);
+          await store.writeState(key, { attempt }, read?.version ?? null);
+        }
+        summary.incrementItems({ processed: 1 });
+        await store.save(summary);
+        await Promise.race([watching, new Promise((resolve) => setTimeout(resolve, 25))]);
+      }
+      assert.is(waitingFor, i + 1, `watch never reported ${sentinel.processName}`);
+    }
+    await watching;
+    for (const ref of seen) {
+      assert.ok(
+        sentinels.some((sentinel) => sameRef(sentinel, ref)),
+        `watch reported ${JSON.stringify(ref)}, which no summary write changed`,
+      );
+    }
   });
 }
