@@ -3,7 +3,8 @@ import { createHmac } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canKeepState, type SummaryStore } from '@process-summary/core';
+import { canKeepState, createManualClock, type SummaryStore } from '@process-summary/core';
+import { FileSummaryStore } from '@process-summary/store-fs';
 import { test } from 'uvu';
 import { type AlerterOptions, createAlerter } from '../src/alerter.js';
 import type { Notification, Notifier } from '../src/notification.js';
@@ -17,6 +18,7 @@ import {
   saveSummary,
   startReceiver,
   storeWithoutState,
+  T0,
 } from './_kit.js';
 
 const rules = (text: string, baseDir = '/tmp'): RulesConfig =>
@@ -400,7 +402,7 @@ test('persisted before sending: an alerter that dies mid-delivery is followed by
     await dying.start();
     // What a SIGKILL now would leave: the firing transition with its notification pending.
     const doc = await store.readState('alerts/default');
-    const left = structuredClone(doc?.value) as {
+    const left = structuredClone(doc?.value) as unknown as {
       alerts: { state: string; pending_delivery: { notification: Notification }[] }[];
     };
     assert.equal(left.alerts[0]?.state, 'firing');
@@ -722,6 +724,45 @@ test('options are checked before anything is read', async () => {
   await alerter.close();
   assert.equal((await caught(() => alerter.evaluate())).code, 'E_INVALID_STATE');
   assert.equal((await caught(() => alerter.start())).code, 'E_INVALID_STATE');
+});
+
+test('over a file store: a restarted alerter (a new store object on the same root) neither repeats nor misses the resolve', async () => {
+  const receiver = await startReceiver();
+  const root = await mkdtemp(join(tmpdir(), 'alerts-fs-'));
+  const clock = createManualClock(T0);
+  try {
+    const writer = new FileSummaryStore({ root, clock });
+    const s = await saveSummary(writer, clock, { run: 'harvard_1', process: 'collect' }, (s) =>
+      s.incrementItems({ processed: 10, failed: 10 }),
+    );
+    const run = async (stateKey: string) => {
+      const alerter = createAlerter({
+        store: new FileSummaryStore({ root, clock }),
+        rules: rules(errorRules(receiver.url)),
+        now: () => clock.now(),
+        stateKey,
+      });
+      const result = await alerter.evaluate();
+      await alerter.close();
+      return result.notifications.map((n) => n.status);
+    };
+    assert.deepEqual(await run('alerts/night'), ['firing']);
+    clock.advance(60);
+    assert.deepEqual(await run('alerts/night'), []);
+    assert.deepEqual(await run('alerts/other'), ['firing'], 'another key is another alerter');
+    s.incrementItems({ processed: 1000, successful: 1000 });
+    await writer.save(s);
+    clock.advance(60);
+    assert.deepEqual(await run('alerts/night'), ['resolved']);
+    assert.deepEqual(await run('alerts/night'), []);
+    assert.deepEqual(
+      bodies(receiver).map((b) => b.status),
+      ['firing', 'firing', 'resolved'],
+    );
+  } finally {
+    await receiver.close();
+    await rm(root, { recursive: true, force: true });
+  }
 });
 
 test.run();
