@@ -442,6 +442,7 @@ class AlerterImpl implements Alerter {
         if (!matcher.run(row.run_name) || !matcher.process(row.process_name)) continue;
         if (matcher.worker !== null && (row.worker === null || !matcher.worker(row.worker)))
           continue;
+        if (this.#forgotten(row, at)) continue;
         const fp = fingerprintOf(rule.name, row.run_name, row.process_name, row.worker);
         seen.add(fp);
         const result = evaluateConditions(rule.when, {
@@ -662,6 +663,13 @@ class AlerterImpl implements Alerter {
       const fp = (JSON.parse(key) as [string, string])[1];
       if (this.#alerts.get(fp)?.state !== 'firing') this.#refreshed.delete(key);
     }
+  }
+
+  /** A run no longer live whose last save is older than `forget_finished_after`. */
+  #forgotten(row: SummaryRow, at: number): boolean {
+    if (row.status === 'running' || row.status === 'stale') return false;
+    const last = row.last_update_time ?? row.end_time;
+    return last !== null && at - last > this.#rules.settings.forget_finished_after_seconds;
   }
 
   /** Forgets resolved alerts whose resolve went out a while ago. */

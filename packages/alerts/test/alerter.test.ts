@@ -278,6 +278,48 @@ test('a summary that is removed resolves its alerts; a store that fails changes 
   }
 });
 
+test('a finished run is judged for forget_finished_after after its last save, then its alert resolves', async () => {
+  const { store, clock } = memoryStore();
+  const rec = recorder();
+  const text = `
+rules:
+  - { name: failed, when: { status: [failed] } }
+settings: { forget_finished_after: 1h, repeat_every: 1d }
+`;
+  const alerter = createAlerter({
+    store,
+    rules: rules(text),
+    now: () => clock.now(),
+    notifiers: [rec],
+  });
+  try {
+    await saveSummary(store, clock, { run: 'old', process: 'p' }, (s) =>
+      s.endProcess({ outcome: 'failed' }),
+    );
+    clock.advance(3601);
+    await saveSummary(store, clock, { run: 'new', process: 'p' }, (s) =>
+      s.endProcess({ outcome: 'failed' }),
+    );
+    await alerter.evaluate();
+    assert.deepEqual(
+      rec.got.map((n) => `${n.status} ${n.run}`),
+      ['firing new'],
+      'the old failure pages nobody',
+    );
+    clock.advance(3600);
+    await alerter.evaluate();
+    assert.equal(rec.got.length, 1);
+    clock.advance(1);
+    await alerter.evaluate();
+    assert.deepEqual(
+      rec.got.map((n) => `${n.status} ${n.run}`),
+      ['firing new', 'resolved new'],
+    );
+  } finally {
+    await alerter.close();
+  }
+});
+
 test('match: globs over names; a worker glob judges each worker, none the merged process', async () => {
   const { store, clock } = memoryStore();
   const rec = recorder();

@@ -66,6 +66,7 @@ test("the issue's example file is read with defaults filled in and paths resolve
     repeat_every_seconds: 4 * 3600,
     resolve_notify: true,
     stale_after_seconds: 300,
+    forget_finished_after_seconds: 86_400,
     dashboard_url: null,
   });
 });
@@ -94,6 +95,7 @@ test('every condition is read, durations in seconds', () => {
       repeat_every: '2h',
       resolve_notify: false,
       stale_after: '2m',
+      forget_finished_after: '7d',
       dashboard_url: 'http://127.0.0.1:4177/',
     },
   });
@@ -119,6 +121,7 @@ test('every condition is read, durations in seconds', () => {
     repeat_every_seconds: 7200,
     resolve_notify: false,
     stale_after_seconds: 120,
+    forget_finished_after_seconds: 7 * 86_400,
     dashboard_url: 'http://127.0.0.1:4177/',
   });
 });
