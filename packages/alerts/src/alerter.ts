@@ -581,7 +581,7 @@ class AlerterImpl implements Alerter {
           repeat: isRepeat,
           value: next.value,
         },
-        `alerts: ${send === 'firing' ? (isRepeat ? 'still firing' : 'firing') : 'resolved'}: ${next.rule} on ${refName({ runName: next.run, processName: next.process, worker: next.worker })}`,
+        `alerts: ${send === 'firing' ? (isRepeat ? 'still firing' : 'firing') : 'resolved'}: ${quote(next.rule)} on ${quote(refName({ runName: next.run, processName: next.process, worker: next.worker }))}`,
       );
     }
     this.#alerts.set(next.fingerprint, next);
