@@ -5,14 +5,8 @@
  * (a stall is the absence of saves). Evaluations run one at a time and never wait for a
  * delivery, except `evaluate()`, which waits for what it sent (what `--once` needs).
  */
-import {
-  hasErrorCode,
-  ProcessSummaryError,
-  refName,
-  type SummaryRef,
-  type SummaryStore,
-} from '@process-summary/core';
-import { groupWorkers, readRow, type SummaryRow } from '@process-summary/inspect';
+import { ProcessSummaryError, refName, type SummaryStore } from '@process-summary/core';
+import type { SummaryRow } from '@process-summary/inspect';
 import picomatch from 'picomatch';
 import { evaluateConditions } from './conditions.js';
 import {
@@ -26,6 +20,7 @@ import { type Logger, silentLogger } from './logger.js';
 import type { Notification, Notifier } from './notification.js';
 import { buildNotifiers } from './notifiers/index.js';
 import { quote } from './quote.js';
+import { readTargets } from './read.js';
 import type { AlertRule, RulesConfig } from './rules.js';
 import { type AlertState, fingerprintOf, StateKeeper, step } from './state.js';
 import { renderTemplate } from './template.js';
@@ -163,22 +158,6 @@ interface Settings extends AlerterOptions {
   notifiers: Notifier[];
 }
 
-/** A summary as the engine judges it. */
-interface Target {
-  row: SummaryRow;
-  customMetrics: Record<string, unknown>[];
-}
-
-/** What one read of the store gave. */
-interface Reading {
-  /** One per process (workers merged), and one per worker. */
-  processes: Target[];
-  workers: Target[];
-  /** Keys (see `rowKey`) of summaries that could not be judged: their alerts stay as they are. */
-  unknown: Set<string>;
-  count: number;
-}
-
 type Job = DeliveryJob & { id: string; fingerprint: string };
 
 class AlerterImpl implements Alerter {
@@ -284,13 +263,26 @@ class AlerterImpl implements Alerter {
     await this.#background;
     await this.#lock.catch(() => {});
     await this.#queue.close(this.#s.closeTimeoutMs ?? 5000);
-    await this.#persist();
+    // Only a state that was loaded is written back: an alerter closed before its first
+    // evaluation must not replace the stored state with an empty one.
+    const loaded = await this.#ready?.then(
+      () => true,
+      () => false,
+    );
+    if (loaded === true) await this.#persist();
   }
 
   // ---- scheduling ------------------------------------------------------------------------
 
   #whenReady(): Promise<void> {
-    this.#ready ??= this.#load();
+    if (this.#ready === null) {
+      const ready = this.#load();
+      this.#ready = ready;
+      // A store that could not be read is asked again at the next evaluation.
+      ready.catch(() => {
+        if (this.#ready === ready) this.#ready = null;
+      });
+    }
     return this.#ready;
   }
 
@@ -405,7 +397,12 @@ class AlerterImpl implements Alerter {
    */
   async #evaluateOnce(scope: { run: string; process: string }[] | null): Promise<EvaluationResult> {
     const at = this.#s.now();
-    const reading = await this.#read(at, scope);
+    const reading = await readTargets(this.#s.store, {
+      now: at,
+      staleAfterSeconds: this.#rules.settings.stale_after_seconds,
+      scope,
+      logger: this.#s.logger,
+    });
     const inScope = (run: string, process: string) =>
       scope === null || scope.some((p) => p.run === run && p.process === process);
 
@@ -701,7 +698,13 @@ class AlerterImpl implements Alerter {
         'alerts: delivery settled without success',
       );
     }
-    void this.#persist();
+    const status = job.notification.status;
+    void this.#persist().then(() => {
+      this.#s.logger.info(
+        { fingerprint: job.fingerprint, notifier: job.notifier.name, status, outcome },
+        'alerts: delivery recorded',
+      );
+    });
   }
 
   #persist(): Promise<void> {
@@ -728,94 +731,4 @@ class AlerterImpl implements Alerter {
     }
     return rates;
   }
-
-  /** Reads every summary (or those of `scope`), judged as of `at`. */
-  async #read(at: number, scope: { run: string; process: string }[] | null): Promise<Reading> {
-    const store = this.#s.store;
-    const listed: SummaryRef[] = [];
-    const unknown = new Set<string>();
-    const runs = scope === null ? [null] : [...new Set(scope.map((p) => p.run))];
-    for (const run of runs) {
-      const listing = await store.list(run === null ? {} : { runName: run });
-      for (const s of listing.summaries) {
-        if (
-          scope !== null &&
-          !scope.some((p) => p.run === s.runName && p.process === s.processName)
-        )
-          continue;
-        const ref = { runName: s.runName, processName: s.processName, worker: s.worker ?? null };
-        if (s.hasSummary) listed.push(ref);
-        else unknown.add(rowKey(ref.runName, ref.processName, ref.worker));
-      }
-    }
-    const singles: Target[] = [];
-    await mapLimit(listed, 8, async (ref) => {
-      try {
-        const read = await readRow(store, ref, {
-          now: at,
-          full: false,
-          staleAfterSeconds: this.#rules.settings.stale_after_seconds,
-        });
-        if (read.row === null) {
-          unknown.add(rowKey(ref.runName, ref.processName, ref.worker ?? null));
-          return;
-        }
-        const dict = read.read.dict as Record<string, unknown> | null;
-        const custom = dict?.custom_metrics;
-        singles.push({
-          row: read.row,
-          customMetrics: [
-            typeof custom === 'object' && custom !== null && !Array.isArray(custom)
-              ? (custom as Record<string, unknown>)
-              : {},
-          ],
-        });
-      } catch (err) {
-        if (hasErrorCode(err, 'E_INVALID_NAME')) return;
-        unknown.add(rowKey(ref.runName, ref.processName, ref.worker ?? null));
-        this.#s.logger.warn(
-          { summary: refName(ref), error: err instanceof Error ? err.message : String(err) },
-          'alerts: a summary could not be read; its alerts stay as they are',
-        );
-      }
-    });
-    singles.sort((a, b) => compareRows(a.row, b.row));
-    for (const key of [...unknown]) {
-      const [run, process] = JSON.parse(key) as [string, string, string | null];
-      unknown.add(rowKey(run, process, null));
-    }
-    const metricsByProcess = new Map<string, Record<string, unknown>[]>();
-    for (const t of singles) {
-      const key = rowKey(t.row.run_name, t.row.process_name, null);
-      metricsByProcess.set(key, [...(metricsByProcess.get(key) ?? []), ...t.customMetrics]);
-    }
-    const processes = groupWorkers(singles.map((t) => t.row)).map((row) => ({
-      row,
-      customMetrics: metricsByProcess.get(rowKey(row.run_name, row.process_name, null)) ?? [],
-    }));
-    return {
-      processes,
-      workers: singles.filter((t) => t.row.worker !== null),
-      unknown,
-      count: singles.length,
-    };
-  }
-}
-
-function compareRows(a: SummaryRow, b: SummaryRow): number {
-  const x = JSON.stringify([a.run_name, a.process_name, a.worker ?? '']);
-  const y = JSON.stringify([b.run_name, b.process_name, b.worker ?? '']);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

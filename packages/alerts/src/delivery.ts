@@ -43,6 +43,8 @@ export interface DeliveryJob {
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 10;
+/** How long `close` waits, after aborting, for deliveries to notice. */
+const ABORT_GRACE_MS = 1000;
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
 /** A timer sleep that ends early when `signal` aborts. */
@@ -195,7 +197,15 @@ export class DeliveryQueue {
       );
       this.#settle(job, 'dropped');
     }
-    await this.idle();
+    // A notifier that ignores its signal is not waited for without end either.
+    await Promise.race([
+      this.idle(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ABORT_GRACE_MS);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   #pump(): void {

@@ -745,6 +745,98 @@ test('refreshing notifiers (Alertmanager) get a firing alert again every refresh
   }
 });
 
+test('a store with readMany is read in one call per chunk', async () => {
+  const { store, clock } = memoryStore();
+  const rec = recorder();
+  let calls = 0;
+  let reads = 0;
+  const read = store.read.bind(store);
+  store.read = async (...args) => {
+    reads += 1;
+    return read(...args);
+  };
+  (store as SummaryStore).readMany = async (refs, options) => {
+    calls += 1;
+    return Promise.all(refs.map((ref) => read(ref, options)));
+  };
+  const alerter = createAlerter({
+    store,
+    rules: rules(errorRules('http://127.0.0.1:1')),
+    now: () => clock.now(),
+    notifiers: [rec],
+  });
+  try {
+    for (let i = 0; i < 5; i += 1) {
+      await saveSummary(store, clock, { run: `harvard_${i}`, process: 'collect' }, (s) =>
+        s.incrementItems({ processed: 1, failed: i % 2 }),
+      );
+    }
+    const result = await alerter.evaluate();
+    assert.equal(result.summaries, 5);
+    assert.equal(calls, 1);
+    assert.equal(reads, 0);
+    assert.deepEqual(
+      rec.got.map((n) => n.run),
+      ['harvard_1', 'harvard_3'],
+    );
+  } finally {
+    await alerter.close();
+  }
+});
+
+test('the state is recorded after delivery (logged); an alerter closed before loading writes nothing; a failed load is retried', async () => {
+  const { store, clock } = memoryStore();
+  const logger = recordingLogger();
+  const alerter = createAlerter({
+    store,
+    rules: rules(errorRules('http://127.0.0.1:1')),
+    now: () => clock.now(),
+    notifiers: [recorder()],
+    logger,
+  });
+  await saveSummary(store, clock, { run: 'harvard_1', process: 'collect' }, (s) =>
+    s.incrementItems({ processed: 1, failed: 1 }),
+  );
+  await alerter.evaluate();
+  await alerter.close();
+  assert.ok(
+    logger.entries.some(
+      (e) => e.message === 'alerts: delivery recorded' && e.fields.outcome === 'delivered',
+    ),
+  );
+  const before = await store.readState('alerts/default');
+  const idle = createAlerter({
+    store,
+    rules: rules(errorRules('http://127.0.0.1:1')),
+    now: () => clock.now(),
+    notifiers: [recorder()],
+  });
+  await idle.close();
+  assert.deepEqual(await store.readState('alerts/default'), before, 'untouched');
+
+  const readState = store.readState.bind(store);
+  let failures = 1;
+  store.readState = async (key) => {
+    if (failures-- > 0) throw new Error('database restarting');
+    return readState(key);
+  };
+  const rec = recorder();
+  const retried = createAlerter({
+    store,
+    rules: rules(errorRules('http://127.0.0.1:1')),
+    now: () => clock.now(),
+    notifiers: [rec],
+  });
+  try {
+    assert.match((await caught(() => retried.evaluate())).message, /database restarting/);
+    const result = await retried.evaluate();
+    assert.equal(result.firing, 1);
+    assert.equal(rec.got.length, 0, 'loaded: already firing, nothing re-sent');
+  } finally {
+    await retried.close();
+  }
+});
+
 test('options are checked before anything is read', async () => {
   const { store } = memoryStore();
   const ok = rules('rules: []');
