@@ -755,9 +755,9 @@ test('a store with readMany is read in one call per chunk', async () => {
     reads += 1;
     return read(...args);
   };
-  (store as SummaryStore).readMany = async (refs, options) => {
+  (store as SummaryStore).readMany = async (refs) => {
     calls += 1;
-    return Promise.all(refs.map((ref) => read(ref, options)));
+    return Promise.all(refs.map((ref) => read(ref)));
   };
   const alerter = createAlerter({
     store,
