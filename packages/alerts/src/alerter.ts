@@ -64,7 +64,11 @@ export interface EvaluationResult {
 
 /** A running alerter. */
 export interface Alerter {
-  /** Loads the state, re-sends what was not delivered, evaluates once, then follows `watch` and the timer. Resolves after that first evaluation. */
+  /**
+   * Loads the state, re-sends what was not delivered, evaluates once, then follows `watch` and
+   * the timer. Resolves after that first evaluation (not its deliveries); rejects when the
+   * state or the store cannot be read, with nothing left running (close it).
+   */
   start(): Promise<void>;
   /** One evaluation of every rule (what `--once` runs); resolves after its deliveries ended (delivered or given up). */
   evaluate(): Promise<EvaluationResult>;
@@ -233,7 +237,13 @@ class AlerterImpl implements Alerter {
     await this.#whenReady();
     // Watch first: a save during the first evaluation is then not missed.
     void this.#watchLoop();
-    await this.#exclusive(() => this.#evaluateOnce(null));
+    try {
+      await this.#exclusive(() => this.#evaluateOnce(null));
+    } catch (err) {
+      // Nothing keeps running behind a failed start: the caller sees the error and closes.
+      this.#abort.abort();
+      throw err;
+    }
     if (this.#closing !== null) return;
     const every = this.#rules.settings.evaluate_every_seconds * 1000;
     this.#timer = setInterval(() => this.#request(true), every);

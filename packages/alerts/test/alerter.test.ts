@@ -837,6 +837,21 @@ test('the state is recorded after delivery (logged); an alerter closed before lo
   }
 });
 
+test('start rejects when the store cannot be listed, leaving nothing running', async () => {
+  const { store, clock } = memoryStore();
+  store.list = async () => {
+    throw new Error('no such database');
+  };
+  const alerter = createAlerter({
+    store,
+    rules: rules(errorRules('http://127.0.0.1:1')),
+    now: () => clock.now(),
+    notifiers: [],
+  });
+  assert.match((await caught(() => alerter.start())).message, /no such database/);
+  await alerter.close();
+});
+
 test('options are checked before anything is read', async () => {
   const { store } = memoryStore();
   const ok = rules('rules: []');
