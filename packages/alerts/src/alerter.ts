@@ -60,6 +60,11 @@ export interface EvaluationResult {
   pending: number;
   /** Notifications it made (firing, repeated firing, resolved), in order. */
   notifications: Notification[];
+  /**
+   * Deliveries that ended while `evaluate()` waited (to each notifier, Alertmanager refreshes
+   * and re-sent ones included): delivered, and failed or dropped. Zero from the background.
+   */
+  deliveries: { delivered: number; failed: number };
 }
 
 /** A running alerter. */
@@ -195,6 +200,8 @@ class AlerterImpl implements Alerter {
   #background: Promise<void> | null = null;
   #fullRequested = false;
   #nextId = 0;
+  /** Deliveries ended so far, for `evaluate()`'s report. */
+  readonly #outcomes = { delivered: 0, failed: 0 };
 
   constructor(settings: Settings) {
     this.#s = settings;
@@ -254,10 +261,17 @@ class AlerterImpl implements Alerter {
       throw new ProcessSummaryError('E_INVALID_STATE', 'alerts: evaluate after close');
     }
     await this.#whenReady();
+    const before = { ...this.#outcomes };
     const result = await this.#exclusive(() => this.#evaluateOnce(null));
     await this.#queue.idle();
     await this.#persist();
-    return result;
+    return {
+      ...result,
+      deliveries: {
+        delivered: this.#outcomes.delivered - before.delivered,
+        failed: this.#outcomes.failed - before.failed,
+      },
+    };
   }
 
   close(): Promise<void> {
@@ -542,6 +556,7 @@ class AlerterImpl implements Alerter {
       firing,
       pending: pendingCount,
       notifications: notifications.map((n) => n.notification),
+      deliveries: { delivered: 0, failed: 0 },
     };
   }
 
@@ -693,6 +708,8 @@ class AlerterImpl implements Alerter {
   }
 
   #settled(job: Job, outcome: DeliveryOutcome): void {
+    if (outcome === 'delivered') this.#outcomes.delivered += 1;
+    else this.#outcomes.failed += 1;
     if (job.id === 'refresh') return;
     const alert = this.#alerts.get(job.fingerprint);
     if (alert === undefined) return;

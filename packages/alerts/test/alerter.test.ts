@@ -70,6 +70,7 @@ test('a run crossing the error threshold: exactly one firing, a recovery exactly
     clock.advance(15);
     const fired = await alerter.evaluate();
     assert.equal(fired.firing, 1);
+    assert.deepEqual(fired.deliveries, { delivered: 1, failed: 0 });
     for (let i = 0; i < 3; i += 1) {
       clock.advance(15);
       assert.equal((await alerter.evaluate()).notifications.length, 0, 'no duplicate while firing');
@@ -467,6 +468,7 @@ test('persisted before sending: an alerter that dies mid-delivery is followed by
     const result = await next.evaluate();
     await next.close();
     assert.equal(result.notifications.length, 0, 'no new firing: the state says firing');
+    assert.deepEqual(result.deliveries, { delivered: 1, failed: 0 }, 'the re-sent one');
     // The hung first attempt and the re-sent one reached the receiver; the re-sent one was answered.
     const delivered = receiver.received;
     assert.equal(delivered.length, 2);
@@ -834,6 +836,48 @@ test('the state is recorded after delivery (logged); an alerter closed before lo
     assert.equal(rec.got.length, 0, 'loaded: already firing, nothing re-sent');
   } finally {
     await retried.close();
+  }
+});
+
+test('a notifier that always fails: evaluate resolves, the failure is logged and counted, the alert stays firing', async () => {
+  const { store, clock } = memoryStore();
+  const logger = recordingLogger();
+  const broken: Notifier = {
+    name: 'broken',
+    maxAttempts: 3,
+    async send() {
+      throw new Error('connect ECONNREFUSED');
+    },
+  };
+  const slept: number[] = [];
+  const alerter = createAlerter({
+    store,
+    rules: rules(errorRules('http://127.0.0.1:1')),
+    now: () => clock.now(),
+    notifiers: [broken],
+    logger,
+    retry: { sleep: async (ms) => void slept.push(ms), random: () => 0.5 },
+  });
+  try {
+    await saveSummary(store, clock, { run: 'harvard_1', process: 'collect' }, (s) =>
+      s.incrementItems({ processed: 1, failed: 1 }),
+    );
+    const result = await alerter.evaluate();
+    assert.deepEqual(result.deliveries, { delivered: 0, failed: 1 });
+    assert.deepEqual(slept, [500, 1000]);
+    assert.ok(
+      logger.entries.some(
+        (e) => e.level === 'error' && /not delivered to broken after 3 attempt/.test(e.message),
+      ),
+    );
+    assert.equal([...alerter.alerts.values()][0]?.state, 'firing');
+    assert.equal(
+      [...alerter.alerts.values()][0]?.pending_delivery.length,
+      0,
+      'given up, not re-sent forever',
+    );
+  } finally {
+    await alerter.close();
   }
 });
 
