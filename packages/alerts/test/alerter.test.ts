@@ -106,6 +106,35 @@ test('a run crossing the error threshold: exactly one firing, a recovery exactly
   }
 });
 
+test('a receiver answering 500 twice then 200 gets the firing alert once it recovers', async () => {
+  const receiver = await startReceiver();
+  const { store, clock } = memoryStore();
+  const slept: number[] = [];
+  const alerter = createAlerter({
+    store,
+    rules: rules(errorRules(receiver.url)),
+    now: () => clock.now(),
+    retry: { sleep: async (ms) => void slept.push(ms), random: () => 0.25 },
+  });
+  try {
+    receiver.statuses.push(500, 500);
+    await saveSummary(store, clock, { run: 'harvard_1', process: 'collect' }, (s) =>
+      s.incrementItems({ processed: 10, failed: 10 }),
+    );
+    const result = await alerter.evaluate();
+    assert.deepEqual(result.deliveries, { delivered: 1, failed: 0 });
+    assert.equal(receiver.received.length, 3, 'two refused attempts, one accepted');
+    assert.equal(new Set(receiver.received.map((r) => r.body)).size, 1);
+    assert.deepEqual(slept, [250, 500]);
+    clock.advance(60);
+    await alerter.evaluate();
+    assert.equal(receiver.received.length, 3, 'accepted once: not sent again');
+  } finally {
+    await alerter.close();
+    await receiver.close();
+  }
+});
+
 test('the webhook signature of what the alerter sends verifies with the secret file', async () => {
   const receiver = await startReceiver();
   const dir = await mkdtemp(join(tmpdir(), 'alerts-sig-'));
