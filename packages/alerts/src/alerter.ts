@@ -87,6 +87,11 @@ const KEY_SEGMENT = /^[a-z0-9._-]{1,64}$/;
 /** A resolved alert is kept this long after its resolve was delivered (then forgotten). */
 const RESOLVED_KEPT_SECONDS = 3600;
 
+/** Seconds as a timer delay: Node fires a longer one after 1 ms instead of waiting. */
+function timerMs(seconds: number): number {
+  return Math.min(seconds * 1000, 2 ** 31 - 1);
+}
+
 function invalid(message: string): ProcessSummaryError {
   return new ProcessSummaryError('E_INVALID_ARGUMENT', `alerts: createAlerter: ${message}`);
 }
@@ -123,6 +128,19 @@ export function createAlerter(options: AlerterOptions): Alerter {
     !(['debug', 'info', 'warn', 'error'] as const).every((m) => typeof logger[m] === 'function')
   ) {
     throw invalid('logger must have debug, info, warn and error methods');
+  }
+  for (const key of ['closeTimeoutMs', 'watchDelayMs', 'maxQueuedDeliveries'] as const) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      value < (key === 'maxQueuedDeliveries' ? 1 : 0)
+    ) {
+      throw invalid(
+        `${key} must be a finite number${key === 'maxQueuedDeliveries' ? ' >= 1' : ' >= 0'} (got ${quote(String(value))})`,
+      );
+    }
   }
   const now = options.now ?? (() => Date.now() / 1000);
   if (typeof now !== 'function') throw invalid('now must be a function');
@@ -252,7 +270,7 @@ class AlerterImpl implements Alerter {
       throw err;
     }
     if (this.#closing !== null) return;
-    const every = this.#rules.settings.evaluate_every_seconds * 1000;
+    const every = timerMs(this.#rules.settings.evaluate_every_seconds);
     this.#timer = setInterval(() => this.#request(true), every);
   }
 
@@ -404,7 +422,7 @@ class AlerterImpl implements Alerter {
       }
       if (signal.aborted) return;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#rules.settings.evaluate_every_seconds * 1000);
+        const timer = setTimeout(resolve, timerMs(this.#rules.settings.evaluate_every_seconds));
         signal.addEventListener('abort', () => {
           clearTimeout(timer);
           resolve();

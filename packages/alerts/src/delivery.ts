@@ -81,7 +81,11 @@ export async function deliver(
   const { logger, signal } = options;
   const sleep = options.sleep ?? timerSleep;
   const random = options.random ?? Math.random;
-  const timeoutMs = (notifier.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+  // A timer longer than 2^31 - 1 ms would fire at once instead.
+  const timeoutMs = Math.min(
+    (notifier.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+    2 ** 31 - 1,
+  );
   const attempts = notifier.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const fields = {
     notifier: notifier.name,

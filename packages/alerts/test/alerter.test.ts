@@ -936,6 +936,9 @@ test('options are checked before anything is read', async () => {
     { store, rules: ok, stateKey: 'A/B' },
     { store, rules: ok, logger: { info() {} } },
     { store, rules: ok, notifiers: [recorder('x'), recorder('x')] },
+    { store, rules: ok, closeTimeoutMs: -1 },
+    { store, rules: ok, watchDelayMs: Number.NaN },
+    { store, rules: ok, maxQueuedDeliveries: 0 },
   ];
   for (const options of cases) {
     const err = await caught(() => createAlerter(options as AlerterOptions));
