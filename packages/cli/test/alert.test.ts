@@ -43,7 +43,10 @@ test('a rules file that does not validate is refused before anything is sent: ex
     const result = await cliAsync(['alert', '--rules', path, '--root', root, '--once']);
     await run.release();
     assert.is(result.code, 2, result.stderr);
-    assert.match(result.stderr, /rules\.json: rules\/0\/when\/error_rate_percent\/above: must be number/);
+    assert.match(
+      result.stderr,
+      /rules\.json: rules\/0\/when\/error_rate_percent\/above: must be number/,
+    );
     assert.is(result.stderr.trim().split('\n').length, 1);
     assert.equal(hook.requests, [], 'nothing sent');
 
@@ -63,30 +66,45 @@ test('alert --once: fires once, is not sent again by the next --once, resolves o
   const run = await own(root, { runName: RUN, processName: 'collect' });
   try {
     const path = writeRules(dir, errorRateRules(`${hook.url}/hook`));
-    const once = () => cliAsync(['alert', '--rules', path, '--root', root, '--once']);
+    const once = (...more: string[]) =>
+      cliAsync(['alert', '--rules', path, '--root', root, '--once', ...more]);
     run.summary.incrementItems({ processed: 100, successful: 100 });
     await run.save();
     let result = await once();
     assert.is(result.code, 0, result.stderr);
+    assert.is(result.stdout, '1 summary, 0 firing, 0 pending; 0 delivered\n');
     assert.equal(hook.requests, []);
 
     run.summary.incrementItems({ processed: 20, failed: 20 });
     await run.save();
     result = await once();
     assert.is(result.code, 0, result.stderr);
+    assert.is(
+      result.stdout,
+      `firing too-many-errors ${RUN}/collect [critical]\n1 summary, 1 firing, 0 pending; 1 delivered\n`,
+    );
     assert.equal(
       hook.requests.map((r) => statusOf(r.json)),
       ['firing'],
     );
     // The state is in the store: a second process does not send it again.
-    result = await once();
+    result = await once('--json');
     assert.is(result.code, 0, result.stderr);
+    const json = JSON.parse(result.stdout) as Record<string, unknown>;
+    assert.equal(
+      [json.summaries, json.firing, json.pending, json.notifications, json.deliveries],
+      [1, 1, 0, [], { delivered: 0, failed: 0 }],
+    );
     assert.is(hook.requests.length, 1);
 
     run.summary.incrementItems({ processed: 1000, successful: 1000 });
     await run.save();
     result = await once();
     assert.is(result.code, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      new RegExp(`^resolved too-many-errors ${RUN}/collect \\[critical\\]\n`),
+    );
     assert.equal(
       hook.requests.map((r) => statusOf(r.json)),
       ['firing', 'resolved'],
@@ -110,6 +128,7 @@ test('alert --once exits 1 when a delivery failed after its retries, and says so
     const result = await cliAsync(['alert', '--rules', path, '--root', root, '--once']);
     assert.is(result.code, 1, result.stderr);
     assert.is(hook.requests.length, 2, 'max_attempts: 2');
+    assert.match(result.stdout, /; 0 delivered, 1 FAILED\n$/);
     assert.match(result.stderr, /^summary-inspect: (warning|error): /m);
     assert.not.ok(hasRawControl(result.stderr));
   } finally {

@@ -5,11 +5,8 @@
  */
 import {
   type Alerter,
-  buildNotifiers,
   createAlerter,
   loadRulesFile,
-  type Notification,
-  type Notifier,
   type RulesConfig,
 } from '@process-summary/alerts';
 import type { Context } from '../../context.js';
@@ -34,79 +31,22 @@ export async function loadRules(path: string | undefined, command: string): Prom
 }
 
 /**
- * Whether each notification reached each notifier: the outcome of its last attempt (a retry
- * that succeeds replaces the failures before it). Read once the deliveries ended.
- */
-export class DeliveryRecord {
-  readonly #outcomes = new Map<Notification, Map<string, boolean>>();
-
-  /** `notifiers`, each recording the outcome of every attempt here. */
-  wrap(notifiers: readonly Notifier[]): Notifier[] {
-    return notifiers.map((notifier) => ({
-      ...notifier,
-      name: notifier.name,
-      send: async (n: Notification, signal: AbortSignal) => {
-        let byNotifier = this.#outcomes.get(n);
-        if (byNotifier === undefined) {
-          byNotifier = new Map();
-          this.#outcomes.set(n, byNotifier);
-        }
-        try {
-          await notifier.send(n, signal);
-          byNotifier.set(notifier.name, true);
-        } catch (err) {
-          byNotifier.set(notifier.name, false);
-          throw err;
-        }
-      },
-    }));
-  }
-
-  /** The notifiers `n` reached, and those it did not. */
-  outcome(n: Notification): { delivered: string[]; failed: string[] } {
-    const byNotifier = [...(this.#outcomes.get(n) ?? new Map<string, boolean>())];
-    return {
-      delivered: byNotifier.filter(([, ok]) => ok).map(([name]) => name),
-      failed: byNotifier.filter(([, ok]) => !ok).map(([name]) => name),
-    };
-  }
-
-  /** How many (notification, notifier) deliveries failed. */
-  failures(): number {
-    let count = 0;
-    for (const byNotifier of this.#outcomes.values()) {
-      for (const ok of byNotifier.values()) if (!ok) count += 1;
-    }
-    return count;
-  }
-}
-
-/**
- * An alerter over the command's store, reporting on stderr, its deliveries recorded in
- * `record`. Validates before it touches anything (a missing webhook secret is refused here).
+ * An alerter over the command's store, reporting on stderr. Validates before it touches
+ * anything (a missing webhook secret is refused here).
  */
 export function alerterFor(
   context: Context,
   rules: RulesConfig,
   stateKey: string | undefined,
-  record: DeliveryRecord = new DeliveryRecord(),
 ): Alerter {
   if (stateKey !== undefined && stateKey.trim() === '') {
     throw new CliError('E_USAGE', '--state-key is empty');
   }
-  const logger = cliLogger(context);
-  const now = () => context.now();
-  const notifiers = buildNotifiers(rules.notifiers, {
-    logger,
-    now,
-    evaluateEverySeconds: rules.settings.evaluate_every_seconds,
-  });
   return createAlerter({
     store: context.store,
     rules,
-    logger,
-    now,
-    notifiers: record.wrap(notifiers),
+    logger: cliLogger(context),
+    now: () => context.now(),
     ...(stateKey === undefined ? {} : { stateKey }),
   });
 }

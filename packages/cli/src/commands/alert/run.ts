@@ -10,7 +10,7 @@ import { refName } from '@process-summary/core';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
 import { escapeControl, safeJson } from '../../render/format.js';
-import { alerterFor, DeliveryRecord, describeRules, loadRules } from './rules.js';
+import { alerterFor, describeRules, loadRules } from './rules.js';
 
 /** Exit code after Ctrl-C stopped a `--once`, as shells report a SIGINT death. */
 const INTERRUPTED_BY_USER = 130;
@@ -20,6 +20,10 @@ function aborted(signal: AbortSignal): Promise<void> {
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
+}
+
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 function target(n: Notification): string {
@@ -36,8 +40,7 @@ export async function runAlert(context: Context): Promise<number> {
   }
   const options = context.options;
   const rules = await loadRules(options.rules as string | undefined, 'alert');
-  const record = new DeliveryRecord();
-  const alerter = alerterFor(context, rules, options['state-key'] as string | undefined, record);
+  const alerter = alerterFor(context, rules, options['state-key'] as string | undefined);
   if (options.once === true) {
     try {
       const result = await Promise.race([
@@ -45,38 +48,20 @@ export async function runAlert(context: Context): Promise<number> {
         aborted(context.signal).then(() => null),
       ]);
       if (result === null) return INTERRUPTED_BY_USER;
-      const sent = result.notifications.map((n) => ({ n, ...record.outcome(n) }));
+      const { delivered, failed } = result.deliveries;
       if (context.json) {
-        context.write(
-          `${safeJson({
-            at: result.at,
-            summaries: result.summaries,
-            firing: result.firing,
-            pending: result.pending,
-            notifications: sent.map(({ n, delivered, failed }) => ({
-              ...n,
-              delivered,
-              failed,
-            })),
-          })}\n`,
-        );
+        context.write(`${safeJson(result)}\n`);
       } else {
-        for (const { n, delivered, failed } of sent) {
-          const to = [
-            delivered.length > 0 ? `sent to ${delivered.map(escapeControl).join(', ')}` : '',
-            failed.length > 0 ? `FAILED for ${failed.map(escapeControl).join(', ')}` : '',
-          ]
-            .filter((s) => s !== '')
-            .join('; ');
+        for (const n of result.notifications) {
           context.write(
-            `${n.status} ${escapeControl(n.rule)} ${escapeControl(target(n))} [${escapeControl(n.severity)}]: ${to || 'no notifier'}\n`,
+            `${n.status} ${escapeControl(n.rule)} ${escapeControl(target(n))} [${escapeControl(n.severity)}]\n`,
           );
         }
         context.write(
-          `${result.summaries} summaries, ${result.firing} firing, ${result.pending} pending\n`,
+          `${count(result.summaries, 'summary', 'summaries')}, ${result.firing} firing, ${result.pending} pending; ${delivered} delivered${failed > 0 ? `, ${failed} FAILED` : ''}\n`,
         );
       }
-      return record.failures() > 0 ? EXIT.invalid : EXIT.ok;
+      return failed > 0 ? EXIT.invalid : EXIT.ok;
     } finally {
       await alerter.close();
     }
