@@ -86,8 +86,8 @@ test('the README shows the firing and resolved notifications exactly as the rece
     );
     assert.is(slack.requests.length, 2);
 
-    const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
     if (update) mkdirSync(docs, { recursive: true });
+    const texts: [string, string][] = [];
     const captured: [string, ReceivedRequest][] = [
       ['webhook-firing.json', hook.requests[0] as ReceivedRequest],
       ['webhook-resolved.json', hook.requests[1] as ReceivedRequest],
@@ -96,9 +96,12 @@ test('the README shows the firing and resolved notifications exactly as the rece
     ];
     for (const [name, request] of captured) {
       const text = `${JSON.stringify(asReceived(request), null, 2)}\n`;
-      const path = join(docs, name);
-      if (update) writeFileSync(path, text);
-      assert.fixture(readFileSync(path, 'utf8'), text, `${name} is what was received`);
+      if (update) writeFileSync(join(docs, name), text);
+      texts.push([name, text]);
+    }
+    const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
+    for (const [name, text] of texts) {
+      assert.fixture(readFileSync(join(docs, name), 'utf8'), text, `${name} is what was received`);
       assert.ok(readme.includes(text.trimEnd()), `the README quotes docs/${name} as it is`);
     }
   } finally {
