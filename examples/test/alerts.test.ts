@@ -6,7 +6,7 @@ import { ProcessSummary } from '@process-summary/core';
 import { FileSummaryStore } from '@process-summary/store-fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { examplesDir, summaryInspect, tempDir } from './_helpers.ts';
+import { examplesDir, summaryInspect, tempDir } from './_helpers.js';
 
 const PROMETHEUS_RULES = join(examplesDir, 'prometheus-alerts.yml');
 
