@@ -25,7 +25,7 @@ test('alert without --rules, or with arguments, is a usage error (exit 2, one li
   assert.match(extra.stderr, /alert takes no arguments/);
 });
 
-test('a rules file that does not validate is refused before anything is sent: exit 2, its JSON path named', async () => {
+test('a rules file that does not validate is refused before anything is sent (exit 2, its JSON path named); a missing one is exit 3; a missing root a warning', async () => {
   const { dir, cleanup } = tempDir();
   const hook = await startReceiver();
   try {
@@ -53,6 +53,17 @@ test('a rules file that does not validate is refused before anything is sent: ex
     const absent = cli(['alert', '--rules', join(dir, 'absent.yaml'), '--root', root]);
     assert.is(absent.code, 3, absent.stderr);
     assert.match(absent.stderr, /absent\.yaml/);
+
+    // A root that does not exist is said once on stderr; the alerter runs anyway.
+    const missingRoot = join(dir, 'typo');
+    const good = writeRules(dir, errorRateRules(`${hook.url}/hook`), 'good.json');
+    const empty = cli(['alert', '--rules', good, '--root', missingRoot, '--once']);
+    assert.is(empty.code, 0, empty.stderr);
+    assert.is(
+      empty.stderr,
+      `summary-inspect: warning: ${missingRoot} does not exist yet; its runs are judged as pipelines create them\n`,
+    );
+    assert.is(empty.stdout, '0 summaries, 0 firing, 0 pending; 0 delivered\n');
   } finally {
     await hook.close();
     cleanup();
@@ -73,6 +84,7 @@ test('alert --once: fires once, is not sent again by the next --once, resolves o
     let result = await once();
     assert.is(result.code, 0, result.stderr);
     assert.is(result.stdout, '1 summary, 0 firing, 0 pending; 0 delivered\n');
+    assert.is(result.stderr, '');
     assert.equal(hook.requests, []);
 
     run.summary.incrementItems({ processed: 20, failed: 20 });

@@ -5,6 +5,7 @@
  * deliveries, for cron. What fires and how it is sent is the library's; this file turns the
  * command line into its options and the outcome into output and an exit code.
  */
+import { existsSync } from 'node:fs';
 import type { Notification } from '@process-summary/alerts';
 import { refName } from '@process-summary/core';
 import type { Context } from '../../context.js';
@@ -41,6 +42,13 @@ export async function runAlert(context: Context): Promise<number> {
   const options = context.options;
   const rules = await loadRules(options.rules as string | undefined, 'alert');
   const alerter = alerterFor(context, rules, options['state-key'] as string | undefined);
+  // Not an error (an alerter may start before the first pipeline), but a mistyped --root would
+  // otherwise watch an empty directory in silence.
+  if (context.storeChoice.kind === 'file' && !existsSync(context.storeChoice.root)) {
+    context.warn(
+      `warning: ${escapeControl(context.storeChoice.root)} does not exist yet; its runs are judged as pipelines create them`,
+    );
+  }
   if (options.once === true) {
     try {
       const result = await Promise.race([
