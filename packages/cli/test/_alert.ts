@@ -2,7 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Lease, ProcessSummary, type SummaryRef } from '@process-summary/core';
+import {
+  canKeepState,
+  type Lease,
+  ProcessSummary,
+  type SummaryRef,
+  type SummaryStore,
+} from '@process-summary/core';
 import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { binary } from './_helpers.ts';
 
@@ -78,12 +84,13 @@ export function writeRules(dir: string, rules: unknown, name = 'rules.json'): st
   return path;
 }
 
-/** A running summary this process owns in the file store at `root`, saved as a pipeline saves. */
+/** A running summary this process owns in `store` (a file store at a root, by default), saved as a pipeline saves. */
 export async function own(
-  root: string,
+  where: string | SummaryStore,
   ref: SummaryRef,
 ): Promise<{ summary: ProcessSummary; save(): Promise<void>; release(): Promise<void> }> {
-  const store = new FileSummaryStore({ root, logger: silentLogger });
+  const store =
+    typeof where === 'string' ? new FileSummaryStore({ root: where, logger: silentLogger }) : where;
   const { lease }: { lease: Lease } = await store.acquire(ref);
   const summary = new ProcessSummary({ runName: ref.runName, processName: ref.processName });
   summary.startProcess();
@@ -115,12 +122,12 @@ export function errorRateRules(hookUrl: string): unknown {
 }
 
 /**
- * Waits until the alert state the alerter keeps in the file store at `root` records a firing
- * as delivered (nothing left in `pending_delivery`): a kill before that re-sends it (at least
- * once, by design), a kill after it must not.
+ * Waits until the alert state the alerter keeps in `store` records a firing as delivered
+ * (nothing left in `pending_delivery`): a kill before that re-sends it (at least once, by
+ * design), a kill after it must not.
  */
-export async function deliveryRecorded(root: string, key = 'alerts/default'): Promise<void> {
-  const store = new FileSummaryStore({ root, logger: silentLogger });
+export async function deliveryRecorded(store: SummaryStore, key = 'alerts/default'): Promise<void> {
+  if (!canKeepState(store)) throw new Error('the store keeps no state');
   for (let waited = 0; waited < 20_000; waited += 50) {
     const doc = await store.readState(key);
     const text = doc === null ? '' : JSON.stringify(doc.value);

@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { startReceiver } from '@process-summary/test-kit';
+import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
+import { PgSummaryStore } from '@process-summary/store-pg';
+import { startReceiver, testPostgres } from '@process-summary/test-kit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -164,7 +167,7 @@ test('alert runs until SIGINT (or SIGTERM) and exits 0; SIGKILL and a restart ne
     run.summary.incrementItems({ processed: 20, failed: 20 });
     await run.save();
     await hook.waitFor((r) => statusOf(r.json) === 'firing');
-    await deliveryRecorded(root);
+    await deliveryRecorded(new FileSummaryStore({ root, logger: silentLogger }));
     alerter.child.kill('SIGKILL');
     await alerter.exited;
 
@@ -193,6 +196,58 @@ test('alert runs until SIGINT (or SIGTERM) and exits 0; SIGKILL and a restart ne
     alerter.child.kill('SIGKILL');
     await alerter.exited;
     await run.release();
+    await hook.close();
+    cleanup();
+  }
+});
+
+test('alert over postgres://: the state is kept in the database; SIGKILL and a restart neither fire twice nor lose the resolve', async () => {
+  const server = await testPostgres();
+  const schema = `ps_cli_alert_${randomBytes(6).toString('hex')}`;
+  const url = new URL(server.url);
+  url.searchParams.set('schema', schema);
+  const pg = new PgSummaryStore({ url: server.url, schema, logger: silentLogger });
+  const { dir, cleanup } = tempDir();
+  const hook = await startReceiver();
+  const run = await own(pg, { runName: RUN, processName: 'collect' });
+  const args = [
+    'alert',
+    '--rules',
+    writeRules(dir, errorRateRules(`${hook.url}/hook`)),
+    '--store',
+    url.href,
+  ];
+  let alerter = start(args);
+  try {
+    await alerter.stdoutMatching(/^alerting: .* over postgres:/m);
+    run.summary.incrementItems({ processed: 20, failed: 20 });
+    await run.save();
+    await hook.waitFor((r) => statusOf(r.json) === 'firing');
+    await deliveryRecorded(pg);
+    alerter.child.kill('SIGKILL');
+    await alerter.exited;
+
+    alerter = start(args);
+    await alerter.stdoutMatching(/^alerting: /m);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(
+      hook.requests.map((r) => statusOf(r.json)),
+      ['firing'],
+      'no second firing',
+    );
+    run.summary.incrementItems({ processed: 1000, successful: 1000 });
+    await run.save();
+    await hook.waitFor((r) => statusOf(r.json) === 'resolved');
+    assert.equal(
+      hook.requests.map((r) => statusOf(r.json)),
+      ['firing', 'resolved'],
+    );
+    assert.equal(await alerter.stop('SIGTERM'), { code: 0, signal: null }, alerter.stderr());
+  } finally {
+    alerter.child.kill('SIGKILL');
+    await alerter.exited;
+    await run.release();
+    await pg.close();
     await hook.close();
     cleanup();
   }
