@@ -32,7 +32,15 @@ await build({
   // neither, and pg's CommonJS never meets this ESM bundle.
   // The dashboard finds its built pages (`dist/web`) from its own `import.meta.url`: bundled
   // here, that URL would be this bundle's chunk. It stays a package Node loads, for `serve` only.
-  external: ['@process-summary/store-pg', 'pg', 'pg-native', '@process-summary/dashboard'],
+  // The alerts package likewise (its rules schema is a file of its own), for `alert` and
+  // `serve --rules` only.
+  external: [
+    '@process-summary/store-pg',
+    'pg',
+    'pg-native',
+    '@process-summary/dashboard',
+    '@process-summary/alerts',
+  ],
   // A bundled ESM file has no `require`: packages that need one (none today) would fail here.
   sourcemap: 'linked',
   logLevel: 'warning',

@@ -29,6 +29,7 @@ test('--help lists every command with examples; <command> --help its own', () =>
     'events',
     'repair',
     'serve',
+    'alert',
   ]) {
     assert.match(help.stdout, new RegExp(`^  ${command}`, 'm'));
   }
@@ -44,7 +45,7 @@ test('usage errors: one line on stderr, exit 2, no stack unless --debug', () => 
   assert.is(unknown.code, 2);
   assert.is(
     unknown.stderr,
-    'summary-inspect: unknown command "frobnicate" (commands: list, show, watch, validate, check, aggregate, export, events, repair, copy, serve)\n',
+    'summary-inspect: unknown command "frobnicate" (commands: list, show, watch, validate, check, aggregate, export, events, repair, copy, serve, alert)\n',
   );
   const option = cli(['list', '--bogus']);
   assert.is(option.code, 2);
@@ -65,6 +66,7 @@ const COMMANDS = [
   'repair',
   'copy',
   'serve',
+  'alert',
 ];
 
 test('every option a command help lists is accepted by its parser, and only those', () => {

@@ -125,4 +125,6 @@ export async function waitUntil(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+export * from './alertmanager.js';
 export * from './postgres.js';
+export * from './receivers.js';

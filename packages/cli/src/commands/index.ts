@@ -4,6 +4,7 @@
  */
 import type { Command } from '../spec.js';
 import { spec as aggregate } from './aggregate/spec.js';
+import { spec as alert } from './alert/spec.js';
 import { spec as check } from './check/spec.js';
 import { spec as copy } from './copy/spec.js';
 import { spec as events } from './events/spec.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   { spec: repair, run: async (c) => (await import('./repair/run.js')).runRepair(c) },
   { spec: copy, run: async (c) => (await import('./copy/run.js')).runCopy(c) },
   { spec: serve, run: async (c) => (await import('./serve/run.js')).runServe(c) },
+  { spec: alert, run: async (c) => (await import('./alert/run.js')).runAlert(c) },
 ];
 
 /** The command named `name`, or undefined. */

@@ -6,9 +6,10 @@
  */
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ProcessSummaryError } from '@process-summary/core';
-import { createDashboardServer, type Logger } from '@process-summary/dashboard';
+import { createDashboardServer } from '@process-summary/dashboard';
 import type { Context } from '../../context.js';
 import { CliError, EXIT } from '../../errors.js';
+import { cliLogger } from '../../logger.js';
 import { escapeControl } from '../../render/format.js';
 
 const DEFAULT_PORT = 4177;
@@ -104,37 +105,6 @@ export function readTokenFile(path: string, warn: (line: string) => void): strin
   return token;
 }
 
-/** The dashboard's reports on stderr: warnings and errors always, the rest with NODE_DEBUG. */
-function cliLogger(context: Context): Logger {
-  const debug = /\bprocess-summary\b/.test(process.env.NODE_DEBUG ?? '');
-  const line = (level: string, fields: Record<string, unknown>, message: string) => {
-    const detail = Object.keys(fields).length === 0 ? '' : ` ${safeFields(fields)}`;
-    context.warn(`${level}: ${escapeControl(message)}${escapeControl(detail)}`);
-  };
-  return {
-    debug: (fields, message) => {
-      if (debug) line('debug', fields, message);
-    },
-    info: (fields, message) => {
-      if (debug) line('info', fields, message);
-    },
-    warn: (fields, message) => line('warning', fields, message),
-    error: (fields, message) => line('error', fields, message),
-  };
-}
-
-function safeFields(fields: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(fields, (_key, value: unknown) =>
-      value instanceof Error
-        ? { message: value.message, code: (value as { code?: unknown }).code }
-        : value,
-    );
-  } catch {
-    return '';
-  }
-}
-
 /** Why listening failed, in words that say what to do; the system error stays the cause. */
 function listenError(err: unknown, host: string, port: number): Error {
   const code =
@@ -186,6 +156,16 @@ export async function runServe(context: Context): Promise<number> {
   const basePath = (options['base-path'] as string | undefined) ?? '/';
   const tokenFile = options['token-file'] as string | undefined;
   const token = tokenFile === undefined ? null : readTokenFile(tokenFile, context.warn);
+  const rulesFile = options.rules as string | undefined;
+  if (rulesFile === undefined && options['state-key'] !== undefined) {
+    throw new CliError(
+      'E_USAGE',
+      '--state-key is the alert state of --rules: give --rules FILE too',
+    );
+  }
+  // The alerts package is loaded only for --rules; the file is refused before anything listens.
+  const alerts = rulesFile === undefined ? null : await import('../alert/rules.js');
+  const rules = alerts === null ? null : await alerts.loadRules(rulesFile, 'serve');
   // Validates every option (host without a token, base path) before anything listens.
   const server = createDashboardServer({
     store: context.store,
@@ -204,18 +184,34 @@ export async function runServe(context: Context): Promise<number> {
       `warning: ${escapeControl(context.storeChoice.root)} does not exist yet; runs show as pipelines create them`,
     );
   }
+  const alerter =
+    alerts === null || rules === null
+      ? null
+      : alerts.alerterFor(context, rules, options['state-key'] as string | undefined);
   let url: string;
   try {
     url = await server.listen();
   } catch (err) {
     await server.close().catch(() => {});
+    await alerter?.close().catch(() => {});
     throw listenError(err, host, port);
   }
+  let failure: { error: unknown } | null = null;
   try {
+    // The URL line comes once both run: a script waiting for it may count on the alerts too.
+    if (alerter !== null && rules !== null && alerts !== null) {
+      await alerter.start();
+      context.write(`alerting: ${alerts.describeRules(rules)}\n`);
+    }
     context.write(`dashboard: ${url} (Ctrl-C stops)\n`);
     await aborted(context.signal);
-  } finally {
-    await server.close();
+  } catch (err) {
+    failure = { error: err };
   }
+  // Both, whichever fails: neither may keep the process alive after the other stopped.
+  const closed = await Promise.allSettled([server.close(), alerter?.close()]);
+  if (failure !== null) throw failure.error;
+  const rejected = closed.find((r) => r.status === 'rejected');
+  if (rejected !== undefined) throw rejected.reason;
   return EXIT.ok;
 }

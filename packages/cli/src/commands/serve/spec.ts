@@ -9,7 +9,9 @@ an overview of every (run, process), a page per process with its chart, errors, 
 and interruptions, updated live as pipelines save; a JSON API, /metrics for Prometheus and
 /healthz. Read-only: nothing it serves changes a summary. Ctrl-C (or SIGTERM) stops it.
 It listens on 127.0.0.1 unless --host says otherwise; any other address needs a token
-(--token-file) unless --insecure says you mean it.`,
+(--token-file) unless --insecure says you mean it. With --rules FILE it also runs the
+alerter of summary-inspect alert over the same store (the file is validated before
+anything listens) and stops both.`,
   options: [
     {
       name: 'port',
@@ -41,6 +43,18 @@ It listens on 127.0.0.1 unless --host says otherwise; any other address needs a 
       type: 'boolean',
       description: 'allow an address other than 127.0.0.1 without a token',
     },
+    {
+      name: 'rules',
+      type: 'string',
+      value: 'FILE',
+      description: 'also send alerts by the rules in FILE (as summary-inspect alert does)',
+    },
+    {
+      name: 'state-key',
+      type: 'string',
+      value: 'KEY',
+      description: 'with --rules: where the alert state is kept (default alerts/default)',
+    },
   ],
   notes: `/healthz never needs the token. Keep the token file private (chmod 600): serve warns
 when others can read it.`,
@@ -49,6 +63,7 @@ when others can read it.`,
     'summary-inspect serve --root /data/runs --port 8080',
     'summary-inspect serve --store postgres://reader@db/pipelines --host 0.0.0.0 --token-file ~/.dashboard-token',
     'summary-inspect serve --base-path /pipelines --stale-after 10m',
+    'summary-inspect serve --root /data/runs --rules alerts.yaml',
   ],
   longRunning: true,
 };

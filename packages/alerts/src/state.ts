@@ -1,0 +1,242 @@
+/**
+ * An alert's state machine (inactive → pending → firing → resolved) and its persistence in the
+ * store's medium (`readState`/`writeState`, compare-and-swap on a version). A transition that
+ * sends is persisted with the notification in `pending_delivery` BEFORE it is sent and
+ * cleared after: a restart re-sends what may not have arrived (at-least-once) and never
+ * re-sends what was recorded as delivered, nor forgets a resolve.
+ */
+import { createHash } from 'node:crypto';
+import {
+  canKeepState,
+  hasErrorCode,
+  type JsonValue,
+  type SummaryStore,
+} from '@process-summary/core';
+import type { Logger } from './logger.js';
+import type { Notification } from './notification.js';
+import { quote } from './quote.js';
+
+/** Where an alert is. Inactive alerts are not kept. */
+export type AlertPhase = 'pending' | 'firing' | 'resolved';
+
+/** A notification persisted before it is sent, and the notifiers it has not reached yet. */
+export interface PendingDelivery {
+  id: string;
+  notification: Notification;
+  notifiers: string[];
+}
+
+/** One alert: a rule on one target (run, process, worker). Times are epoch seconds. */
+export interface AlertState {
+  fingerprint: string;
+  rule: string;
+  run: string;
+  process: string;
+  worker: string | null;
+  state: AlertPhase;
+  /** Since when the conditions hold (`for` counts from here). */
+  pending_since: number | null;
+  firing_since: number | null;
+  resolved_at: number | null;
+  /** When the last firing notification was made (the repeat interval counts from here). */
+  last_sent: number | null;
+  /** The value last judged. */
+  value: number | string | null;
+  severity: string;
+  labels: Record<string, string>;
+  /** Rendered at the last evaluation that held. */
+  annotations: Record<string, string>;
+  /** Notifications not yet delivered to every notifier; re-sent after a restart. */
+  pending_delivery: PendingDelivery[];
+}
+
+/** The stable identity of a rule on a target: receivers deduplicate on it. */
+export function fingerprintOf(
+  rule: string,
+  run: string,
+  process: string,
+  worker: string | null,
+): string {
+  return createHash('sha256')
+    .update(JSON.stringify([rule, run, process, worker]))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** What one evaluation of an alert decides. */
+export interface StepInput {
+  now: number;
+  holds: boolean;
+  forSeconds: number;
+  repeatSeconds: number;
+}
+
+/** The next state and what to send: `null` state = inactive (forgotten). */
+export interface StepResult {
+  next: AlertState | null;
+  send: 'firing' | 'resolved' | null;
+}
+
+/**
+ * The state machine. Holding: inactive/resolved → pending (→ firing at once when `for` is 0);
+ * pending → firing once it held `for`; firing → a repeated firing every `repeat`. Not holding:
+ * pending → inactive; firing → resolved (sent once); resolved stays.
+ */
+export function step(current: AlertState, input: StepInput): StepResult {
+  const { now, holds } = input;
+  if (!holds) {
+    if (current.state === 'pending') return { next: null, send: null };
+    if (current.state === 'firing') {
+      return { next: { ...current, state: 'resolved', resolved_at: now }, send: 'resolved' };
+    }
+    return { next: current, send: null };
+  }
+  if (current.state === 'resolved') {
+    return step(
+      { ...current, state: 'pending', pending_since: now, firing_since: null, resolved_at: null },
+      input,
+    );
+  }
+  if (current.state === 'pending') {
+    const since = current.pending_since ?? now;
+    if (now - since >= input.forSeconds) {
+      return {
+        next: { ...current, state: 'firing', firing_since: now, last_sent: now },
+        send: 'firing',
+      };
+    }
+    return { next: current, send: null };
+  }
+  if (current.last_sent === null || now - current.last_sent >= input.repeatSeconds) {
+    return { next: { ...current, last_sent: now }, send: 'firing' };
+  }
+  return { next: current, send: null };
+}
+
+/** The persisted document's format. */
+export const STATE_FORMAT = 1;
+
+interface StateDocumentValue {
+  format: number;
+  alerts: AlertState[];
+}
+
+/**
+ * Reads and writes the alerts under one key of the store; in memory (with a warning) when the
+ * store cannot keep state. Writes are serialized and never throw (a failure is logged: alerts
+ * still go out, only a restart may then repeat or miss one).
+ */
+export class StateKeeper {
+  readonly #store: SummaryStore;
+  readonly #key: string;
+  readonly #logger: Logger;
+  #version: number | null = null;
+  #chain: Promise<void> = Promise.resolve();
+  #queued: Promise<void> | null = null;
+
+  constructor(store: SummaryStore, key: string, logger: Logger) {
+    this.#store = store;
+    this.#key = key;
+    this.#logger = logger;
+  }
+
+  /** Whether the store keeps the state (else it lives in memory only). */
+  get persistent(): boolean {
+    return canKeepState(this.#store);
+  }
+
+  /** The persisted alerts (empty when none, unreadable ones skipped with a warning). */
+  async load(): Promise<Map<string, AlertState>> {
+    const alerts = new Map<string, AlertState>();
+    if (!canKeepState(this.#store)) {
+      this.#logger.warn(
+        { key: this.#key },
+        'alerts: this store cannot keep state; alert state is kept in memory only (a restart may repeat a firing notification or miss a resolve)',
+      );
+      return alerts;
+    }
+    const doc = await this.#store.readState(this.#key);
+    this.#version = doc?.version ?? null;
+    for (const alert of this.#alertsOf(doc?.value ?? null)) alerts.set(alert.fingerprint, alert);
+    return alerts;
+  }
+
+  /** Persists `snapshot()` (taken when the write starts); coalesces with a write not yet started. */
+  save(snapshot: () => AlertState[]): Promise<void> {
+    if (!canKeepState(this.#store)) return Promise.resolve();
+    if (this.#queued !== null) return this.#queued;
+    const queued = this.#chain.then(async () => {
+      this.#queued = null;
+      await this.#write(snapshot());
+    });
+    this.#queued = queued;
+    this.#chain = queued;
+    return queued;
+  }
+
+  async #write(alerts: AlertState[]): Promise<void> {
+    const store = this.#store;
+    if (!canKeepState(store)) return;
+    let mine: StateDocumentValue = { format: STATE_FORMAT, alerts };
+    for (let attempt = 1; attempt <= 5; attempt += 1) {
+      try {
+        this.#version = await store.writeState(this.#key, toJson(mine), this.#version);
+        return;
+      } catch (err) {
+        if (!hasErrorCode(err, 'E_CONFLICT') || attempt === 5) {
+          this.#logger.error(
+            { key: this.#key, error: err instanceof Error ? err.message : String(err) },
+            `alerts: cannot persist the alert state under ${quote(this.#key)}; alerts still go out, but a restart may repeat or miss one`,
+          );
+          return;
+        }
+        // Another writer of the same key (a second alerter with the same stateKey?): keep its
+        // alerts that this alerter does not know of, and this alerter's for the rest.
+        const theirs = await store.readState(this.#key).catch(() => null);
+        this.#version = theirs?.version ?? null;
+        const known = new Set(alerts.map((a) => a.fingerprint));
+        const merged = [
+          ...this.#alertsOf(theirs?.value ?? null).filter((a) => !known.has(a.fingerprint)),
+          ...alerts,
+        ];
+        mine = { format: STATE_FORMAT, alerts: merged };
+        this.#logger.warn(
+          { key: this.#key, version: this.#version },
+          `alerts: the state under ${quote(this.#key)} was changed by another writer; merged and written again (give each alerter its own stateKey)`,
+        );
+      }
+    }
+  }
+
+  #alertsOf(value: JsonValue | null): AlertState[] {
+    if (value === null) return [];
+    const doc = value as Partial<StateDocumentValue>;
+    if (typeof doc !== 'object' || doc.format !== STATE_FORMAT || !Array.isArray(doc.alerts)) {
+      this.#logger.warn(
+        { key: this.#key },
+        `alerts: the state under ${quote(this.#key)} is not in a format this version reads; starting without it`,
+      );
+      return [];
+    }
+    return doc.alerts.filter((a) => {
+      const ok =
+        typeof a === 'object' &&
+        a !== null &&
+        typeof a.fingerprint === 'string' &&
+        typeof a.rule === 'string' &&
+        (a.state === 'pending' || a.state === 'firing' || a.state === 'resolved') &&
+        Array.isArray(a.pending_delivery);
+      if (!ok)
+        this.#logger.warn(
+          { key: this.#key },
+          'alerts: an unreadable alert in the persisted state was skipped',
+        );
+      return ok;
+    });
+  }
+}
+
+function toJson(value: StateDocumentValue): JsonValue {
+  // Drops undefined members: the stored document is plain JSON.
+  return JSON.parse(JSON.stringify(value)) as JsonValue;
+}
