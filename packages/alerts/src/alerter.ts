@@ -5,14 +5,8 @@
  * (a stall is the absence of saves). Evaluations run one at a time and never wait for a
  * delivery, except `evaluate()`, which waits for what it sent (what `--once` needs).
  */
-import {
-  hasErrorCode,
-  ProcessSummaryError,
-  refName,
-  type SummaryRef,
-  type SummaryStore,
-} from '@process-summary/core';
-import { groupWorkers, readRow, type SummaryRow } from '@process-summary/inspect';
+import { ProcessSummaryError, refName, type SummaryStore } from '@process-summary/core';
+import type { SummaryRow } from '@process-summary/inspect';
 import picomatch from 'picomatch';
 import { evaluateConditions } from './conditions.js';
 import {
@@ -26,6 +20,7 @@ import { type Logger, silentLogger } from './logger.js';
 import type { Notification, Notifier } from './notification.js';
 import { buildNotifiers } from './notifiers/index.js';
 import { quote } from './quote.js';
+import { readTargets } from './read.js';
 import type { AlertRule, RulesConfig } from './rules.js';
 import { type AlertState, fingerprintOf, StateKeeper, step } from './state.js';
 import { renderTemplate } from './template.js';
@@ -65,11 +60,20 @@ export interface EvaluationResult {
   pending: number;
   /** Notifications it made (firing, repeated firing, resolved), in order. */
   notifications: Notification[];
+  /**
+   * Deliveries that ended while `evaluate()` waited (to each notifier, Alertmanager refreshes
+   * and re-sent ones included): delivered, and failed or dropped. Zero from the background.
+   */
+  deliveries: { delivered: number; failed: number };
 }
 
 /** A running alerter. */
 export interface Alerter {
-  /** Loads the state, re-sends what was not delivered, evaluates once, then follows `watch` and the timer. Resolves after that first evaluation. */
+  /**
+   * Loads the state, re-sends what was not delivered, evaluates once, then follows `watch` and
+   * the timer. Resolves after that first evaluation (not its deliveries); rejects when the
+   * state or the store cannot be read, with nothing left running (close it).
+   */
   start(): Promise<void>;
   /** One evaluation of every rule (what `--once` runs); resolves after its deliveries ended (delivered or given up). */
   evaluate(): Promise<EvaluationResult>;
@@ -82,6 +86,11 @@ export interface Alerter {
 const KEY_SEGMENT = /^[a-z0-9._-]{1,64}$/;
 /** A resolved alert is kept this long after its resolve was delivered (then forgotten). */
 const RESOLVED_KEPT_SECONDS = 3600;
+
+/** Seconds as a timer delay: Node fires a longer one after 1 ms instead of waiting. */
+function timerMs(seconds: number): number {
+  return Math.min(seconds * 1000, 2 ** 31 - 1);
+}
 
 function invalid(message: string): ProcessSummaryError {
   return new ProcessSummaryError('E_INVALID_ARGUMENT', `alerts: createAlerter: ${message}`);
@@ -119,6 +128,19 @@ export function createAlerter(options: AlerterOptions): Alerter {
     !(['debug', 'info', 'warn', 'error'] as const).every((m) => typeof logger[m] === 'function')
   ) {
     throw invalid('logger must have debug, info, warn and error methods');
+  }
+  for (const key of ['closeTimeoutMs', 'watchDelayMs', 'maxQueuedDeliveries'] as const) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      value < (key === 'maxQueuedDeliveries' ? 1 : 0)
+    ) {
+      throw invalid(
+        `${key} must be a finite number${key === 'maxQueuedDeliveries' ? ' >= 1' : ' >= 0'} (got ${quote(String(value))})`,
+      );
+    }
   }
   const now = options.now ?? (() => Date.now() / 1000);
   if (typeof now !== 'function') throw invalid('now must be a function');
@@ -163,22 +185,6 @@ interface Settings extends AlerterOptions {
   notifiers: Notifier[];
 }
 
-/** A summary as the engine judges it. */
-interface Target {
-  row: SummaryRow;
-  customMetrics: Record<string, unknown>[];
-}
-
-/** What one read of the store gave. */
-interface Reading {
-  /** One per process (workers merged), and one per worker. */
-  processes: Target[];
-  workers: Target[];
-  /** Keys (see `rowKey`) of summaries that could not be judged: their alerts stay as they are. */
-  unknown: Set<string>;
-  count: number;
-}
-
 type Job = DeliveryJob & { id: string; fingerprint: string };
 
 class AlerterImpl implements Alerter {
@@ -212,6 +218,8 @@ class AlerterImpl implements Alerter {
   #background: Promise<void> | null = null;
   #fullRequested = false;
   #nextId = 0;
+  /** Deliveries ended so far, for `evaluate()`'s report. */
+  readonly #outcomes = { delivered: 0, failed: 0 };
 
   constructor(settings: Settings) {
     this.#s = settings;
@@ -254,9 +262,15 @@ class AlerterImpl implements Alerter {
     await this.#whenReady();
     // Watch first: a save during the first evaluation is then not missed.
     void this.#watchLoop();
-    await this.#exclusive(() => this.#evaluateOnce(null));
+    try {
+      await this.#exclusive(() => this.#evaluateOnce(null));
+    } catch (err) {
+      // Nothing keeps running behind a failed start: the caller sees the error and closes.
+      this.#abort.abort();
+      throw err;
+    }
     if (this.#closing !== null) return;
-    const every = this.#rules.settings.evaluate_every_seconds * 1000;
+    const every = timerMs(this.#rules.settings.evaluate_every_seconds);
     this.#timer = setInterval(() => this.#request(true), every);
   }
 
@@ -265,10 +279,17 @@ class AlerterImpl implements Alerter {
       throw new ProcessSummaryError('E_INVALID_STATE', 'alerts: evaluate after close');
     }
     await this.#whenReady();
+    const before = { ...this.#outcomes };
     const result = await this.#exclusive(() => this.#evaluateOnce(null));
     await this.#queue.idle();
     await this.#persist();
-    return result;
+    return {
+      ...result,
+      deliveries: {
+        delivered: this.#outcomes.delivered - before.delivered,
+        failed: this.#outcomes.failed - before.failed,
+      },
+    };
   }
 
   close(): Promise<void> {
@@ -284,13 +305,26 @@ class AlerterImpl implements Alerter {
     await this.#background;
     await this.#lock.catch(() => {});
     await this.#queue.close(this.#s.closeTimeoutMs ?? 5000);
-    await this.#persist();
+    // Only a state that was loaded is written back: an alerter closed before its first
+    // evaluation must not replace the stored state with an empty one.
+    const loaded = await this.#ready?.then(
+      () => true,
+      () => false,
+    );
+    if (loaded === true) await this.#persist();
   }
 
   // ---- scheduling ------------------------------------------------------------------------
 
   #whenReady(): Promise<void> {
-    this.#ready ??= this.#load();
+    if (this.#ready === null) {
+      const ready = this.#load();
+      this.#ready = ready;
+      // A store that could not be read is asked again at the next evaluation.
+      ready.catch(() => {
+        if (this.#ready === ready) this.#ready = null;
+      });
+    }
     return this.#ready;
   }
 
@@ -388,7 +422,7 @@ class AlerterImpl implements Alerter {
       }
       if (signal.aborted) return;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#rules.settings.evaluate_every_seconds * 1000);
+        const timer = setTimeout(resolve, timerMs(this.#rules.settings.evaluate_every_seconds));
         signal.addEventListener('abort', () => {
           clearTimeout(timer);
           resolve();
@@ -405,7 +439,12 @@ class AlerterImpl implements Alerter {
    */
   async #evaluateOnce(scope: { run: string; process: string }[] | null): Promise<EvaluationResult> {
     const at = this.#s.now();
-    const reading = await this.#read(at, scope);
+    const reading = await readTargets(this.#s.store, {
+      now: at,
+      staleAfterSeconds: this.#rules.settings.stale_after_seconds,
+      scope,
+      logger: this.#s.logger,
+    });
     const inScope = (run: string, process: string) =>
       scope === null || scope.some((p) => p.run === run && p.process === process);
 
@@ -442,6 +481,7 @@ class AlerterImpl implements Alerter {
         if (!matcher.run(row.run_name) || !matcher.process(row.process_name)) continue;
         if (matcher.worker !== null && (row.worker === null || !matcher.worker(row.worker)))
           continue;
+        if (this.#forgotten(row, at)) continue;
         const fp = fingerprintOf(rule.name, row.run_name, row.process_name, row.worker);
         seen.add(fp);
         const result = evaluateConditions(rule.when, {
@@ -534,6 +574,7 @@ class AlerterImpl implements Alerter {
       firing,
       pending: pendingCount,
       notifications: notifications.map((n) => n.notification),
+      deliveries: { delivered: 0, failed: 0 },
     };
   }
 
@@ -580,7 +621,7 @@ class AlerterImpl implements Alerter {
           repeat: isRepeat,
           value: next.value,
         },
-        `alerts: ${send === 'firing' ? (isRepeat ? 'still firing' : 'firing') : 'resolved'}: ${next.rule} on ${refName({ runName: next.run, processName: next.process, worker: next.worker })}`,
+        `alerts: ${send === 'firing' ? (isRepeat ? 'still firing' : 'firing') : 'resolved'}: ${quote(next.rule)} on ${quote(refName({ runName: next.run, processName: next.process, worker: next.worker }))}`,
       );
     }
     this.#alerts.set(next.fingerprint, next);
@@ -664,6 +705,13 @@ class AlerterImpl implements Alerter {
     }
   }
 
+  /** A run no longer live whose last save is older than `forget_finished_after`. */
+  #forgotten(row: SummaryRow, at: number): boolean {
+    if (row.status === 'running' || row.status === 'stale') return false;
+    const last = row.last_update_time ?? row.end_time;
+    return last !== null && at - last > this.#rules.settings.forget_finished_after_seconds;
+  }
+
   /** Forgets resolved alerts whose resolve went out a while ago. */
   #prune(at: number): void {
     for (const alert of [...this.#alerts.values()]) {
@@ -678,6 +726,8 @@ class AlerterImpl implements Alerter {
   }
 
   #settled(job: Job, outcome: DeliveryOutcome): void {
+    if (outcome === 'delivered') this.#outcomes.delivered += 1;
+    else this.#outcomes.failed += 1;
     if (job.id === 'refresh') return;
     const alert = this.#alerts.get(job.fingerprint);
     if (alert === undefined) return;
@@ -693,7 +743,13 @@ class AlerterImpl implements Alerter {
         'alerts: delivery settled without success',
       );
     }
-    void this.#persist();
+    const status = job.notification.status;
+    void this.#persist().then(() => {
+      this.#s.logger.info(
+        { fingerprint: job.fingerprint, notifier: job.notifier.name, status, outcome },
+        'alerts: delivery recorded',
+      );
+    });
   }
 
   #persist(): Promise<void> {
@@ -720,94 +776,4 @@ class AlerterImpl implements Alerter {
     }
     return rates;
   }
-
-  /** Reads every summary (or those of `scope`), judged as of `at`. */
-  async #read(at: number, scope: { run: string; process: string }[] | null): Promise<Reading> {
-    const store = this.#s.store;
-    const listed: SummaryRef[] = [];
-    const unknown = new Set<string>();
-    const runs = scope === null ? [null] : [...new Set(scope.map((p) => p.run))];
-    for (const run of runs) {
-      const listing = await store.list(run === null ? {} : { runName: run });
-      for (const s of listing.summaries) {
-        if (
-          scope !== null &&
-          !scope.some((p) => p.run === s.runName && p.process === s.processName)
-        )
-          continue;
-        const ref = { runName: s.runName, processName: s.processName, worker: s.worker ?? null };
-        if (s.hasSummary) listed.push(ref);
-        else unknown.add(rowKey(ref.runName, ref.processName, ref.worker));
-      }
-    }
-    const singles: Target[] = [];
-    await mapLimit(listed, 8, async (ref) => {
-      try {
-        const read = await readRow(store, ref, {
-          now: at,
-          full: false,
-          staleAfterSeconds: this.#rules.settings.stale_after_seconds,
-        });
-        if (read.row === null) {
-          unknown.add(rowKey(ref.runName, ref.processName, ref.worker ?? null));
-          return;
-        }
-        const dict = read.read.dict as Record<string, unknown> | null;
-        const custom = dict?.custom_metrics;
-        singles.push({
-          row: read.row,
-          customMetrics: [
-            typeof custom === 'object' && custom !== null && !Array.isArray(custom)
-              ? (custom as Record<string, unknown>)
-              : {},
-          ],
-        });
-      } catch (err) {
-        if (hasErrorCode(err, 'E_INVALID_NAME')) return;
-        unknown.add(rowKey(ref.runName, ref.processName, ref.worker ?? null));
-        this.#s.logger.warn(
-          { summary: refName(ref), error: err instanceof Error ? err.message : String(err) },
-          'alerts: a summary could not be read; its alerts stay as they are',
-        );
-      }
-    });
-    singles.sort((a, b) => compareRows(a.row, b.row));
-    for (const key of [...unknown]) {
-      const [run, process] = JSON.parse(key) as [string, string, string | null];
-      unknown.add(rowKey(run, process, null));
-    }
-    const metricsByProcess = new Map<string, Record<string, unknown>[]>();
-    for (const t of singles) {
-      const key = rowKey(t.row.run_name, t.row.process_name, null);
-      metricsByProcess.set(key, [...(metricsByProcess.get(key) ?? []), ...t.customMetrics]);
-    }
-    const processes = groupWorkers(singles.map((t) => t.row)).map((row) => ({
-      row,
-      customMetrics: metricsByProcess.get(rowKey(row.run_name, row.process_name, null)) ?? [],
-    }));
-    return {
-      processes,
-      workers: singles.filter((t) => t.row.worker !== null),
-      unknown,
-      count: singles.length,
-    };
-  }
-}
-
-function compareRows(a: SummaryRow, b: SummaryRow): number {
-  const x = JSON.stringify([a.run_name, a.process_name, a.worker ?? '']);
-  const y = JSON.stringify([b.run_name, b.process_name, b.worker ?? '']);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -43,6 +43,8 @@ export interface DeliveryJob {
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 10;
+/** How long `close` waits, after aborting, for deliveries to notice. */
+const ABORT_GRACE_MS = 1000;
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
 /** A timer sleep that ends early when `signal` aborts. */
@@ -79,7 +81,11 @@ export async function deliver(
   const { logger, signal } = options;
   const sleep = options.sleep ?? timerSleep;
   const random = options.random ?? Math.random;
-  const timeoutMs = (notifier.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+  // A timer longer than 2^31 - 1 ms would fire at once instead.
+  const timeoutMs = Math.min(
+    (notifier.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+    2 ** 31 - 1,
+  );
   const attempts = notifier.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const fields = {
     notifier: notifier.name,
@@ -195,7 +201,15 @@ export class DeliveryQueue {
       );
       this.#settle(job, 'dropped');
     }
-    await this.idle();
+    // A notifier that ignores its signal is not waited for without end either.
+    await Promise.race([
+      this.idle(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ABORT_GRACE_MS);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   #pump(): void {

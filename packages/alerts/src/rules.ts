@@ -122,6 +122,12 @@ export interface RulesConfig {
     resolve_notify: boolean;
     /** Silence after which an unowned running summary is stale. Default 300. */
     stale_after_seconds: number;
+    /**
+     * A run that is not live (completed, failed, interrupted, crashed) is judged until this long
+     * after its last save, then no longer: an old failed run does not page at every start, and
+     * its firing alerts resolve. Default 1 day.
+     */
+    forget_finished_after_seconds: number;
     /** Where a notification links to (the dashboard), or `null`. */
     dashboard_url: string | null;
   };
@@ -151,9 +157,7 @@ function validate(data: unknown): readonly ErrorObject[] {
       strict: true,
       allowUnionTypes: true,
       discriminator: true,
-    }).compile(
-      rulesSchemaJson,
-    );
+    }).compile(rulesSchemaJson);
   }
   return validator(data) ? [] : (validator.errors ?? []);
 }
@@ -348,6 +352,10 @@ function normalize(raw: RawFile, source: string, baseDir: string): RulesConfig {
       stale_after_seconds: parseDuration(
         settings.stale_after ?? DEFAULT_STALE_AFTER_SECONDS,
         at('settings/stale_after'),
+      ),
+      forget_finished_after_seconds: parseDuration(
+        settings.forget_finished_after ?? 86_400,
+        at('settings/forget_finished_after'),
       ),
       dashboard_url: typeof dashboard === 'string' ? dashboard : null,
     },

@@ -4,58 +4,46 @@ import type { AddressInfo } from 'node:net';
 import {
   createManualClock,
   hasErrorCode,
-  type JsonValue,
   type ManualClock,
   MemorySummaryStore,
   ProcessSummary,
-  ProcessSummaryError,
-  type StateDocument,
   type SummaryStore,
 } from '@process-summary/core';
 import type { Logger } from '../src/logger.js';
 
 export const T0 = 1_780_000_000;
 
-/**
- * A memory store with a manual clock. Until the store gains the consumer-state capability
- * itself, the same contract (versions, E_CONFLICT) is added here.
- */
+/** A memory store (which keeps consumer state) with a manual clock. */
 export function memoryStore(clock: ManualClock = createManualClock(T0)): {
   store: MemorySummaryStore;
   clock: ManualClock;
 } {
-  const store = new MemorySummaryStore({ clock });
-  if (typeof (store as SummaryStore).readState !== 'function') addState(store);
-  return { store, clock };
-}
-
-function addState(store: SummaryStore): void {
-  const docs = new Map<string, StateDocument>();
-  store.readState = async (key: string) => {
-    const doc = docs.get(key);
-    return doc === undefined ? null : { value: structuredClone(doc.value), version: doc.version };
-  };
-  store.writeState = async (key: string, value: JsonValue, expected: number | null) => {
-    const current = docs.get(key)?.version ?? null;
-    if (current !== expected) throw new ProcessSummaryError('E_CONFLICT', `state ${key} changed`);
-    const version = (current ?? 0) + 1;
-    docs.set(key, { value: structuredClone(value), version });
-    return version;
-  };
+  return { store: new MemorySummaryStore({ clock }), clock };
 }
 
 /** A store without the state capability (state then stays in memory). */
 export function storeWithoutState(clock: ManualClock): SummaryStore {
   const store = new MemorySummaryStore({ clock });
-  const plain = Object.create(store) as SummaryStore & Record<string, unknown>;
-  // Shadow the capability, whether or not the store has it.
-  plain.readState = undefined;
-  plain.writeState = undefined;
-  for (const m of ['list', 'read', 'watch', 'ownerStatus', 'save', 'events', 'load', 'acquire', 'renew', 'release', 'archive', 'remove'] as const) {
+  // The store's methods bound to it (they use private fields), without the state capability.
+  const plain: Record<string, unknown> = {};
+  for (const m of [
+    'list',
+    'read',
+    'watch',
+    'ownerStatus',
+    'save',
+    'events',
+    'load',
+    'acquire',
+    'renew',
+    'release',
+    'archive',
+    'remove',
+  ] as const) {
     const fn = (store as unknown as Record<string, (...a: unknown[]) => unknown>)[m];
     plain[m] = fn?.bind(store);
   }
-  return plain;
+  return plain as unknown as SummaryStore;
 }
 
 /** A summary saved in `store`, changed by `change` first. */

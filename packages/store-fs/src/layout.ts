@@ -126,6 +126,13 @@ export function statePathsFor(root: string, key: string): StatePaths {
 const STATE_TEMP =
   /^\.\.process-summary-state~.+\.(?:json|lock)\.(\d+)\.([0-9a-f]{8})\.[0-9a-f]+\.tmp$/;
 
+const STATE_STALE_LOCK = /^\.process-summary-state~.+\.lock\.stale-[0-9a-f]+$/;
+
+/** Whether `entryName` is a state lock moved aside ({@link stalePathFor}) by a release or a break. */
+export function isStaleStateLockName(entryName: string): boolean {
+  return STATE_STALE_LOCK.test(entryName);
+}
+
 /**
  * The pid and host tag in the name of a temp file of a state document or lock (made by
  * {@link tempPathFor} in the root); `undefined` for any other name.

@@ -32,6 +32,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
+import { join } from 'node:path';
 import {
   assertValidStateKey,
   encodeStateWrite,
@@ -51,7 +52,13 @@ import {
 import { makeDirectoryDurably } from './directory.js';
 import { ioError, storeError } from './errors.js';
 import { errnoCode, type FileSystem } from './fs-seam.js';
-import { type StatePaths, stalePathFor, statePathsFor, stateTempFileOwner } from './layout.js';
+import {
+  isStaleStateLockName,
+  type StatePaths,
+  stalePathFor,
+  statePathsFor,
+  stateTempFileOwner,
+} from './layout.js';
 import type { Logger } from './logger.js';
 import { currentOwner, isProcessAlive, readProcessStartTime } from './owner.js';
 
@@ -93,6 +100,8 @@ export class StateFiles {
   readonly #fs: FileSystem;
   readonly #root: string;
   readonly #logger: Logger;
+  /** Whether dead writers' temp files were looked for (once per store, on its first write). */
+  #swept = false;
 
   constructor(fs: FileSystem, root: string, logger: Logger) {
     this.#fs = fs;
@@ -112,6 +121,12 @@ export class StateFiles {
     const valueText = encodeStateWrite(key, value, expectedVersion);
     const paths = statePathsFor(this.#root, key);
     await makeDirectoryDurably(this.#fs, this.#root);
+    if (!this.#swept) {
+      // A writer killed before its lock was linked, or while releasing it, leaves files and
+      // no lock to break.
+      this.#swept = true;
+      await this.#sweep();
+    }
     const token = await this.#lock(paths);
     try {
       const found = await this.#readDocument(paths.document, key);
@@ -175,6 +190,29 @@ export class StateFiles {
 
   // ---------------------------------------------------------------- the lock
 
+  /**
+   * Removes what dead state writers left in the root: their temp files (this host's, their
+   * process gone), and copies of a lock moved aside by a release or a break that was killed
+   * before removing it, once the holder the copy names is judged gone (a live process may
+   * still be about to put its copy back).
+   */
+  async #sweep(): Promise<void> {
+    await removeDeadWritersTempFiles(this.#fs, this.#root, stateTempFileOwner, this.#logger);
+    let entries: { name: string; isFile(): boolean }[];
+    try {
+      entries = await this.#fs.readdir(this.#root);
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (!entry.isFile() || !isStaleStateLockName(entry.name)) continue;
+      const path = join(this.#root, entry.name);
+      const found = await this.#readLock(path).catch(() => undefined);
+      if (found === undefined || !judgeLock(found, Date.now() / 1000).gone) continue;
+      await removeQuietly(this.#fs, path, this.#logger);
+    }
+  }
+
   /** Takes the lock of `paths`; resolves its token. */
   async #lock(paths: StatePaths): Promise<string> {
     const me = currentOwner();
@@ -196,6 +234,12 @@ export class StateFiles {
       const holder = await this.#readLock(paths.lock);
       if (holder === undefined) continue; // released meanwhile: try again at once
       const verdict = judgeLock(holder, Date.now() / 1000);
+      if (Date.now() > deadline) {
+        throw new ProcessSummaryError(
+          'E_CONFLICT',
+          `process-summary/store-fs: the state document ${paths.document} is being written by ${verdict.reason} for more than ${LOCK_WAIT_MS / 1000} s (lock ${paths.lock}); read it again later`,
+        );
+      }
       if (verdict.gone) {
         await this.#breakLock(paths.lock, holder.text, token);
         this.#logger.warn(
@@ -203,14 +247,8 @@ export class StateFiles {
           `broke the lock ${paths.lock} of a state writer that is gone (${verdict.reason})`,
         );
         // A writer that died holding the lock may have left its temp file.
-        await removeDeadWritersTempFiles(this.#fs, this.#root, stateTempFileOwner, this.#logger);
+        await this.#sweep();
         continue;
-      }
-      if (Date.now() > deadline) {
-        throw new ProcessSummaryError(
-          'E_CONFLICT',
-          `process-summary/store-fs: the state document ${paths.document} is being written by ${verdict.reason} for more than ${LOCK_WAIT_MS / 1000} s (lock ${paths.lock}); read it again later`,
-        );
       }
       await pause(attempt);
     }
@@ -269,8 +307,9 @@ export class StateFiles {
     const moved = stalePathFor(path, token);
     try {
       await this.#fs.rename(path, moved);
-    } catch {
-      return; // gone already (another process broke it): nothing to do
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return; // another process broke it already
+      throw ioError('breaking the lock of a gone writer', path, err, 'Nothing was written.');
     }
     const text = await this.#readText(moved);
     if (text !== judged) await this.#fs.link(moved, path).catch(() => {});
