@@ -4,14 +4,12 @@
  */
 import { strict as assert } from 'node:assert';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import { createAlerter } from '../src/alerter.js';
 import { parseRules } from '../src/rules.js';
-import { instantSleep, memoryStore, saveSummary } from './_kit.js';
+import { memoryStore, saveSummary } from './_kit.js';
 
 const failing = (notifiers: string) => `
 rules:
