@@ -34,4 +34,21 @@ test('a YAML custom tag (!!js/function) is refused with E_INVALID_ARGUMENT, and 
   );
 });
 
+test('an eta_after that is not a calendar date (February 30) is refused, not read as March 2', () => {
+  let error: unknown = null;
+  try {
+    parseRules('rules:\n  - name: r\n    when: { eta_after: "2026-02-30T06:00:00Z" }\n', {
+      format: 'yaml',
+      source: 'rules.yaml',
+      baseDir: '/tmp',
+    });
+  } catch (err) {
+    error = err;
+  }
+  assert.ok(
+    hasErrorCode(error, 'E_INVALID_ARGUMENT'),
+    'README: dates that are not dates are refused',
+  );
+});
+
 test.run();
