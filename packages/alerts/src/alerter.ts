@@ -729,6 +729,16 @@ class AlerterImpl implements Alerter {
     if (outcome === 'delivered') this.#outcomes.delivered += 1;
     else this.#outcomes.failed += 1;
     if (job.id === 'refresh') return;
+    // Only a delivery or a real give-up settles a persisted notification. Aborted by close()
+    // or dropped from the queue, the receiver may never have had it: it stays in
+    // pending_delivery, so a restarted alerter sends it (at-least-once).
+    if (outcome !== 'delivered' && outcome !== 'failed') {
+      this.#s.logger.warn(
+        { fingerprint: job.fingerprint, notifier: job.notifier.name, outcome },
+        'alerts: notification not sent; kept to be sent again',
+      );
+      return;
+    }
     const alert = this.#alerts.get(job.fingerprint);
     if (alert === undefined) return;
     const pending = alert.pending_delivery.find((p) => p.id === job.id);

@@ -29,12 +29,15 @@ export interface DeliveryQueueOptions extends RetryOptions {
   maxQueued?: number;
   /** Deliveries in flight per notifier. Default 4. */
   concurrencyPerNotifier?: number;
-  /** Called once per job when it is delivered, given up, or dropped. */
+  /**
+   * Called once per job when it is delivered, given up (`failed`), dropped from the queue, or
+   * aborted by `close()` (`aborted`: the receiver may not have it, so it stays to be re-sent).
+   */
   onSettled?: (job: DeliveryJob, outcome: DeliveryOutcome) => void;
 }
 
 /** How a job ended. */
-export type DeliveryOutcome = 'delivered' | 'failed' | 'dropped';
+export type DeliveryOutcome = 'delivered' | 'failed' | 'dropped' | 'aborted';
 
 /** One notification for one notifier. */
 export interface DeliveryJob {
@@ -78,6 +81,18 @@ export async function deliver(
   notification: Notification,
   options: RetryOptions & { logger: Logger; signal: AbortSignal },
 ): Promise<boolean> {
+  return (await deliverOutcome(notifier, notification, options)) === 'delivered';
+}
+
+/**
+ * Like {@link deliver}, telling a give-up (`failed`: every attempt made, or a permanent error)
+ * from an abort by `signal` (`aborted`: the alerter closing, the notification to be re-sent).
+ */
+export async function deliverOutcome(
+  notifier: Notifier,
+  notification: Notification,
+  options: RetryOptions & { logger: Logger; signal: AbortSignal },
+): Promise<'delivered' | 'failed' | 'aborted'> {
   const { logger, signal } = options;
   const sleep = options.sleep ?? timerSleep;
   const random = options.random ?? Math.random;
@@ -98,16 +113,16 @@ export async function deliver(
     try {
       await notifier.send(notification, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]));
       logger.info({ ...fields, attempt }, 'alerts: notification delivered');
-      return true;
+      return 'delivered';
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      const last = attempt === attempts || isPermanent(err) || signal.aborted;
-      if (last) {
+      if (signal.aborted) break;
+      if (attempt === attempts || isPermanent(err)) {
         logger.error(
           { ...fields, attempt, error: message },
           `alerts: notification not delivered to ${notifier.name} after ${attempt} attempt(s): ${message}`,
         );
-        return false;
+        return 'failed';
       }
       const delay = backoffMs(attempt, options, random);
       logger.warn(
@@ -117,8 +132,11 @@ export async function deliver(
       await sleep(delay, signal);
     }
   }
-  logger.error(fields, `alerts: notification to ${notifier.name} abandoned (alerter closing)`);
-  return false;
+  logger.error(
+    fields,
+    `alerts: notification to ${notifier.name} abandoned (alerter closing); kept to be re-sent`,
+  );
+  return 'aborted';
 }
 
 interface Running {
@@ -238,12 +256,12 @@ export class DeliveryQueue {
 
   #start(running: Running): void {
     this.#running.add(running);
-    void deliver(running.job.notifier, running.job.notification, {
+    void deliverOutcome(running.job.notifier, running.job.notification, {
       ...this.#options,
       signal: this.#abort.signal,
-    }).then((ok) => {
+    }).then((outcome) => {
       this.#running.delete(running);
-      this.#settle(running.job, ok ? 'delivered' : 'failed');
+      this.#settle(running.job, outcome);
       this.#pump();
       this.#checkIdle();
     });
