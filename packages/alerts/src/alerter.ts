@@ -218,6 +218,10 @@ class AlerterImpl implements Alerter {
   #background: Promise<void> | null = null;
   #fullRequested = false;
   #nextId = 0;
+  /** Persisted notifications handed to the queue (`id\nnotifier`), not settled yet. */
+  readonly #inQueue = new Set<string>();
+  /** A persisted notification waits for room in the queue. */
+  #waitingForRoom = false;
   /** Deliveries ended so far, for `evaluate()`'s report. */
   readonly #outcomes = { delivered: 0, failed: 0 };
 
@@ -353,16 +357,45 @@ class AlerterImpl implements Alerter {
             },
             'alerts: re-sending a notification not recorded as delivered before the last stop',
           );
-          this.#queue.enqueue({
-            notifier,
-            notification: pending.notification,
-            id: pending.id,
-            fingerprint: alert.fingerprint,
-          } as Job);
         }
       }
       alert.pending_delivery = alert.pending_delivery.filter((p) => p.notifiers.length > 0);
     }
+    this.#dispatch();
+  }
+
+  /**
+   * Offers every persisted notification not yet queued to the delivery queue, in order per
+   * alert and notifier: one the queue refuses (full) stops the later ones of that alert and
+   * notifier, so a resolve never goes out before its firing. Called after each evaluation
+   * and, while something waits for room, after each delivery.
+   */
+  #dispatch(): void {
+    if (this.#closing !== null) return;
+    let waiting = false;
+    for (const alert of this.#alerts.values()) {
+      if (alert.pending_delivery.length === 0) continue;
+      for (const name of this.#notifiers.keys()) {
+        for (const pending of alert.pending_delivery) {
+          if (!pending.notifiers.includes(name)) continue;
+          const key = `${pending.id}\n${name}`;
+          if (this.#inQueue.has(key)) continue;
+          const accepted = this.#queue.enqueue({
+            notifier: this.#notifiers.get(name) as Notifier,
+            notification: pending.notification,
+            id: pending.id,
+            fingerprint: alert.fingerprint,
+            droppable: pending.repeat === true,
+          } as Job);
+          if (!accepted) {
+            waiting = true;
+            break;
+          }
+          this.#inQueue.add(key);
+        }
+      }
+    }
+    this.#waitingForRoom = waiting;
   }
 
   /** Runs `fn` after every evaluation before it. */
@@ -542,20 +575,12 @@ class AlerterImpl implements Alerter {
 
     // Persist before sending: a crash after this point re-sends, it never loses.
     if (notifications.length > 0) await this.#persist();
-    for (const { alert, notification } of notifications) {
-      const pending = alert.pending_delivery.find((p) => p.notification === notification);
-      if (pending === undefined) continue;
-      for (const name of pending.notifiers) {
-        const notifier = this.#notifiers.get(name) as Notifier;
-        this.#queue.enqueue({
-          notifier,
-          notification,
-          id: pending.id,
-          fingerprint: alert.fingerprint,
-        } as Job);
+    for (const { alert } of notifications) {
+      for (const name of this.#notifiers.keys()) {
         this.#refreshed.set(JSON.stringify([name, alert.fingerprint]), at);
       }
     }
+    this.#dispatch();
     this.#refresh(at);
 
     let firing = 0;
@@ -607,7 +632,12 @@ class AlerterImpl implements Alerter {
       if (notifiers.length > 0) {
         next.pending_delivery = [
           ...next.pending_delivery,
-          { id: `${Math.round(at * 1000)}-${this.#nextId++}`, notification, notifiers },
+          {
+            id: `${Math.round(at * 1000)}-${this.#nextId++}`,
+            notification,
+            notifiers,
+            ...(isRepeat ? { repeat: true } : {}),
+          },
         ];
       }
       out.push({ alert: next, notification });
@@ -696,6 +726,7 @@ class AlerterImpl implements Alerter {
           notification: this.#notification(alert, 'firing'),
           id: 'refresh',
           fingerprint: alert.fingerprint,
+          droppable: true,
         } as Job);
       }
     }
@@ -729,10 +760,24 @@ class AlerterImpl implements Alerter {
     if (outcome === 'delivered') this.#outcomes.delivered += 1;
     else this.#outcomes.failed += 1;
     if (job.id === 'refresh') return;
-    // Only a delivery or a real give-up settles a persisted notification. Aborted by close()
-    // or dropped from the queue, the receiver may never have had it: it stays in
-    // pending_delivery, so a restarted alerter sends it (at-least-once).
-    if (outcome !== 'delivered' && outcome !== 'failed') {
+    this.#inQueue.delete(`${job.id}\n${job.notifier.name}`);
+    try {
+      this.#record(job, outcome);
+    } finally {
+      if (this.#waitingForRoom) this.#dispatch();
+    }
+  }
+
+  #record(job: Job, outcome: DeliveryOutcome): void {
+    // A dropped repeat is only a reminder: the receiver has the firing.
+    const settles =
+      outcome === 'delivered' ||
+      outcome === 'failed' ||
+      (outcome === 'dropped' && job.droppable === true);
+    // Only a delivery or a real give-up settles a persisted transition. Aborted by close()
+    // or not sent, the receiver may never have had it: it stays in pending_delivery, so a
+    // restarted alerter sends it (at-least-once).
+    if (!settles) {
       this.#s.logger.warn(
         { fingerprint: job.fingerprint, notifier: job.notifier.name, outcome },
         'alerts: notification not sent; kept to be sent again',

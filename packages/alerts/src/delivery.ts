@@ -25,7 +25,7 @@ export interface RetryOptions {
 /** Options of {@link DeliveryQueue}. */
 export interface DeliveryQueueOptions extends RetryOptions {
   logger: Logger;
-  /** Notifications waiting (not in flight) beyond which the oldest is dropped. Default 1,000. */
+  /** Notifications waiting (not in flight) beyond which reminders are dropped and transitions refused. Default 1,000. */
   maxQueued?: number;
   /** Deliveries in flight per notifier. Default 4. */
   concurrencyPerNotifier?: number;
@@ -43,6 +43,12 @@ export type DeliveryOutcome = 'delivered' | 'failed' | 'dropped' | 'aborted';
 export interface DeliveryJob {
   notifier: Notifier;
   notification: Notification;
+  /**
+   * A reminder (a repeated firing, an Alertmanager refresh) the queue may drop when full. A
+   * state transition (a first firing, a resolve) is never dropped: beyond the bound it is
+   * refused instead (`enqueue` returns false) and its owner offers it again later.
+   */
+  droppable?: boolean;
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -164,16 +170,39 @@ export class DeliveryQueue {
     return this.#queued.length + this.#running.size;
   }
 
-  /** Adds a job; beyond the bound the oldest waiting job is dropped (logged, settled `dropped`). */
-  enqueue(job: DeliveryJob): void {
+  /** Whether a job that cannot be dropped would be accepted now. */
+  get hasRoom(): boolean {
+    return this.#queued.length < (this.#options.maxQueued ?? 1000);
+  }
+
+  /**
+   * Adds a job. Beyond the bound the oldest waiting droppable job is dropped (logged, settled
+   * `dropped`); when none is, a job that is not droppable is refused: it is not queued, not
+   * settled, and `false` is returned (its owner keeps it and offers it again).
+   */
+  enqueue(job: DeliveryJob): boolean {
     if (this.#abort.signal.aborted) {
       this.#settle(job, 'dropped');
-      return;
+      return false;
     }
     this.#queued.push(job);
     const max = this.#options.maxQueued ?? 1000;
     while (this.#queued.length > max) {
-      const dropped = this.#queued.shift() as DeliveryJob;
+      const index = this.#queued.findIndex((j) => j.droppable === true);
+      if (index === -1) {
+        this.#queued.pop();
+        this.#options.logger.warn(
+          {
+            notifier: job.notifier.name,
+            rule: job.notification.rule,
+            fingerprint: job.notification.fingerprint,
+            status: job.notification.status,
+          },
+          `alerts: delivery queue full (${max} waiting): this notification waits until there is room (kept in the persisted state)`,
+        );
+        return false;
+      }
+      const [dropped] = this.#queued.splice(index, 1) as [DeliveryJob];
       this.#options.logger.error(
         {
           notifier: dropped.notifier.name,
@@ -181,11 +210,13 @@ export class DeliveryQueue {
           fingerprint: dropped.notification.fingerprint,
           status: dropped.notification.status,
         },
-        `alerts: delivery queue full (${max} waiting): the oldest notification was dropped`,
+        `alerts: delivery queue full (${max} waiting): a repeated notification was dropped`,
       );
       this.#settle(dropped, 'dropped');
+      if (dropped === job) return false;
     }
     this.#pump();
+    return true;
   }
 
   /** Resolves when nothing waits and nothing is in flight. */

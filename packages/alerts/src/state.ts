@@ -24,6 +24,8 @@ export interface PendingDelivery {
   id: string;
   notification: Notification;
   notifiers: string[];
+  /** A repeated firing: the queue may drop it when full (the receiver has the firing). */
+  repeat?: boolean;
 }
 
 /** One alert: a rule on one target (run, process, worker). Times are epoch seconds. */
