@@ -193,6 +193,8 @@ class AlerterImpl implements Alerter {
   readonly #alerts = new Map<string, AlertState>();
   readonly #history = new RowHistory();
   readonly #keeper: StateKeeper;
+  /** The rules of this file: an alert of another rule belongs to another alerter on the key. */
+  readonly #ruleNames: Set<string>;
   readonly #queue: DeliveryQueue;
   readonly #matchers: Map<
     string,
@@ -228,7 +230,11 @@ class AlerterImpl implements Alerter {
   constructor(settings: Settings) {
     this.#s = settings;
     this.#rules = settings.rules;
-    this.#keeper = new StateKeeper(settings.store, settings.stateKey, settings.logger);
+    this.#ruleNames = new Set(settings.rules.rules.map((r) => r.name));
+    this.#keeper = new StateKeeper(settings.store, settings.stateKey, settings.logger, {
+      owns: (rule) => this.#ruleNames.has(rule),
+      adoptForeign: (foreign) => this.#adoptForeign(foreign),
+    });
     this.#notifiers = new Map(settings.notifiers.map((n) => [n.name, n]));
     this.#matchers = new Map(
       this.#rules.rules.map((r) => [
@@ -337,6 +343,7 @@ class AlerterImpl implements Alerter {
     for (const [fp, alert] of loaded) this.#alerts.set(fp, alert);
     // What was persisted but not recorded as delivered goes out again (at-least-once).
     for (const alert of this.#alerts.values()) {
+      if (!this.#ruleNames.has(alert.rule)) continue;
       for (const pending of alert.pending_delivery) {
         for (const name of [...pending.notifiers]) {
           const notifier = this.#notifiers.get(name);
@@ -374,7 +381,7 @@ class AlerterImpl implements Alerter {
     if (this.#closing !== null) return;
     let waiting = false;
     for (const alert of this.#alerts.values()) {
-      if (alert.pending_delivery.length === 0) continue;
+      if (alert.pending_delivery.length === 0 || !this.#ruleNames.has(alert.rule)) continue;
       for (const name of this.#notifiers.keys()) {
         for (const pending of alert.pending_delivery) {
           if (!pending.notifiers.includes(name)) continue;
@@ -557,11 +564,14 @@ class AlerterImpl implements Alerter {
       }
     }
 
-    // Alerts whose summary is gone (removed, archived) or whose rule left the file: they no
+    // Alerts whose summary is gone (removed, archived): they no
     // longer hold. Summaries that could not be read are left as they are.
     for (const alert of [...this.#alerts.values()]) {
       if (seen.has(alert.fingerprint) || !inScope(alert.run, alert.process)) continue;
       const rule = this.#rules.rules.find((r) => r.name === alert.rule) ?? null;
+      // Another alerter's alert (same state key, another rules file): left as it is, its
+      // owner judges it; resolving it here would tell receivers it recovered when it did not.
+      if (rule === null) continue;
       const key = rowKey(alert.run, alert.process, alert.worker);
       if (
         rule !== null &&
@@ -586,6 +596,7 @@ class AlerterImpl implements Alerter {
     let firing = 0;
     let pendingCount = 0;
     for (const alert of this.#alerts.values()) {
+      if (!this.#ruleNames.has(alert.rule)) continue;
       if (alert.state === 'firing') firing += 1;
       else if (alert.state === 'pending') pendingCount += 1;
     }
@@ -716,7 +727,7 @@ class AlerterImpl implements Alerter {
       const every = notifier.refreshSeconds;
       if (every === undefined) continue;
       for (const alert of this.#alerts.values()) {
-        if (alert.state !== 'firing') continue;
+        if (alert.state !== 'firing' || !this.#ruleNames.has(alert.rule)) continue;
         const key = JSON.stringify([notifier.name, alert.fingerprint]);
         const last = this.#refreshed.get(key);
         if (last !== undefined && at - last < every) continue;
@@ -748,6 +759,7 @@ class AlerterImpl implements Alerter {
     for (const alert of [...this.#alerts.values()]) {
       if (
         alert.state === 'resolved' &&
+        this.#ruleNames.has(alert.rule) &&
         alert.pending_delivery.length === 0 &&
         (alert.resolved_at ?? at) <= at - RESOLVED_KEPT_SECONDS
       ) {
@@ -805,6 +817,17 @@ class AlerterImpl implements Alerter {
         'alerts: delivery recorded',
       );
     });
+  }
+
+  /**
+   * Takes the other alerters' alerts as a concurrent writer left them, so that every later
+   * write keeps them (a merge the next write does not undo).
+   */
+  #adoptForeign(foreign: AlertState[]): void {
+    for (const [fp, alert] of this.#alerts) {
+      if (!this.#ruleNames.has(alert.rule)) this.#alerts.delete(fp);
+    }
+    for (const alert of foreign) this.#alerts.set(alert.fingerprint, alert);
   }
 
   #persist(): Promise<void> {

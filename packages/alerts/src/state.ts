@@ -123,6 +123,13 @@ interface StateDocumentValue {
   alerts: AlertState[];
 }
 
+/** Which alerts of a shared state document are this alerter's (by rule name). */
+export interface StateOwner {
+  owns(rule: string): boolean;
+  /** Called with the other alerters' alerts as found at a write conflict. */
+  adoptForeign(foreign: AlertState[]): void;
+}
+
 /**
  * Reads and writes the alerts under one key of the store; in memory (with a warning) when the
  * store cannot keep state. Writes are serialized and never throw (a failure is logged: alerts
@@ -136,10 +143,13 @@ export class StateKeeper {
   #chain: Promise<void> = Promise.resolve();
   #queued: Promise<void> | null = null;
 
-  constructor(store: SummaryStore, key: string, logger: Logger) {
+  readonly #owner: StateOwner;
+
+  constructor(store: SummaryStore, key: string, logger: Logger, owner?: StateOwner) {
     this.#store = store;
     this.#key = key;
     this.#logger = logger;
+    this.#owner = owner ?? { owns: () => true, adoptForeign: () => {} };
   }
 
   /** Whether the store keeps the state (else it lives in memory only). */
@@ -192,14 +202,20 @@ export class StateKeeper {
           );
           return;
         }
-        // Another writer of the same key (a second alerter with the same stateKey?): keep its
-        // alerts that this alerter does not know of, and this alerter's for the rest.
+        // Another writer of the same key: alerts of rules this alerter does not have are
+        // theirs (taken as they are now, and kept by every later write); of its own rules,
+        // this alerter's view wins, and ones it does not know are kept.
         const theirs = await store.readState(this.#key).catch(() => null);
         this.#version = theirs?.version ?? null;
-        const known = new Set(alerts.map((a) => a.fingerprint));
+        const theirAlerts = this.#alertsOf(theirs?.value ?? null);
+        const foreign = theirAlerts.filter((a) => !this.#owner.owns(a.rule));
+        this.#owner.adoptForeign(foreign);
+        const own = alerts.filter((a) => this.#owner.owns(a.rule));
+        const known = new Set(own.map((a) => a.fingerprint));
         const merged = [
-          ...this.#alertsOf(theirs?.value ?? null).filter((a) => !known.has(a.fingerprint)),
-          ...alerts,
+          ...foreign,
+          ...theirAlerts.filter((a) => this.#owner.owns(a.rule) && !known.has(a.fingerprint)),
+          ...own,
         ];
         mine = { format: STATE_FORMAT, alerts: merged };
         this.#logger.warn(
