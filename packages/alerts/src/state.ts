@@ -10,6 +10,7 @@ import {
   canKeepState,
   hasErrorCode,
   type JsonValue,
+  MAX_STATE_BYTES,
   type SummaryStore,
 } from '@process-summary/core';
 import type { Logger } from './logger.js';
@@ -192,7 +193,7 @@ export class StateKeeper {
     let mine: StateDocumentValue = { format: STATE_FORMAT, alerts };
     for (let attempt = 1; attempt <= 5; attempt += 1) {
       try {
-        this.#version = await store.writeState(this.#key, toJson(mine), this.#version);
+        this.#version = await store.writeState(this.#key, this.#fit(mine), this.#version);
         return;
       } catch (err) {
         if (!hasErrorCode(err, 'E_CONFLICT') || attempt === 5) {
@@ -226,6 +227,22 @@ export class StateKeeper {
     }
   }
 
+  #fit(doc: StateDocumentValue): JsonValue {
+    const full = toJson(doc);
+    const size = sizeOf(full);
+    if (size <= STATE_BUDGET_BYTES) return full;
+    const compact = compactState(doc);
+    const compactSize = sizeOf(compact);
+    const fits = compactSize <= STATE_BUDGET_BYTES;
+    this.#logger[fits ? 'warn' : 'error'](
+      { key: this.#key, bytes: size, compacted_bytes: compactSize, alerts: doc.alerts.length },
+      fits
+        ? `alerts: the state under ${quote(this.#key)} is large (${size} bytes); written compacted (fewer annotations kept)`
+        : `alerts: the state under ${quote(this.#key)} is too large even compacted (${compactSize} bytes for ${doc.alerts.length} alerts): use fewer, narrower rules or several state keys`,
+    );
+    return compact;
+  }
+
   #alertsOf(value: JsonValue | null): AlertState[] {
     if (value === null) return [];
     const doc = value as Partial<StateDocumentValue>;
@@ -252,6 +269,75 @@ export class StateKeeper {
       return ok;
     });
   }
+}
+
+/** Leaves room for the store's own framing of the document. */
+const STATE_BUDGET_BYTES = MAX_STATE_BYTES - 16 * 1024;
+
+function sizeOf(value: JsonValue): number {
+  return Buffer.byteLength(JSON.stringify(value));
+}
+
+function capText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function capAnnotations(
+  annotations: Record<string, string>,
+  max: number,
+  only?: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(annotations)) {
+    if (only === undefined || key === only) out[key] = capText(value, max);
+  }
+  return out;
+}
+
+/**
+ * The document as written, made smaller step by step while it is over the store's limit (a
+ * document that cannot be written makes a restart repeat every firing): first resolved alerts
+ * whose resolve went out and the annotations kept for a later resolve (only `summary`,
+ * capped); then the annotations of notifications still to be sent (capped, then `summary`
+ * only). What decides what is sent again (state, times, pending_delivery) is always kept.
+ */
+export function compactState(value: StateDocumentValue, budget = STATE_BUDGET_BYTES): JsonValue {
+  let json = toJson(value);
+  if (sizeOf(json) <= budget) return json;
+  const steps: ((a: AlertState) => AlertState | null)[] = [
+    (a) =>
+      a.state === 'resolved' && a.pending_delivery.length === 0
+        ? null
+        : { ...a, annotations: capAnnotations(a.annotations, 512, 'summary') },
+    (a) => ({
+      ...a,
+      pending_delivery: a.pending_delivery.map((p) => ({
+        ...p,
+        notification: {
+          ...p.notification,
+          annotations: capAnnotations(p.notification.annotations, 1024),
+        },
+      })),
+    }),
+    (a) => ({
+      ...a,
+      annotations: {},
+      pending_delivery: a.pending_delivery.map((p) => ({
+        ...p,
+        notification: {
+          ...p.notification,
+          annotations: capAnnotations(p.notification.annotations, 256, 'summary'),
+        },
+      })),
+    }),
+  ];
+  let alerts = value.alerts;
+  for (const compact of steps) {
+    alerts = alerts.map(compact).filter((a): a is AlertState => a !== null);
+    json = toJson({ format: value.format, alerts });
+    if (sizeOf(json) <= budget) return json;
+  }
+  return json;
 }
 
 function toJson(value: StateDocumentValue): JsonValue {
