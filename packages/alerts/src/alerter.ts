@@ -224,6 +224,8 @@ class AlerterImpl implements Alerter {
   readonly #inQueue = new Set<string>();
   /** A persisted notification waits for room in the queue. */
   #waitingForRoom = false;
+  /** An alert changed since the state was last handed to the keeper. */
+  #changed = false;
   /** Deliveries ended so far, for `evaluate()`'s report. */
   readonly #outcomes = { delivered: 0, failed: 0 };
 
@@ -583,8 +585,13 @@ class AlerterImpl implements Alerter {
     }
     this.#prune(at);
 
-    // Persist before sending: a crash after this point re-sends, it never loses.
-    if (notifications.length > 0) await this.#persist();
+    // Persist before sending: a crash after this point re-sends, it never loses. Also any
+    // other change (an alert entering pending: `for` must survive a restart) and a state
+    // whose last write failed (a store outage), whether or not anything is sent now.
+    if (notifications.length > 0 || this.#changed || this.#keeper.dirty) {
+      this.#changed = false;
+      await this.#persist();
+    }
     for (const { alert } of notifications) {
       for (const name of this.#notifiers.keys()) {
         this.#refreshed.set(JSON.stringify([name, alert.fingerprint]), at);
@@ -630,7 +637,18 @@ class AlerterImpl implements Alerter {
     });
     if (next === null) {
       this.#alerts.delete(alert.fingerprint);
+      this.#changed = true;
       return;
+    }
+    const before = this.#alerts.get(next.fingerprint);
+    if (
+      before === undefined ||
+      before.state !== next.state ||
+      before.pending_since !== next.pending_since ||
+      before.firing_since !== next.firing_since ||
+      before.resolved_at !== next.resolved_at
+    ) {
+      this.#changed = true;
     }
     if (send !== null) {
       const isRepeat = send === 'firing' && alert.state === 'firing';
@@ -764,6 +782,7 @@ class AlerterImpl implements Alerter {
         (alert.resolved_at ?? at) <= at - RESOLVED_KEPT_SECONDS
       ) {
         this.#alerts.delete(alert.fingerprint);
+        this.#changed = true;
       }
     }
   }

@@ -143,6 +143,7 @@ export class StateKeeper {
   #version: number | null = null;
   #chain: Promise<void> = Promise.resolve();
   #queued: Promise<void> | null = null;
+  #dirty = false;
 
   readonly #owner: StateOwner;
 
@@ -151,6 +152,11 @@ export class StateKeeper {
     this.#key = key;
     this.#logger = logger;
     this.#owner = owner ?? { owns: () => true, adoptForeign: () => {} };
+  }
+
+  /** The last write failed: the stored state is behind, write again at the next chance. */
+  get dirty(): boolean {
+    return this.#dirty;
   }
 
   /** Whether the store keeps the state (else it lives in memory only). */
@@ -194,12 +200,14 @@ export class StateKeeper {
     for (let attempt = 1; attempt <= 5; attempt += 1) {
       try {
         this.#version = await store.writeState(this.#key, this.#fit(mine), this.#version);
+        this.#dirty = false;
         return;
       } catch (err) {
         if (!hasErrorCode(err, 'E_CONFLICT') || attempt === 5) {
+          this.#dirty = true;
           this.#logger.error(
             { key: this.#key, error: err instanceof Error ? err.message : String(err) },
-            `alerts: cannot persist the alert state under ${quote(this.#key)}; alerts still go out, but a restart may repeat or miss one`,
+            `alerts: cannot persist the alert state under ${quote(this.#key)}; alerts still go out, but a restart may repeat or miss one; written again at the next evaluation`,
           );
           return;
         }
