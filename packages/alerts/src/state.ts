@@ -261,22 +261,70 @@ export class StateKeeper {
       );
       return [];
     }
-    return doc.alerts.filter((a) => {
-      const ok =
-        typeof a === 'object' &&
-        a !== null &&
-        typeof a.fingerprint === 'string' &&
-        typeof a.rule === 'string' &&
-        (a.state === 'pending' || a.state === 'firing' || a.state === 'resolved') &&
-        Array.isArray(a.pending_delivery);
-      if (!ok)
+    const valid: AlertState[] = [];
+    for (const a of doc.alerts as unknown[]) {
+      const problem = alertProblem(a);
+      if (problem === null) valid.push(a as AlertState);
+      else
         this.#logger.warn(
-          { key: this.#key },
-          'alerts: an unreadable alert in the persisted state was skipped',
+          { key: this.#key, problem },
+          `alerts: an unreadable alert in the persisted state was skipped (${problem})`,
         );
-      return ok;
-    });
+    }
+    return valid;
   }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStringRecord = (v: unknown): boolean =>
+  isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
+const isTime = (v: unknown): boolean => v === null || (typeof v === 'number' && Number.isFinite(v));
+const isValue = (v: unknown): boolean =>
+  v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+
+function notificationProblem(n: unknown): string | null {
+  if (!isRecord(n)) return 'notification is not an object';
+  if (n.status !== 'firing' && n.status !== 'resolved') return 'notification.status';
+  for (const key of ['rule', 'severity', 'run', 'process', 'starts_at', 'fingerprint'] as const) {
+    if (typeof n[key] !== 'string') return `notification.${key}`;
+  }
+  if (n.worker !== null && typeof n.worker !== 'string') return 'notification.worker';
+  if (n.ends_at !== null && typeof n.ends_at !== 'string') return 'notification.ends_at';
+  if (!isStringRecord(n.labels)) return 'notification.labels';
+  if (!isStringRecord(n.annotations)) return 'notification.annotations';
+  if (!isValue(n.value)) return 'notification.value';
+  return null;
+}
+
+/** Why a persisted alert cannot be used (every field is checked), or null. */
+function alertProblem(a: unknown): string | null {
+  if (!isRecord(a)) return 'not an object';
+  if (typeof a.fingerprint !== 'string' || !/^[0-9a-f]{16}$/.test(a.fingerprint))
+    return 'fingerprint';
+  for (const key of ['rule', 'run', 'process', 'severity'] as const) {
+    if (typeof a[key] !== 'string') return key;
+  }
+  if (a.worker !== null && typeof a.worker !== 'string') return 'worker';
+  if (a.state !== 'pending' && a.state !== 'firing' && a.state !== 'resolved') return 'state';
+  for (const key of ['pending_since', 'firing_since', 'resolved_at', 'last_sent'] as const) {
+    if (!isTime(a[key])) return key;
+  }
+  if (!isValue(a.value)) return 'value';
+  if (!isStringRecord(a.labels)) return 'labels';
+  if (!isStringRecord(a.annotations)) return 'annotations';
+  if (!Array.isArray(a.pending_delivery)) return 'pending_delivery';
+  for (const [i, p] of a.pending_delivery.entries()) {
+    if (!isRecord(p)) return `pending_delivery[${i}]`;
+    if (typeof p.id !== 'string') return `pending_delivery[${i}].id`;
+    if (!Array.isArray(p.notifiers) || !p.notifiers.every((x) => typeof x === 'string'))
+      return `pending_delivery[${i}].notifiers`;
+    if (p.repeat !== undefined && typeof p.repeat !== 'boolean')
+      return `pending_delivery[${i}].repeat`;
+    const problem = notificationProblem(p.notification);
+    if (problem !== null) return `pending_delivery[${i}].${problem}`;
+  }
+  return null;
 }
 
 /** Leaves room for the store's own framing of the document. */

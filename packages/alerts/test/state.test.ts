@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import { createAlerter } from '../src/alerter.js';
 import type { Notification, Notifier } from '../src/notification.js';
 import { parseRules, type RulesConfig } from '../src/rules.js';
-import { memoryStore, saveSummary } from './_kit.js';
+import { memoryStore, recordingLogger, saveSummary } from './_kit.js';
 
 const rules = (text: string): RulesConfig =>
   parseRules(text, { format: 'yaml', source: 'rules.yaml', baseDir: '/tmp' });
@@ -47,14 +47,21 @@ test('a persisted alert with a malformed pending_delivery entry is skipped: the 
     null,
   );
   await saveSummary(store, clock, { run: 'harvard_1', process: 'collect' });
+  const logger = recordingLogger();
   const alerter = createAlerter({
     store,
     rules: rules(ruleText('r')),
     now: () => clock.now(),
     notifiers: [recorder()],
+    logger,
   });
   try {
     await alerter.start();
+    assert.equal(alerter.alerts.size, 0, 'the malformed alert is not loaded');
+    assert.ok(
+      logger.entries.some((e) => e.level === 'warn' && /unreadable alert/.test(e.message)),
+      'the skipped alert is logged with what is wrong',
+    );
   } finally {
     await alerter.close();
   }
