@@ -20,7 +20,7 @@ import { type Logger, silentLogger } from './logger.js';
 import type { Notification, Notifier } from './notification.js';
 import { buildNotifiers } from './notifiers/index.js';
 import { quote } from './quote.js';
-import { readTargets } from './read.js';
+import { type ReadCache, readTargets } from './read.js';
 import type { AlertRule, RulesConfig } from './rules.js';
 import { type AlertState, fingerprintOf, StateKeeper, step } from './state.js';
 import { renderTemplate } from './template.js';
@@ -207,6 +207,8 @@ class AlerterImpl implements Alerter {
   readonly #notifiers: Map<string, Notifier>;
   /** Every process row of the last reads, for the median of earlier runs. */
   readonly #processRows = new Map<string, SummaryRow>();
+  /** Summaries read, re-judged without reading again while their `writtenAt` is unchanged. */
+  readonly #readCache: ReadCache = new Map();
   /** When a firing alert was last sent to a refreshing notifier (Alertmanager). */
   readonly #refreshed = new Map<string, number>();
   readonly #abort = new AbortController();
@@ -486,6 +488,7 @@ class AlerterImpl implements Alerter {
       staleAfterSeconds: this.#rules.settings.stale_after_seconds,
       scope,
       logger: this.#s.logger,
+      cache: this.#readCache,
     });
     const inScope = (run: string, process: string) =>
       scope === null || scope.some((p) => p.run === run && p.process === process);

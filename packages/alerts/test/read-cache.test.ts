@@ -1,6 +1,7 @@
 /**
- * Review of the cost of an evaluation over many runs, counted in store reads (not time).
- * Fails now because of a defect named in REVIEW-ALERTS.md.
+ * The cost of an evaluation over many runs, counted in store reads (not time): a summary is
+ * read again only when its listing's `writtenAt` changed; an unchanged live one is judged
+ * again (a stall) from what was read.
  */
 import { strict as assert } from 'node:assert';
 import type { SummaryStore } from '@process-summary/core';
@@ -43,6 +44,8 @@ test('10,000 runs, nothing saved between two timer ticks: the second tick does n
       s.endProcess();
     });
   }
+  // The first tick comes after the saves (a tick in the same second as a save re-reads it).
+  clock.advance(1);
   const { store, reads } = counting(memory);
   const alerter = createAlerter({
     store,
@@ -64,6 +67,41 @@ test('10,000 runs, nothing saved between two timer ticks: the second tick does n
     assert.ok(
       second < n / 10,
       `a tick with no save re-read ${second} of ${n} unchanged summaries (the listing's writtenAt says none changed)`,
+    );
+  } finally {
+    await alerter.close();
+  }
+});
+
+test('cached summaries: a changed one is read again and fires; an unchanged live one goes stale without a read', async () => {
+  const { store: memory, clock } = memoryStore();
+  await saveSummary(memory, clock, { run: 'quiet', process: 'collect' });
+  const busy = await saveSummary(memory, clock, { run: 'busy', process: 'collect' });
+  clock.advance(1);
+  const { store, reads } = counting(memory);
+  const alerter = createAlerter({
+    store,
+    rules: parseRules(
+      'rules:\n  - name: errors\n    match: { run: busy }\n    when: { error_rate_percent: { above: 5 } }\n  - name: stale\n    match: { run: quiet }\n    when: { stale_for: 10m }\n',
+      { format: 'yaml', source: 'rules.yaml', baseDir: '/tmp' },
+    ),
+    now: () => clock.now(),
+    notifiers: [],
+  });
+  try {
+    assert.equal((await alerter.evaluate()).notifications.length, 0);
+    const first = reads();
+    assert.equal(first, 2);
+    clock.advance(5);
+    busy.incrementItems({ processed: 10, failed: 10 });
+    await memory.save(busy);
+    clock.advance(700);
+    const result = await alerter.evaluate();
+    assert.equal(reads() - first, 1, 'only the summary written since is read');
+    assert.deepEqual(
+      result.notifications.map((n) => `${n.rule}:${n.run}`).sort(),
+      ['errors:busy', 'stale:quiet'],
+      'the changed summary is judged from its new content, the quiet one from the cache and now',
     );
   } finally {
     await alerter.close();
