@@ -1,6 +1,6 @@
 /**
- * Review of the rules file as the README describes it ("YAML is read with the core schema only
- * (no custom tags)"). Fails now because of a defect named in REVIEW-ALERTS.md.
+ * Rules files that must be refused, as the README says: YAML custom tags (core schema only,
+ * no process warning), dates that are not calendar dates, globs with '/', reserved labels.
  */
 import { strict as assert } from 'node:assert';
 import { hasErrorCode } from '@process-summary/core';
@@ -49,6 +49,46 @@ test('an eta_after that is not a calendar date (February 30) is refused, not rea
     hasErrorCode(error, 'E_INVALID_ARGUMENT'),
     'README: dates that are not dates are refused',
   );
+});
+
+const refused = (text: string): string => {
+  try {
+    parseRules(text, { format: 'yaml', source: 'rules.yaml', baseDir: '/tmp' });
+  } catch (err) {
+    assert.ok(hasErrorCode(err, 'E_INVALID_ARGUMENT'));
+    return (err as Error).message;
+  }
+  throw new Error(`accepted: ${text}`);
+};
+
+test('24:00 is refused; a real leap day with an offset is accepted', () => {
+  assert.match(
+    refused('rules:\n  - name: r\n    when: { eta_after: "2026-12-01T24:00:00Z" }\n'),
+    /rules\/0\/when\/eta_after/,
+  );
+  const ok = parseRules(
+    'rules:\n  - name: r\n    when: { eta_after: "2028-02-29T23:59:59+01:00" }\n',
+    { format: 'yaml', source: 'rules.yaml', baseDir: '/tmp' },
+  );
+  assert.equal(ok.rules[0]?.when.eta_after?.deadline, Date.parse('2028-02-29T22:59:59Z') / 1000);
+});
+
+test('a glob containing "/" (it would match no name) is refused with its path', () => {
+  assert.match(
+    refused(
+      'rules:\n  - name: r\n    match: { run: "harvard/2024" }\n    when: { status: [failed] }\n',
+    ),
+    /rules\/0\/match\/run: .*'\/'/,
+  );
+});
+
+test('label names starting with "__" (reserved by Prometheus and Alertmanager; __proto__) are refused', () => {
+  for (const name of ['__proto__', '__name__', '__x']) {
+    assert.match(
+      refused(`rules:\n  - name: r\n    labels: { ${name}: v }\n    when: { status: [failed] }\n`),
+      new RegExp(`rules/0/labels/${name}: .*reserved`),
+    );
+  }
 });
 
 test.run();
