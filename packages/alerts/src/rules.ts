@@ -237,12 +237,7 @@ function parseYamlText(text: string, source: string): unknown {
   // (an unknown tag such as !!js/function, read as a string otherwise) is refused.
   let doc: ReturnType<typeof parseDocument>;
   try {
-    doc = parseDocument(text, {
-      schema: 'core',
-      uniqueKeys: true,
-      maxAliasCount: 100,
-      prettyErrors: true,
-    });
+    doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: true });
   } catch (err) {
     const message = (err as Error).message.split('\n')[0] ?? String(err);
     throw invalid(`${source}: not YAML (${message})`);
@@ -268,7 +263,9 @@ function isCalendarDate(text: string): boolean {
       text,
     );
   if (m === null) return false;
-  const [y, mo, d, h, mi, se, , oh, om] = m.slice(1).map((x) => Number(x ?? 0)) as number[];
+  const [y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0, , oh = 0, om = 0] = m
+    .slice(1)
+    .map((x) => Number(x ?? 0));
   if (mo < 1 || mo > 12 || d < 1) return false;
   const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
   return d <= days && h <= 23 && mi <= 59 && se <= 59 && oh <= 23 && om <= 59;
