@@ -20,7 +20,7 @@ import { type Logger, silentLogger } from './logger.js';
 import type { Notification, Notifier } from './notification.js';
 import { buildNotifiers } from './notifiers/index.js';
 import { quote } from './quote.js';
-import { readTargets } from './read.js';
+import { type ReadCache, readTargets } from './read.js';
 import type { AlertRule, RulesConfig } from './rules.js';
 import { type AlertState, fingerprintOf, StateKeeper, step } from './state.js';
 import { renderTemplate } from './template.js';
@@ -193,6 +193,8 @@ class AlerterImpl implements Alerter {
   readonly #alerts = new Map<string, AlertState>();
   readonly #history = new RowHistory();
   readonly #keeper: StateKeeper;
+  /** The rules of this file: an alert of another rule belongs to another alerter on the key. */
+  readonly #ruleNames: Set<string>;
   readonly #queue: DeliveryQueue;
   readonly #matchers: Map<
     string,
@@ -205,6 +207,8 @@ class AlerterImpl implements Alerter {
   readonly #notifiers: Map<string, Notifier>;
   /** Every process row of the last reads, for the median of earlier runs. */
   readonly #processRows = new Map<string, SummaryRow>();
+  /** Summaries read, re-judged without reading again while their `writtenAt` is unchanged. */
+  readonly #readCache: ReadCache = new Map();
   /** When a firing alert was last sent to a refreshing notifier (Alertmanager). */
   readonly #refreshed = new Map<string, number>();
   readonly #abort = new AbortController();
@@ -218,13 +222,23 @@ class AlerterImpl implements Alerter {
   #background: Promise<void> | null = null;
   #fullRequested = false;
   #nextId = 0;
+  /** Persisted notifications handed to the queue (`id\nnotifier`), not settled yet. */
+  readonly #inQueue = new Set<string>();
+  /** A persisted notification waits for room in the queue. */
+  #waitingForRoom = false;
+  /** An alert changed since the state was last handed to the keeper. */
+  #changed = false;
   /** Deliveries ended so far, for `evaluate()`'s report. */
   readonly #outcomes = { delivered: 0, failed: 0 };
 
   constructor(settings: Settings) {
     this.#s = settings;
     this.#rules = settings.rules;
-    this.#keeper = new StateKeeper(settings.store, settings.stateKey, settings.logger);
+    this.#ruleNames = new Set(settings.rules.rules.map((r) => r.name));
+    this.#keeper = new StateKeeper(settings.store, settings.stateKey, settings.logger, {
+      owns: (rule) => this.#ruleNames.has(rule),
+      adoptForeign: (foreign) => this.#adoptForeign(foreign),
+    });
     this.#notifiers = new Map(settings.notifiers.map((n) => [n.name, n]));
     this.#matchers = new Map(
       this.#rules.rules.map((r) => [
@@ -333,6 +347,7 @@ class AlerterImpl implements Alerter {
     for (const [fp, alert] of loaded) this.#alerts.set(fp, alert);
     // What was persisted but not recorded as delivered goes out again (at-least-once).
     for (const alert of this.#alerts.values()) {
+      if (!this.#ruleNames.has(alert.rule)) continue;
       for (const pending of alert.pending_delivery) {
         for (const name of [...pending.notifiers]) {
           const notifier = this.#notifiers.get(name);
@@ -353,16 +368,45 @@ class AlerterImpl implements Alerter {
             },
             'alerts: re-sending a notification not recorded as delivered before the last stop',
           );
-          this.#queue.enqueue({
-            notifier,
-            notification: pending.notification,
-            id: pending.id,
-            fingerprint: alert.fingerprint,
-          } as Job);
         }
       }
       alert.pending_delivery = alert.pending_delivery.filter((p) => p.notifiers.length > 0);
     }
+    this.#dispatch();
+  }
+
+  /**
+   * Offers every persisted notification not yet queued to the delivery queue, in order per
+   * alert and notifier: one the queue refuses (full) stops the later ones of that alert and
+   * notifier, so a resolve never goes out before its firing. Called after each evaluation
+   * and, while something waits for room, after each delivery.
+   */
+  #dispatch(): void {
+    if (this.#closing !== null) return;
+    let waiting = false;
+    for (const alert of this.#alerts.values()) {
+      if (alert.pending_delivery.length === 0 || !this.#ruleNames.has(alert.rule)) continue;
+      for (const name of this.#notifiers.keys()) {
+        for (const pending of alert.pending_delivery) {
+          if (!pending.notifiers.includes(name)) continue;
+          const key = `${pending.id}\n${name}`;
+          if (this.#inQueue.has(key)) continue;
+          const accepted = this.#queue.enqueue({
+            notifier: this.#notifiers.get(name) as Notifier,
+            notification: pending.notification,
+            id: pending.id,
+            fingerprint: alert.fingerprint,
+            droppable: pending.repeat === true,
+          } as Job);
+          if (!accepted) {
+            waiting = true;
+            break;
+          }
+          this.#inQueue.add(key);
+        }
+      }
+    }
+    this.#waitingForRoom = waiting;
   }
 
   /** Runs `fn` after every evaluation before it. */
@@ -449,6 +493,7 @@ class AlerterImpl implements Alerter {
       staleAfterSeconds: this.#rules.settings.stale_after_seconds,
       scope,
       logger: this.#s.logger,
+      cache: this.#readCache,
     });
     const inScope = (run: string, process: string) =>
       scope === null || scope.some((p) => p.run === run && p.process === process);
@@ -529,11 +574,14 @@ class AlerterImpl implements Alerter {
       }
     }
 
-    // Alerts whose summary is gone (removed, archived) or whose rule left the file: they no
+    // Alerts whose summary is gone (removed, archived): they no
     // longer hold. Summaries that could not be read are left as they are.
     for (const alert of [...this.#alerts.values()]) {
       if (seen.has(alert.fingerprint) || !inScope(alert.run, alert.process)) continue;
       const rule = this.#rules.rules.find((r) => r.name === alert.rule) ?? null;
+      // Another alerter's alert (same state key, another rules file): left as it is, its
+      // owner judges it; resolving it here would tell receivers it recovered when it did not.
+      if (rule === null) continue;
       const key = rowKey(alert.run, alert.process, alert.worker);
       if (
         rule !== null &&
@@ -545,27 +593,25 @@ class AlerterImpl implements Alerter {
     }
     this.#prune(at);
 
-    // Persist before sending: a crash after this point re-sends, it never loses.
-    if (notifications.length > 0) await this.#persist();
-    for (const { alert, notification } of notifications) {
-      const pending = alert.pending_delivery.find((p) => p.notification === notification);
-      if (pending === undefined) continue;
-      for (const name of pending.notifiers) {
-        const notifier = this.#notifiers.get(name) as Notifier;
-        this.#queue.enqueue({
-          notifier,
-          notification,
-          id: pending.id,
-          fingerprint: alert.fingerprint,
-        } as Job);
+    // Persist before sending: a crash after this point re-sends, it never loses. Also any
+    // other change (an alert entering pending: `for` must survive a restart) and a state
+    // whose last write failed (a store outage), whether or not anything is sent now.
+    if (notifications.length > 0 || this.#changed || this.#keeper.dirty) {
+      this.#changed = false;
+      await this.#persist();
+    }
+    for (const { alert } of notifications) {
+      for (const name of this.#notifiers.keys()) {
         this.#refreshed.set(JSON.stringify([name, alert.fingerprint]), at);
       }
     }
+    this.#dispatch();
     this.#refresh(at);
 
     let firing = 0;
     let pendingCount = 0;
     for (const alert of this.#alerts.values()) {
+      if (!this.#ruleNames.has(alert.rule)) continue;
       if (alert.state === 'firing') firing += 1;
       else if (alert.state === 'pending') pendingCount += 1;
     }
@@ -599,7 +645,18 @@ class AlerterImpl implements Alerter {
     });
     if (next === null) {
       this.#alerts.delete(alert.fingerprint);
+      this.#changed = true;
       return;
+    }
+    const before = this.#alerts.get(next.fingerprint);
+    if (
+      before === undefined ||
+      before.state !== next.state ||
+      before.pending_since !== next.pending_since ||
+      before.firing_since !== next.firing_since ||
+      before.resolved_at !== next.resolved_at
+    ) {
+      this.#changed = true;
     }
     if (send !== null) {
       const isRepeat = send === 'firing' && alert.state === 'firing';
@@ -612,7 +669,12 @@ class AlerterImpl implements Alerter {
       if (notifiers.length > 0) {
         next.pending_delivery = [
           ...next.pending_delivery,
-          { id: `${Math.round(at * 1000)}-${this.#nextId++}`, notification, notifiers },
+          {
+            id: `${Math.round(at * 1000)}-${this.#nextId++}`,
+            notification,
+            notifiers,
+            ...(isRepeat ? { repeat: true } : {}),
+          },
         ];
       }
       out.push({ alert: next, notification });
@@ -691,7 +753,7 @@ class AlerterImpl implements Alerter {
       const every = notifier.refreshSeconds;
       if (every === undefined) continue;
       for (const alert of this.#alerts.values()) {
-        if (alert.state !== 'firing') continue;
+        if (alert.state !== 'firing' || !this.#ruleNames.has(alert.rule)) continue;
         const key = JSON.stringify([notifier.name, alert.fingerprint]);
         const last = this.#refreshed.get(key);
         if (last !== undefined && at - last < every) continue;
@@ -701,6 +763,7 @@ class AlerterImpl implements Alerter {
           notification: this.#notification(alert, 'firing'),
           id: 'refresh',
           fingerprint: alert.fingerprint,
+          droppable: true,
         } as Job);
       }
     }
@@ -722,10 +785,12 @@ class AlerterImpl implements Alerter {
     for (const alert of [...this.#alerts.values()]) {
       if (
         alert.state === 'resolved' &&
+        this.#ruleNames.has(alert.rule) &&
         alert.pending_delivery.length === 0 &&
         (alert.resolved_at ?? at) <= at - RESOLVED_KEPT_SECONDS
       ) {
         this.#alerts.delete(alert.fingerprint);
+        this.#changed = true;
       }
     }
   }
@@ -734,6 +799,30 @@ class AlerterImpl implements Alerter {
     if (outcome === 'delivered') this.#outcomes.delivered += 1;
     else this.#outcomes.failed += 1;
     if (job.id === 'refresh') return;
+    this.#inQueue.delete(`${job.id}\n${job.notifier.name}`);
+    try {
+      this.#record(job, outcome);
+    } finally {
+      if (this.#waitingForRoom) this.#dispatch();
+    }
+  }
+
+  #record(job: Job, outcome: DeliveryOutcome): void {
+    // A dropped repeat is only a reminder: the receiver has the firing.
+    const settles =
+      outcome === 'delivered' ||
+      outcome === 'failed' ||
+      (outcome === 'dropped' && job.droppable === true);
+    // Only a delivery or a real give-up settles a persisted transition. Aborted by close()
+    // or not sent, the receiver may never have had it: it stays in pending_delivery, so a
+    // restarted alerter sends it (at-least-once).
+    if (!settles) {
+      this.#s.logger.warn(
+        { fingerprint: job.fingerprint, notifier: job.notifier.name, outcome },
+        'alerts: notification not sent; kept to be sent again',
+      );
+      return;
+    }
     const alert = this.#alerts.get(job.fingerprint);
     if (alert === undefined) return;
     const pending = alert.pending_delivery.find((p) => p.id === job.id);
@@ -755,6 +844,17 @@ class AlerterImpl implements Alerter {
         'alerts: delivery recorded',
       );
     });
+  }
+
+  /**
+   * Takes the other alerters' alerts as a concurrent writer left them, so that every later
+   * write keeps them (a merge the next write does not undo).
+   */
+  #adoptForeign(foreign: AlertState[]): void {
+    for (const [fp, alert] of this.#alerts) {
+      if (!this.#ruleNames.has(alert.rule)) this.#alerts.delete(fp);
+    }
+    for (const alert of foreign) this.#alerts.set(alert.fingerprint, alert);
   }
 
   #persist(): Promise<void> {

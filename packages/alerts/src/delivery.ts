@@ -25,21 +25,30 @@ export interface RetryOptions {
 /** Options of {@link DeliveryQueue}. */
 export interface DeliveryQueueOptions extends RetryOptions {
   logger: Logger;
-  /** Notifications waiting (not in flight) beyond which the oldest is dropped. Default 1,000. */
+  /** Notifications waiting (not in flight) beyond which reminders are dropped and transitions refused. Default 1,000. */
   maxQueued?: number;
   /** Deliveries in flight per notifier. Default 4. */
   concurrencyPerNotifier?: number;
-  /** Called once per job when it is delivered, given up, or dropped. */
+  /**
+   * Called once per job when it is delivered, given up (`failed`), dropped from the queue, or
+   * aborted by `close()` (`aborted`: the receiver may not have it, so it stays to be re-sent).
+   */
   onSettled?: (job: DeliveryJob, outcome: DeliveryOutcome) => void;
 }
 
 /** How a job ended. */
-export type DeliveryOutcome = 'delivered' | 'failed' | 'dropped';
+export type DeliveryOutcome = 'delivered' | 'failed' | 'dropped' | 'aborted';
 
 /** One notification for one notifier. */
 export interface DeliveryJob {
   notifier: Notifier;
   notification: Notification;
+  /**
+   * A reminder (a repeated firing, an Alertmanager refresh) the queue may drop when full. A
+   * state transition (a first firing, a resolve) is never dropped: beyond the bound it is
+   * refused instead (`enqueue` returns false) and its owner offers it again later.
+   */
+  droppable?: boolean;
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -78,6 +87,18 @@ export async function deliver(
   notification: Notification,
   options: RetryOptions & { logger: Logger; signal: AbortSignal },
 ): Promise<boolean> {
+  return (await deliverOutcome(notifier, notification, options)) === 'delivered';
+}
+
+/**
+ * Like {@link deliver}, telling a give-up (`failed`: every attempt made, or a permanent error)
+ * from an abort by `signal` (`aborted`: the alerter closing, the notification to be re-sent).
+ */
+export async function deliverOutcome(
+  notifier: Notifier,
+  notification: Notification,
+  options: RetryOptions & { logger: Logger; signal: AbortSignal },
+): Promise<'delivered' | 'failed' | 'aborted'> {
   const { logger, signal } = options;
   const sleep = options.sleep ?? timerSleep;
   const random = options.random ?? Math.random;
@@ -98,16 +119,16 @@ export async function deliver(
     try {
       await notifier.send(notification, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]));
       logger.info({ ...fields, attempt }, 'alerts: notification delivered');
-      return true;
+      return 'delivered';
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      const last = attempt === attempts || isPermanent(err) || signal.aborted;
-      if (last) {
+      if (signal.aborted) break;
+      if (attempt === attempts || isPermanent(err)) {
         logger.error(
           { ...fields, attempt, error: message },
           `alerts: notification not delivered to ${notifier.name} after ${attempt} attempt(s): ${message}`,
         );
-        return false;
+        return 'failed';
       }
       const delay = backoffMs(attempt, options, random);
       logger.warn(
@@ -117,8 +138,11 @@ export async function deliver(
       await sleep(delay, signal);
     }
   }
-  logger.error(fields, `alerts: notification to ${notifier.name} abandoned (alerter closing)`);
-  return false;
+  logger.error(
+    fields,
+    `alerts: notification to ${notifier.name} abandoned (alerter closing); kept to be re-sent`,
+  );
+  return 'aborted';
 }
 
 interface Running {
@@ -146,16 +170,39 @@ export class DeliveryQueue {
     return this.#queued.length + this.#running.size;
   }
 
-  /** Adds a job; beyond the bound the oldest waiting job is dropped (logged, settled `dropped`). */
-  enqueue(job: DeliveryJob): void {
+  /** Whether a job that cannot be dropped would be accepted now. */
+  get hasRoom(): boolean {
+    return this.#queued.length < (this.#options.maxQueued ?? 1000);
+  }
+
+  /**
+   * Adds a job. Beyond the bound the oldest waiting droppable job is dropped (logged, settled
+   * `dropped`); when none is, a job that is not droppable is refused: it is not queued, not
+   * settled, and `false` is returned (its owner keeps it and offers it again).
+   */
+  enqueue(job: DeliveryJob): boolean {
     if (this.#abort.signal.aborted) {
       this.#settle(job, 'dropped');
-      return;
+      return false;
     }
     this.#queued.push(job);
     const max = this.#options.maxQueued ?? 1000;
     while (this.#queued.length > max) {
-      const dropped = this.#queued.shift() as DeliveryJob;
+      const index = this.#queued.findIndex((j) => j.droppable === true);
+      if (index === -1) {
+        this.#queued.pop();
+        this.#options.logger.warn(
+          {
+            notifier: job.notifier.name,
+            rule: job.notification.rule,
+            fingerprint: job.notification.fingerprint,
+            status: job.notification.status,
+          },
+          `alerts: delivery queue full (${max} waiting): this notification waits until there is room (kept in the persisted state)`,
+        );
+        return false;
+      }
+      const [dropped] = this.#queued.splice(index, 1) as [DeliveryJob];
       this.#options.logger.error(
         {
           notifier: dropped.notifier.name,
@@ -163,11 +210,13 @@ export class DeliveryQueue {
           fingerprint: dropped.notification.fingerprint,
           status: dropped.notification.status,
         },
-        `alerts: delivery queue full (${max} waiting): the oldest notification was dropped`,
+        `alerts: delivery queue full (${max} waiting): a repeated notification was dropped`,
       );
       this.#settle(dropped, 'dropped');
+      if (dropped === job) return false;
     }
     this.#pump();
+    return true;
   }
 
   /** Resolves when nothing waits and nothing is in flight. */
@@ -238,12 +287,12 @@ export class DeliveryQueue {
 
   #start(running: Running): void {
     this.#running.add(running);
-    void deliver(running.job.notifier, running.job.notification, {
+    void deliverOutcome(running.job.notifier, running.job.notification, {
       ...this.#options,
       signal: this.#abort.signal,
-    }).then((ok) => {
+    }).then((outcome) => {
       this.#running.delete(running);
-      this.#settle(running.job, ok ? 'delivered' : 'failed');
+      this.#settle(running.job, outcome);
       this.#pump();
       this.#checkIdle();
     });

@@ -49,6 +49,15 @@ export interface ProcessRef {
 
 const CHUNK = 1000;
 
+/**
+ * The last read of each summary, by `rowKey`, with the listing's `writtenAt` it was read at.
+ * A summary whose `writtenAt` has not changed is judged again from it (as of the new `now`:
+ * all a stall or staleness needs) instead of being read again. Only when it was read after the
+ * second it was written: a clock too coarse to tell two writes of the same second apart
+ * then cannot hide the second one. Processes `watch` reported (`scope`) are always read.
+ */
+export type ReadCache = Map<string, { writtenAt: number; readAt: number; read: ReadResult }>;
+
 /** Reads every summary of `store` (or of `scope`) and judges it as of `now`. */
 export async function readTargets(
   store: SummaryStore,
@@ -57,10 +66,15 @@ export async function readTargets(
     staleAfterSeconds: number;
     scope: readonly ProcessRef[] | null;
     logger: Logger;
+    cache?: ReadCache;
   },
 ): Promise<Reading> {
   const { scope, logger } = options;
+  const cache = options.cache;
   const listed: SummaryRef[] = [];
+  const cached: { ref: SummaryRef; read: ReadResult }[] = [];
+  const writtenAt = new Map<string, number>();
+  const listedKeys = new Set<string>();
   const unknown = new Set<string>();
   const runs = scope === null ? [null] : [...new Set(scope.map((p) => p.run))];
   for (const run of runs) {
@@ -73,18 +87,40 @@ export async function readTargets(
         continue;
       }
       const ref = { runName: s.runName, processName: s.processName, worker: s.worker ?? null };
-      if (s.hasSummary) listed.push(ref);
-      else unknown.add(rowKey(ref.runName, ref.processName, ref.worker));
+      const key = rowKey(ref.runName, ref.processName, ref.worker);
+      listedKeys.add(key);
+      if (!s.hasSummary) {
+        unknown.add(key);
+        continue;
+      }
+      const hit = cache?.get(key);
+      if (
+        scope === null &&
+        s.writtenAt !== null &&
+        hit !== undefined &&
+        hit.writtenAt === s.writtenAt &&
+        hit.readAt > hit.writtenAt
+      ) {
+        cached.push({ ref, read: hit.read });
+        continue;
+      }
+      if (s.writtenAt !== null) writtenAt.set(key, s.writtenAt);
+      listed.push(ref);
     }
   }
 
   const singles: Target[] = [];
   const judge = async (ref: SummaryRef, read: ReadResult | null) => {
+    const key = rowKey(ref.runName, ref.processName, ref.worker ?? null);
     try {
       if (read === null || read.dict === null) {
-        unknown.add(rowKey(ref.runName, ref.processName, ref.worker ?? null));
+        cache?.delete(key);
+        unknown.add(key);
         return;
       }
+      const at = writtenAt.get(key);
+      if (cache !== undefined && at !== undefined)
+        cache.set(key, { writtenAt: at, readAt: options.now, read });
       const owner = needsOwnerStatus(read)
         ? await store.ownerStatus(ref, { staleAfterSeconds: options.staleAfterSeconds })
         : null;
@@ -137,6 +173,17 @@ export async function readTargets(
       }
       await judge(ref, read);
     });
+  }
+
+  await mapLimit(cached, 8, ({ ref, read }) => judge(ref, read));
+  if (cache !== undefined) {
+    // Forget summaries no longer listed (removed, archived) in what this reading covered.
+    for (const key of cache.keys()) {
+      if (listedKeys.has(key)) continue;
+      const [run, process] = JSON.parse(key) as [string, string, string | null];
+      if (scope === null || scope.some((p) => p.run === run && p.process === process))
+        cache.delete(key);
+    }
   }
 
   singles.sort((a, b) => compareRows(a.row, b.row));

@@ -10,7 +10,7 @@ import { hasErrorCode, ProcessSummaryError } from '@process-summary/core';
 import { DEFAULT_STALE_AFTER_SECONDS, type DisplayStatus } from '@process-summary/inspect';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import picomatch from 'picomatch';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { parseDuration } from './duration.js';
 import { escapeForMessage, quote } from './quote.js';
 import rulesSchemaJson from './rules.schema.json' with { type: 'json' };
@@ -232,13 +232,43 @@ function parseJsonText(text: string, source: string): unknown {
 }
 
 function parseYamlText(text: string, source: string): unknown {
+  // The core schema only (no custom tags, no dates as objects), few aliases (no billion
+  // laughs). parseDocument collects warnings instead of writing them to stderr; any warning
+  // (an unknown tag such as !!js/function, read as a string otherwise) is refused.
+  let doc: ReturnType<typeof parseDocument>;
   try {
-    // The core schema only (no custom tags, no dates as objects), few aliases (no billion laughs).
-    return parseYaml(text, { schema: 'core', uniqueKeys: true, maxAliasCount: 100 });
+    doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: true });
   } catch (err) {
     const message = (err as Error).message.split('\n')[0] ?? String(err);
     throw invalid(`${source}: not YAML (${message})`);
   }
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem !== undefined) {
+    // With prettyErrors the first line ends with "at line L, column C:".
+    const message = (problem.message.split('\n')[0] ?? '').replace(/:$/, '');
+    throw invalid(`${source}: not YAML (${problem.code}: ${message})`);
+  }
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0] ?? String(err);
+    throw invalid(`${source}: not YAML (${message})`);
+  }
+}
+
+/** Whether `text` (as the schema's pattern allows it) names a real calendar date and time. */
+function isCalendarDate(text: string): boolean {
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|([+-])(\d{2}):(\d{2}))$/.exec(
+      text,
+    );
+  if (m === null) return false;
+  const [y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0, , oh = 0, om = 0] = m
+    .slice(1)
+    .map((x) => Number(x ?? 0));
+  if (mo < 1 || mo > 12 || d < 1) return false;
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return d <= days && h <= 23 && mi <= 59 && se <= 59 && oh <= 23 && om <= 59;
 }
 
 // ---- messages ------------------------------------------------------------------------------
@@ -371,6 +401,10 @@ function normalizeRule(rule: RawRule, at: (path: string) => string): AlertRule {
   for (const key of ['run', 'process', 'worker'] as const) {
     const glob = match[key];
     if (glob === null) continue;
+    // Names hold no '/': such a glob would silently match nothing.
+    if (glob.includes('/')) {
+      throw invalid(`${at(`/match/${key}`)}: ${quote(glob)} contains '/', which no name holds`);
+    }
     try {
       picomatch(glob, { dot: true });
     } catch (err) {
@@ -379,6 +413,11 @@ function normalizeRule(rule: RawRule, at: (path: string) => string): AlertRule {
   }
   const labels = { ...(rule.labels ?? {}) };
   for (const key of Object.keys(labels)) {
+    if (key.startsWith('__')) {
+      throw invalid(
+        `${at(`/labels/${key}`)}: ${quote(key)}: label names starting with '__' are reserved (Prometheus, Alertmanager)`,
+      );
+    }
     if (RESERVED_LABELS.has(key)) {
       throw invalid(
         `${at(`/labels/${key}`)}: ${quote(key)} is set by the alerter (reserved: ${[...RESERVED_LABELS].join(', ')})`,
@@ -444,7 +483,9 @@ function normalizeWhen(
   if (when.eta_after !== undefined) {
     const text = when.eta_after as string;
     const ms = Date.parse(text);
-    if (!Number.isFinite(ms)) throw invalid(`${at('/eta_after')}: ${quote(text)} is not a date`);
+    // Date.parse rolls February 30 over into March and 24:00 into the next day.
+    if (!Number.isFinite(ms) || !isCalendarDate(text))
+      throw invalid(`${at('/eta_after')}: ${quote(text)} is not a date`);
     out.eta_after = { deadline: ms / 1000, text };
   }
   if (when.custom_metric !== undefined) {

@@ -479,6 +479,10 @@ test('persisted before sending: an alerter that dies mid-delivery is followed by
     };
     assert.equal(left.alerts[0]?.state, 'firing');
     assert.equal(left.alerts[0]?.pending_delivery[0]?.notification.status, 'firing');
+    // The hung attempt must have reached the receiver before the close aborts it (was racy).
+    for (let i = 0; i < 250 && receiver.received.length === 0; i += 1) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await dying.close();
     receiver.hang = false;
 

@@ -140,7 +140,7 @@ test('an attempt that hangs is cut by its timeout and retried', async () => {
   }
 });
 
-test('the queue keeps order per alert, bounds its length (oldest dropped, logged) and settles every job', async () => {
+test('the queue keeps order per alert, bounds its length (a reminder dropped first, a transition refused, never dropped; logged) and settles every job', async () => {
   const logger = recordingLogger();
   const sent: string[] = [];
   const gates: (() => void)[] = [];
@@ -162,23 +162,32 @@ test('the queue keeps order per alert, bounds its length (oldest dropped, logged
     onSettled: (job, outcome) =>
       settled.push(`${job.notification.fingerprint}:${job.notification.status}:${outcome}`),
   });
-  queue.enqueue({ notifier: slow, notification: notification('a') });
-  queue.enqueue({ notifier: slow, notification: notification('a', 'resolved') });
-  queue.enqueue({ notifier: slow, notification: notification('b') });
-  queue.enqueue({ notifier: slow, notification: notification('c') });
-  // a is in flight; a:resolved was the oldest waiting: dropped once four were in.
-  assert.deepEqual(settled, ['a:resolved:dropped']);
+  assert.equal(queue.enqueue({ notifier: slow, notification: notification('a') }), true);
+  assert.equal(
+    queue.enqueue({ notifier: slow, notification: notification('a', 'resolved') }),
+    true,
+  );
+  assert.equal(
+    queue.enqueue({ notifier: slow, notification: notification('b'), droppable: true }),
+    true,
+  );
+  assert.equal(queue.enqueue({ notifier: slow, notification: notification('c') }), true);
+  // a is in flight; b (a repeat) was the only droppable waiting job: dropped, not a:resolved.
+  assert.deepEqual(settled, ['b:firing:dropped']);
   assert.match(logger.entries[0]?.message ?? '', /queue full/);
+  // Full of transitions: a new one is refused (its owner keeps it), nothing is dropped.
+  assert.equal(queue.enqueue({ notifier: slow, notification: notification('d') }), false);
+  assert.deepEqual(settled, ['b:firing:dropped']);
   while (queue.size > 0) {
     await new Promise((r) => setImmediate(r));
     gates.shift()?.();
   }
   await queue.idle();
-  assert.deepEqual(sent, ['a:firing', 'b:firing', 'c:firing']);
+  assert.deepEqual(sent, ['a:firing', 'a:resolved', 'c:firing']);
   assert.deepEqual(settled, [
-    'a:resolved:dropped',
+    'b:firing:dropped',
     'a:firing:delivered',
-    'b:firing:delivered',
+    'a:resolved:delivered',
     'c:firing:delivered',
   ]);
 });
@@ -225,9 +234,10 @@ test('close waits a bounded time, then aborts what hangs', async () => {
   const queue = new DeliveryQueue({ logger, onSettled: (_j, o) => outcomes.push(o) });
   queue.enqueue({ notifier: never, notification: notification() });
   await queue.close(50);
-  assert.deepEqual(outcomes, ['failed']);
+  // Aborted, not given up: the alerter keeps it to be sent again after a restart.
+  assert.deepEqual(outcomes, ['aborted']);
   queue.enqueue({ notifier: never, notification: notification('late') });
-  assert.deepEqual(outcomes, ['failed', 'dropped']);
+  assert.deepEqual(outcomes, ['aborted', 'dropped']);
 });
 
 test.run();

@@ -2,7 +2,9 @@
  * A program run without a shell: argv as given (no word splitting, no `$(…)`, no globbing),
  * the notification as JSON on stdin and its main fields in `PROCESS_SUMMARY_ALERT_*`
  * environment variables. A non-zero exit, a signal or the timeout (the process is killed) is a
- * failed attempt, retried like any other.
+ * failed attempt, retried like any other. It runs in its own process group: the timeout kills
+ * what it started too. Done when it exits (not when every pipe closes: a helper it left in
+ * the background may hold one).
  */
 import { spawn } from 'node:child_process';
 import type { Notification, Notifier } from '../notification.js';
@@ -32,6 +34,32 @@ export function commandEnv(n: Notification): Record<string, string> {
 }
 
 const STDERR_KEPT = 2000;
+/**
+ * Largest value of one PROCESS_SUMMARY_ALERT_* variable, UTF-16 units. Linux refuses a single
+ * environment string over 128 KiB (E2BIG: the page would never go out); the whole
+ * notification is on stdin anyway.
+ */
+export const MAX_ENV_VALUE = 32 * 1024;
+
+/** The environment of one run: NUL stripped (it cannot travel), each value capped. */
+export function commandEnvFor(n: Notification): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(commandEnv(n))) {
+    const clean = value.replaceAll('\0', '');
+    out[key] = clean.length <= MAX_ENV_VALUE ? clean : `${clean.slice(0, MAX_ENV_VALUE - 1)}…`;
+  }
+  return out;
+}
+
+/** Kills the program and whatever it started (its process group), best effort. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
 
 /** A command notifier. */
 export function commandNotifier(options: CommandNotifierOptions): Notifier {
@@ -43,39 +71,55 @@ export function commandNotifier(options: CommandNotifierOptions): Notifier {
     send(n, signal) {
       return new Promise<void>((resolve, reject) => {
         if (signal.aborted) return reject(new Error(`${program}: not started (aborted)`));
-        // NUL cannot travel in an environment variable; strip it rather than fail the page.
-        const env = { ...process.env };
-        for (const [key, value] of Object.entries(commandEnv(n)))
-          env[key] = value.replaceAll('\0', '');
+        const env = { ...process.env, ...commandEnvFor(n) };
+        // Its own process group, so the timeout kills what it started in the background too.
         const child = spawn(program, args, {
           shell: false,
           stdio: ['pipe', 'ignore', 'pipe'],
           env,
-          signal,
-          killSignal: 'SIGKILL',
+          detached: true,
         });
+        let settled = false;
+        const onAbort = () => {
+          killGroup(child.pid);
+          finish(new Error(`${program}: killed (timeout or alerter closing)`));
+        };
+        const finish = (error: Error | null) => {
+          if (settled) return;
+          settled = true;
+          signal.removeEventListener('abort', onAbort);
+          // A background helper may hold stderr open for hours: stop reading it.
+          child.stderr?.destroy();
+          if (error === null) resolve();
+          else reject(error);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
         let stderr = '';
         child.stderr.setEncoding('utf8');
         child.stderr.on('data', (chunk: string) => {
           if (stderr.length < STDERR_KEPT) stderr += chunk.slice(0, STDERR_KEPT - stderr.length);
         });
-        let failure: Error | null = null;
+        child.stderr.on('error', () => {});
         child.on('error', (err) => {
-          failure ??= signal.aborted
-            ? new Error(`${program}: killed (timeout or alerter closing)`)
-            : new Error(
-                `${program}: cannot run (${(err as NodeJS.ErrnoException).code ?? err.message})`,
-              );
+          finish(
+            new Error(
+              `${program}: cannot run (${(err as NodeJS.ErrnoException).code ?? err.message})`,
+            ),
+          );
         });
         // A program that exits without reading stdin closes the pipe: not a failure by itself.
         child.stdin.on('error', () => {});
         child.stdin.end(`${JSON.stringify(n)}\n`);
-        child.on('close', (code, sig) => {
-          if (failure !== null) return reject(failure);
-          if (code === 0) return resolve();
+        // 'exit', not 'close': a helper it left running in the background may hold stderr.
+        child.on('exit', (code, sig) => {
+          if (code === 0) return finish(null);
           const why = sig !== null ? `killed by ${sig}` : `exited with ${code}`;
-          const tail = stderr.trim() === '' ? '' : `: ${JSON.stringify(stderr.trim().slice(-500))}`;
-          reject(new Error(`${program} ${why}${tail}`));
+          // What it wrote before exiting is read by now, or nearly: give the pipe one turn.
+          setImmediate(() => {
+            const tail =
+              stderr.trim() === '' ? '' : `: ${JSON.stringify(stderr.trim().slice(-500))}`;
+            finish(new Error(`${program} ${why}${tail}`));
+          });
         });
       });
     },
