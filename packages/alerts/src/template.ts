@@ -4,42 +4,14 @@
  * refused when the rules are read, not when an alert fires at 3 a.m.
  */
 import { ProcessSummaryError } from '@process-summary/core';
-import type { SummaryRow } from '@process-summary/inspect';
+import { CSV_COLUMNS, type SummaryRow } from '@process-summary/inspect';
 import { quote } from './quote.js';
 
-/** The SummaryRow fields a template may name (every scalar one). */
-export const ROW_FIELDS = [
-  'run_name',
-  'process_name',
-  'location',
-  'status',
-  'file_status',
-  'status_reason',
-  'time_base',
-  'seed_format',
-  'items_processed',
-  'items_successful',
-  'items_failed',
-  'items_retried',
-  'items_total',
-  'bytes_processed',
-  'success_rate_percent',
-  'error_rate_percent',
-  'processing_rate_per_second',
-  'current_rate_per_second',
-  'rate_per_second',
-  'error_count',
-  'interruption_count',
-  'start_time',
-  'end_time',
-  'duration_seconds',
-  'active_seconds',
-  'last_checkpoint_time',
-  'last_update_time',
-  'silent_seconds',
-  'eta_seconds',
-  'worker_count',
-] as const satisfies readonly (keyof SummaryRow)[];
+/**
+ * The SummaryRow fields a template may name: every scalar one, as the CSV export has them
+ * (`worker` is the alert's own name, below).
+ */
+export const ROW_FIELDS: readonly string[] = CSV_COLUMNS.filter((column) => column !== 'worker');
 
 /** Names of the alert itself (beside the row's fields and `labels.<key>`). */
 export const ALERT_FIELDS = ['rule', 'severity', 'run', 'process', 'worker', 'value'] as const;

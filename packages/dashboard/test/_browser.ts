@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createManualClock, type ManualClock, ProcessSummary } from '@process-summary/core';
 import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { suite, type Test } from 'uvu';
 import {
   createDashboardServer,
   type DashboardOptions,
@@ -77,6 +78,42 @@ export function fileBrowser(): FileBrowser {
       await browser?.close();
     },
   };
+}
+
+/** What each test of a {@link pageSuite} gets: a dashboard over a fresh store, and a watched page. */
+export interface PageContext {
+  browser: Browser;
+  context: BrowserContext;
+  dir: string;
+  cleanup: () => void;
+  dashboard: Dashboard;
+  watched: Watched;
+}
+
+/**
+ * A suite whose every test gets a dashboard over a fresh temporary file store and a watched
+ * page at `viewport`, closed after it (also after a `before.each` that failed half-way).
+ */
+export function pageSuite(
+  name: string,
+  viewport: { width: number; height: number },
+): Test<PageContext> {
+  const test = suite<PageContext>(name);
+  const browser = fileBrowser();
+  test.after(() => browser.close());
+  test.before.each(async (ctx) => {
+    ctx.browser = await browser.get();
+    Object.assign(ctx, tempDir());
+    ctx.dashboard = await startDashboard(ctx.dir);
+    ctx.context = await ctx.browser.newContext({ viewport });
+    ctx.watched = await watchedPage(ctx.context);
+  });
+  test.after.each(async (ctx) => {
+    await ctx.context?.close();
+    await ctx.dashboard?.close();
+    ctx.cleanup?.();
+  });
+  return test;
 }
 
 /** A fresh directory under the OS temp dir. */

@@ -3,45 +3,11 @@
  * the click (the EventSource is closed by an effect that runs only after the next paint)
  * changes nothing on the page.
  */
-import type { Browser, BrowserContext } from 'playwright-core';
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RunsResponse, SummaryRow } from '../src/api.js';
-import {
-  type Dashboard,
-  fileBrowser,
-  rowSelector,
-  startDashboard,
-  tempDir,
-  type Watched,
-  watchedPage,
-  writeRun,
-} from './_browser.ts';
+import { pageSuite, rowSelector, writeRun } from './_browser.ts';
 
-interface Ctx {
-  browser: Browser;
-  context: BrowserContext;
-  dir: string;
-  cleanup: () => void;
-  dashboard: Dashboard;
-  watched: Watched;
-}
-
-const test = suite<Ctx>('e2e: overview paused');
-const browser = fileBrowser();
-test.after(() => browser.close());
-test.before.each(async (ctx) => {
-  ctx.browser = await browser.get();
-  Object.assign(ctx, tempDir());
-  ctx.dashboard = await startDashboard(ctx.dir);
-  ctx.context = await ctx.browser.newContext({ viewport: { width: 1280, height: 800 } });
-  ctx.watched = await watchedPage(ctx.context);
-});
-test.after.each(async (ctx) => {
-  await ctx.context?.close();
-  await ctx.dashboard?.close();
-  ctx.cleanup?.();
-});
+const test = pageSuite('e2e: overview paused', { width: 1280, height: 800 });
 
 const processedCell = `${rowSelector('pause', 'collect')} [data-testid="processed"]`;
 

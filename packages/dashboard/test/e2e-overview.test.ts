@@ -3,47 +3,19 @@
  * (saves, a killed pipeline, the live / paused toggle, a server restart).
  */
 import { ProcessSummary, type SummaryRef } from '@process-summary/core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { suite } from 'uvu';
+import type { Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
 import {
   copySeedFixtures,
   type Dashboard,
-  fileBrowser,
+  pageSuite,
   rowSelector,
   startDashboard,
   startPipeline,
-  tempDir,
-  type Watched,
-  watchedPage,
   writeRun,
 } from './_browser.ts';
 
-interface Ctx {
-  browser: Browser;
-  context: BrowserContext;
-  dir: string;
-  cleanup: () => void;
-  dashboard: Dashboard;
-  watched: Watched;
-}
-
-const test = suite<Ctx>('e2e: overview');
-const browser = fileBrowser();
-test.after(() => browser.close());
-test.before.each(async (ctx) => {
-  ctx.browser = await browser.get();
-  Object.assign(ctx, tempDir());
-  ctx.dashboard = await startDashboard(ctx.dir);
-  ctx.context = await ctx.browser.newContext({ viewport: { width: 1280, height: 800 } });
-  ctx.watched = await watchedPage(ctx.context);
-});
-// Defensive: it also runs after a before.each that failed half-way.
-test.after.each(async (ctx) => {
-  await ctx.context?.close();
-  await ctx.dashboard?.close();
-  ctx.cleanup?.();
-});
+const test = pageSuite('e2e: overview', { width: 1280, height: 800 });
 
 const processedCell = (run: string, process: string) =>
   `${rowSelector(run, process)} [data-testid="processed"]`;

@@ -5,46 +5,17 @@
  * without a reload.
  */
 import { ProcessSummary } from '@process-summary/core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { suite } from 'uvu';
+import type { Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
 import {
   copySeedFixtures,
   type Dashboard,
-  fileBrowser,
   interruptedRun,
+  pageSuite,
   runPipeline,
-  startDashboard,
-  tempDir,
-  type Watched,
-  watchedPage,
 } from './_browser.ts';
 
-interface Ctx {
-  browser: Browser;
-  context: BrowserContext;
-  dir: string;
-  cleanup: () => void;
-  dashboard: Dashboard;
-  watched: Watched;
-}
-
-const test = suite<Ctx>('e2e: run page');
-const browser = fileBrowser();
-test.after(() => browser.close());
-test.before.each(async (ctx) => {
-  ctx.browser = await browser.get();
-  Object.assign(ctx, tempDir());
-  ctx.dashboard = await startDashboard(ctx.dir);
-  ctx.context = await ctx.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  ctx.watched = await watchedPage(ctx.context);
-});
-// Defensive: it also runs after a before.each that failed half-way.
-test.after.each(async (ctx) => {
-  await ctx.context?.close();
-  await ctx.dashboard?.close();
-  ctx.cleanup?.();
-});
+const test = pageSuite('e2e: run page', { width: 1280, height: 900 });
 
 const runUrl = (dashboard: Dashboard, run: string, process: string) =>
   `${dashboard.url}runs/${encodeURIComponent(run)}/${encodeURIComponent(process)}`;

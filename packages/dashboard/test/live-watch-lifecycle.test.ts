@@ -10,7 +10,12 @@
  *   and the next stream starts a new one.
  */
 import { get, type IncomingMessage } from 'node:http';
-import { ProcessSummary, type SummaryRef, type SummaryStore } from '@process-summary/core';
+import {
+  ProcessSummary,
+  type SummaryRef,
+  type SummaryStore,
+  type WatchOptions,
+} from '@process-summary/core';
 import { waitUntil } from '@process-summary/test-kit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -53,6 +58,32 @@ function openStream(url: string): Stream {
 
 const REF: SummaryRef = { runName: 'race', processName: 'ingest', worker: null };
 
+/** `inner`, its `watch` replaced by `watch` (which may call the real one). */
+function withWatch(
+  inner: SummaryStore,
+  watch: (options: WatchOptions, real: SummaryStore['watch']) => AsyncIterable<SummaryRef>,
+): SummaryStore {
+  return new Proxy(inner, {
+    get(target, property) {
+      if (property === 'watch') {
+        return (options: WatchOptions = {}) => watch(options, (o) => target.watch(o));
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as SummaryStore;
+}
+
+/** `inner`, with the abort signal of every `watch` it is asked for kept in `signals`. */
+function countingWatches(inner: SummaryStore): { store: SummaryStore; signals: AbortSignal[] } {
+  const signals: AbortSignal[] = [];
+  const store = withWatch(inner, (options, watch) => {
+    if (options.signal !== undefined) signals.push(options.signal);
+    return watch(options);
+  });
+  return { store, signals };
+}
+
 test('a save right after the page re-fetched on hello is streamed (PostgreSQL store)', async () => {
   let t: TestStore | null = null;
   let running: Running | null = null;
@@ -66,19 +97,12 @@ test('a save right after the page re-fetched on hello is streamed (PostgreSQL st
     const gate = new Promise<void>((resolve) => {
       open = resolve;
     });
-    const store = new Proxy(inner, {
-      get(target, property) {
-        if (property === 'watch') {
-          return (options: { signal?: AbortSignal } = {}) =>
-            (async function* () {
-              await gate;
-              yield* target.watch(options);
-            })();
-        }
-        const value = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    }) as SummaryStore;
+    const store = withWatch(inner, (options, watch) =>
+      (async function* () {
+        await gate;
+        yield* watch(options);
+      })(),
+    );
     const summary = new ProcessSummary(REF);
     const { lease } = await store.acquire(REF);
     summary.startProcess();
@@ -127,19 +151,12 @@ test('a finished run saved again before the watch listens is streamed too (not o
     const gate = new Promise<void>((resolve) => {
       open = resolve;
     });
-    const store = new Proxy(inner, {
-      get(target, property) {
-        if (property === 'watch') {
-          return (options: { signal?: AbortSignal } = {}) =>
-            (async function* () {
-              await gate;
-              yield* target.watch(options);
-            })();
-        }
-        const value = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    }) as SummaryStore;
+    const store = withWatch(inner, (options, watch) =>
+      (async function* () {
+        await gate;
+        yield* watch(options);
+      })(),
+    );
     const finish = async (items: number) => {
       const summary = new ProcessSummary(REF);
       const { lease } = await store.acquire(REF);
@@ -184,20 +201,7 @@ test('the store watch stops once the last stream has left', async () => {
   let running: Running | null = null;
   try {
     t = await postgresStore();
-    const inner = t.store;
-    const signals: AbortSignal[] = [];
-    const store = new Proxy(inner, {
-      get(target, property) {
-        if (property === 'watch') {
-          return (options: { signal?: AbortSignal } = {}) => {
-            if (options.signal !== undefined) signals.push(options.signal);
-            return target.watch(options);
-          };
-        }
-        const value = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    }) as SummaryStore;
+    const { store, signals } = countingWatches(t.store);
     // The grace period (30 s by default) shortened: the test is about the watch stopping.
     running = await startServer(store, {}, { watchGraceMs: 200 });
     const stream = openStream(`${running.url}api/stream`);
@@ -225,20 +229,7 @@ test('a stream reconnecting within the grace period keeps the same watch', async
   let running: Running | null = null;
   try {
     t = await postgresStore();
-    const inner = t.store;
-    const signals: AbortSignal[] = [];
-    const store = new Proxy(inner, {
-      get(target, property) {
-        if (property === 'watch') {
-          return (options: { signal?: AbortSignal } = {}) => {
-            if (options.signal !== undefined) signals.push(options.signal);
-            return target.watch(options);
-          };
-        }
-        const value = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    }) as SummaryStore;
+    const { store, signals } = countingWatches(t.store);
     // A grace far longer than the test: a reconnect well within it.
     running = await startServer(store, {}, { watchGraceMs: 60_000 });
     const first = openStream(`${running.url}api/stream`);

@@ -1,0 +1,46 @@
+/** Test data for the web code: a summary row with every field, `fields` overriding. */
+import type { SummaryRow } from '../src/api.js';
+
+export function rowFixture(
+  run: string,
+  process: string,
+  fields: Partial<SummaryRow> = {},
+): SummaryRow {
+  return {
+    run_name: run,
+    process_name: process,
+    worker: null,
+    location: `${run}/${process}`,
+    status: 'completed',
+    file_status: 'completed',
+    status_reason: null,
+    time_base: 'epoch',
+    seed_format: false,
+    items_processed: 0,
+    items_successful: 0,
+    items_failed: 0,
+    items_retried: 0,
+    items_total: null,
+    bytes_processed: 0,
+    success_rate_percent: 0,
+    error_rate_percent: 0,
+    processing_rate_per_second: 0,
+    current_rate_per_second: null,
+    rate_per_second: 0,
+    error_count: 0,
+    error_types: {},
+    interruption_count: 0,
+    start_time: 1_796_000_000,
+    end_time: null,
+    duration_seconds: null,
+    active_seconds: null,
+    last_checkpoint_time: null,
+    last_update_time: 1_796_000_100,
+    silent_seconds: 0,
+    eta_seconds: null,
+    owner: null,
+    worker_count: 0,
+    workers: [],
+    ...fields,
+  };
+}
