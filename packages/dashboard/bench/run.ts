@@ -1,6 +1,7 @@
-// Runs this package's benchmarks (or those named on the command line); `pnpm bench` at the
-// root then writes docs/benchmarks.md from their reports. BENCH_QUICK=1 runs each case
-// shorter (see _setup.ts).
+// Runs this package's benchmarks (or those named on the command line); `pnpm bench --write` at
+// the root then writes docs/benchmarks.md from their reports. BENCH_RUNS=2 runs each comparison
+// twice instead of five times, for a quick look; BENCH_QUICK=1 runs each case shorter (see
+// _setup.ts).
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBenchFolder } from '@process-summary/bench-kit';

@@ -1,5 +1,6 @@
-// Runs this package's benchmarks (or those named on the command line); `pnpm bench` at the
-// root then writes docs/benchmarks.md from their reports.
+// Runs this package's benchmarks (or those named on the command line); `pnpm bench --write` at
+// the root then writes docs/benchmarks.md from their reports. BENCH_RUNS=2 runs each comparison
+// twice instead of five times, for a quick look.
 //
 // They import the built package (`@process-summary/store-fs`, its dist), as users run it, not
 // its sources through tsx: tsx names every function it creates (esbuild's keepNames, an

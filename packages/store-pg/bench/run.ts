@@ -1,5 +1,6 @@
-// Runs this package's benchmarks (or those named on the command line); `pnpm bench` at the
-// root then writes docs/benchmarks.md from their reports. A PostgreSQL server comes from
+// Runs this package's benchmarks (or those named on the command line); `pnpm bench --write` at
+// the root then writes docs/benchmarks.md from their reports. BENCH_RUNS=2 runs each comparison
+// twice instead of five times, for a quick look. A PostgreSQL server comes from
 // test-kit's testPostgres(): PROCESS_SUMMARY_TEST_PG, or an embedded one started for the run.
 // BENCH_QUICK=1 runs every case shorter (see _setup.ts).
 import { dirname } from 'node:path';
