@@ -101,8 +101,8 @@ const lines = [
   'over the baseline’s median in that run. **ratio** is the median of the runs’ ratios and',
   '**spread** their min–max (for a row timed alone, the min–max of its run medians); **median**',
   'and **baseline median** are the medians of the run medians, p99 is over every sample.',
-  '**A target is met (✅) only if it was met in every run.** Rows that are counts, or that',
-  'measure in their own way, carry a note and show no time.',
+  '**A target is met (✅) only if it was met in every run.** A row without a spread was',
+  'measured in its own way, as its note says; a row that is a count shows no time.',
   '',
 ];
 let missed = 0;
