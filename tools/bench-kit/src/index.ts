@@ -391,6 +391,8 @@ export function measureSync(
  * A row comparing two measured rows of the same report: `candidate` against `baseline`. When
  * both carry run medians over the same number of runs, run i is compared with run i and the
  * row gets a spread, its ratio the median of those, its target met only if every run met it.
+ * Run i of two rows measured one after the other did not run side by side: such a spread is
+ * only as good as the machine was steady between them.
  */
 export function ratioRow(name: string, candidate: Row, baseline: Row, maxRatio?: number): Row {
   return rowFromStats(
