@@ -530,36 +530,39 @@ export class ProcessSummary {
     let activeSeconds = this.#closedActiveSeconds;
     if (live !== null) activeSeconds += sessionSeconds;
     else if (this.#orphanSession !== null) activeSeconds += this.#orphanSession.duration_seconds;
-    return buildSummaryDict({
-      runName: this.#runName,
-      processName: this.#processName,
-      worker: this.#worker,
-      sessionId: this.#sessionId,
-      startTime: this.#startTime,
-      endTime: this.#endTime,
-      durationSeconds: ended ? this.#durationSeconds : null,
-      status: this.#status,
-      totals: this.#totals(),
-      processingRate,
-      errorCount: this.#errorCount,
-      errors: this.#errors,
-      lastErrorMessage: this.#lastErrorMessage,
-      lastErrorTime: this.#lastErrorTime,
-      interruptionCount: this.#interruptionCount,
-      progress: this.#progress,
-      customMetrics: this.#customMetrics,
-      generatedAt: frozen?.generatedAt ?? new Date(now * 1000).toISOString(),
-      lastCheckpointTime: this.#lastCheckpointTime,
-      itemsTotal: this.#itemsTotal,
-      etaSeconds: eta,
-      currentRate,
-      activeSeconds,
-      sessions: this.#sessions.kept.map((session) =>
-        session === live ? this.#liveSessionSnapshot(now) : { ...session },
-      ),
-      sessionCount: this.#sessions.count,
-      eventsDropped: this.#pending.dropped,
-    }, shareCustomMetrics);
+    return buildSummaryDict(
+      {
+        runName: this.#runName,
+        processName: this.#processName,
+        worker: this.#worker,
+        sessionId: this.#sessionId,
+        startTime: this.#startTime,
+        endTime: this.#endTime,
+        durationSeconds: ended ? this.#durationSeconds : null,
+        status: this.#status,
+        totals: this.#totals(),
+        processingRate,
+        errorCount: this.#errorCount,
+        errors: this.#errors,
+        lastErrorMessage: this.#lastErrorMessage,
+        lastErrorTime: this.#lastErrorTime,
+        interruptionCount: this.#interruptionCount,
+        progress: this.#progress,
+        customMetrics: this.#customMetrics,
+        generatedAt: frozen?.generatedAt ?? new Date(now * 1000).toISOString(),
+        lastCheckpointTime: this.#lastCheckpointTime,
+        itemsTotal: this.#itemsTotal,
+        etaSeconds: eta,
+        currentRate,
+        activeSeconds,
+        sessions: this.#sessions.kept.map((session) =>
+          session === live ? this.#liveSessionSnapshot(now) : { ...session },
+        ),
+        sessionCount: this.#sessions.count,
+        eventsDropped: this.#pending.dropped,
+      },
+      shareCustomMetrics,
+    );
   }
 
   /** `{}` when there is no update; else the total count, the last 5, the first and the latest. */

@@ -19,7 +19,10 @@ function withMetrics() {
 
 test('serializes to the same JSON as getSummaryDict', () => {
   const summary = withMetrics();
-  assert.is(JSON.stringify(summary.summaryDictForWrite()), JSON.stringify(summary.getSummaryDict()));
+  assert.is(
+    JSON.stringify(summary.summaryDictForWrite()),
+    JSON.stringify(summary.getSummaryDict()),
+  );
 });
 
 test('changing the public dictionary or customMetrics changes neither the summary nor what is written', () => {

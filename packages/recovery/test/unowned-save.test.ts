@@ -96,7 +96,9 @@ test('a torn journal line left by another writer is dropped before the reused st
     appendFileSync(journal, '{"type":"progress","torn');
     summary.addProgressUpdate('two');
     assert.ok(await saveProcessSummary(summary));
-    const lines = readFileSync(journal, 'utf8').split('\n').filter((l) => l !== '');
+    const lines = readFileSync(journal, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     for (const line of lines) JSON.parse(line); // every line whole: none glued to the torn one
     assert.ok(lines.some((l) => l.includes('"two"')));
   } finally {

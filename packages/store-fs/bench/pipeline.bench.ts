@@ -6,7 +6,8 @@
  * - tracking + the bare durable write (temp file, write, fsync, rename, directory fsync) of the
  *   same bytes the store writes: the floor of a durable save;
  * - tracking + `FileSummaryStore.save` with a lease (fenced), every event journaled;
- * - tracking + `createProcessSummary` / `saveProcessSummary` (recovery), the seed's API.
+ * - tracking + `saveProcessSummary` (recovery, the seed's API), of a summary
+ *   `createProcessSummary` made (owned, fenced) and of one made by hand (unowned).
  * Reported: each pipeline's whole time against no tracking (overhead) and against the
  * bare-durable-write pipeline; the target is the whole pipeline with our save at most 1.1×
  * the whole pipeline with the bare durable write. Before reporting, every contender's file
@@ -17,7 +18,13 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { blackhole, compareAsync, type Row, ratioRow, writeReport } from '@process-summary/bench-kit';
+import {
+  blackhole,
+  compareAsync,
+  type Row,
+  ratioRow,
+  writeReport,
+} from '@process-summary/bench-kit';
 import { createManualClock, ProcessSummary } from '@process-summary/core';
 import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { bareDurableWrite, fileBytes, scratchDir } from './_setup.js';
@@ -179,7 +186,12 @@ export async function run(): Promise<void> {
   const measured = await compareAsync({
     name: 'pipeline: tracking + FileSummaryStore.save every 1,000 items',
     candidate: ours,
-    baselines: { [bareName]: bare, 'no tracking': none, [ownedName]: owned, [unownedName]: unowned },
+    baselines: {
+      [bareName]: bare,
+      'no tracking': none,
+      [ownedName]: owned,
+      [unownedName]: unowned,
+    },
     rounds: ROUNDS,
     targets: { [bareName]: 1.1 },
   });
@@ -194,7 +206,11 @@ export async function run(): Promise<void> {
     ratioRow(`pipeline: ${ownedName} vs ${bareName}`, statsOf(ownedName), statsOf(bareName), 1.1),
     ratioRow(`pipeline: ${ownedName} vs no tracking`, statsOf(ownedName), statsOf('no tracking')),
     ratioRow(`pipeline: ${unownedName} vs ${bareName}`, statsOf(unownedName), statsOf(bareName)),
-    ratioRow(`pipeline: ${unownedName} vs no tracking`, statsOf(unownedName), statsOf('no tracking')),
+    ratioRow(
+      `pipeline: ${unownedName} vs no tracking`,
+      statsOf(unownedName),
+      statsOf('no tracking'),
+    ),
     ratioRow(`pipeline: ${bareName} vs no tracking`, statsOf(bareName), statsOf('no tracking')),
   ];
 
