@@ -148,7 +148,8 @@ export async function run(): Promise<void> {
   const oursWrites = perRun('ours', ours);
   for (const row of againstLibraries) {
     const name = row.baselineName?.startsWith('atomically') ? 'atomically' : 'write-file-atomic';
-    row.note = `physical writes per 1,000 saves: ours ${oursWrites}, ${name} ${perRun(name, libraries[name] as string)}; neither library fsyncs the directory`;
+    const times = (row.baseline?.medianNs ?? 0) / row.candidate.medianNs;
+    row.note = `${times.toFixed(0)}x less wall time; physical writes per 1,000 saves: ours ${oursWrites}, ${name} ${perRun(name, libraries[name] as string)}; neither library fsyncs the directory`;
   }
   writeReport({
     topic: 'concurrent',
