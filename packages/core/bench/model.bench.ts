@@ -156,5 +156,44 @@ export async function run(): Promise<void> {
   naiveRow.note = `${(Buffer.byteLength(JSON.stringify(naive.updates)) / 1024).toFixed(1)} KB, grows with every update`;
   rows.push(naiveRow);
 
+  // A save with a large custom metric (~500 KB of JSON): what the store serializes against
+  // JSON.stringify of the same, prebuilt dictionary; and the public getSummaryDict, which deep
+  // copies the metrics (what every save paid before summaryDictForWrite).
+  const big = summaryWith(100);
+  big.setCustomMetric(
+    'rows',
+    Array.from({ length: 2_300 }, (_, i) => ({
+      id: `book-${i}`,
+      title: `A title of book number ${i}`,
+      pages: i % 700,
+      tags: ['scan', 'ocr', `shelf-${i % 40}`],
+      ok: i % 3 !== 0,
+    })),
+  );
+  const prebuilt = big.getSummaryDict();
+  const asSaved = () => JSON.stringify(big.summaryDictForWrite(), null, 2);
+  assert.equal(asSaved(), JSON.stringify(prebuilt, null, 2));
+  const bigKb = `${(Buffer.byteLength(asSaved()) / 1024).toFixed(0)} KB`;
+  const forWrite = compareSync({
+    name: 'serialization of a save with a large custom metric',
+    candidate: asSaved,
+    baseline: () => JSON.stringify(prebuilt, null, 2),
+    baselineName: 'JSON.stringify of the same dictionary, prebuilt',
+    batch: 2,
+    rounds: 100,
+    target: { maxRatio: 1.2 },
+  });
+  forWrite.note = `${bigKb}; the dictionary shares the custom metrics (no deep copy)`;
+  const copying = compareSync({
+    name: 'getSummaryDict + JSON.stringify with a large custom metric',
+    candidate: () => JSON.stringify(big.getSummaryDict(), null, 2),
+    baseline: () => JSON.stringify(prebuilt, null, 2),
+    baselineName: 'JSON.stringify of the same dictionary, prebuilt',
+    batch: 2,
+    rounds: 100,
+  });
+  copying.note = `${bigKb}; informational: the public dictionary deep-copies the metrics (every save did before)`;
+  rows.push(forWrite, copying);
+
   writeReport({ topic: 'model', package: '@process-summary/core', rows });
 }

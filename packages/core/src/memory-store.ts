@@ -136,7 +136,12 @@ export class MemorySummaryStore implements SummaryStore {
       throw codedTypeError('E_INVALID_ARGUMENT', 'save: expected a ProcessSummary');
     }
     const slot = this.#fence(summaryRef(summary), lease);
-    const dict = summary.getSummaryDict();
+    // Serialized at once, custom metrics unchanged: no deep copy of them (a summary of another
+    // installed copy of this package may not have the method).
+    const dict =
+      typeof summary.summaryDictForWrite === 'function'
+        ? summary.summaryDictForWrite()
+        : summary.getSummaryDict();
     if (lease !== undefined) dict.owner_epoch = lease.epoch;
     slot.text = JSON.stringify(dict);
     slot.writtenAt = this.#clock.now();

@@ -49,8 +49,13 @@ export interface DictParts {
   eventsDropped: number;
 }
 
-/** The file's JSON object: every seed key in the seed's order, then the additions. */
-export function buildSummaryDict(p: DictParts): SummaryDict {
+/**
+ * The file's JSON object: every seed key in the seed's order, then the additions. With
+ * `shareCustomMetrics`, `custom_metrics` is `p.customMetrics` itself, not a copy: only for a
+ * dictionary serialized at once and never handed to a caller (see
+ * `ProcessSummary.summaryDictForWrite`); a deep copy of a large metric costs more than its JSON.
+ */
+export function buildSummaryDict(p: DictParts, shareCustomMetrics = false): SummaryDict {
   const errorTypes: Record<string, number> = {};
   const errorDetails: Record<string, ErrorDetail> = {};
   for (const [type, detail] of p.errors) {
@@ -86,7 +91,7 @@ export function buildSummaryDict(p: DictParts): SummaryDict {
     interruption_count: p.interruptionCount,
     progress_updates_count: p.progress.count,
     progress_updates: p.progress.kept().map(copyUpdate),
-    custom_metrics: structuredClone(p.customMetrics),
+    custom_metrics: shareCustomMetrics ? p.customMetrics : structuredClone(p.customMetrics),
     generated_at: p.generatedAt,
     schema_version: SCHEMA_VERSION,
     status: p.status,

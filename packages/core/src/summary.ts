@@ -483,6 +483,21 @@ export class ProcessSummary {
    * seed's derived values, then the additions of `schema_version` 1. A fresh copy each call.
    */
   getSummaryDict(): SummaryDict {
+    return this.#summaryDict(false);
+  }
+
+  /**
+   * {@link getSummaryDict} for a store about to serialize it: the same dictionary, except that
+   * `custom_metrics` is the summary's own object, not a copy (a deep copy of a 500 KB metric
+   * took three times its `JSON.stringify`). The caller must serialize it before the summary
+   * changes and must not change anything under `custom_metrics`; top-level keys are its own
+   * (the stores add `owner_epoch`). Use `getSummaryDict` for anything else.
+   */
+  summaryDictForWrite(): SummaryDict {
+    return this.#summaryDict(true);
+  }
+
+  #summaryDict(shareCustomMetrics: boolean): SummaryDict {
     const now = this.#now();
     const frozen = this.#frozen;
     const ended = this.#endTime !== null;
@@ -515,36 +530,39 @@ export class ProcessSummary {
     let activeSeconds = this.#closedActiveSeconds;
     if (live !== null) activeSeconds += sessionSeconds;
     else if (this.#orphanSession !== null) activeSeconds += this.#orphanSession.duration_seconds;
-    return buildSummaryDict({
-      runName: this.#runName,
-      processName: this.#processName,
-      worker: this.#worker,
-      sessionId: this.#sessionId,
-      startTime: this.#startTime,
-      endTime: this.#endTime,
-      durationSeconds: ended ? this.#durationSeconds : null,
-      status: this.#status,
-      totals: this.#totals(),
-      processingRate,
-      errorCount: this.#errorCount,
-      errors: this.#errors,
-      lastErrorMessage: this.#lastErrorMessage,
-      lastErrorTime: this.#lastErrorTime,
-      interruptionCount: this.#interruptionCount,
-      progress: this.#progress,
-      customMetrics: this.#customMetrics,
-      generatedAt: frozen?.generatedAt ?? new Date(now * 1000).toISOString(),
-      lastCheckpointTime: this.#lastCheckpointTime,
-      itemsTotal: this.#itemsTotal,
-      etaSeconds: eta,
-      currentRate,
-      activeSeconds,
-      sessions: this.#sessions.kept.map((session) =>
-        session === live ? this.#liveSessionSnapshot(now) : { ...session },
-      ),
-      sessionCount: this.#sessions.count,
-      eventsDropped: this.#pending.dropped,
-    });
+    return buildSummaryDict(
+      {
+        runName: this.#runName,
+        processName: this.#processName,
+        worker: this.#worker,
+        sessionId: this.#sessionId,
+        startTime: this.#startTime,
+        endTime: this.#endTime,
+        durationSeconds: ended ? this.#durationSeconds : null,
+        status: this.#status,
+        totals: this.#totals(),
+        processingRate,
+        errorCount: this.#errorCount,
+        errors: this.#errors,
+        lastErrorMessage: this.#lastErrorMessage,
+        lastErrorTime: this.#lastErrorTime,
+        interruptionCount: this.#interruptionCount,
+        progress: this.#progress,
+        customMetrics: this.#customMetrics,
+        generatedAt: frozen?.generatedAt ?? new Date(now * 1000).toISOString(),
+        lastCheckpointTime: this.#lastCheckpointTime,
+        itemsTotal: this.#itemsTotal,
+        etaSeconds: eta,
+        currentRate,
+        activeSeconds,
+        sessions: this.#sessions.kept.map((session) =>
+          session === live ? this.#liveSessionSnapshot(now) : { ...session },
+        ),
+        sessionCount: this.#sessions.count,
+        eventsDropped: this.#pending.dropped,
+      },
+      shareCustomMetrics,
+    );
   }
 
   /** `{}` when there is no update; else the total count, the last 5, the first and the latest. */

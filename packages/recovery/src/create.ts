@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import {
   assertValidName,
   type Clock,
@@ -13,7 +14,12 @@ import {
   type SummaryStore,
   systemClock,
 } from '@process-summary/core';
-import { defaultLogger, FileSummaryStore, type Logger } from '@process-summary/store-fs';
+import {
+  defaultLogger,
+  FileSummaryStore,
+  type FileSystem,
+  type Logger,
+} from '@process-summary/store-fs';
 import { classifyResume, type ResumeClassification } from './classify.js';
 import { RunContext, reason } from './run-context.js';
 import { checkStoreOption, type ResolvedStore, resolveStore } from './store-choice.js';
@@ -192,8 +198,16 @@ export async function saveProcessSummary(summary: ProcessSummary): Promise<boole
   if (context !== undefined) return context.save();
   // A summary this package did not create: save it where the seed would have, unowned (refused
   // while a live owner holds it).
+  const store = unownedStoreFor('runs');
   try {
-    await new FileSummaryStore({ logger: defaultLogger }).save(summary);
+    try {
+      await store.save(summary);
+    } catch (err) {
+      // The run directory went away since this store made it (the store forgets it on ENOENT
+      // and gave the events back): a fresh store would have made it again, so this one does.
+      if (errnoOf(err) !== 'ENOENT') throw err;
+      await store.save(summary);
+    }
     return true;
   } catch (err) {
     defaultLogger.error(
@@ -202,6 +216,49 @@ export async function saveProcessSummary(summary: ProcessSummary): Promise<boole
     );
     return false;
   }
+}
+
+/**
+ * The stores of `saveProcessSummary` for summaries this package did not create, one per
+ * resolved root, reused: a new store per save read and validated the previous file again (to
+ * know it may become the backup), checked the journal's tail and listed the directory, each
+ * time. A reused store stays right when another process writes the files: the backup step
+ * compares the file's identity (inode, size, mtime) with the version it wrote and validates
+ * any other, the journal writer checks the tail again when the journal is not as it left it,
+ * and the owner record is read at every save. Bounded: a process saving under many roots
+ * drops the oldest store (which then only stops coalescing with a newer one's writes).
+ */
+const unownedStores = new Map<string, FileSummaryStore>();
+const MAX_UNOWNED_STORES = 16;
+let unownedFs: FileSystem | undefined;
+
+/** The reused file store of unowned saves under `root` (resolved against the cwd now). */
+export function unownedStoreFor(root: string): FileSummaryStore {
+  const key = resolve(root);
+  let store = unownedStores.get(key);
+  if (store === undefined) {
+    if (unownedStores.size >= MAX_UNOWNED_STORES) {
+      unownedStores.delete(unownedStores.keys().next().value as string);
+    }
+    store = new FileSummaryStore({
+      root: key,
+      logger: defaultLogger,
+      ...(unownedFs === undefined ? {} : { fs: unownedFs }),
+    });
+    unownedStores.set(key, store);
+  }
+  return store;
+}
+
+/** For tests: the file system of the unowned saves' stores from now on (forgets the stores). */
+export function useFileSystemForUnownedSaves(fs: FileSystem | undefined): void {
+  unownedFs = fs;
+  unownedStores.clear();
+}
+
+function errnoOf(err: unknown): string | undefined {
+  const cause = (err as { cause?: { code?: unknown } } | null)?.cause;
+  return typeof cause?.code === 'string' ? cause.code : undefined;
 }
 
 /** What `createProcessSummary` found on resume, or null for a new run. */

@@ -98,8 +98,13 @@ export function journalLines(events: readonly SummaryEvent[]): Buffer {
 export class JournalWriter {
   readonly #fs: FileSystem;
   readonly #logger: Logger;
-  /** Journals whose tail this writer checked (and repaired if needed). */
-  readonly #checked = new Set<string>();
+  /**
+   * Journals whose tail this writer checked (and repaired if needed), with the file as its
+   * last append of its own left it (null: not known, as after a synchronous append). A journal
+   * that is no longer that file (another process appended, perhaps torn, or replaced it) has its
+   * tail checked again: a writer kept for many saves must not append after a stranger's torn line.
+   */
+  readonly #checked = new Map<string, { ino: number; size: number } | null>();
   /** The asynchronous append in progress on each journal (at most one: writes are sequential). */
   readonly #inProgress = new Map<string, AppendInProgress>();
 
@@ -127,24 +132,30 @@ export class JournalWriter {
   }
 
   async #append(path: string, data: Uint8Array, marker: AppendInProgress): Promise<void> {
-    if (!this.#checked.has(path)) {
+    let known = this.#checked.get(path);
+    if (known === undefined) {
       await repairTail(this.#fs, path, this.#logger, marker);
-      this.#checked.add(path);
+      known = null;
+      this.#checked.set(path, known);
     }
-    let handle: FileHandleLike;
-    try {
-      handle = await this.#fs.open(path, OPEN_APPEND, 0o666);
-    } catch (err) {
-      throw ioError('opening the journal', path, err);
-    }
+    let handle = await this.#open(path);
     let sizeBefore: number | undefined;
     try {
-      const stats = await handle.stat();
+      let stats = await handle.stat();
       if (!stats.isFile()) throw notRegularJournal(path);
+      if (known !== null && (stats.ino !== known.ino || stats.size !== known.size)) {
+        // Changed since this writer's last append: check its tail before appending after it.
+        await handle.close().catch(() => {});
+        await repairTail(this.#fs, path, this.#logger, marker);
+        handle = await this.#open(path);
+        stats = await handle.stat();
+        if (!stats.isFile()) throw notRegularJournal(path);
+      }
       sizeBefore = stats.size;
       const { bytesWritten } = await handle.write(data, 0, data.length, null);
       if (bytesWritten !== data.length) throw shortWriteError(bytesWritten, data.length);
       await handle.datasync();
+      this.#checked.set(path, { ino: stats.ino, size: sizeBefore + data.length });
     } catch (err) {
       // Cut back what this append may have left, then check the tail again next time.
       this.#checked.delete(path);
@@ -168,6 +179,14 @@ export class JournalWriter {
     }
   }
 
+  async #open(path: string): Promise<FileHandleLike> {
+    try {
+      return await this.#fs.open(path, OPEN_APPEND, 0o666);
+    } catch (err) {
+      throw ioError('opening the journal', path, err);
+    }
+  }
+
   /**
    * Called by the synchronous path just before it appends to (or repairs) `path`: records
    * that it did, so that an asynchronous append in progress never truncates the journal
@@ -188,7 +207,7 @@ export class JournalWriter {
 
   /** Records that the tail of `path` was checked (by the synchronous path). */
   markChecked(path: string): void {
-    this.#checked.add(path);
+    this.#checked.set(path, null);
   }
 
   /** Forgets what is known of `path` (after the store removed it). */

@@ -1,6 +1,14 @@
 import type { ProcessSummary } from '@process-summary/core';
 
-/** A summary file's bytes: the summary dictionary as indented JSON (like the seed's files). */
+/**
+ * A summary file's bytes: the summary dictionary as indented JSON (like the seed's files). The
+ * dictionary shares the summary's custom metrics (no deep copy) and is serialized at once.
+ */
 export function summaryBytes(summary: ProcessSummary): Buffer {
-  return Buffer.from(`${JSON.stringify(summary.getSummaryDict(), null, 2)}\n`, 'utf8');
+  // A summary of another installed copy of core may not have `summaryDictForWrite`.
+  const dict =
+    typeof summary.summaryDictForWrite === 'function'
+      ? summary.summaryDictForWrite()
+      : summary.getSummaryDict();
+  return Buffer.from(`${JSON.stringify(dict, null, 2)}\n`, 'utf8');
 }

@@ -145,6 +145,30 @@ test('a torn last line is truncated away before the next append, with a warning'
   assert.match(warning?.message ?? '', /dropped 34 bytes/);
 });
 
+test('a store kept across saves checks the tail again when another writer appended meanwhile', async (ctx) => {
+  await saveWithUpdate(ctx, 'first');
+  // Another process (another store of the root) appends whole lines: nothing to repair.
+  await saveWithUpdate(ctx, 'other', restartedStore(ctx));
+  await saveWithUpdate(ctx, 'second');
+  assert.ok((await entries(ctx)).every((e) => e.kind === 'event'));
+  assert.is(ctx.logger.lines.filter((l) => l.level === 'warn').length, 0);
+  // Then it dies mid-append: this store, which checked the tail long ago, must not append
+  // after the torn line (its first line would be glued to it and read as corrupt).
+  await appendFile(ctx.journal, '{"type":"progress","message":"tor');
+  await saveWithUpdate(ctx, 'third');
+  const all = await entries(ctx);
+  assert.ok(
+    all.every((e) => e.kind === 'event'),
+    'every line whole',
+  );
+  const events = await readAllEvents(ctx.store, 'harvard_2024', 'collect');
+  assert.equal(
+    events.map((e) => (e.type === 'progress' ? e.message : e.type)),
+    ['first', 'other', 'second', 'third'],
+  );
+  assert.match(ctx.logger.lines.find((l) => l.level === 'warn')?.message ?? '', /dropped 33 bytes/);
+});
+
 test('a NUL-filled tail (a crash after the size grew, before the data) is dropped', async (ctx) => {
   await saveWithUpdate(ctx, 'first');
   await appendFile(ctx.journal, Buffer.alloc(4096));

@@ -634,7 +634,12 @@ export class PgSummaryStore implements SummaryStore {
     await this.ready();
     const key = keyOf(summaryRef(summary));
     const known = knownKey(key, lease);
-    const dict = summary.getSummaryDict();
+    // Serialized at once, custom metrics unchanged: no deep copy of them (a summary of another
+    // installed copy of core may not have the method).
+    const dict =
+      typeof summary.summaryDictForWrite === 'function'
+        ? summary.summaryDictForWrite()
+        : summary.getSummaryDict();
     if (lease !== undefined) dict.owner_epoch = lease.epoch;
     const body = JSON.stringify(dict);
     const unsure = this.#unsure.get(summary);
