@@ -49,7 +49,8 @@ async function compareLoad(
   writeFileSync(path, text);
   const loaded = await store.load('bench', processName);
   const parsed = JSON.parse(readFileSync(path, 'utf8'));
-  if (loaded === null || loaded.warnings.length > 0) throw new Error(`${name} did not load cleanly`);
+  if (loaded === null || loaded.warnings.length > 0)
+    throw new Error(`${name} did not load cleanly`);
   // Steno check: load holds what the bare parse holds (counters, update count, metrics).
   const { summary } = loaded;
   deepStrictEqual(
