@@ -1,8 +1,9 @@
 /**
  * The floor `summary-inspect list` is measured against (bench/list.bench.ts): what a user
  * would write instead, a few lines of Node. readdir, readFileSync and JSON.parse per summary,
- * then the fields a listing shows, as JSON (`--json`) or as a padded table. No validation, no
- * owner check, no escaping: what list does beyond this is its cost.
+ * then the same row fields as `list --json` (derived ones the simple way: status from the
+ * file, no owner check) or the columns of its table. No validation, no escaping: what list
+ * does beyond this is its cost.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,17 +11,27 @@ import { join } from 'node:path';
 const [, , root, mode] = process.argv;
 const status = (d) =>
   d.is_completed ? (d.items_failed > 0 ? 'completed_with_failures' : 'completed') : 'running';
+const now = Date.now() / 1000;
 const rows = [];
 for (const run of readdirSync(root).sort()) {
   for (const name of readdirSync(join(root, run)).sort()) {
     if (!name.startsWith('process_summary_') || !name.endsWith('.json')) continue;
     const path = join(root, run, name);
     const d = JSON.parse(readFileSync(path, 'utf8'));
+    const fileStatus = d.status ?? (d.is_completed ? 'completed' : 'running');
+    const attempted = d.items_successful + d.items_failed;
+    const lastUpdate = d.last_checkpoint_time ?? d.end_time ?? null;
     rows.push({
       run_name: d.run_name,
       process_name: d.process_name,
+      worker: d.worker ?? null,
       location: path,
-      status: status(d),
+      status:
+        fileStatus === 'completed' && d.items_failed > 0 ? 'completed_with_failures' : fileStatus,
+      file_status: fileStatus,
+      status_reason: null,
+      time_base: d.start_time < 1e9 ? 'relative' : 'epoch',
+      seed_format: !('schema_version' in d),
       items_processed: d.items_processed,
       items_successful: d.items_successful,
       items_failed: d.items_failed,
@@ -28,7 +39,11 @@ for (const run of readdirSync(root).sort()) {
       items_total: d.items_total ?? null,
       bytes_processed: d.bytes_processed,
       success_rate_percent: d.success_rate_percent,
+      error_rate_percent:
+        attempted > 0 ? Math.round((d.items_failed / attempted) * 10000) / 100 : 0,
       processing_rate_per_second: d.processing_rate_per_second,
+      current_rate_per_second: null,
+      rate_per_second: d.processing_rate_per_second,
       error_count: d.error_count,
       error_types: d.error_types,
       interruption_count: d.interruption_count,
@@ -37,11 +52,19 @@ for (const run of readdirSync(root).sort()) {
       duration_seconds: d.duration_seconds,
       active_seconds: d.active_seconds ?? null,
       last_checkpoint_time: d.last_checkpoint_time ?? null,
+      last_update_time: lastUpdate,
+      silent_seconds: lastUpdate === null ? null : now - lastUpdate,
+      eta_seconds: null,
+      owner: null,
+      worker_count: 0,
+      workers: [],
     });
   }
 }
 if (mode === 'json') {
-  process.stdout.write(`${JSON.stringify({ summaries: rows })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ root, summaries: rows, needs_repair: [], errors: [] })}\n`,
+  );
 } else {
   const count = (n) => n.toLocaleString('en-US');
   const table = [
