@@ -244,6 +244,16 @@ async function split(root: string, files: readonly string[]): Promise<Row[]> {
         closeSync(fd);
       }
     }),
+    // The naive script's read: Node opens, sizes, reads, decodes and closes in one native call,
+    // against the five calls above (a stat of the run directory, open, fstat, read, close) that
+    // the store needs to refuse a FIFO, a device or an oversized file unread and to notice a new
+    // epoch copy.
+    await timeStep(
+      `list split: readFileSync (one call per file, as the naive script), ${n}`,
+      () => {
+        for (const f of files) blackhole(readFileSync(f, 'utf8'));
+      },
+    ),
     await timeStep(`list split: JSON.parse, ${n}`, () => {
       values.length = 0;
       for (const b of buffers) values.push(JSON.parse(b.toString('utf8')));

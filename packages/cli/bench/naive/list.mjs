@@ -9,8 +9,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [, , root, mode] = process.argv;
-const status = (d) =>
-  d.is_completed ? (d.items_failed > 0 ? 'completed_with_failures' : 'completed') : 'running';
 const now = Date.now() / 1000;
 const rows = [];
 for (const run of readdirSync(root).sort()) {
