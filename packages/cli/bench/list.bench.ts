@@ -1,12 +1,16 @@
 /**
- * `list` over 10,000 summaries against jq reading the same files, and `show` of a
- * 20,000-update seed-format file against jq picking its last five updates. Both sides are
- * spawned processes (start-up included), interleaved round by round.
+ * `list` over 10,000 summaries and `show` of a 20,000-update seed-format file, each against
+ * what a user would otherwise write: a few lines of Node (bench/naive/: readdir, readFileSync,
+ * JSON.parse, the same fields printed), and jq as a second, informational row. Both sides are
+ * spawned processes (start-up included), interleaved round by round, and each pair is first
+ * checked to print the same rows and fields.
  *
  * Then where `list`'s time goes, step by step over the same 10,000 files in this process
  * (each step as the store and inspect do it, sequentially), and the system calls per file of
  * the real binary (`strace -c -f`, when strace is installed).
  */
+
+import { deepStrictEqual } from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
   closeSync,
@@ -39,9 +43,85 @@ import {
 } from '@process-summary/inspect';
 import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 
-const binary = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'summary-inspect.js');
-const SUMMARIES = 10_000;
+const here = dirname(fileURLToPath(import.meta.url));
+const binary = join(here, '..', 'bin', 'summary-inspect.js');
+const naiveList = join(here, 'naive', 'list.mjs');
+const naiveShow = join(here, 'naive', 'show.mjs');
+/** The issue's size by default; `CLI_BENCH_SUMMARIES=1000` for a quick run while developing. */
+const SUMMARIES = Number(process.env.CLI_BENCH_SUMMARIES ?? 10_000);
 const RUNS = 100;
+
+/** The standard output of a spawned command (exit 0 or 1, as `exec` accepts). */
+function output(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (result.status !== 0 && result.status !== 1) {
+    throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+/**
+ * Steno check before timing: `list --json` has a row for every summary the naive script
+ * printed, in the same order, with the same value of every field the script printed; the
+ * table has the same lines, starting with the same run and process.
+ */
+function assertSameListing(root: string): void {
+  const ours = JSON.parse(output(process.execPath, [binary, 'list', '--json', '--root', root])) as {
+    summaries: Record<string, unknown>[];
+  };
+  const naive = JSON.parse(output(process.execPath, [naiveList, root, 'json'])) as {
+    summaries: Record<string, unknown>[];
+  };
+  if (ours.summaries.length !== SUMMARIES || naive.summaries.length !== SUMMARIES) {
+    throw new Error(
+      `list --json printed ${ours.summaries.length} rows, the naive script ${naive.summaries.length}, of ${SUMMARIES}`,
+    );
+  }
+  for (const [i, row] of naive.summaries.entries()) {
+    const mine = ours.summaries[i] as Record<string, unknown>;
+    deepStrictEqual(Object.keys(mine), Object.keys(row), `list --json row ${i}: other fields`);
+    // Seconds since the last update depend on when each ran: compared to the second.
+    const silent = (r: Record<string, unknown>) => Math.floor(Number(r.silent_seconds));
+    if (Math.abs(silent(mine) - silent(row)) > 5) {
+      throw new Error(
+        `list --json row ${i}: silent_seconds ${mine.silent_seconds} vs ${row.silent_seconds}`,
+      );
+    }
+    deepStrictEqual(
+      { ...mine, silent_seconds: 0 },
+      { ...row, silent_seconds: 0 },
+      `list --json row ${i} differs from the naive script's`,
+    );
+  }
+  const firstCells = (text: string) =>
+    text
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.split(/\s+/).slice(0, 2).join(' '));
+  deepStrictEqual(
+    firstCells(output(process.execPath, [binary, 'list', '--root', root])),
+    firstCells(output(process.execPath, [naiveList, root])),
+    'the list table and the naive table differ in their lines',
+  );
+}
+
+/** Both `show`s print the counters and the same last five progress updates. */
+function assertSameShow(file: string, updates: number): void {
+  for (const text of [
+    output(process.execPath, [binary, 'show', file]),
+    output(process.execPath, [naiveShow, file]),
+  ]) {
+    const batches = [...text.matchAll(/Processing batch (\d+)/g)].map((m) => Number(m[1]));
+    deepStrictEqual(
+      batches,
+      Array.from({ length: 5 }, (_, i) => updates - 4 + i),
+      `show's last updates: ${text}`,
+    );
+    if (!text.includes((updates * 50).toLocaleString('en-US'))) {
+      throw new Error(`show did not print the items processed: ${text}`);
+    }
+  }
+}
 
 function exec(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -164,6 +244,16 @@ async function split(root: string, files: readonly string[]): Promise<Row[]> {
         closeSync(fd);
       }
     }),
+    // The naive script's read: Node opens, sizes, reads, decodes and closes in one native call,
+    // against the five calls above (a stat of the run directory, open, fstat, read, close) that
+    // the store needs to refuse a FIFO, a device or an oversized file unread and to notice a new
+    // epoch copy.
+    await timeStep(
+      `list split: readFileSync (one call per file, as the naive script), ${n}`,
+      () => {
+        for (const f of files) blackhole(readFileSync(f, 'utf8'));
+      },
+    ),
     await timeStep(`list split: JSON.parse, ${n}`, () => {
       values.length = 0;
       for (const b of buffers) values.push(JSON.parse(b.toString('utf8')));
@@ -232,6 +322,7 @@ function syscallsPerFile(root: string, count: number): Row | null {
 
 export async function run(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'ps-cli-bench-'));
+  const bigDir = mkdtempSync(join(tmpdir(), 'ps-cli-bench-show-'));
   try {
     const dict = template();
     const files: string[] = [];
@@ -247,32 +338,65 @@ export async function run(): Promise<void> {
       );
       files.push(path);
     }
-    const big = join(root, 'big.json');
+    // Beside the root, not in it: the naive listing takes every entry of the root for a run.
+    const big = join(bigDir, 'big.json');
     writeFileSync(big, JSON.stringify(seedFile(20_000), null, 2));
 
-    const listVsJq = await compareAsync({
-      name: `list --json, ${SUMMARIES.toLocaleString('en-US')} summaries`,
+    assertSameListing(root);
+    assertSameShow(big, 20_000);
+    const n = SUMMARIES.toLocaleString('en-US');
+    const listJson = await compareAsync({
+      name: `list --json, ${n} summaries`,
       candidate: () => exec(process.execPath, [binary, 'list', '--json', '--root', root]),
       baselines: {
-        jq: () => exec('jq', ['-c', '{run_name, process_name, status, items_processed}', ...files]),
+        'node script (readdirSync + readFileSync + JSON.parse, same fields as JSON)': () =>
+          exec(process.execPath, [naiveList, root, 'json']),
+        'jq (informational)': () =>
+          exec('jq', ['-c', '{run_name, process_name, status, items_processed}', ...files]),
       },
       rounds: 7,
-      targets: { jq: 0.6 },
+      targets: {
+        'node script (readdirSync + readFileSync + JSON.parse, same fields as JSON)': 1.3,
+      },
+    });
+    const listTable = await compareAsync({
+      name: `list (table), ${n} summaries`,
+      candidate: () => exec(process.execPath, [binary, 'list', '--root', root]),
+      baselines: {
+        'node script (readdirSync + readFileSync + JSON.parse, same columns as a table)': () =>
+          exec(process.execPath, [naiveList, root]),
+      },
+      rounds: 7,
+      targets: {
+        'node script (readdirSync + readFileSync + JSON.parse, same columns as a table)': 1.3,
+      },
     });
     const showRows = await compareAsync({
       name: 'show, seed-format file with 20,000 progress updates',
       candidate: () => exec(process.execPath, [binary, 'show', big]),
-      baselines: { jq: () => exec('jq', ['-c', '.progress_updates[-5:]', big]) },
+      baselines: {
+        'node script (readFileSync + JSON.parse, same fields)': () =>
+          exec(process.execPath, [naiveShow, big]),
+        'jq (informational)': () => exec('jq', ['-c', '.progress_updates[-5:]', big]),
+      },
       rounds: 7,
+      targets: { 'node script (readFileSync + JSON.parse, same fields)': 1.3 },
     });
     const splitRows = await split(root, files);
     const syscalls = syscallsPerFile(root, files.length);
     writeReport({
       topic: 'cli',
       package: '@process-summary/cli',
-      rows: [...listVsJq, ...showRows, ...splitRows, ...(syscalls === null ? [] : [syscalls])],
+      rows: [
+        ...listJson,
+        ...listTable,
+        ...showRows,
+        ...splitRows,
+        ...(syscalls === null ? [] : [syscalls]),
+      ],
     });
   } finally {
     rmSync(root, { recursive: true, force: true });
+    rmSync(bigDir, { recursive: true, force: true });
   }
 }

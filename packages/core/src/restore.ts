@@ -76,6 +76,8 @@ export function restoreRun(
   data: ValidatedDict,
   progress: ProgressLog,
   sessions: SessionLog,
+  /** Take `data`'s custom metrics as they are (a dictionary nobody else holds), not a copy. */
+  adopt = false,
 ): RestoredRun {
   const errors = new Map<string, ErrorDetail>();
   const details = data.error_details ?? {};
@@ -113,7 +115,7 @@ export function restoreRun(
     lastErrorMessage: data.last_error_message,
     lastErrorTime: data.last_error_time,
     interruptionCount: data.interruption_count,
-    customMetrics: structuredClone(data.custom_metrics),
+    customMetrics: adopt ? data.custom_metrics : structuredClone(data.custom_metrics),
     orphanSession,
     closedActiveSeconds: activeSeconds - (orphanSession?.duration_seconds ?? 0),
     eventsDropped: data.events_dropped ?? 0,

@@ -152,6 +152,8 @@ export class ProcessSummary {
   /** Serialized size of each metric (an upper bound, or exact once the bound came near the limit). */
   #metricBytes = new Map<string, number>();
   #metricBytesTotal = 0;
+  /** False after a restore until the loaded metrics are counted (see {@link setCustomMetric}). */
+  #metricBytesCounted = true;
 
   /** Kept sessions (first + most recent); the open one, if any, is the last. */
   readonly #sessions: SessionLog;
@@ -455,6 +457,7 @@ export class ProcessSummary {
    */
   setCustomMetric(key: string, value: unknown): void {
     const copy = metricValue(key, value);
+    if (!this.#metricBytesCounted) this.#countMetricBytesExactly();
     let size = metricEntryBound(key, copy);
     if (
       this.#metricBytesTotal - (this.#metricBytes.get(key) ?? 0) + size >
@@ -600,7 +603,23 @@ export class ProcessSummary {
    * or `E_UNSUPPORTED_VERSION` for a file written by a newer version.
    */
   static fromDict(dict: unknown, options: FromDictOptions = {}): ProcessSummary {
-    const data = validateSummaryDict(dict);
+    return ProcessSummary.#fromValidated(validateSummaryDict(dict), options, false);
+  }
+
+  /**
+   * {@link fromDict} of a dictionary handed over for good: fresh from `JSON.parse`, used by
+   * nobody afterwards (a store's load). Its custom metrics become the summary's own instead
+   * of being copied, which is most of the cost of loading a file with large metrics.
+   */
+  static fromParsedDict(dict: unknown, options: FromDictOptions = {}): ProcessSummary {
+    return ProcessSummary.#fromValidated(validateSummaryDict(dict), options, true);
+  }
+
+  static #fromValidated(
+    data: ValidatedDict,
+    options: FromDictOptions,
+    adopt: boolean,
+  ): ProcessSummary {
     const summary = new ProcessSummary({
       ...options,
       runName: data.run_name,
@@ -608,7 +627,7 @@ export class ProcessSummary {
       worker: data.worker ?? null,
       sessionId: data.session_id,
     });
-    summary.#restore(data);
+    summary.#restore(data, adopt);
     return summary;
   }
 
@@ -817,6 +836,7 @@ export class ProcessSummary {
   }
 
   #countMetricBytesExactly(): void {
+    this.#metricBytesCounted = true;
     this.#metricBytes.clear();
     this.#metricBytesTotal = 0;
     for (const key of Object.keys(this.#customMetrics)) {
@@ -850,8 +870,8 @@ export class ProcessSummary {
     this.#lastErrorTime = times.lastErrorTime;
   }
 
-  #restore(data: ValidatedDict): void {
-    const run = restoreRun(data, this.#progress, this.#sessions);
+  #restore(data: ValidatedDict, adopt: boolean): void {
+    const run = restoreRun(data, this.#progress, this.#sessions, adopt);
     this.#loaded = true;
     this.#startTime = run.startTime;
     this.#endTime = run.endTime;
@@ -870,7 +890,9 @@ export class ProcessSummary {
     this.#lastErrorTime = run.lastErrorTime;
     this.#interruptionCount = run.interruptionCount;
     this.#customMetrics = run.customMetrics;
-    this.#countMetricBytesExactly();
+    // Counted when a metric is next set: a loaded summary may never set one, and counting
+    // serializes every metric.
+    this.#metricBytesCounted = false;
     this.#orphanSession = run.orphanSession;
     this.#closedActiveSeconds = run.closedActiveSeconds;
     this.#pending.dropped = run.eventsDropped;

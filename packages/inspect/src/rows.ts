@@ -154,10 +154,22 @@ export function successRatePercent(successful: number, failed: number): number {
 
 /** A copy of the error tally keeping only numeric counts; `__proto__` stays an ordinary key. */
 function errorTypesOf(value: unknown): Record<string, number> {
-  if (typeof value !== 'object' || value === null) return {};
-  return Object.fromEntries(
-    Object.entries(value).filter(([, count]) => typeof count === 'number' && count >= 0),
-  );
+  const kept: Record<string, number> = {};
+  if (typeof value !== 'object' || value === null) return kept;
+  for (const type of Object.keys(value)) {
+    const count = (value as Record<string, unknown>)[type];
+    if (typeof count !== 'number' || !(count >= 0)) continue;
+    // defineProperty, not assignment: a type named `__proto__` stays an ordinary key.
+    if (type === '__proto__') {
+      Object.defineProperty(kept, type, {
+        value: count,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else kept[type] = count;
+  }
+  return kept;
 }
 
 /**

@@ -7,6 +7,7 @@
  * device gives an answer at once instead of a hang, and a file over the size limit is judged
  * by its size alone instead of exhausting the heap.
  */
+import { isAscii } from 'node:buffer';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import {
   checkListedFields,
@@ -306,6 +307,15 @@ function refuseUnreadable(
   return undefined;
 }
 
+/**
+ * The text of a summary file. Most are ASCII (JSON escapes what is not, and names and messages
+ * mostly are): checked at memory speed, ASCII decodes as a copy, several times faster than
+ * UTF-8 decoding, the same string.
+ */
+function decode(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+}
+
 /** Parses the bytes of a summary file as JSON, telling empty, NUL-filled and cut-short files apart. */
 function parseSummaryBytes(
   path: string,
@@ -314,7 +324,7 @@ function parseSummaryBytes(
 ): ParsedSummaryFile | SummaryFileProblem {
   if (bytes.length === 0) return problem(path, 'E_INVALID_SUMMARY', 'is empty');
   try {
-    const value: unknown = JSON.parse(bytes.toString('utf8'));
+    const value: unknown = JSON.parse(decode(bytes));
     return { ok: true, path, value, bytes, identity: identityOf(stats), mtimeMs: stats.mtimeMs };
   } catch (err) {
     if (bytes[0] === 0) {

@@ -60,7 +60,7 @@ export async function readSummaryFile(
   }
   let summary: ProcessSummary;
   try {
-    summary = ProcessSummary.fromDict(read.value, options);
+    summary = ProcessSummary.fromParsedDict(read.value, options);
   } catch (err) {
     if (errnoCode(err) === 'E_UNSUPPORTED_VERSION') throw err;
     const issues = (err as { issues?: ValidationIssue[] }).issues ?? [];

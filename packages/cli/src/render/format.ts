@@ -9,7 +9,14 @@ export { escapeControl, safeJsonStringify as safeJson } from '@process-summary/i
 
 /** `1234567` → `1,234,567`. */
 export function formatCount(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
+  const n = Math.round(value);
+  // Grouped by hand: the first toLocaleString of a process loads ICU's number formatting,
+  // a tenth of the time of a `show`. Past 2^53 (and ±Infinity, NaN) as toLocaleString says.
+  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
+  const digits = String(n < 0 ? -n : n);
+  let grouped = digits.slice(0, digits.length % 3 || 3);
+  for (let i = grouped.length; i < digits.length; i += 3) grouped += `,${digits.slice(i, i + 3)}`;
+  return n < 0 || Object.is(n, -0) ? `-${grouped}` : grouped;
 }
 
 /**
