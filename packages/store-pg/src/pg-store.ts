@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   type Acquired,
   type AcquireOptions,
@@ -18,6 +18,7 @@ import {
   type ListedSummary,
   type Listing,
   type ListOptions,
+  listingOf,
   type LoadOptions,
   type LoadResult,
   type OwnerStatus,
@@ -419,16 +420,35 @@ export class PgSummaryStore implements SummaryStore {
     refs: readonly SummaryRef[],
     options: ReadOptions = {},
   ): Promise<(ReadResult | null)[]> {
+    return this.#readBatch('readMany', refs, options.full ?? true, false);
+  }
+
+  /**
+   * `readMany` with `full: false`, each dict cut to core's `LISTING_FIELDS` (see
+   * {@link SummaryStore.readListing}), in one query fetching the row's `listing` column (the
+   * projection its writer stored with the body) instead of the body. A row without one (a body
+   * written behind the store's back, or before schema version 3) is cut from its body.
+   */
+  async readListing(refs: readonly SummaryRef[]): Promise<(ReadResult | null)[]> {
+    return this.#readBatch('readListing', refs, false, true);
+  }
+
+  async #readBatch(
+    method: string,
+    refs: readonly SummaryRef[],
+    full: boolean,
+    listing: boolean,
+  ): Promise<(ReadResult | null)[]> {
     this.#open();
     if (!Array.isArray(refs))
-      throw codedTypeError('E_INVALID_ARGUMENT', 'readMany: refs must be an array');
+      throw codedTypeError('E_INVALID_ARGUMENT', `${method}: refs must be an array`);
     for (const ref of refs) assertValidRef(ref);
     if (refs.length === 0) return [];
     await this.ready();
     const keys = refs.map(keyOf);
     const result = await this.#db.query<BodyRow & { n: string }>(
       `reading ${refs.length} summaries`,
-      `SELECT k.n, ${this.#bodyColumns()}
+      `SELECT k.n, ${this.#bodyColumns(listing)}
        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(run_name, process_name, worker, n)
        JOIN ${this.#q}.summaries s USING (run_name, process_name, worker)`,
       [
@@ -439,10 +459,12 @@ export class PgSummaryStore implements SummaryStore {
       ],
     );
     const out: (ReadResult | null)[] = new Array(refs.length).fill(null);
-    const full = options.full ?? true;
     for (const row of result.rows) {
       const index = Number(row.n) - 1;
-      out[index] = this.#readResult(keys[index] as Key, row, full);
+      const read = this.#readResult(keys[index] as Key, row, full);
+      // A projection read back is cut again (a no-op) so that one cut from a body is the same.
+      if (listing && read?.dict != null) read.dict = listingOf(read.dict) as ReadResult['dict'];
+      out[index] = read;
     }
     return out;
   }
@@ -637,6 +659,7 @@ export class PgSummaryStore implements SummaryStore {
     const dict = summary.getSummaryDict();
     if (lease !== undefined) dict.owner_epoch = lease.epoch;
     const body = JSON.stringify(dict);
+    const listing = JSON.stringify(listingOf(dict));
     const unsure = this.#unsure.get(summary);
     const taken = summary.takeEvents();
     // A write whose answer was lost is first assumed not to have committed: this write carries
@@ -648,7 +671,7 @@ export class PgSummaryStore implements SummaryStore {
     for (let attempt = 0; ; attempt++) {
       let outcome: 'saved' | 'refused';
       try {
-        outcome = (await this.#upsert(key, body, events, lease, writeId, prev))
+        outcome = (await this.#upsert(key, body, listing, events, lease, writeId, prev))
           ? 'saved'
           : 'refused';
       } catch (err) {
@@ -696,11 +719,14 @@ export class PgSummaryStore implements SummaryStore {
    * unowned write, by the absence of a live lease), the journal lines, the notification. A
    * stale epoch matches no row and nothing is written. With `prev` (not `undefined`), the row
    * must also hold that write id: a write sent before a lost answer can never land after the
-   * write that followed it.
+   * write that followed it. `listing` is the body's listing projection, stored beside it with
+   * the digest of the body it was cut from (the table's trigger drops a projection whose
+   * digest does not match).
    */
   async #upsert(
     key: Key,
     body: string,
+    listing: string,
     events: SummaryEvent[],
     lease: Lease | undefined,
     writeId: string,
@@ -718,31 +744,36 @@ export class PgSummaryStore implements SummaryStore {
       writeId,
       prev !== undefined,
       prev ?? null,
+      listing,
+      createHash('sha256').update(body).digest(),
     ];
     // $1-3 key, $4 body, $5 size, $6 events, $7 channel, $8 payload, $9 write id,
-    // $10 whether to expect $11 as the row's last write id, $12 epoch or stale seconds.
+    // $10 whether to expect $11 as the row's last write id, $12 listing, $13 its body's digest,
+    // $14 epoch or stale seconds.
     const expected = '($10::boolean IS NOT TRUE OR s.last_write_id IS NOT DISTINCT FROM $11::text)';
     let saved: string;
     if (lease === undefined) {
-      // $13: an owner this store found provably gone at a refused attempt.
+      // $15: an owner this store found provably gone at a refused attempt.
       values.push(
         this.#options.staleAfterSeconds,
         this.#deadOwner.get(knownKey(key, lease)) ?? null,
       );
       saved = `INSERT INTO ${s}.summaries AS s (run_name, process_name, worker, body, size_bytes,
-          written_at, written_epoch, last_write_id)
-        VALUES ($1, $2, $3, $4::json, $5, now(), NULL, $9)
+          written_at, written_epoch, last_write_id, listing, listing_digest)
+        VALUES ($1, $2, $3, $4::json, $5, now(), NULL, $9, $12::json, $13::bytea)
         ON CONFLICT (run_name, process_name, worker) DO UPDATE SET body = EXCLUDED.body,
           size_bytes = EXCLUDED.size_bytes, written_at = now(), written_epoch = NULL,
-          change_xid = pg_current_xact_id(), last_write_id = EXCLUDED.last_write_id
-        WHERE (s.owner_epoch IS NULL OR s.owner_heartbeat < now() - make_interval(secs => $12)
-          OR s.owner_epoch = $13::bigint) AND ${expected}
+          change_xid = pg_current_xact_id(), last_write_id = EXCLUDED.last_write_id,
+          listing = EXCLUDED.listing, listing_digest = EXCLUDED.listing_digest
+        WHERE (s.owner_epoch IS NULL OR s.owner_heartbeat < now() - make_interval(secs => $14)
+          OR s.owner_epoch = $15::bigint) AND ${expected}
         RETURNING 1`;
     } else {
       values.push(lease.epoch);
       saved = `UPDATE ${s}.summaries s SET body = $4::json, size_bytes = $5, written_at = now(),
-          written_epoch = $12, change_xid = pg_current_xact_id(), last_write_id = $9
-        WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $12
+          written_epoch = $14, change_xid = pg_current_xact_id(), last_write_id = $9,
+          listing = $12::json, listing_digest = $13::bytea
+        WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $14
           AND ${expected}
         RETURNING 1`;
     }
@@ -827,10 +858,12 @@ export class PgSummaryStore implements SummaryStore {
 
   /**
    * What a reader needs of a row `s` (a {@link BodyRow}); `$4` is the size past which the body
-   * is not fetched.
+   * is not fetched. With `listing`, the body's listing projection stands for it where the row
+   * has one.
    */
-  #bodyColumns(): string {
-    return `CASE WHEN s.size_bytes <= $4 THEN s.body::text END AS body, s.size_bytes,
+  #bodyColumns(listing = false): string {
+    const body = listing ? 'coalesce(s.listing, s.body)' : 's.body';
+    return `CASE WHEN s.size_bytes <= $4 THEN ${body}::text END AS body, s.size_bytes,
       extract(epoch FROM s.written_at)::float8 AS written_at, s.written_epoch,
       EXISTS (SELECT 1 FROM ${this.#q}.journal j WHERE j.run_name = s.run_name
         AND j.process_name = s.process_name AND j.worker = s.worker) AS has_history`;
@@ -849,7 +882,7 @@ export class PgSummaryStore implements SummaryStore {
   async #clearBody(tx: Tx, key: Key): Promise<void> {
     await tx.query(
       `UPDATE ${this.#q}.summaries SET body = NULL, size_bytes = NULL, written_at = NULL,
-         written_epoch = NULL, change_xid = pg_current_xact_id()
+         written_epoch = NULL, listing = NULL, listing_digest = NULL, change_xid = pg_current_xact_id()
        WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
       key,
     );
