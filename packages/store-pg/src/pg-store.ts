@@ -84,6 +84,8 @@ interface BodyRow {
   written_at: number | null;
   written_epoch: string | null;
   has_history: boolean;
+  /** With a listing's columns: whether `body` is the stored listing projection. */
+  projected?: boolean;
 }
 
 /**
@@ -446,11 +448,14 @@ export class PgSummaryStore implements SummaryStore {
     if (refs.length === 0) return [];
     await this.ready();
     const keys = refs.map(keyOf);
+    // One primary-key lookup per ref: a join lets the planner hash the whole table for every
+    // batch, which costs a listing of 10,000 runs more than the rows it returns. (LIMIT 1, a
+    // no-op on a primary key, keeps the planner from flattening the LATERAL into that join.)
     const result = await this.#db.query<BodyRow & { n: string }>(
       `reading ${refs.length} summaries`,
-      `SELECT k.n, ${this.#bodyColumns(listing)}
-       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(run_name, process_name, worker, n)
-       JOIN ${this.#q}.summaries s USING (run_name, process_name, worker)`,
+      `SELECT k.n, b.* FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(run_name, process_name, worker, n)
+       CROSS JOIN LATERAL (SELECT ${this.#bodyColumns(listing)} FROM ${this.#q}.summaries s
+         WHERE s.run_name = k.run_name AND s.process_name = k.process_name AND s.worker = k.worker LIMIT 1) b`,
       [
         keys.map((k) => k[0]),
         keys.map((k) => k[1]),
@@ -462,8 +467,10 @@ export class PgSummaryStore implements SummaryStore {
     for (const row of result.rows) {
       const index = Number(row.n) - 1;
       const read = this.#readResult(keys[index] as Key, row, full);
-      // A projection read back is cut again (a no-op) so that one cut from a body is the same.
-      if (listing && read?.dict != null) read.dict = listingOf(read.dict) as ReadResult['dict'];
+      // A row without a stored projection gave its whole body: cut it as the writer would have.
+      if (listing && row.projected !== true && read?.dict != null) {
+        read.dict = listingOf(read.dict) as ReadResult['dict'];
+      }
       out[index] = read;
     }
     return out;
@@ -494,10 +501,12 @@ export class PgSummaryStore implements SummaryStore {
       options.runName === undefined ? [] : [options.runName],
     );
     const summaries: ListedSummary[] = result.rows.map((row) => {
-      const key: Key = [row.run_name, row.process_name, row.worker];
+      const ref = publicRef([row.run_name, row.process_name, row.worker]);
       return {
-        ...publicRef(key),
-        location: this.#location(key),
+        runName: ref.runName,
+        processName: ref.processName,
+        worker: ref.worker,
+        location: `${this.#q}.summaries:${refName(ref)}`,
         writtenAt: row.written_at,
         hasSummary: row.has_summary,
       };
@@ -862,8 +871,10 @@ export class PgSummaryStore implements SummaryStore {
    * has one.
    */
   #bodyColumns(listing = false): string {
-    const body = listing ? 'coalesce(s.listing, s.body)' : 's.body';
-    return `CASE WHEN s.size_bytes <= $4 THEN ${body}::text END AS body, s.size_bytes,
+    const body = listing
+      ? 'coalesce(s.listing, s.body)::text END AS body, s.listing IS NOT NULL AS projected'
+      : 's.body::text END AS body';
+    return `CASE WHEN s.size_bytes <= $4 THEN ${body}, s.size_bytes,
       extract(epoch FROM s.written_at)::float8 AS written_at, s.written_epoch,
       EXISTS (SELECT 1 FROM ${this.#q}.journal j WHERE j.run_name = s.run_name
         AND j.process_name = s.process_name AND j.worker = s.worker) AS has_history`;
