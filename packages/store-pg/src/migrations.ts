@@ -111,7 +111,10 @@ CREATE TABLE {s}.consumer_state (
 -- listing_digest is the sha256 of the body text the projection was made from; a body written
 -- without its projection (a hand edit, a copy tool, rows from before version 3) leaves it NULL,
 -- and readers then cut the projection from the body itself: never a stale listing.
-ALTER TABLE {s}.summaries ADD COLUMN listing json, ADD COLUMN listing_digest bytea;
+-- listing_fields names the field list it was cut with (a later version may list more): a
+-- reader whose list differs cuts the body itself too.
+ALTER TABLE {s}.summaries ADD COLUMN listing json, ADD COLUMN listing_digest bytea,
+  ADD COLUMN listing_fields text;
 CREATE FUNCTION {s}.check_listing() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.listing IS NOT NULL AND (NEW.body IS NULL OR NEW.listing_digest IS NULL
@@ -120,10 +123,11 @@ BEGIN
   END IF;
   IF NEW.listing IS NULL THEN
     NEW.listing_digest := NULL;
+    NEW.listing_fields := NULL;
   END IF;
   RETURN NEW;
 END $$;
-CREATE TRIGGER summaries_listing BEFORE INSERT OR UPDATE OF body, listing, listing_digest
+CREATE TRIGGER summaries_listing BEFORE INSERT OR UPDATE OF body, listing, listing_digest, listing_fields
   ON {s}.summaries FOR EACH ROW EXECUTE FUNCTION {s}.check_listing();
 `,
   },

@@ -18,6 +18,7 @@ import {
   type ListedSummary,
   type Listing,
   type ListOptions,
+  LISTING_FIELDS,
   listingOf,
   type LoadOptions,
   type LoadResult,
@@ -74,6 +75,15 @@ interface LockedRow extends OwnerRow {
   last_write_id: string | null;
   has_body: boolean;
 }
+
+/**
+ * Which field list a stored listing projection was cut with: core's `LISTING_FIELDS` as this
+ * version knows it. A projection cut with another list is not used (its body is cut instead).
+ */
+const LISTING_FIELDS_ID = createHash('sha256')
+  .update(LISTING_FIELDS.join(','))
+  .digest('hex')
+  .slice(0, 16);
 
 /** Rows of `events` fetched per round trip. */
 const EVENTS_PAGE = 1000;
@@ -461,7 +471,9 @@ export class PgSummaryStore implements SummaryStore {
         keys.map((k) => k[1]),
         keys.map((k) => k[2]),
         this.#options.maxSummaryBytes,
+        ...(listing ? [LISTING_FIELDS_ID] : []),
       ],
+      `process-summary:${this.#s}:read:${listing ? 'listing' : 'whole'}`,
     );
     const out: (ReadResult | null)[] = new Array(refs.length).fill(null);
     for (const row of result.rows) {
@@ -755,34 +767,36 @@ export class PgSummaryStore implements SummaryStore {
       prev ?? null,
       listing,
       createHash('sha256').update(body).digest(),
+      LISTING_FIELDS_ID,
     ];
     // $1-3 key, $4 body, $5 size, $6 events, $7 channel, $8 payload, $9 write id,
     // $10 whether to expect $11 as the row's last write id, $12 listing, $13 its body's digest,
-    // $14 epoch or stale seconds.
+    // $14 its field list, $15 epoch or stale seconds.
     const expected = '($10::boolean IS NOT TRUE OR s.last_write_id IS NOT DISTINCT FROM $11::text)';
     let saved: string;
     if (lease === undefined) {
-      // $15: an owner this store found provably gone at a refused attempt.
+      // $16: an owner this store found provably gone at a refused attempt.
       values.push(
         this.#options.staleAfterSeconds,
         this.#deadOwner.get(knownKey(key, lease)) ?? null,
       );
       saved = `INSERT INTO ${s}.summaries AS s (run_name, process_name, worker, body, size_bytes,
-          written_at, written_epoch, last_write_id, listing, listing_digest)
-        VALUES ($1, $2, $3, $4::json, $5, now(), NULL, $9, $12::json, $13::bytea)
+          written_at, written_epoch, last_write_id, listing, listing_digest, listing_fields)
+        VALUES ($1, $2, $3, $4::json, $5, now(), NULL, $9, $12::json, $13::bytea, $14::text)
         ON CONFLICT (run_name, process_name, worker) DO UPDATE SET body = EXCLUDED.body,
           size_bytes = EXCLUDED.size_bytes, written_at = now(), written_epoch = NULL,
           change_xid = pg_current_xact_id(), last_write_id = EXCLUDED.last_write_id,
-          listing = EXCLUDED.listing, listing_digest = EXCLUDED.listing_digest
-        WHERE (s.owner_epoch IS NULL OR s.owner_heartbeat < now() - make_interval(secs => $14)
-          OR s.owner_epoch = $15::bigint) AND ${expected}
+          listing = EXCLUDED.listing, listing_digest = EXCLUDED.listing_digest,
+          listing_fields = EXCLUDED.listing_fields
+        WHERE (s.owner_epoch IS NULL OR s.owner_heartbeat < now() - make_interval(secs => $15)
+          OR s.owner_epoch = $16::bigint) AND ${expected}
         RETURNING 1`;
     } else {
       values.push(lease.epoch);
       saved = `UPDATE ${s}.summaries s SET body = $4::json, size_bytes = $5, written_at = now(),
-          written_epoch = $14, change_xid = pg_current_xact_id(), last_write_id = $9,
-          listing = $12::json, listing_digest = $13::bytea
-        WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $14
+          written_epoch = $15, change_xid = pg_current_xact_id(), last_write_id = $9,
+          listing = $12::json, listing_digest = $13::bytea, listing_fields = $14::text
+        WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $15
           AND ${expected}
         RETURNING 1`;
     }
@@ -868,11 +882,12 @@ export class PgSummaryStore implements SummaryStore {
   /**
    * What a reader needs of a row `s` (a {@link BodyRow}); `$4` is the size past which the body
    * is not fetched. With `listing`, the body's listing projection stands for it where the row
-   * has one.
+   * has one cut with this version's field list (`$5`).
    */
   #bodyColumns(listing = false): string {
     const body = listing
-      ? 'coalesce(s.listing, s.body)::text END AS body, s.listing IS NOT NULL AS projected'
+      ? `(CASE WHEN s.listing_fields = $5 THEN s.listing ELSE s.body END)::text END AS body,
+        s.listing_fields IS NOT DISTINCT FROM $5 AS projected`
       : 's.body::text END AS body';
     return `CASE WHEN s.size_bytes <= $4 THEN ${body}, s.size_bytes,
       extract(epoch FROM s.written_at)::float8 AS written_at, s.written_epoch,
@@ -893,7 +908,8 @@ export class PgSummaryStore implements SummaryStore {
   async #clearBody(tx: Tx, key: Key): Promise<void> {
     await tx.query(
       `UPDATE ${this.#q}.summaries SET body = NULL, size_bytes = NULL, written_at = NULL,
-         written_epoch = NULL, listing = NULL, listing_digest = NULL, change_xid = pg_current_xact_id()
+         written_epoch = NULL, listing = NULL, listing_digest = NULL, listing_fields = NULL,
+         change_xid = pg_current_xact_id()
        WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
       key,
     );

@@ -95,6 +95,37 @@ test('a body changed behind the store (a hand edit) drops the stored projection:
   }
 });
 
+test('the stored projection is what a listing fetches, unless it was cut with another field list', async () => {
+  const { store, schema, drop } = await freshStore();
+  try {
+    const summary = new ProcessSummary({ ...REF, clock: createManualClock(1_750_000_000) });
+    summary.incrementItems({ processed: 3, successful: 3 });
+    await store.save(summary);
+    const admin = await adminPool();
+    // Only the projection changed (its digest still that of the body): the listing shows it,
+    // so the body was not fetched.
+    await admin.query(
+      `UPDATE ${schema}.summaries SET listing = json_build_object('run_name', $1::text,
+         'process_name', $2::text, 'items_processed', 99, 'items_successful', 99, 'items_failed', 0,
+         'error_count', 0, 'interruption_count', 0, 'processing_rate_per_second', 0,
+         'success_rate_percent', 100, 'start_time', 1750000000) WHERE ${WHERE}`,
+      [REF.runName, REF.processName],
+    );
+    const [fromProjection] = await store.readListing([REF]);
+    assert.is(fromProjection?.dict?.items_processed, 99);
+    // Cut with another field list (another version of this library): the body is cut instead.
+    await admin.query(`UPDATE ${schema}.summaries SET listing_fields = 'another' WHERE ${WHERE}`, [
+      REF.runName,
+      REF.processName,
+    ]);
+    const [fromBody] = await store.readListing([REF]);
+    assert.is(fromBody?.dict?.items_processed, 3);
+    assert.equal(fromBody, projected(await store.read(REF, { full: false })));
+  } finally {
+    await drop();
+  }
+});
+
 test('a seed-format body inserted by hand is listed from its body, seed format and relative times included', async () => {
   const { store, schema, drop } = await freshStore();
   try {
