@@ -105,14 +105,14 @@ CREATE TABLE {s}.consumer_state (
     version: 3,
     sql: `
 -- The listing projection (core's LISTING_FIELDS of the body, made by the writer from the same
--- dict in the same statement): a listing fetches these few hundred bytes instead of the whole
--- body. Not computed here from the body: PostgreSQL's json functions refuse a body holding
+-- dict in the same statement; its form is in src/listing.ts): a listing fetches these few
+-- hundred bytes instead of the whole body. Not computed here from the body: PostgreSQL's json functions refuse a body holding
 -- \\u0000 or a lone surrogate anywhere (an error message may), which json itself keeps.
 -- listing_digest is the sha256 of the body text the projection was made from; a body written
 -- without its projection (a hand edit, a copy tool, rows from before version 3) leaves it NULL,
 -- and readers then cut the projection from the body itself: never a stale listing.
--- listing_fields names the field list it was cut with (a later version may list more): a
--- reader whose list differs cuts the body itself too.
+-- listing_fields names the field list and form it was written with (a later version may list
+-- more): a reader whose list differs cuts the body itself too.
 ALTER TABLE {s}.summaries ADD COLUMN listing json, ADD COLUMN listing_digest bytea,
   ADD COLUMN listing_fields text;
 CREATE FUNCTION {s}.check_listing() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -18,7 +18,6 @@ import {
   type ListedSummary,
   type Listing,
   type ListOptions,
-  LISTING_FIELDS,
   listingOf,
   type LoadOptions,
   type LoadResult,
@@ -43,6 +42,7 @@ import {
 import { Coalescer } from './coalesce.js';
 import { Database, type Tx } from './db.js';
 import { isUnavailable } from './errors.js';
+import { decodeListing, encodeListing, LISTING_FORMAT_ID } from './listing.js';
 import { currentOwner } from './local-process.js';
 import { migrate } from './migrations.js';
 import {
@@ -75,15 +75,6 @@ interface LockedRow extends OwnerRow {
   last_write_id: string | null;
   has_body: boolean;
 }
-
-/**
- * Which field list a stored listing projection was cut with: core's `LISTING_FIELDS` as this
- * version knows it. A projection cut with another list is not used (its body is cut instead).
- */
-const LISTING_FIELDS_ID = createHash('sha256')
-  .update(LISTING_FIELDS.join(','))
-  .digest('hex')
-  .slice(0, 16);
 
 /** Rows of `events` fetched per round trip. */
 const EVENTS_PAGE = 1000;
@@ -438,8 +429,9 @@ export class PgSummaryStore implements SummaryStore {
   /**
    * `readMany` with `full: false`, each dict cut to core's `LISTING_FIELDS` (see
    * {@link SummaryStore.readListing}), in one query fetching the row's `listing` column (the
-   * projection its writer stored with the body) instead of the body. A row without one (a body
-   * written behind the store's back, or before schema version 3) is cut from its body.
+   * projection its writer stored with the body, see listing.ts) instead of the body. A row
+   * without a usable one (a body written behind the store's back, before schema version 3, or
+   * by a version with other fields) is cut from its body.
    */
   async readListing(refs: readonly SummaryRef[]): Promise<(ReadResult | null)[]> {
     return this.#readBatch('readListing', refs, false, true);
@@ -471,18 +463,34 @@ export class PgSummaryStore implements SummaryStore {
         keys.map((k) => k[1]),
         keys.map((k) => k[2]),
         this.#options.maxSummaryBytes,
-        ...(listing ? [LISTING_FIELDS_ID] : []),
+        ...(listing ? [LISTING_FORMAT_ID] : []),
       ],
       `process-summary:${this.#s}:read:${listing ? 'listing' : 'whole'}`,
     );
     const out: (ReadResult | null)[] = new Array(refs.length).fill(null);
+    const unreadable: number[] = [];
     for (const row of result.rows) {
       const index = Number(row.n) - 1;
-      const read = this.#readResult(keys[index] as Key, row, full);
-      // A row without a stored projection gave its whole body: cut it as the writer would have.
-      if (listing && row.projected !== true && read?.dict != null) {
-        read.dict = listingOf(read.dict) as ReadResult['dict'];
+      const key = keys[index] as Key;
+      if (!listing) {
+        out[index] = this.#readResult(key, row, full);
+        continue;
       }
+      if (row.projected !== true || row.body === null) {
+        // No projection usable with this version: the whole body came, cut it as a writer would.
+        const read = this.#readResult(key, row, false);
+        if (read?.dict != null) read.dict = listingOf(read.dict) as ReadResult['dict'];
+        out[index] = read;
+        continue;
+      }
+      const projection = decodeListing(row.body);
+      if (projection === undefined) unreadable.push(index);
+      else out[index] = this.#readResult(key, row, false, projection);
+    }
+    // A projection column edited into something else: read those few summaries whole.
+    for (const index of unreadable) {
+      const read = await this.read(refs[index] as SummaryRef, { full: false });
+      if (read?.dict != null) read.dict = listingOf(read.dict) as ReadResult['dict'];
       out[index] = read;
     }
     return out;
@@ -680,7 +688,7 @@ export class PgSummaryStore implements SummaryStore {
     const dict = summary.getSummaryDict();
     if (lease !== undefined) dict.owner_epoch = lease.epoch;
     const body = JSON.stringify(dict);
-    const listing = JSON.stringify(listingOf(dict));
+    const listing = encodeListing(dict as unknown as Record<string, unknown>);
     const unsure = this.#unsure.get(summary);
     const taken = summary.takeEvents();
     // A write whose answer was lost is first assumed not to have committed: this write carries
@@ -767,7 +775,7 @@ export class PgSummaryStore implements SummaryStore {
       prev ?? null,
       listing,
       createHash('sha256').update(body).digest(),
-      LISTING_FIELDS_ID,
+      LISTING_FORMAT_ID,
     ];
     // $1-3 key, $4 body, $5 size, $6 events, $7 channel, $8 payload, $9 write id,
     // $10 whether to expect $11 as the row's last write id, $12 listing, $13 its body's digest,
@@ -962,7 +970,8 @@ export class PgSummaryStore implements SummaryStore {
     }
   }
 
-  #readResult(key: Key, row: BodyRow, full: boolean): ReadResult | null {
+  /** `row` as `read` returns it; `decoded`, when given, is its body already parsed. */
+  #readResult(key: Key, row: BodyRow, full: boolean, decoded?: unknown): ReadResult | null {
     if (row.body === null && row.size_bytes === null && !row.has_history) return null;
     const location = this.#location(key);
     const result: ReadResult = {
@@ -996,7 +1005,7 @@ export class PgSummaryStore implements SummaryStore {
       };
       return result;
     }
-    const parsed = parseBody(row.body, full);
+    const parsed = decoded === undefined ? parseBody(row.body, full) : checkBody(decoded, full);
     if ('problem' in parsed) {
       result.problem = { ...parsed.problem, message: `${location}: ${parsed.problem.reason}` };
       return result;
@@ -1033,6 +1042,13 @@ function parseBody(
       },
     };
   }
+  return checkBody(dict, full);
+}
+
+function checkBody(
+  dict: unknown,
+  full: boolean,
+): { dict: unknown; seedFormat: boolean } | { problem: BodyProblem } {
   const check = full ? checkSummaryDict(dict) : checkListedFields(dict);
   if (check.valid) return { dict, seedFormat: check.seedFormat };
   const first = check.issues[0];

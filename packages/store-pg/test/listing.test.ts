@@ -11,6 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Database } from '../src/db.js';
 import { PgSummaryStore } from '../src/index.js';
+import { encodeListing } from '../src/listing.js';
 import { migrate } from '../src/migrations.js';
 import { resolveOptions } from '../src/options.js';
 import { adminPool, freshSchema, freshStore } from './_helpers.js';
@@ -104,13 +105,12 @@ test('the stored projection is what a listing fetches, unless it was cut with an
     const admin = await adminPool();
     // Only the projection changed (its digest still that of the body): the listing shows it,
     // so the body was not fetched.
-    await admin.query(
-      `UPDATE ${schema}.summaries SET listing = json_build_object('run_name', $1::text,
-         'process_name', $2::text, 'items_processed', 99, 'items_successful', 99, 'items_failed', 0,
-         'error_count', 0, 'interruption_count', 0, 'processing_rate_per_second', 0,
-         'success_rate_percent', 100, 'start_time', 1750000000) WHERE ${WHERE}`,
-      [REF.runName, REF.processName],
-    );
+    const doctored = { ...summary.getSummaryDict(), items_processed: 99, items_successful: 99 };
+    await admin.query(`UPDATE ${schema}.summaries SET listing = $3::json WHERE ${WHERE}`, [
+      REF.runName,
+      REF.processName,
+      encodeListing(doctored),
+    ]);
     const [fromProjection] = await store.readListing([REF]);
     assert.is(fromProjection?.dict?.items_processed, 99);
     // Cut with another field list (another version of this library): the body is cut instead.
@@ -121,6 +121,36 @@ test('the stored projection is what a listing fetches, unless it was cut with an
     const [fromBody] = await store.readListing([REF]);
     assert.is(fromBody?.dict?.items_processed, 3);
     assert.equal(fromBody, projected(await store.read(REF, { full: false })));
+  } finally {
+    await drop();
+  }
+});
+
+test('a projection column edited into something that is not one is passed over for the body', async () => {
+  const { store, schema, drop } = await freshStore();
+  try {
+    const refs = ['a', 'b', 'c'].map((processName) => ({ runName: 'tampered', processName }));
+    for (const [i, ref] of refs.entries()) {
+      const summary = new ProcessSummary({ ...ref, clock: createManualClock(1_750_000_000) });
+      summary.incrementItems({ processed: i + 1, successful: i + 1 });
+      await store.save(summary);
+    }
+    const admin = await adminPool();
+    for (const [ref, listing] of [
+      [refs[0], '{"run_name": "not the stored form"}'],
+      [refs[2], '[3, "only one value"]'],
+    ] as const) {
+      await admin.query(`UPDATE ${schema}.summaries SET listing = $3::json WHERE ${WHERE}`, [
+        ref?.runName,
+        ref?.processName,
+        listing,
+      ]);
+    }
+    const listed = await store.readListing(refs);
+    for (const [i, ref] of refs.entries()) {
+      assert.is(listed[i]?.dict?.items_processed, i + 1, ref.processName);
+      assert.equal(listed[i], projected(await store.read(ref, { full: false })));
+    }
   } finally {
     await drop();
   }
