@@ -21,7 +21,12 @@ test('the stored form decodes to listingOf(dict): every field, absent and null k
     summary.getSummaryDict() as unknown as Record<string, unknown>,
     { run_name: 'r', process_name: 'p', items_total: null, end_time: null },
     {},
-    { schema_version: 2, eta_seconds: 1.5e-7, start_time: -0.5, error_types: JSON.parse('{"__proto__": 1}') },
+    {
+      schema_version: 2,
+      eta_seconds: 1.5e-7,
+      start_time: -0.5,
+      error_types: JSON.parse('{"__proto__": 1}'),
+    },
   ];
   for (const dict of dicts) {
     const decoded = decodeListing(encodeListing(dict));
