@@ -15,6 +15,7 @@ import {
   type Listing,
   type ListOptions,
   type LoadResult,
+  listingOf,
   type OwnerIdentity,
   type OwnerInfo,
   type OwnerStatus,
@@ -201,6 +202,23 @@ export class MemorySummaryStore implements SummaryStore {
     result.dict = validateSummaryDict(dict);
     result.seedFormat = !('schema_version' in dict);
     return result;
+  }
+
+  /**
+   * The listing projection of each ref (see {@link SummaryStore.readListing}): a `read`, whose
+   * dict is cut down to the listing's fields. Memory saves nothing by it; it is here so that
+   * the contract suite exercises the capability on this store as on the others.
+   */
+  async readListing(refs: readonly SummaryRef[]): Promise<(ReadResult | null)[]> {
+    if (!Array.isArray(refs))
+      throw codedTypeError('E_INVALID_ARGUMENT', 'readListing: refs must be an array');
+    for (const ref of refs) assertValidRef(ref);
+    const reads = await Promise.all(refs.map((ref) => this.read(ref)));
+    return reads.map((read) =>
+      read === null || read.dict === null
+        ? read
+        : { ...read, dict: listingOf(read.dict) as ReadResult['dict'] },
+    );
   }
 
   async list(options: ListOptions = {}): Promise<Listing> {

@@ -38,7 +38,9 @@ export function assertValidName(
   } else if (kind !== 'run' && name.includes('@')) {
     // `process@worker` names a worker's summary: an `@` inside either name would be ambiguous.
     reason = "it contains '@' (the separator of process and worker)";
-  } else if (utf8.encode(name).length > MAX_NAME_BYTES) {
+  } else if (name.length * 3 > MAX_NAME_BYTES && utf8.encode(name).length > MAX_NAME_BYTES) {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes, so a short name needs no encoding (a
+    // listing checks tens of thousands of names).
     reason = `it is longer than ${MAX_NAME_BYTES} UTF-8 bytes`;
   }
   if (reason !== undefined) {

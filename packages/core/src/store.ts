@@ -15,7 +15,7 @@
  */
 import type { JsonValue } from './json.js';
 import type { FromDictOptions, ProcessSummary } from './summary.js';
-import type { SummaryEvent, ValidatedDict } from './types.js';
+import type { SummaryDict, SummaryEvent, ValidatedDict } from './types.js';
 
 /**
  * One summary a store holds: a process of a run, optionally one worker (shard) of it. Each
@@ -208,6 +208,62 @@ export interface ReadOptions {
   full?: boolean;
 }
 
+/**
+ * The keys of a summary dictionary that a listing row is made from: what the read side's row
+ * (inspect's `summaryRow`), its status judgement (`judgeStatus`) and a listing's validation
+ * (`checkListedFields`, `full: false`) read, and nothing else. A row made from
+ * {@link listingOf}`(dict)` is the row made from `dict`; a store may keep this projection beside
+ * the summary so that a listing of 10,000 runs fetches a few hundred bytes of each instead of
+ * the whole dictionary (see {@link SummaryStore.readListing}).
+ */
+export const LISTING_FIELDS = Object.freeze([
+  'schema_version',
+  'run_name',
+  'process_name',
+  'worker',
+  'status',
+  'is_completed',
+  'generated_at',
+  'start_time',
+  'end_time',
+  'duration_seconds',
+  'active_seconds',
+  'last_checkpoint_time',
+  'items_processed',
+  'items_successful',
+  'items_failed',
+  'items_retried',
+  'items_total',
+  'bytes_processed',
+  'success_rate_percent',
+  'processing_rate_per_second',
+  'current_rate_per_second',
+  'eta_seconds',
+  'error_count',
+  'error_types',
+  'interruption_count',
+] as const satisfies readonly (keyof SummaryDict)[]);
+
+/** A key of {@link LISTING_FIELDS}. */
+export type ListingField = (typeof LISTING_FIELDS)[number];
+
+/**
+ * The listing projection of a summary dictionary: its own {@link LISTING_FIELDS} keys, with
+ * the same values (not copied), in the order of `LISTING_FIELDS`; a key the dictionary lacks
+ * stays absent (absent and `null` are not the same to validation). Anything that is not a
+ * plain object is returned as it is, so that whoever validates the projection finds the same
+ * fault it would have found in the whole.
+ */
+export function listingOf(dict: unknown): unknown {
+  if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) return dict;
+  const source = dict as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of LISTING_FIELDS) {
+    if (Object.hasOwn(source, key)) out[key] = source[key];
+  }
+  return out;
+}
+
 /** One summary in a listing: cheap to produce for 10,000 runs. */
 export interface ListedSummary extends SummaryRef {
   location: string;
@@ -323,6 +379,18 @@ export interface SummaryStore {
    * this undefined and consumers call `read` per ref.
    */
   readMany?(refs: readonly SummaryRef[], options?: ReadOptions): Promise<(ReadResult | null)[]>;
+  /**
+   * `readMany` with `full: false`, but each `dict` holds only the {@link LISTING_FIELDS} the
+   * stored summary has ({@link listingOf} of it): what a listing row needs, without fetching and
+   * parsing the rest (progress updates, sessions, error details, custom metrics). Everything
+   * else is what `readMany(refs, { full: false })` returns, in the order given: `null` for a
+   * ref with neither summary nor history, a `problem` (not a throw) for a missing, too large or
+   * invalid summary, the same `location`, `seedFormat`, `writtenAt`, `epoch`, `hasHistory` and
+   * `sizeBytes` (of the whole summary). Reads the latest saved state, never an older
+   * projection; changes nothing. Invalid refs are refused like `read`'s. A capability: a store
+   * without it leaves this undefined and listings use `readMany` or `read`.
+   */
+  readListing?(refs: readonly SummaryRef[]): Promise<(ReadResult | null)[]>;
   /** Every summary held (and every run that has only history), sorted. */
   list(options?: ListOptions): Promise<Listing>;
   /** The journal of `ref` from a cursor, oldest first; ends at the current end. */

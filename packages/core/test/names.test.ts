@@ -80,6 +80,13 @@ test('the length limit counts UTF-8 bytes', () => {
     'E_INVALID_NAME',
   );
   assertValidName('process', 'é'.repeat(MAX_NAME_BYTES / 2));
+  // Three-byte characters on either side of the length past which the bytes are counted.
+  assertValidName('process', '€'.repeat(42));
+  assertValidName('process', `${'€'.repeat(42)}ab`);
+  throwsCode(() => assertValidName('process', `${'€'.repeat(42)}abc`), 'E_INVALID_NAME');
+  throwsCode(() => assertValidName('process', '€'.repeat(43)), 'E_INVALID_NAME');
+  throwsCode(() => assertValidName('process', '😀'.repeat(33)), 'E_INVALID_NAME');
+  assertValidName('process', '😀'.repeat(32));
 });
 
 test('a non-string is a TypeError with the same code', () => {

@@ -333,7 +333,9 @@ export async function listRows(store: SummaryStore, options: ListRowsOptions): P
   const rowOptions: RowOptions = { ...options, full: options.full ?? false };
   // Only the row (or why there is none) is kept of each read: holding 10,000 parsed summaries
   // to the end costs a listing more in garbage collection than the rows themselves.
-  const readMany = store.readMany?.bind(store);
+  // A light listing reads only the fields a row is made from, where the store keeps them apart.
+  const readListing = rowOptions.full === false ? store.readListing?.bind(store) : undefined;
+  const readMany = readListing ?? store.readMany?.bind(store);
   const results =
     readMany !== undefined
       ? await rowsByChunks(store, readMany, listed, rowOptions, concurrency)

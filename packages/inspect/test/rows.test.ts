@@ -95,7 +95,8 @@ test('rows are sorted and a completed run keeps its counters', async () => {
 
 test('a listing costs one list, one light read per summary, ownerStatus only for running ones', async () => {
   const { store: inner, clock } = await fixture();
-  const { store, calls } = counting(inner);
+  // A store that reads one summary at a time (the memory store also has readListing).
+  const { store, calls } = counting(withoutReadListing(inner));
   await listRows(store, { now: clock.now() });
   assert.is(calls.get('list')?.length, 1);
   assert.is(calls.get('read')?.length, 3);
@@ -234,8 +235,20 @@ test('a bad concurrency is refused with a coded error before the store is touche
   assert.is(calls.size, 0);
 });
 
+/** `inner` without the optional `readListing` capability. */
+function withoutReadListing(inner: SummaryStore): SummaryStore {
+  return new Proxy(inner, {
+    get(target, key) {
+      if (key === 'readListing') return undefined;
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /**
- * `inner` with the optional `readMany` capability (a `read` per ref underneath), recording
+ * `inner` with the optional `readMany` capability (a `read` per ref underneath) and without
+ * `readListing` (which a light listing would use instead), recording
  * the refs and options of each call. Its reads are not seen by a {@link counting} wrapper
  * around it, so that one counts only the reads a consumer makes itself.
  */
@@ -249,6 +262,7 @@ function withReadMany(
   const batches: { refs: SummaryRef[]; options: ReadOptions | undefined }[] = [];
   const store = new Proxy(inner, {
     get(target, key) {
+      if (key === 'readListing') return undefined;
       if (key === 'readMany') {
         return async (refs: readonly SummaryRef[], options?: ReadOptions) => {
           batches.push({ refs: [...refs], options });

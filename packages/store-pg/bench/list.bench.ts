@@ -5,9 +5,11 @@
  * each round on both sides, as a new `summary-inspect` has (PostgreSQL: a new pool, its first
  * connection and the migration check included; files: no directory index carried over).
  *
- * With `readMany` (PgSummaryStore has it) listRows reads 1,000 summaries per call; the same
- * listing with readMany hidden (one `read` per summary, 8 in flight) is shown beside it.
- * Both stores must give the same rows (the location apart).
+ * With `readListing` (PgSummaryStore has it) listRows fetches only each summary's listing
+ * projection, 1,000 refs per call. Beside it, informational: the same listing with readListing
+ * hidden (`readMany` of the whole summaries, 1,000 per call), and with both hidden (one `read`
+ * per summary, 8 in flight). Every variant must give the same rows, and the file store the
+ * same rows but for the location.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,11 +32,11 @@ function completed(runName: string, processName: string): ProcessSummary {
   return summary;
 }
 
-/** A store without the readMany capability: what listRows does for a store that lacks it. */
-function withoutReadMany(store: SummaryStore): SummaryStore {
+/** A store without some capabilities: what listRows does for a store that lacks them. */
+function without(store: SummaryStore, hidden: readonly (keyof SummaryStore)[]): SummaryStore {
   return new Proxy(store, {
     get(target, key) {
-      if (key === 'readMany') return undefined;
+      if ((hidden as readonly (string | symbol)[]).includes(key)) return undefined;
       const value = Reflect.get(target, key, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -80,10 +82,10 @@ export async function run(): Promise<void> {
   const expected = RUNS * PROCESSES;
   const now = 1_750_000_000 + 3600;
 
-  const viaPg = async (hideReadMany = false) => {
+  const viaPg = async (hidden: readonly (keyof SummaryStore)[] = []) => {
     const store = new PgSummaryStore({ url, schema: SCHEMA });
     try {
-      const { rows } = await listRows(hideReadMany ? withoutReadMany(store) : store, { now });
+      const { rows } = await listRows(without(store, hidden), { now });
       return { rows, json: safeJsonStringify(rows) };
     } finally {
       await store.close();
@@ -94,16 +96,22 @@ export async function run(): Promise<void> {
     const { rows } = await listRows(store, { now });
     return { rows, json: safeJsonStringify(rows) };
   };
-  const [pgRows, perRefRows, fileRows] = [
+  const wholeReads = ['readListing'] as const;
+  const perRef = ['readListing', 'readMany'] as const;
+  const [pgRows, wholeRows, perRefRows, fileRows] = [
     (await viaPg()).rows,
-    (await viaPg(true)).rows,
+    (await viaPg(wholeReads)).rows,
+    (await viaPg(perRef)).rows,
     (await viaFiles()).rows,
   ];
   if (pgRows.length !== expected || !isDeepStrictEqual(comparable(pgRows), comparable(fileRows))) {
     throw new Error('list: PgSummaryStore and FileSummaryStore gave other rows');
   }
+  if (!isDeepStrictEqual(pgRows, wholeRows)) {
+    throw new Error('list: PgSummaryStore gave other rows without readListing');
+  }
   if (!isDeepStrictEqual(pgRows, perRefRows)) {
-    throw new Error('list: PgSummaryStore gave other rows without readMany');
+    throw new Error('list: PgSummaryStore gave other rows without readListing and readMany');
   }
 
   const label = `listRows + JSON of ${expected.toLocaleString('en-US')} summaries (fresh store)`;
@@ -112,16 +120,20 @@ export async function run(): Promise<void> {
     candidate: () => viaPg(),
     baselines: {
       'FileSummaryStore, same summaries': viaFiles,
-      'PgSummaryStore without readMany (one read per summary, 8 in flight)': () => viaPg(true),
+      'PgSummaryStore without readListing (readMany of whole summaries)': () => viaPg(wholeReads),
+      'PgSummaryStore without readListing and readMany (one read per summary, 8 in flight)': () =>
+        viaPg(perRef),
     },
     rounds: quick ? 3 : 7,
     targets: { 'FileSummaryStore, same summaries': 0.5 },
   });
   for (const row of rows) {
     row.note =
-      row.target === undefined
-        ? 'informational: what readMany saves'
-        : `${RUNS} runs of ${PROCESSES} completed processes, ~5 KB each; listRows reads 1,000 per readMany call`;
+      row.target !== undefined
+        ? `${RUNS} runs of ${PROCESSES} completed processes, ~5 KB each; listRows fetches the listing projections of 1,000 per readListing call`
+        : row.baselineName?.includes('readMany of whole')
+          ? 'informational: what the listing projection saves'
+          : 'informational: what readListing and readMany save';
   }
   writeReport(
     Object.assign({ topic: 'list', package: '@process-summary/store-pg', rows }, { setup }),

@@ -101,6 +101,36 @@ CREATE TABLE {s}.consumer_state (
 );
 `,
   },
+  {
+    version: 3,
+    sql: `
+-- The listing projection (core's LISTING_FIELDS of the body, made by the writer from the same
+-- dict in the same statement; its form is in src/listing.ts): a listing fetches these few
+-- hundred bytes instead of the whole body. Not computed here from the body: PostgreSQL's json functions refuse a body holding
+-- \\u0000 or a lone surrogate anywhere (an error message may), which json itself keeps.
+-- listing_digest is the sha256 of the body text the projection was made from; a body written
+-- without its projection (a hand edit, a copy tool, rows from before version 3) leaves it NULL,
+-- and readers then cut the projection from the body itself: never a stale listing.
+-- listing_fields names the field list and form it was written with (a later version may list
+-- more): a reader whose list differs cuts the body itself too.
+ALTER TABLE {s}.summaries ADD COLUMN listing json, ADD COLUMN listing_digest bytea,
+  ADD COLUMN listing_fields text;
+CREATE FUNCTION {s}.check_listing() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.listing IS NOT NULL AND (NEW.body IS NULL OR NEW.listing_digest IS NULL
+      OR NEW.listing_digest <> sha256(convert_to(NEW.body::text, 'UTF8'))) THEN
+    NEW.listing := NULL;
+  END IF;
+  IF NEW.listing IS NULL THEN
+    NEW.listing_digest := NULL;
+    NEW.listing_fields := NULL;
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER summaries_listing BEFORE INSERT OR UPDATE OF body, listing, listing_digest, listing_fields
+  ON {s}.summaries FOR EACH ROW EXECUTE FUNCTION {s}.check_listing();
+`,
+  },
 ];
 
 /** The newest schema version this library knows. */

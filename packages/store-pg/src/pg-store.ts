@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   type Acquired,
   type AcquireOptions,
@@ -20,6 +20,7 @@ import {
   type ListOptions,
   type LoadOptions,
   type LoadResult,
+  listingOf,
   type OwnerStatus,
   type OwnershipOptions,
   type PreviousOwner,
@@ -41,6 +42,7 @@ import {
 import { Coalescer } from './coalesce.js';
 import { Database, type Tx } from './db.js';
 import { isUnavailable } from './errors.js';
+import { decodeListing, encodeListing, LISTING_FORMAT_ID } from './listing.js';
 import { currentOwner } from './local-process.js';
 import { migrate } from './migrations.js';
 import {
@@ -83,6 +85,8 @@ interface BodyRow {
   written_at: number | null;
   written_epoch: string | null;
   has_history: boolean;
+  /** With a listing's columns: whether `body` is the stored listing projection. */
+  projected?: boolean;
 }
 
 /**
@@ -419,30 +423,75 @@ export class PgSummaryStore implements SummaryStore {
     refs: readonly SummaryRef[],
     options: ReadOptions = {},
   ): Promise<(ReadResult | null)[]> {
+    return this.#readBatch('readMany', refs, options.full ?? true, false);
+  }
+
+  /**
+   * `readMany` with `full: false`, each dict cut to core's `LISTING_FIELDS` (see
+   * {@link SummaryStore.readListing}), in one query fetching the row's `listing` column (the
+   * projection its writer stored with the body, see listing.ts) instead of the body. A row
+   * without a usable one (a body written behind the store's back, before schema version 3, or
+   * by a version with other fields) is cut from its body.
+   */
+  async readListing(refs: readonly SummaryRef[]): Promise<(ReadResult | null)[]> {
+    return this.#readBatch('readListing', refs, false, true);
+  }
+
+  async #readBatch(
+    method: string,
+    refs: readonly SummaryRef[],
+    full: boolean,
+    listing: boolean,
+  ): Promise<(ReadResult | null)[]> {
     this.#open();
     if (!Array.isArray(refs))
-      throw codedTypeError('E_INVALID_ARGUMENT', 'readMany: refs must be an array');
+      throw codedTypeError('E_INVALID_ARGUMENT', `${method}: refs must be an array`);
     for (const ref of refs) assertValidRef(ref);
     if (refs.length === 0) return [];
     await this.ready();
     const keys = refs.map(keyOf);
+    // One primary-key lookup per ref: a join lets the planner hash the whole table for every
+    // batch, which costs a listing of 10,000 runs more than the rows it returns. (LIMIT 1, a
+    // no-op on a primary key, keeps the planner from flattening the LATERAL into that join.)
     const result = await this.#db.query<BodyRow & { n: string }>(
       `reading ${refs.length} summaries`,
-      `SELECT k.n, ${this.#bodyColumns()}
-       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(run_name, process_name, worker, n)
-       JOIN ${this.#q}.summaries s USING (run_name, process_name, worker)`,
+      `SELECT k.n, b.* FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(run_name, process_name, worker, n)
+       CROSS JOIN LATERAL (SELECT ${this.#bodyColumns(listing)} FROM ${this.#q}.summaries s
+         WHERE s.run_name = k.run_name AND s.process_name = k.process_name AND s.worker = k.worker LIMIT 1) b`,
       [
         keys.map((k) => k[0]),
         keys.map((k) => k[1]),
         keys.map((k) => k[2]),
         this.#options.maxSummaryBytes,
+        ...(listing ? [LISTING_FORMAT_ID] : []),
       ],
+      `process-summary:${this.#s}:read:${listing ? 'listing' : 'whole'}`,
     );
     const out: (ReadResult | null)[] = new Array(refs.length).fill(null);
-    const full = options.full ?? true;
+    const unreadable: number[] = [];
     for (const row of result.rows) {
       const index = Number(row.n) - 1;
-      out[index] = this.#readResult(keys[index] as Key, row, full);
+      const key = keys[index] as Key;
+      if (!listing) {
+        out[index] = this.#readResult(key, row, full);
+        continue;
+      }
+      if (row.projected !== true || row.body === null) {
+        // No projection usable with this version: the whole body came, cut it as a writer would.
+        const read = this.#readResult(key, row, false);
+        if (read?.dict != null) read.dict = listingOf(read.dict) as ReadResult['dict'];
+        out[index] = read;
+        continue;
+      }
+      const projection = decodeListing(row.body);
+      if (projection === undefined) unreadable.push(index);
+      else out[index] = this.#readResult(key, row, false, projection);
+    }
+    // A projection column edited into something else: read those few summaries whole.
+    for (const index of unreadable) {
+      const read = await this.read(refs[index] as SummaryRef, { full: false });
+      if (read?.dict != null) read.dict = listingOf(read.dict) as ReadResult['dict'];
+      out[index] = read;
     }
     return out;
   }
@@ -472,10 +521,12 @@ export class PgSummaryStore implements SummaryStore {
       options.runName === undefined ? [] : [options.runName],
     );
     const summaries: ListedSummary[] = result.rows.map((row) => {
-      const key: Key = [row.run_name, row.process_name, row.worker];
+      const ref = publicRef([row.run_name, row.process_name, row.worker]);
       return {
-        ...publicRef(key),
-        location: this.#location(key),
+        runName: ref.runName,
+        processName: ref.processName,
+        worker: ref.worker,
+        location: `${this.#q}.summaries:${refName(ref)}`,
         writtenAt: row.written_at,
         hasSummary: row.has_summary,
       };
@@ -642,6 +693,7 @@ export class PgSummaryStore implements SummaryStore {
         : summary.getSummaryDict();
     if (lease !== undefined) dict.owner_epoch = lease.epoch;
     const body = JSON.stringify(dict);
+    const listing = encodeListing(dict as unknown as Record<string, unknown>);
     const unsure = this.#unsure.get(summary);
     const taken = summary.takeEvents();
     // A write whose answer was lost is first assumed not to have committed: this write carries
@@ -653,7 +705,7 @@ export class PgSummaryStore implements SummaryStore {
     for (let attempt = 0; ; attempt++) {
       let outcome: 'saved' | 'refused';
       try {
-        outcome = (await this.#upsert(key, body, events, lease, writeId, prev))
+        outcome = (await this.#upsert(key, body, listing, events, lease, writeId, prev))
           ? 'saved'
           : 'refused';
       } catch (err) {
@@ -701,11 +753,14 @@ export class PgSummaryStore implements SummaryStore {
    * unowned write, by the absence of a live lease), the journal lines, the notification. A
    * stale epoch matches no row and nothing is written. With `prev` (not `undefined`), the row
    * must also hold that write id: a write sent before a lost answer can never land after the
-   * write that followed it.
+   * write that followed it. `listing` is the body's listing projection, stored beside it with
+   * the digest of the body it was cut from (the table's trigger drops a projection whose
+   * digest does not match).
    */
   async #upsert(
     key: Key,
     body: string,
+    listing: string,
     events: SummaryEvent[],
     lease: Lease | undefined,
     writeId: string,
@@ -723,31 +778,38 @@ export class PgSummaryStore implements SummaryStore {
       writeId,
       prev !== undefined,
       prev ?? null,
+      listing,
+      createHash('sha256').update(body).digest(),
+      LISTING_FORMAT_ID,
     ];
     // $1-3 key, $4 body, $5 size, $6 events, $7 channel, $8 payload, $9 write id,
-    // $10 whether to expect $11 as the row's last write id, $12 epoch or stale seconds.
+    // $10 whether to expect $11 as the row's last write id, $12 listing, $13 its body's digest,
+    // $14 its field list, $15 epoch or stale seconds.
     const expected = '($10::boolean IS NOT TRUE OR s.last_write_id IS NOT DISTINCT FROM $11::text)';
     let saved: string;
     if (lease === undefined) {
-      // $13: an owner this store found provably gone at a refused attempt.
+      // $16: an owner this store found provably gone at a refused attempt.
       values.push(
         this.#options.staleAfterSeconds,
         this.#deadOwner.get(knownKey(key, lease)) ?? null,
       );
       saved = `INSERT INTO ${s}.summaries AS s (run_name, process_name, worker, body, size_bytes,
-          written_at, written_epoch, last_write_id)
-        VALUES ($1, $2, $3, $4::json, $5, now(), NULL, $9)
+          written_at, written_epoch, last_write_id, listing, listing_digest, listing_fields)
+        VALUES ($1, $2, $3, $4::json, $5, now(), NULL, $9, $12::json, $13::bytea, $14::text)
         ON CONFLICT (run_name, process_name, worker) DO UPDATE SET body = EXCLUDED.body,
           size_bytes = EXCLUDED.size_bytes, written_at = now(), written_epoch = NULL,
-          change_xid = pg_current_xact_id(), last_write_id = EXCLUDED.last_write_id
-        WHERE (s.owner_epoch IS NULL OR s.owner_heartbeat < now() - make_interval(secs => $12)
-          OR s.owner_epoch = $13::bigint) AND ${expected}
+          change_xid = pg_current_xact_id(), last_write_id = EXCLUDED.last_write_id,
+          listing = EXCLUDED.listing, listing_digest = EXCLUDED.listing_digest,
+          listing_fields = EXCLUDED.listing_fields
+        WHERE (s.owner_epoch IS NULL OR s.owner_heartbeat < now() - make_interval(secs => $15)
+          OR s.owner_epoch = $16::bigint) AND ${expected}
         RETURNING 1`;
     } else {
       values.push(lease.epoch);
       saved = `UPDATE ${s}.summaries s SET body = $4::json, size_bytes = $5, written_at = now(),
-          written_epoch = $12, change_xid = pg_current_xact_id(), last_write_id = $9
-        WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $12
+          written_epoch = $15, change_xid = pg_current_xact_id(), last_write_id = $9,
+          listing = $12::json, listing_digest = $13::bytea, listing_fields = $14::text
+        WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $15
           AND ${expected}
         RETURNING 1`;
     }
@@ -832,10 +894,15 @@ export class PgSummaryStore implements SummaryStore {
 
   /**
    * What a reader needs of a row `s` (a {@link BodyRow}); `$4` is the size past which the body
-   * is not fetched.
+   * is not fetched. With `listing`, the body's listing projection stands for it where the row
+   * has one cut with this version's field list (`$5`).
    */
-  #bodyColumns(): string {
-    return `CASE WHEN s.size_bytes <= $4 THEN s.body::text END AS body, s.size_bytes,
+  #bodyColumns(listing = false): string {
+    const body = listing
+      ? `(CASE WHEN s.listing_fields = $5 THEN s.listing ELSE s.body END)::text END AS body,
+        s.listing_fields IS NOT DISTINCT FROM $5 AS projected`
+      : 's.body::text END AS body';
+    return `CASE WHEN s.size_bytes <= $4 THEN ${body}, s.size_bytes,
       extract(epoch FROM s.written_at)::float8 AS written_at, s.written_epoch,
       EXISTS (SELECT 1 FROM ${this.#q}.journal j WHERE j.run_name = s.run_name
         AND j.process_name = s.process_name AND j.worker = s.worker) AS has_history`;
@@ -854,7 +921,8 @@ export class PgSummaryStore implements SummaryStore {
   async #clearBody(tx: Tx, key: Key): Promise<void> {
     await tx.query(
       `UPDATE ${this.#q}.summaries SET body = NULL, size_bytes = NULL, written_at = NULL,
-         written_epoch = NULL, change_xid = pg_current_xact_id()
+         written_epoch = NULL, listing = NULL, listing_digest = NULL, listing_fields = NULL,
+         change_xid = pg_current_xact_id()
        WHERE run_name = $1 AND process_name = $2 AND worker = $3`,
       key,
     );
@@ -907,7 +975,8 @@ export class PgSummaryStore implements SummaryStore {
     }
   }
 
-  #readResult(key: Key, row: BodyRow, full: boolean): ReadResult | null {
+  /** `row` as `read` returns it; `decoded`, when given, is its body already parsed. */
+  #readResult(key: Key, row: BodyRow, full: boolean, decoded?: unknown): ReadResult | null {
     if (row.body === null && row.size_bytes === null && !row.has_history) return null;
     const location = this.#location(key);
     const result: ReadResult = {
@@ -941,7 +1010,7 @@ export class PgSummaryStore implements SummaryStore {
       };
       return result;
     }
-    const parsed = parseBody(row.body, full);
+    const parsed = decoded === undefined ? parseBody(row.body, full) : checkBody(decoded, full);
     if ('problem' in parsed) {
       result.problem = { ...parsed.problem, message: `${location}: ${parsed.problem.reason}` };
       return result;
@@ -978,6 +1047,13 @@ function parseBody(
       },
     };
   }
+  return checkBody(dict, full);
+}
+
+function checkBody(
+  dict: unknown,
+  full: boolean,
+): { dict: unknown; seedFormat: boolean } | { problem: BodyProblem } {
   const check = full ? checkSummaryDict(dict) : checkListedFields(dict);
   if (check.valid) return { dict, seedFormat: check.seedFormat };
   const first = check.issues[0];

@@ -3,6 +3,7 @@
  * `runStoreContract` with a factory returning a {@link ContractSubject}; the suites use the
  * contract only, so they run unchanged against the memory, file and PostgreSQL stores.
  */
+import { readFileSync } from 'node:fs';
 import {
   type Acquired,
   canKeepState,
@@ -10,8 +11,10 @@ import {
   type JournalRecord,
   type JsonValue,
   type Lease,
+  LISTING_FIELDS,
   type OwnerIdentity,
   ProcessSummary,
+  type ReadOptions,
   type ReadResult,
   type StateKeepingStore,
   type SummaryRef,
@@ -68,6 +71,7 @@ const SUITES: [title: string, define: (test: Test<Ctx>) => void][] = [
   ['ownership', ownership],
   ['fencing', fencing],
   ['reading', reading],
+  ['listing projection', listingProjection],
   ['journal and watch', journalAndWatch],
   ['workers', workers],
   ['bad input', badInput],
@@ -573,6 +577,173 @@ function reading(test: Test<Ctx>): void {
       runB.summaries.map((s) => s.processName),
       ['collect'],
     );
+  });
+}
+
+/** A file written by the Python original (relative perf_counter times, no schema_version). */
+function seedFormatDict(): Record<string, unknown> {
+  const file = new URL(
+    '../../../fixtures/seed-format/runs/harvard_2024/process_summary_collect.json',
+    import.meta.url,
+  );
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+}
+
+/** Summaries of every shape a listing shows, saved through the store. */
+async function saveVariedSummaries(store: SummaryStore): Promise<SummaryRef[]> {
+  const saved: SummaryRef[] = [];
+  const save = async (summary: ProcessSummary, lease?: Lease) => {
+    await store.save(summary, lease);
+    saved.push({
+      runName: summary.runName,
+      processName: summary.processName,
+      worker: summary.worker ?? null,
+    });
+  };
+  // Running, with a total (an ETA), a current rate, custom metrics the listing must not carry.
+  const running = makeSummary({ runName: 'run_l', processName: 'running' });
+  running.summary.setItemsTotal(1000);
+  running.summary.incrementItems({ processed: 40, successful: 38, failed: 2, bytes: 123_456 });
+  running.clock.advance(7.5);
+  running.summary.incrementItems({ processed: 3, successful: 3 });
+  running.summary.setCustomMetric('big', { rows: Array.from({ length: 50 }, (_, i) => i) });
+  running.summary.addProgressUpdate('batch 1', { size: 40 });
+  await save(running.summary);
+  // Completed with failures; error types and messages holding NUL, escapes and astral text.
+  const completed = makeSummary({ runName: 'run_l', processName: 'completed' });
+  completed.summary.incrementItems({ processed: 10, successful: 7, failed: 3, retried: 1 });
+  completed.summary.addError('Net\u0000Error', 'a\u0000b\u001b[31m"\'\\<x>\u2028😀');
+  completed.summary.addError('Ünïcødé', 'ends here \ud83d\ude00');
+  completed.clock.advance(12.25);
+  completed.summary.endProcess();
+  await save(completed.summary);
+  // Failed, saved by an owner (the write carries its epoch).
+  const failedRef: SummaryRef = { runName: 'run_l', processName: 'failed' };
+  const { lease } = await store.acquire(failedRef, { owner: OWNER_A });
+  const failed = makeSummary(failedRef);
+  failed.summary.incrementItems({ processed: 1, failed: 1 });
+  failed.clock.advance(0.125);
+  failed.summary.endProcess({ outcome: 'failed' });
+  await save(failed.summary, lease);
+  // A worker of a process.
+  const worker = makeSummary({ runName: 'run_l', processName: 'sharded', worker: 'w-2' });
+  worker.summary.incrementItems({ processed: 5, successful: 5 });
+  await save(worker.summary);
+  // Loaded from a file of the Python original (relative times), then saved.
+  await save(ProcessSummary.fromDict(seedFormatDict()));
+  return saved;
+}
+
+/** What `readListing` must answer for `read`: the same, the dict cut to the listing fields. */
+function projected(read: ReadResult | null): unknown {
+  if (read === null || read.dict === null) return read;
+  const dict = read.dict as unknown as Record<string, unknown>;
+  return {
+    ...read,
+    dict: Object.fromEntries(LISTING_FIELDS.filter((k) => k in dict).map((k) => [k, dict[k]])),
+  };
+}
+
+function listingProjection(test: Test<Ctx>): void {
+  const light: ReadOptions = { full: false };
+
+  test('readListing answers readMany with full: false, each dict cut to LISTING_FIELDS', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    if (store.readListing === undefined) return; // a capability, not every store has it
+    const refs = await saveVariedSummaries(store);
+    const listed = await store.readListing(refs);
+    assert.is(listed.length, refs.length);
+    for (const [i, ref] of refs.entries()) {
+      const full = await store.read(ref);
+      const read = listed[i] ?? null;
+      assert.ok(read?.dict, `a listing of ${ref.processName}`);
+      assert.equal(read, projected(await store.read(ref, light)), ref.processName);
+      const whole = dictOf(full);
+      const cut = read.dict as unknown as Record<string, unknown>;
+      for (const key of LISTING_FIELDS) {
+        assert.is(key in cut, key in whole, `${ref.processName}: ${key} present as in the whole`);
+        assert.equal(cut[key], whole[key], `${ref.processName}: ${key}`);
+      }
+      assert.equal(Object.keys(cut).sort(), LISTING_FIELDS.filter((k) => k in whole).sort());
+      assert.not.ok('custom_metrics' in cut, 'custom metrics are not in a listing');
+      assert.not.ok('progress_updates' in cut, 'progress updates are not in a listing');
+    }
+    const completed = listed[1]?.dict as unknown as { error_types: Record<string, number> };
+    assert.equal(completed.error_types, { 'Net\u0000Error': 1, Ünïcødé: 1 });
+    assert.is(listed[2]?.epoch, (await store.read(refs[2] as SummaryRef))?.epoch);
+    assert.type(listed[2]?.epoch, 'number', 'the owner-saved summary carries its epoch');
+    assert.is(
+      listed[4]?.dict?.start_time,
+      (await store.read(refs[4] as SummaryRef))?.dict?.start_time,
+    );
+  });
+
+  test('readListing of a missing ref is null in its place, and of no refs is empty', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    if (store.readListing === undefined) return;
+    await store.save(makeSummary().summary);
+    const missing: SummaryRef = { runName: 'harvard_2024', processName: 'nothing' };
+    const listed = await store.readListing([missing, REF, { ...REF, worker: 'w9' }]);
+    assert.is(listed.length, 3);
+    assert.is(listed[0], null);
+    assert.is(listed[1]?.dict?.run_name, REF.runName);
+    assert.is(listed[2], null);
+    assert.equal(await store.readListing([]), []);
+    await store.remove(REF);
+    assert.equal(await store.readListing([REF]), [projected(await store.read(REF, light))]);
+  });
+
+  test('readListing after a later save shows the new values, never the earlier listing', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    if (store.readListing === undefined) return;
+    const { summary, clock } = makeSummary();
+    summary.incrementItems({ processed: 1, successful: 1 });
+    await store.save(summary);
+    const first = await store.readListing([REF]);
+    assert.is(first[0]?.dict?.items_processed, 1);
+    clock.advance(60);
+    summary.incrementItems({ processed: 9, successful: 8, failed: 1 });
+    summary.addError('Timeout', 'slow');
+    summary.endProcess();
+    await store.save(summary);
+    const second = await store.readListing([REF]);
+    assert.equal(second, [projected(await store.read(REF, light))]);
+    const dict = second[0]?.dict as unknown as Record<string, unknown>;
+    assert.is(dict.items_processed, 10);
+    assert.is(dict.status, 'completed');
+    assert.equal(dict.error_types, { Timeout: 1 });
+  });
+
+  test('readListing reports a damaged summary as a problem, not a throw', async ({ subject }) => {
+    const { store } = subject;
+    if (store.readListing === undefined || subject.corrupt === undefined) return;
+    await store.save(makeSummary().summary);
+    await subject.corrupt(REF);
+    const [read] = await store.readListing([REF]);
+    assert.ok(read);
+    assert.is(read.dict, null);
+    assert.ok(read.problem, 'the problem is reported');
+    assert.equal(read, await store.read(REF, light));
+  });
+
+  test('readListing refuses invalid refs with E_INVALID_NAME, as read does', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    const readListing = store.readListing?.bind(store);
+    if (readListing === undefined) return;
+    for (const bad of BAD_NAMES) {
+      await failsWith(
+        () => readListing([REF, { runName: bad, processName: 'x' }]),
+        'E_INVALID_NAME',
+      );
+    }
   });
 }
 

@@ -1,0 +1,253 @@
+import { readFileSync } from 'node:fs';
+import {
+  createManualClock,
+  LISTING_FIELDS,
+  ProcessSummary,
+  type ReadResult,
+  type SummaryRef,
+} from '@process-summary/core';
+import { testPostgres } from '@process-summary/test-kit';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Database } from '../src/db.js';
+import { PgSummaryStore } from '../src/index.js';
+import { encodeListing } from '../src/listing.js';
+import { migrate } from '../src/migrations.js';
+import { resolveOptions } from '../src/options.js';
+import { adminPool, freshSchema, freshStore } from './_helpers.js';
+
+const REF: SummaryRef = { runName: 'listing', processName: 'collect' };
+const WHERE = `run_name = $1 AND process_name = $2 AND worker = ''`;
+
+/** `read` with `full: false`, its dict cut to the listing fields: what readListing must answer. */
+function projected(read: ReadResult | null): unknown {
+  if (read === null || read.dict === null) return read;
+  const dict = read.dict as unknown as Record<string, unknown>;
+  return {
+    ...read,
+    dict: Object.fromEntries(LISTING_FIELDS.filter((k) => k in dict).map((k) => [k, dict[k]])),
+  };
+}
+
+async function listingColumn(schema: string, ref: SummaryRef = REF): Promise<string | null> {
+  const admin = await adminPool();
+  const result = await admin.query(
+    `SELECT listing::text AS listing FROM ${schema}.summaries WHERE ${WHERE}`,
+    [ref.runName, ref.processName],
+  );
+  return result.rows[0]?.listing ?? null;
+}
+
+test('NUL, lone surrogates and astral text in error types come back from the stored projection exactly', async () => {
+  const { store, schema, drop } = await freshStore();
+  try {
+    const summary = new ProcessSummary({ ...REF, clock: createManualClock(1_750_000_000) });
+    summary.incrementItems({ processed: 2, failed: 2 });
+    summary.addError('Nul\u0000Type', 'a\u0000b');
+    summary.addError('Lone\ud800High', 'x\udc00');
+    summary.addError('😀\u2028"\\', 'astral');
+    summary.setCustomMetric('big', 'y'.repeat(10_000));
+    await store.save(summary);
+    const stored = await listingColumn(schema);
+    assert.ok(stored, 'the writer stored a projection');
+    assert.ok(stored.length < 2000, 'the projection leaves the custom metric out');
+    const [listed] = await store.readListing([REF]);
+    assert.equal(listed, projected(await store.read(REF, { full: false })));
+    assert.equal((listed?.dict as unknown as { error_types: unknown }).error_types, {
+      'Nul\u0000Type': 1,
+      'Lone\ud800High': 1,
+      '😀\u2028"\\': 1,
+    });
+  } finally {
+    await drop();
+  }
+});
+
+test('a body changed behind the store (a hand edit) drops the stored projection: the listing shows the edit', async () => {
+  const { store, schema, drop } = await freshStore();
+  try {
+    const summary = new ProcessSummary({ ...REF, clock: createManualClock(1_750_000_000) });
+    summary.incrementItems({ processed: 1, successful: 1 });
+    await store.save(summary);
+    assert.ok(await listingColumn(schema));
+    const edited = { ...summary.getSummaryDict(), items_processed: 41, items_successful: 41 };
+    await (await adminPool()).query(
+      `UPDATE ${schema}.summaries SET body = $3::json WHERE ${WHERE}`,
+      [REF.runName, REF.processName, JSON.stringify(edited)],
+    );
+    assert.is(await listingColumn(schema), null, 'the projection no longer matches its body');
+    const [listed] = await store.readListing([REF]);
+    assert.is(listed?.dict?.items_processed, 41);
+    assert.equal(listed, projected(await store.read(REF, { full: false })));
+    // A projection written by hand that was not cut from this body is not kept either.
+    await (await adminPool()).query(
+      `UPDATE ${schema}.summaries SET listing = '{"run_name": "forged"}' WHERE ${WHERE}`,
+      [REF.runName, REF.processName],
+    );
+    assert.is(await listingColumn(schema), null);
+    // The next save stores a projection again.
+    summary.incrementItems({ processed: 1, successful: 1 });
+    await store.save(summary);
+    assert.ok(await listingColumn(schema));
+    const [again] = await store.readListing([REF]);
+    assert.is(again?.dict?.items_processed, 2);
+  } finally {
+    await drop();
+  }
+});
+
+test('the stored projection is what a listing fetches, unless it was cut with another field list', async () => {
+  const { store, schema, drop } = await freshStore();
+  try {
+    const summary = new ProcessSummary({ ...REF, clock: createManualClock(1_750_000_000) });
+    summary.incrementItems({ processed: 3, successful: 3 });
+    await store.save(summary);
+    const admin = await adminPool();
+    // Only the projection changed (its digest still that of the body): the listing shows it,
+    // so the body was not fetched.
+    const doctored = { ...summary.getSummaryDict(), items_processed: 99, items_successful: 99 };
+    await admin.query(`UPDATE ${schema}.summaries SET listing = $3::json WHERE ${WHERE}`, [
+      REF.runName,
+      REF.processName,
+      encodeListing(doctored),
+    ]);
+    const [fromProjection] = await store.readListing([REF]);
+    assert.is(fromProjection?.dict?.items_processed, 99);
+    // Cut with another field list (another version of this library): the body is cut instead.
+    await admin.query(`UPDATE ${schema}.summaries SET listing_fields = 'another' WHERE ${WHERE}`, [
+      REF.runName,
+      REF.processName,
+    ]);
+    const [fromBody] = await store.readListing([REF]);
+    assert.is(fromBody?.dict?.items_processed, 3);
+    assert.equal(fromBody, projected(await store.read(REF, { full: false })));
+  } finally {
+    await drop();
+  }
+});
+
+test('a projection column edited into something that is not one is passed over for the body', async () => {
+  const { store, schema, drop } = await freshStore();
+  try {
+    const refs = ['a', 'b', 'c'].map((processName) => ({ runName: 'tampered', processName }));
+    for (const [i, ref] of refs.entries()) {
+      const summary = new ProcessSummary({ ...ref, clock: createManualClock(1_750_000_000) });
+      summary.incrementItems({ processed: i + 1, successful: i + 1 });
+      await store.save(summary);
+    }
+    const admin = await adminPool();
+    for (const [ref, listing] of [
+      [refs[0], '{"run_name": "not the stored form"}'],
+      [refs[2], '[3, "only one value"]'],
+    ] as const) {
+      await admin.query(`UPDATE ${schema}.summaries SET listing = $3::json WHERE ${WHERE}`, [
+        ref?.runName,
+        ref?.processName,
+        listing,
+      ]);
+    }
+    const listed = await store.readListing(refs);
+    for (const [i, ref] of refs.entries()) {
+      assert.is(listed[i]?.dict?.items_processed, i + 1, ref.processName);
+      assert.equal(listed[i], projected(await store.read(ref, { full: false })));
+    }
+  } finally {
+    await drop();
+  }
+});
+
+test('a seed-format body inserted by hand is listed from its body, seed format and relative times included', async () => {
+  const { store, schema, drop } = await freshStore();
+  try {
+    const seed = readFileSync(
+      new URL(
+        '../../../fixtures/seed-format/runs/harvard_2024/process_summary_collect.json',
+        import.meta.url,
+      ),
+      'utf8',
+    );
+    const ref = { runName: 'harvard_2024', processName: 'collect' };
+    await store.ready();
+    await (await adminPool()).query(
+      `INSERT INTO ${schema}.summaries (run_name, process_name, worker, body, written_at) VALUES ($1, $2, '', $3::json, now())`,
+      [ref.runName, ref.processName, seed],
+    );
+    const [listed] = await store.readListing([ref]);
+    assert.ok(listed?.dict);
+    assert.is(listed.seedFormat, true);
+    assert.not.ok('schema_version' in listed.dict);
+    assert.equal(listed, projected(await store.read(ref, { full: false })));
+  } finally {
+    await drop();
+  }
+});
+
+test('a summary over maxSummaryBytes is E_TOO_LARGE in a listing too, its projection not fetched', async () => {
+  const { store, drop } = await freshStore({ maxSummaryBytes: 4096 });
+  try {
+    const summary = new ProcessSummary({ ...REF, clock: createManualClock(1_750_000_000) });
+    summary.setCustomMetric('big', 'z'.repeat(8000));
+    await store.save(summary);
+    const [listed] = await store.readListing([REF]);
+    assert.is(listed?.dict, null);
+    assert.is(listed?.problem?.code, 'E_TOO_LARGE');
+    assert.equal([listed], await store.readMany([REF], { full: false }));
+  } finally {
+    await drop();
+  }
+});
+
+test('a database at version 2 upgrades to 3: its summaries are listed from their bodies until saved again', async () => {
+  const { url } = await testPostgres();
+  const schema = freshSchema();
+  const admin = await adminPool();
+  const db = new Database(resolveOptions({ url, schema }));
+  const store = new PgSummaryStore({ url, schema });
+  try {
+    await migrate(db, schema, 2);
+    const summary = new ProcessSummary({ ...REF, clock: createManualClock(1_750_000_000) });
+    summary.incrementItems({ processed: 7, successful: 7 });
+    await admin.query(
+      `INSERT INTO ${schema}.summaries (run_name, process_name, worker, body, written_at) VALUES ($1, $2, '', $3::json, now())`,
+      [REF.runName, REF.processName, JSON.stringify(summary.getSummaryDict())],
+    );
+    const [listed] = await store.readListing([REF]);
+    assert.is(listed?.dict?.items_processed, 7);
+    assert.equal(listed, projected(await store.read(REF, { full: false })));
+    assert.is(await listingColumn(schema), null, 'rows of version 2 have no projection yet');
+    const versions = await admin.query(
+      `SELECT version FROM ${schema}.schema_migrations ORDER BY version`,
+    );
+    assert.equal(
+      versions.rows.map((r) => r.version),
+      [1, 2, 3],
+    );
+    summary.incrementItems({ processed: 1, successful: 1 });
+    await store.save(summary);
+    assert.ok(await listingColumn(schema));
+    const [saved] = await store.readListing([REF]);
+    assert.is(saved?.dict?.items_processed, 8);
+  } finally {
+    await store.close();
+    await db.end();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  }
+});
+
+test('archive and remove clear the projection with the body', async () => {
+  const { store, schema, drop } = await freshStore();
+  try {
+    await store.save(new ProcessSummary(REF));
+    assert.ok(await listingColumn(schema));
+    await store.archive(REF);
+    assert.is(await listingColumn(schema), null);
+    assert.equal(await store.readListing([REF]), await store.readMany([REF], { full: false }));
+    await store.save(new ProcessSummary(REF));
+    await store.remove(REF);
+    assert.is(await listingColumn(schema), null);
+  } finally {
+    await drop();
+  }
+});
+
+test.run();
