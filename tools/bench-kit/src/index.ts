@@ -448,8 +448,9 @@ export function formatRow(topic: string, r: Row): string {
   let line = `${topic} | ${r.name}: ${parts.join(', ')}`;
   if (r.target !== undefined) {
     const held = runsMeeting(r);
+    // "MISSED, met in 1/5 runs": the count is of the runs that met it, either way.
     const inRuns = held === undefined ? '' : ` in ${held.met}/${held.of} runs`;
-    line += ` (target ${r.target}: ${r.met ? 'met' : 'MISSED'}${inRuns})`;
+    line += ` (target ${r.target}: ${r.met ? `met${inRuns}` : `MISSED${inRuns ? `, met${inRuns}` : ''}`})`;
   }
   return line;
 }

@@ -98,7 +98,7 @@ test('writeReport writes under BENCH_ROOT and prints no time for a row without s
     ) as { rows: Row[] };
     assert.is(saved.rows.length, 3);
     assert.equal(printed, [
-      'save | save: median 1.05 µs, bare protocol 1.00 µs, ratio 1.05x (5 runs 1.00–1.30x) (target <= 1.2x: MISSED in 4/5 runs)',
+      'save | save: median 1.05 µs, bare protocol 1.00 µs, ratio 1.05x (5 runs 1.00–1.30x) (target <= 1.2x: MISSED, met in 4/5 runs)',
       'save | system calls per summary file: statx 2.0, openat 1.0',
       'save | alone: median 2.00 µs (3 runs 1.90 µs–2.10 µs)',
     ]);
