@@ -136,16 +136,6 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 
-/** Stats of durations given in milliseconds. */
-export function statsOfMs(samplesMs: readonly number[]): Stats {
-  const sorted = [...samplesMs].sort((a, b) => a - b);
-  return {
-    medianNs: quantile(sorted, 0.5) * 1e6,
-    p99Ns: quantile(sorted, 0.99) * 1e6,
-    samples: sorted.length,
-  };
-}
-
 /** A row that is a count or a size, not a time: the report shows its note. */
 export const NOT_A_TIME: Stats = { medianNs: 0, p99Ns: 0, samples: 0 };
 

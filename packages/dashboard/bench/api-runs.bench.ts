@@ -13,6 +13,10 @@
  * in-process floor both share (inspect's `listRows` + JSON of the rows, no HTTP, no process),
  * and `/api/runs` against that floor.
  *
+ * Every row is measured over the kit's runs (5, or `BENCH_RUNS`), contenders in blocks whose
+ * order alternates from run to run; a ratio is reported with its spread over the runs, and the
+ * target is met only if every run met it.
+ *
  * Both answers are checked to hold the same rows before anything is timed.
  */
 import { spawn } from 'node:child_process';
@@ -24,11 +28,14 @@ import {
   compareAsync,
   type Row,
   ratioRow,
+  runOrder,
+  runsFor,
+  statsFromRuns,
   writeReport,
 } from '@process-summary/bench-kit';
 import { listRows, safeJsonStringify } from '@process-summary/inspect';
 import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
-import { cliBinary, quick, startServer, statsOfMs, writeSummaries } from './_setup.ts';
+import { cliBinary, quick, startServer, writeSummaries } from './_setup.ts';
 
 const SUMMARIES = 10_000;
 
@@ -94,32 +101,45 @@ export async function run(): Promise<void> {
       targets: { 'summary-inspect list --json (spawned, until stdout closes)': 1.2 },
     });
 
-    // The floor both stand on, in this process: what the rows cost before any transport.
+    // The floor both stand on, in this process: what the rows cost before any transport. Over
+    // the kit's runs, each contender in a block of its own, the blocks' order reversed from run
+    // to run, so run i of the floor and of /api/runs ran side by side and the ratio row pairs
+    // them run by run.
     const store = new FileSummaryStore({ root, logger: silentLogger });
-    const floorMs: number[] = [];
-    const apiMs: number[] = [];
-    const rounds = quick ? 3 : 11;
-    for (let i = 0; i < rounds + 1; i++) {
-      let start = performance.now();
-      const result = await listRows(store, { now: Date.now() / 1000, full: false });
-      blackhole(safeJsonStringify({ rows: result.rows }));
-      const floor = performance.now() - start;
-      start = performance.now();
-      blackhole(await get(api));
-      const viaApi = performance.now() - start;
-      // The first round warms the store's caches and the JIT.
-      if (i > 0) {
-        floorMs.push(floor);
-        apiMs.push(viaApi);
+    const timeNs = async (op: () => Promise<unknown>): Promise<number> => {
+      const start = process.hrtime.bigint();
+      blackhole(await op());
+      return Number(process.hrtime.bigint() - start);
+    };
+    const contenders = [
+      {
+        key: 'floor' as const,
+        op: async () => {
+          const result = await listRows(store, { now: Date.now() / 1000, full: false });
+          return safeJsonStringify({ rows: result.rows });
+        },
+      },
+      { key: 'api' as const, op: () => get(api) },
+    ];
+    const runs = runsFor(undefined);
+    const perRun = quick ? 2 : 3;
+    const taken = { floor: [] as number[][], api: [] as number[][] };
+    for (let r = 0; r < runs; r++) {
+      for (const { key, op } of runOrder(contenders, r)) {
+        // The first call of a block warms the store's caches and the JIT after the other's.
+        await timeNs(op);
+        const samples: number[] = [];
+        for (let i = 0; i < perRun; i++) samples.push(await timeNs(op));
+        taken[key].push(samples);
       }
     }
     const floor: Row = {
       name: `listRows + JSON of the rows, in process (the floor), ${n} summaries`,
-      candidate: statsOfMs(floorMs),
+      candidate: statsFromRuns(taken.floor),
     };
     const apiAgain: Row = {
       name: `/api/runs, ${n} summaries, measured beside the floor`,
-      candidate: statsOfMs(apiMs),
+      candidate: statsFromRuns(taken.api),
     };
     writeReport({
       topic: 'api-runs',

@@ -1,7 +1,9 @@
 /**
  * Save -> visible: a pipeline saves while headless Chromium shows the overview; the time from
  * the save's promise resolving (in the pipeline) to the open page's DOM showing the new count,
- * p50 and p95 over 60 saves (BENCH_QUICK: 20). Target: p95 <= 1 s.
+ * over the kit's runs (5, or `BENCH_RUNS`) of 30 saves each (BENCH_QUICK: 10), one Chromium and
+ * one page for all of them. Each run reports its p50 and p95; the rows give their medians and
+ * spread over the runs. Target: p95 <= 1 s in every run (and no save left unshown).
  *
  * The server runs in a process of its own (as `summary-inspect serve`); the pipeline
  * (`createProcessSummary` + `saveProcessSummary`) runs here. Both ends are stamped in epoch
@@ -14,26 +16,25 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Row, writeReport } from '@process-summary/bench-kit';
+import { median, type Row, runsFor, statsFromRuns, writeReport } from '@process-summary/bench-kit';
 import {
   createProcessSummary,
   releaseProcessSummary,
   saveProcessSummary,
 } from '@process-summary/recovery';
 import { launchBrowser, rowSelector } from '../test/_browser.ts';
-import {
-  epochMs,
-  quantile,
-  quick,
-  sleep,
-  startServer,
-  statsOfMs,
-  writeSummaries,
-} from './_setup.ts';
+import { epochMs, quantile, quick, sleep, startServer, writeSummaries } from './_setup.ts';
 
-const SAVES = quick ? 20 : 60;
+const SAVES_PER_RUN = quick ? 10 : 30;
+const WARM_UP_SAVES = 3;
 const RUN = 'bench';
 const PROCESS = 'collect';
+
+/** Which of `count` sorted samples `quantile(sorted, 0.95)` picks, counted from the slowest. */
+function p95Rank(count: number): string {
+  const n = count - Math.floor(0.95 * count);
+  return n === 1 ? 'the slowest' : `the ${n === 2 ? '2nd' : n === 3 ? '3rd' : `${n}th`} slowest`;
+}
 
 export async function run(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'ps-dash-bench-dom-'));
@@ -78,9 +79,8 @@ export async function run(): Promise<void> {
       check();
     })()`);
 
-    const latencies: number[] = [];
-    let missed = 0;
-    for (let i = 0; i < SAVES + 3; i++) {
+    /** One save, and when the page showed it: ms from resolved to visible, or null if never. */
+    const saveAndSee = async (): Promise<number | null> => {
       summary.incrementItems({ processed: 1, successful: 1 });
       const value = summary.itemsProcessed;
       if (!(await saveProcessSummary(summary))) throw new Error('the pipeline could not save');
@@ -94,25 +94,54 @@ export async function run(): Promise<void> {
         shownAt = seen.find(([v]) => v >= value)?.[1] ?? null;
         if (shownAt === null) await sleep(20);
       }
-      // The first saves warm the server and the page up; they are not counted.
-      if (i >= 3) {
-        if (shownAt === null) missed += 1;
-        else latencies.push(shownAt - savedAt);
-      }
       await sleep(100 + Math.random() * 200);
+      return shownAt === null ? null : shownAt - savedAt;
+    };
+
+    // The first saves warm the server and the page up; they are not counted.
+    for (let i = 0; i < WARM_UP_SAVES; i++) await saveAndSee();
+    const runs = runsFor(undefined);
+    const latencyRuns: number[][] = [];
+    const p95s: number[] = [];
+    let missed = 0;
+    for (let r = 0; r < runs; r++) {
+      const latencies: number[] = [];
+      for (let i = 0; i < SAVES_PER_RUN; i++) {
+        const latency = await saveAndSee();
+        if (latency === null) missed += 1;
+        else latencies.push(latency);
+      }
+      const sorted = [...latencies].sort((a, b) => a - b);
+      latencyRuns.push(latencies.map((x) => x * 1e6));
+      // A run whose saves were all unshown has no p95 under the target.
+      p95s.push(sorted.length === 0 ? Number.POSITIVE_INFINITY : quantile(sorted, 0.95));
     }
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const p95 = quantile(sorted, 0.95);
+    const all = statsFromRuns(latencyRuns);
+    const held = p95s.filter((x) => x <= 1000).length;
+    const ms = (x: number) => `${x.toFixed(0)} ms`;
+    const p95Text =
+      runs > 1
+        ? `p95 ${ms(median(p95s))} (median of the runs'; ${ms(Math.min(...p95s))}–${ms(Math.max(...p95s))} over ${runs} runs)`
+        : `p95 ${ms(p95s[0] ?? Number.NaN)}`;
+    const what = `save resolved -> count visible on the open overview (Chromium), ${runs} runs of ${SAVES_PER_RUN} saves`;
     const rows: Row[] = [
       {
-        name: `save resolved -> count visible on the open overview (Chromium), ${SAVES} saves: p50 ${quantile(sorted, 0.5).toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`,
-        candidate: statsOfMs(latencies),
-        note:
-          missed === 0
-            ? `p95 ${p95.toFixed(0)} ms`
-            : `p95 ${p95.toFixed(0)} ms; ${missed} save(s) never shown within 10 s`,
+        name: `${what}: median of each run`,
+        candidate: all,
+      },
+      {
+        // The row's times are the runs' p95s (median of them, and their spread), not medians:
+        // the target is on the p95, and must hold in every run.
+        name: `${what}: p95 of each run (of ${SAVES_PER_RUN} saves, ${p95Rank(SAVES_PER_RUN)})`,
+        candidate: {
+          medianNs: median(p95s) * 1e6,
+          p99Ns: all.p99Ns,
+          samples: all.samples,
+          runsNs: p95s.map((x) => x * 1e6),
+        },
+        note: `${p95Text}; at most 1 s in ${held}/${runs} runs${missed === 0 ? '' : `; ${missed} save(s) never shown within 10 s`}`,
         target: 'p95 <= 1 s',
-        met: missed === 0 && latencies.length > 0 && p95 <= 1000,
+        met: missed === 0 && held === runs,
       },
     ];
     writeReport({ topic: 'live-dom', package: '@process-summary/dashboard', rows });
