@@ -38,7 +38,10 @@ const ns = (n) =>
         ? `${(n / 1e6).toFixed(2)} ms`
         : `${(n / 1e9).toFixed(2)} s`;
 // NaN ratios (a zero baseline) arrive as null through JSON.
-const ratio = (r) => (typeof r === 'number' ? `${r.toFixed(2)}×` : 'n/a');
+// Two decimals, or two significant digits below 0.1 (a 0.0022× ratio is not "0.00×").
+const fixed = (r) =>
+  Math.abs(r) >= 0.1 || r === 0 || !Number.isFinite(r) ? r.toFixed(2) : r.toPrecision(2);
+const ratio = (r) => (typeof r === 'number' ? `${fixed(r)}×` : 'n/a');
 const timed = (stats) => stats !== undefined && stats !== null && stats.samples > 0;
 
 /** The runs a row's spread is over, or 0 when it has none (a single run, a count). */
@@ -53,7 +56,7 @@ function runsOf(row) {
 /** min–max of the ratio over runs, or of the time for a row measured alone. */
 function spread(row) {
   if (row.ratios?.runs?.length > 1) {
-    return `${row.ratios.min.toFixed(2)}–${row.ratios.max.toFixed(2)}×`;
+    return `${fixed(row.ratios.min)}–${fixed(row.ratios.max)}×`;
   }
   if (runsOf(row) > 0) {
     const runs = row.candidate.runsNs;

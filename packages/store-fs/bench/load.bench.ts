@@ -74,7 +74,7 @@ async function compareLoad(
     name,
     candidate: () => store.load('bench', processName),
     baselines: { [BASELINE]: async () => JSON.parse(readFileSync(path, 'utf8')) },
-    rounds: Number(process.env.LOAD_BENCH_ROUNDS ?? 60),
+    rounds: Number(process.env.LOAD_BENCH_ROUNDS ?? 150),
     targets: { [BASELINE]: 1.2 },
   });
   for (const row of rows) {

@@ -14,7 +14,7 @@
  * the whole pipeline with the bare durable write. Before reporting, every contender's file
  * must hold the same counters.
  *
- * `PIPELINE_ITEMS` (default 200,000: 200 saves per pipeline) and `PIPELINE_ROUNDS` (default 7)
+ * `PIPELINE_ITEMS` (default 200,000: 200 saves per pipeline) and `PIPELINE_ROUNDS` (default 25)
  * shrink it while developing.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { bareDurableWrite, fileBytes, scratchDir } from './_setup.js';
 
 const ITEMS = Number(process.env.PIPELINE_ITEMS ?? 200_000);
-const ROUNDS = Number(process.env.PIPELINE_ROUNDS ?? 7);
+const ROUNDS = Number(process.env.PIPELINE_ROUNDS ?? 25);
 const SAVE_EVERY = 1_000;
 const WORK_NS = 2_000;
 

@@ -415,8 +415,8 @@ export function benchRoot(): string {
 function ratioText(r: Row): string {
   if (r.ratio === undefined) return '';
   const spread = r.ratios;
-  if (spread === undefined || spread.runs.length < 2) return `ratio ${r.ratio.toFixed(2)}x`;
-  return `ratio ${r.ratio.toFixed(2)}x (${spread.runs.length} runs ${spread.min.toFixed(2)}–${spread.max.toFixed(2)}x)`;
+  if (spread === undefined || spread.runs.length < 2) return `ratio ${formatRatio(r.ratio)}x`;
+  return `ratio ${formatRatio(r.ratio)}x (${spread.runs.length} runs ${formatRatio(spread.min)}–${formatRatio(spread.max)}x)`;
 }
 
 /** In how many of its runs a row's ratio met its `<= Nx` target, when it has runs and one. */
@@ -468,6 +468,13 @@ export function writeReport(report: Report): void {
   };
   writeFileSync(file, `${JSON.stringify({ ...report, meta }, null, 2)}\n`);
   for (const r of report.rows) console.log(formatRow(report.topic, r));
+}
+
+/** Two decimals, or two significant digits below 0.1 (a 0.0022× ratio is not "0.00×"). */
+export function formatRatio(ratio: number): string {
+  return Math.abs(ratio) >= 0.1 || ratio === 0 || !Number.isFinite(ratio)
+    ? ratio.toFixed(2)
+    : ratio.toPrecision(2);
 }
 
 export function formatNs(ns: number): string {

@@ -5,7 +5,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatRow, type Row, rowFromRuns, statsFromRuns, writeReport } from '../src/index.js';
+import {
+  formatRatio,
+  formatRow,
+  type Row,
+  rowFromRuns,
+  statsFromRuns,
+  writeReport,
+} from '../src/index.js';
 
 const test = suite('report');
 const script = join(
@@ -187,6 +194,51 @@ test('bench-report refuses an argument it does not know, writing nothing', () =>
     assert.is(result.status, 2);
     assert.match(result.stderr, 'unknown argument');
     assert.is(readFileSync(join(root, 'docs', 'benchmarks.md'), 'utf8'), DOCS);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a ratio far below 1 keeps two significant digits instead of printing 0.00', () => {
+  assert.is(formatRatio(0.0022), '0.0022');
+  assert.is(formatRatio(0.052), '0.052');
+  assert.is(formatRatio(0.1), '0.10');
+  assert.is(formatRatio(1.234), '1.23');
+  assert.is(formatRatio(0), '0.00');
+});
+
+test('bench-report prints a tiny ratio and its spread with two significant digits', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ps-bench-report-tiny-'));
+  try {
+    mkdirSync(join(root, 'bench-results'));
+    mkdirSync(join(root, 'docs'));
+    writeFileSync(join(root, 'README.md'), README);
+    writeFileSync(join(root, 'docs', 'benchmarks.md'), DOCS);
+    const row = rowFromRuns(
+      '1,000 concurrent saves',
+      'write-file-atomic',
+      [
+        { candidate: [2e6], baseline: [9e8] },
+        { candidate: [2e6], baseline: [8e8] },
+      ],
+      { maxRatio: 1 },
+    );
+    writeFileSync(
+      join(root, 'bench-results', 'x.json'),
+      JSON.stringify({
+        topic: 'concurrent',
+        package: 'p',
+        rows: [row],
+        meta: { node: 'v20', cpus: 2, cpuModel: 'cpu', date: '2026-11-30T00:00:00.000Z' },
+      }),
+    );
+    const run = spawnSync(process.execPath, [script, '--write'], {
+      env: { ...process.env, BENCH_ROOT: root },
+      encoding: 'utf8',
+    });
+    assert.is(run.status, 0, run.stderr);
+    const docs = readFileSync(join(root, 'docs', 'benchmarks.md'), 'utf8');
+    assert.match(docs, '| 0.0024× | 0.0022–0.0025× |');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
