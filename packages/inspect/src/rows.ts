@@ -294,6 +294,19 @@ async function rowOfRead(
   const owner: OwnerStatus | null = needsOwnerStatus(read)
     ? await store.ownerStatus(ref, ownershipOptions(options))
     : null;
+  return rowWithOwner(ref, read, owner, options);
+}
+
+/** The row of a read once its owner status (if it needs one) is known. */
+function rowWithOwner(
+  ref: SummaryRef,
+  read: ReadResult | null,
+  owner: OwnerStatus | null,
+  options: RowOptions,
+): RowRead {
+  if (read === null || read.dict === null) {
+    return { row: null, read, judgement: null, unusable: unusableOf(ref, read) };
+  }
   const judgement = judgeStatus(read, owner, options);
   return { row: summaryRow(read, judgement), read, judgement, unusable: null };
 }
@@ -398,22 +411,44 @@ async function rowsByChunks(
     }
     return { refs, reads };
   };
-  let pending = chunks[0] === undefined ? null : fetch(chunks[0]);
-  for (let c = 0; pending !== null; c += 1) {
+  // Chunks asked for ahead of the one whose rows are being made: a database answers the next
+  // ones while this process parses and builds rows (one ahead left it waiting on the server for
+  // a quarter of a PostgreSQL listing). At most READ_AHEAD + 1 chunks are held at once.
+  const pending: ReturnType<typeof fetch>[] = [];
+  let asked = 0;
+  const askAhead = () => {
+    while (asked < chunks.length && pending.length <= READ_AHEAD) {
+      const next = fetch(chunks[asked] as number[]);
+      // A rejection of a chunk asked for ahead is seen when it is awaited; until then it must
+      // not count as unhandled.
+      next.catch(() => {});
+      pending.push(next);
+      asked += 1;
+    }
+  };
+  askAhead();
+  for (let c = 0; c < chunks.length; c += 1) {
     const chunk = chunks[c] as number[];
-    const { refs, reads } = await pending;
-    const next = chunks[c + 1];
-    pending = next === undefined ? null : fetch(next);
-    // A rejection of the chunk asked for ahead is seen when it is awaited; until then it must
-    // not count as unhandled.
-    pending?.catch(() => {});
-    const made = await mapLimit(refs, concurrency, async (ref, i) =>
-      keptOf(await rowOfRead(store, ref, reads[i] ?? null, options)),
+    const { refs, reads } = await (pending.shift() as ReturnType<typeof fetch>);
+    askAhead();
+    // Most rows need no owner status (the summary ended): those are made at once, without a
+    // promise each; the others ask the store, `concurrency` at a time.
+    const waiting: number[] = [];
+    for (const [i, index] of chunk.entries()) {
+      const read = reads[i] ?? null;
+      if (read !== null && read.dict !== null && needsOwnerStatus(read)) waiting.push(i);
+      else results[index] = keptOf(rowWithOwner(refs[i] as SummaryRef, read, null, options));
+    }
+    const made = await mapLimit(waiting, concurrency, async (i) =>
+      keptOf(await rowOfRead(store, refs[i] as SummaryRef, reads[i] ?? null, options)),
     );
-    for (const [i, index] of chunk.entries()) results[index] = made[i] as Kept;
+    for (const [w, i] of waiting.entries()) results[chunk[i] as number] = made[w] as Kept;
   }
   return results;
 }
+
+/** Chunks a listing asks a store for beyond the one it is making rows of. */
+const READ_AHEAD = 2;
 
 function refOf(listed: ListedSummary): SummaryRef {
   return {

@@ -364,4 +364,47 @@ test('a readMany that answers for fewer refs than asked is an error, not missing
   }
 });
 
+test('a store with readMany is asked for at most two chunks beyond the one whose rows are made', async () => {
+  const clock = createManualClock(T0);
+  const inner = new MemorySummaryStore({ clock });
+  const count = READ_MANY_CHUNK * 4 + 1;
+  for (let i = 0; i < count; i++) {
+    const s = new ProcessSummary({
+      runName: `run_${String(Math.floor(i / 100)).padStart(2, '0')}`,
+      processName: `p_${String(i % 100).padStart(2, '0')}`,
+      clock,
+    });
+    s.startProcess();
+    s.endProcess();
+    await inner.save(s);
+  }
+  // Each readMany answers only when the test lets it: what was asked meanwhile is visible.
+  const gates: (() => void)[] = [];
+  const { store } = withReadMany(inner);
+  const gated = new Proxy(store, {
+    get(target, key) {
+      if (key !== 'readMany') return Reflect.get(target, key, target);
+      return async (refs: readonly SummaryRef[], options?: ReadOptions) => {
+        await new Promise<void>((resolve) => gates.push(resolve));
+        return (target.readMany as NonNullable<SummaryStore['readMany']>)(refs, options);
+      };
+    },
+  }) as SummaryStore;
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  const listing = listRows(gated, { now: clock.now() });
+  await settle();
+  assert.is(gates.length, 3, 'the first chunk and two ahead');
+  (gates[0] as () => void)();
+  await settle();
+  assert.is(gates.length, 4, 'one more asked once the first chunk is in');
+  for (let i = 1; i < 5; i++) {
+    (gates[i] as () => void)();
+    await settle();
+  }
+  assert.is(gates.length, 5);
+  const result = await listing;
+  assert.is(result.rows.length, count);
+  assert.equal(result, await listRows(inner, { now: clock.now() }));
+});
+
 test.run();

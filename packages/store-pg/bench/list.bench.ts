@@ -124,13 +124,13 @@ export async function run(): Promise<void> {
       'PgSummaryStore without readListing and readMany (one read per summary, 8 in flight)': () =>
         viaPg(perRef),
     },
-    rounds: quick ? 3 : 7,
+    rounds: quick ? 3 : 25,
     targets: { 'FileSummaryStore, same summaries': 0.5 },
   });
   for (const row of rows) {
     row.note =
       row.target !== undefined
-        ? `${RUNS} runs of ${PROCESSES} completed processes, ~5 KB each; listRows fetches the listing projections of 1,000 per readListing call`
+        ? `${RUNS} runs of ${PROCESSES} completed processes, ~5 KB each; listRows fetches the listing projections of 1,000 per readListing call, two calls ahead of the rows it makes`
         : row.baselineName?.includes('readMany of whole')
           ? 'informational: what the listing projection saves'
           : 'informational: what readListing and readMany save';
