@@ -7,11 +7,11 @@
  * write-file-atomic and atomically have truncated users' files when a write came back short
  * (see their issue trackers). Here a short write is an error and the old file is untouched.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ProcessSummaryError } from '@process-summary/core';
+import { randomHex, sha256Hex } from './crypto.js';
 import { syncDirectory, syncDirectorySync } from './directory.js';
 import { ioError, shortWriteError } from './errors.js';
 import { errnoCode, type FileHandleLike, type FileSystem, type StatsLike } from './fs-seam.js';
@@ -35,8 +35,9 @@ export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
 }
 
 // A per-process prefix plus a counter: unique without a random draw per save; 'wx' (O_EXCL)
-// still refuses a name that exists, and the caller then draws again.
-const processTag = randomBytes(4).toString('hex');
+// still refuses a name that exists, and the caller then draws again. Drawn at the first write:
+// a process that only reads never loads node:crypto (see crypto.ts).
+let processTag: string | undefined;
 let counter = 0;
 
 /**
@@ -46,14 +47,15 @@ let counter = 0;
  * directory, so a temp file's pid is judged only when its tag is this one. A leftover of an
  * earlier boot of this host carries another tag and is left alone too: safe, if untidy.
  */
-export const hostTag: string = computeHostTag(hostname(), readBootId());
+export function thisHostTag(): string {
+  cachedHostTag ??= computeHostTag(hostname(), readBootId());
+  return cachedHostTag;
+}
+let cachedHostTag: string | undefined;
 
-/** The tag {@link hostTag} would be for this host name and boot id (exported for tests). */
+/** The tag {@link thisHostTag} would be for this host name and boot id (exported for tests). */
 export function computeHostTag(host: string, bootId: string | null): string {
-  return createHash('sha256')
-    .update(`${host}\0${bootId ?? ''}`)
-    .digest('hex')
-    .slice(0, 8);
+  return sha256Hex(`${host}\0${bootId ?? ''}`).slice(0, 8);
 }
 
 /**
@@ -62,10 +64,12 @@ export function computeHostTag(host: string, bootId: string | null): string {
  */
 export function newTempPath(path: string, kind: TempKind = 'replace'): string {
   counter = (counter + 1) % 0x7fffffff;
+  processTag ??= randomHex(4);
+  thisWriter ??= { pid: process.pid, hostTag: thisHostTag() };
   return tempPathFor(path, thisWriter, `${processTag}${counter.toString(16)}`, kind);
 }
 
-const thisWriter: TempFileOwner = { pid: process.pid, hostTag };
+let thisWriter: TempFileOwner | undefined;
 
 /** Hooks of {@link writeFileDurably}. */
 export interface DurableWriteOptions {
@@ -262,7 +266,8 @@ export async function removeDeadWritersTempFiles(
   for (const entry of entries) {
     if (!entry.isFile()) continue;
     const owner = ownerOf(entry.name);
-    if (owner === undefined || owner.hostTag !== hostTag || isProcessAlive(owner.pid)) continue;
+    if (owner === undefined || owner.hostTag !== thisHostTag() || isProcessAlive(owner.pid))
+      continue;
     const { pid } = owner;
     const path = join(dir, entry.name);
     try {

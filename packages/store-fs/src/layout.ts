@@ -28,9 +28,9 @@
  * with one more `.`), and this store refuses a run of such a name (`E_INVALID_NAME`) and never
  * lists one, so a document and a run can never share a name.
  */
-import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { assertValidName, codedRangeError, type SummaryRef } from '@process-summary/core';
+import { sha256Hex } from './crypto.js';
 import { escapeControl } from './logger.js';
 
 /** Every file of one summary starts with this. */
@@ -116,7 +116,7 @@ export interface StatePaths {
 export function statePathsFor(root: string, key: string): StatePaths {
   let flat = key.replaceAll('/', STATE_SEPARATOR);
   if (flat.length > STATE_NAME_MAX) {
-    const hash = createHash('sha256').update(key).digest('hex').slice(0, 32);
+    const hash = sha256Hex(key).slice(0, 32);
     flat = `${flat.slice(0, STATE_NAME_MAX - 34)}${STATE_SEPARATOR}${STATE_SEPARATOR}${hash}`;
   }
   const base = join(root, `${STATE_PREFIX}${flat}`);

@@ -18,7 +18,6 @@
  * the path is never empty while a record exists, so no epoch is ever handed out twice. Heartbeats move the record's mtime, stamped with the owner's wall clock; the record
  * itself is never rewritten, so a heartbeat cannot overwrite a new owner's record.
  */
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants as fsConstants,
@@ -43,6 +42,7 @@ import {
   refName,
   type SummaryRef,
 } from '@process-summary/core';
+import { randomHex } from './crypto.js';
 import { syncDirectory, syncDirectorySync } from './directory.js';
 import { ioError } from './errors.js';
 import { errnoCode, nodeFileSystem } from './fs-seam.js';
@@ -408,7 +408,7 @@ export async function acquireOwner(
   let highest = stored.epoch;
   let fenced = stored.copies;
   let previous: AcquiredOwner['previous'] = null;
-  const token = randomBytes(12).toString('hex');
+  const token = randomHex(12);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const now = options.now();
     const record: OwnerRecord = {
@@ -546,7 +546,7 @@ function pause(attempt: number): Promise<void> {
 
 /** Writes `record` durably to a temp file and renames it over `path` (the takeover lock held). */
 async function replaceRecord(path: string, record: OwnerRecord): Promise<void> {
-  const temp = ownerTempPathFor(path, `${record.token}${randomBytes(3).toString('hex')}`);
+  const temp = ownerTempPathFor(path, `${record.token}${randomHex(3)}`);
   const handle = await open(temp, 'wx');
   try {
     await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
@@ -565,7 +565,7 @@ async function replaceRecord(path: string, record: OwnerRecord): Promise<void> {
 
 /** Writes the record to a temp file, makes it durable, and links it in: complete or absent. */
 async function createExclusively(path: string, record: OwnerRecord): Promise<boolean> {
-  const temp = ownerTempPathFor(path, `${record.token}${randomBytes(3).toString('hex')}`);
+  const temp = ownerTempPathFor(path, `${record.token}${randomHex(3)}`);
   const handle = await open(temp, 'wx');
   try {
     await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
@@ -789,7 +789,7 @@ function replaceRecordSync(path: string, record: OwnerRecord): void {
 
 /** Writes `record` durably to a temp file beside `path`; returns the temp path. */
 function writeTempRecordSync(path: string, record: OwnerRecord): string {
-  const temp = ownerTempPathFor(path, `${record.token}${randomBytes(3).toString('hex')}`);
+  const temp = ownerTempPathFor(path, `${record.token}${randomHex(3)}`);
   const fd = openSync(temp, 'wx');
   try {
     const buffer = Buffer.from(`${JSON.stringify(record, null, 2)}\n`);

@@ -30,7 +30,6 @@
  * `E_CORRUPT` by both methods, never read as "no document": a consumer would start over and,
  * for the alerter, send every alert again. A non-regular file there is `E_UNREADABLE`.
  */
-import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -43,12 +42,13 @@ import {
   stateConflict,
 } from '@process-summary/core';
 import {
-  hostTag,
   newTempPath,
   removeDeadWritersTempFiles,
   removeQuietly,
+  thisHostTag,
   writeFileDurably,
 } from './atomic-write.js';
+import { randomHex } from './crypto.js';
 import { makeDirectoryDurably } from './directory.js';
 import { ioError, storeError } from './errors.js';
 import { errnoCode, type FileSystem } from './fs-seam.js';
@@ -216,11 +216,11 @@ export class StateFiles {
   /** Takes the lock of `paths`; resolves its token. */
   async #lock(paths: StatePaths): Promise<string> {
     const me = currentOwner();
-    const token = randomBytes(12).toString('hex');
+    const token = randomHex(12);
     const record: LockRecord = {
       format: 'process-summary-state-lock',
       host: me.host,
-      host_tag: hostTag,
+      host_tag: thisHostTag(),
       pid_namespace: me.pidNamespace,
       pid: me.pid,
       pid_start: me.pidStart,
@@ -359,7 +359,7 @@ function judgeLock(found: FoundLock, now: number): { gone: boolean; reason: stri
   }
   const who = `pid ${record.pid} on ${JSON.stringify(record.host)}`;
   const me = currentOwner();
-  if (record.host_tag === hostTag && record.pid_namespace === me.pidNamespace) {
+  if (record.host_tag === thisHostTag() && record.pid_namespace === me.pidNamespace) {
     if (!isProcessAlive(record.pid)) return { gone: true, reason: `${who} is gone` };
     const start = readProcessStartTime(record.pid);
     if (record.pid_start !== null && start !== null && start !== record.pid_start) {

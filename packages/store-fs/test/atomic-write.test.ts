@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { computeHostTag, hostTag, newTempPath, writeFileDurably } from '../src/atomic-write.js';
+import { computeHostTag, newTempPath, thisHostTag, writeFileDurably } from '../src/atomic-write.js';
 import { FileSummaryStore, silentLogger } from '../src/index.js';
 import { summaryTempFileOwner } from '../src/layout.js';
 import { FaultyFs, isJournal, isTemp } from './_faulty-fs.js';
@@ -164,12 +164,15 @@ test('temp file names are unique and carry the pid and host tag', () => {
   for (let i = 0; i < 1000; i++) names.add(newTempPath('/x/process_summary_a.json'));
   assert.is(names.size, 1000);
   const [one] = names;
-  assert.equal(summaryTempFileOwner((one as string).slice(3)), { pid: process.pid, hostTag });
-  assert.match(hostTag, /^[0-9a-f]{8}$/);
+  assert.equal(summaryTempFileOwner((one as string).slice(3)), {
+    pid: process.pid,
+    hostTag: thisHostTag(),
+  });
+  assert.match(thisHostTag(), /^[0-9a-f]{8}$/);
   const backup = newTempPath('/x/process_summary_a.json', 'backup').slice(3);
-  assert.equal(summaryTempFileOwner(backup), { pid: process.pid, hostTag });
+  assert.equal(summaryTempFileOwner(backup), { pid: process.pid, hostTag: thisHostTag() });
   assert.is(summaryTempFileOwner('process_summary_a.json'), undefined);
-  assert.is(summaryTempFileOwner(`.notes.txt.123.${hostTag}.ab.tmp`), undefined);
+  assert.is(summaryTempFileOwner(`.notes.txt.123.${thisHostTag()}.ab.tmp`), undefined);
   assert.is(summaryTempFileOwner('.process_summary_a.json.123.ab.tmp'), undefined, 'no host tag');
   // Not summaries for a listing: hidden, and not ending in .json.
   assert.not.match(one as string, /(^|\/)process_summary_.+\.json$/);

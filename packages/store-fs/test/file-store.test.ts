@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { checkSummaryDict, ProcessSummary } from '@process-summary/core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { computeHostTag, hostTag } from '../src/atomic-write.js';
+import { computeHostTag, thisHostTag } from '../src/atomic-write.js';
 import { FileSummaryStore } from '../src/index.js';
 import { type Call, FaultyFs, isJournal, isTemp } from './_faulty-fs.js';
 import {
@@ -320,10 +320,10 @@ test("temp files of dead writers are removed; a live writer's are left alone", a
   const dead = await deadPid();
   const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
   try {
-    const deadTemp = `.process_summary_collect.json.${dead}.${hostTag}.abc123.tmp`;
-    const deadBackupTemp = `.process_summary_sync.json.bak.${dead}.${hostTag}.abc124.tmp`;
-    const liveTemp = `.process_summary_collect.json.${live.pid}.${hostTag}.abc125.tmp`;
-    const foreign = `.notes.txt.${dead}.${hostTag}.abc126.tmp`;
+    const deadTemp = `.process_summary_collect.json.${dead}.${thisHostTag()}.abc123.tmp`;
+    const deadBackupTemp = `.process_summary_sync.json.bak.${dead}.${thisHostTag()}.abc124.tmp`;
+    const liveTemp = `.process_summary_collect.json.${live.pid}.${thisHostTag()}.abc125.tmp`;
+    const foreign = `.notes.txt.${dead}.${thisHostTag()}.abc126.tmp`;
     for (const name of [deadTemp, deadBackupTemp, liveTemp, foreign]) {
       await writeFile(join(dir, name), 'partial');
     }
@@ -344,11 +344,11 @@ test("another host's temp files are left alone, whatever their pid means here", 
   await mkdir(dir, { recursive: true });
   const dead = await deadPid();
   const otherHost = computeHostTag('another-host', '0b1c2d3e-0000-4000-8000-000000000000');
-  assert.is.not(otherHost, hostTag);
+  assert.is.not(otherHost, thisHostTag());
   const otherHostTemp = `.process_summary_collect.json.${dead}.${otherHost}.abc123.tmp`;
   const otherHostBackupTemp = `.process_summary_collect.json.bak.${dead}.${otherHost}.abc124.tmp`;
   const untagged = `.process_summary_collect.json.${dead}.abc125.tmp`;
-  const ownDead = `.process_summary_collect.json.${dead}.${hostTag}.abc126.tmp`;
+  const ownDead = `.process_summary_collect.json.${dead}.${thisHostTag()}.abc126.tmp`;
   for (const name of [otherHostTemp, otherHostBackupTemp, untagged, ownDead]) {
     await writeFile(join(dir, name), 'partial');
   }

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hostTag } from '../src/atomic-write.js';
+import { thisHostTag } from '../src/atomic-write.js';
 import { FileSummaryStore } from '../src/index.js';
 import { STATE_PREFIX, statePathsFor } from '../src/layout.js';
 import { currentOwner } from '../src/owner.js';
@@ -189,7 +189,7 @@ disk(
     const record = {
       format: 'process-summary-state-lock',
       host: hostname(),
-      host_tag: hostTag,
+      host_tag: thisHostTag(),
       pid_namespace: currentOwner().pidNamespace,
       pid,
       pid_start: null,
@@ -197,7 +197,7 @@ disk(
       since: Date.now() / 1000,
     };
     await writeFile(lock, JSON.stringify(record));
-    const deadTemp = join(root, `.${STATE_PREFIX}doc.json.${pid}.${hostTag}.1.tmp`);
+    const deadTemp = join(root, `.${STATE_PREFIX}doc.json.${pid}.${thisHostTag()}.1.tmp`);
     await writeFile(deadTemp, 'half a document');
     // A release killed between moving its lock aside and removing it.
     await writeFile(`${lock}.stale-0123abcd`, JSON.stringify({ ...record, token: 'released' }));
