@@ -5,7 +5,15 @@
  * (a stall is the absence of saves). Evaluations run one at a time and never wait for a
  * delivery, except `evaluate()`, which waits for what it sent (what `--once` needs).
  */
-import { ProcessSummaryError, refName, type SummaryStore } from '@process-summary/core';
+import {
+  isLogger,
+  type Logger,
+  ProcessSummaryError,
+  quote,
+  refName,
+  type SummaryStore,
+  silentLogger,
+} from '@process-summary/core';
 import type { SummaryRow } from '@process-summary/inspect';
 import picomatch from 'picomatch';
 import { evaluateConditions } from './conditions.js';
@@ -16,10 +24,8 @@ import {
   type RetryOptions,
 } from './delivery.js';
 import { RowHistory, rowKey } from './history.js';
-import { type Logger, silentLogger } from './logger.js';
 import type { Notification, Notifier } from './notification.js';
 import { buildNotifiers } from './notifiers/index.js';
-import { quote } from './quote.js';
 import { type ReadCache, readTargets } from './read.js';
 import type { AlertRule, RulesConfig } from './rules.js';
 import { type AlertState, fingerprintOf, StateKeeper, step } from './state.js';
@@ -122,13 +128,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
     throw invalid('rules must be a RulesConfig (see parseRules)');
   }
   const logger = options.logger ?? silentLogger;
-  if (
-    typeof logger !== 'object' ||
-    logger === null ||
-    !(['debug', 'info', 'warn', 'error'] as const).every((m) => typeof logger[m] === 'function')
-  ) {
-    throw invalid('logger must have debug, info, warn and error methods');
-  }
+  if (!isLogger(logger)) throw invalid('logger must have debug, info, warn and error methods');
   for (const key of ['closeTimeoutMs', 'watchDelayMs', 'maxQueuedDeliveries'] as const) {
     const value = options[key];
     if (value === undefined) continue;

@@ -4,7 +4,7 @@
  * and never blocks an evaluation: the engine enqueues and moves on. A bounded queue drops its
  * oldest notification (logged) rather than growing without end behind a dead receiver.
  */
-import type { Logger } from './logger.js';
+import type { Logger } from '@process-summary/core';
 import { isPermanent, type Notification, type Notifier } from './notification.js';
 
 /** Waits `ms`, or less when `signal` aborts (then resolves too). */

@@ -2,8 +2,7 @@
  * Durations of the rules file: `30s`, `2m`, `1h30m`, `1d`, or a number of seconds. One small
  * parser so that `for`, `no_progress_for` and the settings read the same way everywhere.
  */
-import { ProcessSummaryError } from '@process-summary/core';
-import { quote } from './quote.js';
+import { ProcessSummaryError, quote } from '@process-summary/core';
 
 const UNIT_SECONDS: Readonly<Record<string, number>> = { d: 86_400, h: 3_600, m: 60, s: 1 };
 const PART = /(\d+)([dhms])/gy;

@@ -1,3 +1,4 @@
+export { type Logger, silentLogger } from '@process-summary/core';
 export {
   type Alerter,
   type AlerterOptions,
@@ -27,7 +28,6 @@ export {
   type Sleep,
 } from './delivery.js';
 export { formatDuration, parseDuration } from './duration.js';
-export { type Logger, silentLogger } from './logger.js';
 export {
   isPermanent,
   type Notification,

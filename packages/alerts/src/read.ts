@@ -5,6 +5,8 @@
  * that cannot be read is reported as unknown (its alerts stay as they are), never thrown;
  * a listing that fails is thrown (nothing may resolve when the store is unreachable).
  */
+
+import type { Logger } from '@process-summary/core';
 import {
   hasErrorCode,
   type ReadResult,
@@ -20,7 +22,6 @@ import {
   summaryRow,
 } from '@process-summary/inspect';
 import { rowKey } from './history.js';
-import type { Logger } from './logger.js';
 
 /** A summary as the engine judges it. */
 export interface Target {

@@ -6,13 +6,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
-import { hasErrorCode, ProcessSummaryError } from '@process-summary/core';
+import { escapeForMessage, hasErrorCode, ProcessSummaryError, quote } from '@process-summary/core';
 import { DEFAULT_STALE_AFTER_SECONDS, type DisplayStatus } from '@process-summary/inspect';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import picomatch from 'picomatch';
 import { parseDocument } from 'yaml';
 import { parseDuration } from './duration.js';
-import { escapeForMessage, quote } from './quote.js';
 import rulesSchemaJson from './rules.schema.json' with { type: 'json' };
 import { checkTemplate } from './template.js';
 

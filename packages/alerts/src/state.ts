@@ -6,16 +6,16 @@
  * re-sends what was recorded as delivered, nor forgets a resolve.
  */
 import { createHash } from 'node:crypto';
+import type { Logger } from '@process-summary/core';
 import {
   canKeepState,
   hasErrorCode,
   type JsonValue,
   MAX_STATE_BYTES,
+  quote,
   type SummaryStore,
 } from '@process-summary/core';
-import type { Logger } from './logger.js';
 import type { Notification } from './notification.js';
-import { quote } from './quote.js';
 
 /** Where an alert is. Inactive alerts are not kept. */
 export type AlertPhase = 'pending' | 'firing' | 'resolved';

@@ -3,9 +3,8 @@
  * no code, no helpers: a rules file cannot make the alerter run anything. Unknown names are
  * refused when the rules are read, not when an alert fires at 3 a.m.
  */
-import { ProcessSummaryError } from '@process-summary/core';
+import { ProcessSummaryError, quote } from '@process-summary/core';
 import { CSV_COLUMNS, type SummaryRow } from '@process-summary/inspect';
-import { quote } from './quote.js';
 
 /**
  * The SummaryRow fields a template may name: every scalar one, as the CSV export has them

@@ -1,6 +1,7 @@
 /** Helpers of the alerts tests: stores with a manual clock, real HTTP receivers, a recording logger. */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from '@process-summary/core';
 import {
   createManualClock,
   hasErrorCode,
@@ -9,7 +10,6 @@ import {
   ProcessSummary,
   type SummaryStore,
 } from '@process-summary/core';
-import type { Logger } from '../src/logger.js';
 
 export const T0 = 1_780_000_000;
 

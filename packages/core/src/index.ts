@@ -12,8 +12,10 @@ export {
   codedTypeError,
   ERROR_CODES,
   type ErrorCode,
+  escapeForMessage,
   hasErrorCode,
   ProcessSummaryError,
+  quote,
   type ValidationIssue,
 } from './errors.js';
 export { copyJsonValue, type JsonObject, type JsonValue } from './json.js';
@@ -29,6 +31,7 @@ export {
   type SummaryLimits,
   truncateText,
 } from './limits.js';
+export { isLogger, type Logger, silentLogger } from './logger.js';
 export { MemorySummaryStore, type MemorySummaryStoreOptions } from './memory-store.js';
 export { assertValidName, assertValidRef, MAX_NAME_BYTES, type NamedRef } from './names.js';
 export {

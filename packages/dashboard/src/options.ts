@@ -3,8 +3,7 @@
  * (`E_INVALID_ARGUMENT`); a non-loopback host without a token and without `insecure` is
  * refused (`E_INVALID_ARGUMENT`, naming `--token-file` and `--insecure`).
  */
-import type { SummaryStore } from '@process-summary/core';
-import type { Logger } from './logger.js';
+import type { Logger, SummaryStore } from '@process-summary/core';
 
 export interface DashboardOptions {
   /** The store to show. The server only reads it (`list`, `read`, `events`, `watch`, `ownerStatus`). */

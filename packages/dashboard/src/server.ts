@@ -6,14 +6,19 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import { ProcessSummaryError, type SummaryStore } from '@process-summary/core';
+import {
+  isLogger,
+  type Logger,
+  ProcessSummaryError,
+  type SummaryStore,
+  silentLogger,
+} from '@process-summary/core';
 import { DEFAULT_STALE_AFTER_SECONDS, type RowOptions } from '@process-summary/inspect';
 import { defaultWebDir, loadWebAssets } from './http/assets.js';
 import { tokenChecker } from './http/auth.js';
 import { Coalescer } from './http/coalesce.js';
 import { createHandler } from './http/router.js';
 import { LiveHub } from './live/hub.js';
-import { type Logger, silentLogger } from './logger.js';
 import type { DashboardOptions } from './options.js';
 import type { RouteContext } from './routes/context.js';
 
@@ -163,13 +168,7 @@ function settingsOf(options: DashboardOptions): Settings {
     throw invalid(`maxStreamClients must be an integer >= 1 (got ${String(maxStreamClients)})`);
   }
   const logger = options.logger ?? silentLogger;
-  if (
-    typeof logger !== 'object' ||
-    logger === null ||
-    !(['debug', 'info', 'warn', 'error'] as const).every((m) => typeof logger[m] === 'function')
-  ) {
-    throw invalid('logger must have debug, info, warn and error methods');
-  }
+  if (!isLogger(logger)) throw invalid('logger must have debug, info, warn and error methods');
   const storeLabel = options.storeLabel ?? 'store';
   if (typeof storeLabel !== 'string') throw invalid('storeLabel must be a string');
   return {

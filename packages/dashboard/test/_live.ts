@@ -6,6 +6,7 @@
 import { createServer, get, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import type { Logger } from '@process-summary/core';
 import {
   type Lease,
   ProcessSummary,
@@ -14,7 +15,6 @@ import {
 } from '@process-summary/core';
 import { waitUntil } from '@process-summary/test-kit';
 import { LiveHub, type LiveHubOptions } from '../src/live/hub.js';
-import type { Logger } from '../src/logger.js';
 
 export { waitUntil };
 

@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from '@process-summary/core';
 import {
   createManualClock,
   type Lease,
@@ -21,7 +22,6 @@ import {
 import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 // The store's own test helper: a store in a schema of its own, dropped afterwards.
 import { freshStore } from '../../store-pg/test/_helpers.js';
-import type { Logger } from '../src/logger.js';
 import type { DashboardOptions } from '../src/options.js';
 import {
   createDashboardServer,

@@ -13,14 +13,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, get, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProcessSummary, type SummaryStore } from '@process-summary/core';
+import { ProcessSummary, type SummaryStore, silentLogger } from '@process-summary/core';
 import { listRows } from '@process-summary/inspect';
 import { FileSummaryStore, silentLogger as storeLogger } from '@process-summary/store-fs';
 import { waitUntil } from '@process-summary/test-kit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LiveHub } from '../src/live/hub.js';
-import { silentLogger } from '../src/logger.js';
 
 const RUNS = 40;
 

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SummaryStore } from '@process-summary/core';
+import { silentLogger } from '@process-summary/core';
 import type { SummaryRow } from '@process-summary/inspect';
 import { FileSummaryStore } from '@process-summary/store-fs';
 import { startChild } from '@process-summary/test-kit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LiveHub } from '../src/live/hub.js';
-import { silentLogger } from '../src/logger.js';
 import {
   countingStore,
   type LiveServer,

@@ -276,10 +276,10 @@ function withReadMany(
   return { store, batches };
 }
 
-test('a store with readMany is read in chunks of 1,000 refs in listing order, never per ref', async () => {
+/** A memory store of `count` ended summaries, 100 per run, each with its own counters. */
+async function endedSummaries(count: number) {
   const clock = createManualClock(T0);
   const inner = new MemorySummaryStore({ clock });
-  const count = READ_MANY_CHUNK * 2 + 500;
   for (let i = 0; i < count; i++) {
     const s = new ProcessSummary({
       runName: `run_${String(Math.floor(i / 100)).padStart(2, '0')}`,
@@ -291,6 +291,12 @@ test('a store with readMany is read in chunks of 1,000 refs in listing order, ne
     s.endProcess();
     await inner.save(s);
   }
+  return { clock, inner };
+}
+
+test('a store with readMany is read in chunks of 1,000 refs in listing order, never per ref', async () => {
+  const count = READ_MANY_CHUNK * 2 + 500;
+  const { clock, inner } = await endedSummaries(count);
   const { store: many, batches } = withReadMany(inner);
   const { store, calls } = counting(many);
   const result = await listRows(store, { now: clock.now() });
@@ -365,19 +371,8 @@ test('a readMany that answers for fewer refs than asked is an error, not missing
 });
 
 test('a store with readMany is asked for at most two chunks beyond the one whose rows are made', async () => {
-  const clock = createManualClock(T0);
-  const inner = new MemorySummaryStore({ clock });
   const count = READ_MANY_CHUNK * 4 + 1;
-  for (let i = 0; i < count; i++) {
-    const s = new ProcessSummary({
-      runName: `run_${String(Math.floor(i / 100)).padStart(2, '0')}`,
-      processName: `p_${String(i % 100).padStart(2, '0')}`,
-      clock,
-    });
-    s.startProcess();
-    s.endProcess();
-    await inner.save(s);
-  }
+  const { clock, inner } = await endedSummaries(count);
   // Each readMany answers only when the test lets it: what was asked meanwhile is visible.
   const gates: (() => void)[] = [];
   const { store } = withReadMany(inner);

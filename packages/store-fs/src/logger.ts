@@ -1,15 +1,8 @@
 import { debuglog } from 'node:util';
+import type { Logger } from '@process-summary/core';
 
-/**
- * Where the store reports what it noticed and did. The shape of pino's logger (and of
- * `console`): a structured fields object first, then the message.
- */
-export interface Logger {
-  debug(fields: Record<string, unknown>, message: string): void;
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-}
+// Where the store reports what it noticed and did: core's Logger shape.
+export { type Logger, silentLogger } from '@process-summary/core';
 
 // util.debuglog reads NODE_DEBUG once and prints only when it names this section.
 const debugLine = debuglog('process-summary');
@@ -64,12 +57,4 @@ export const defaultLogger: Logger = {
   error(fields, message) {
     process.stderr.write(line('error', fields, message));
   },
-};
-
-/** A logger that drops everything (for benchmarks and callers that collect warnings themselves). */
-export const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
 };

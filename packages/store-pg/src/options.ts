@@ -1,6 +1,5 @@
-import { codedRangeError, codedTypeError } from '@process-summary/core';
+import { codedRangeError, codedTypeError, type Logger, silentLogger } from '@process-summary/core';
 import type pg from 'pg';
-import { type Logger, silentLogger } from './logger.js';
 
 /** Options of `new PgSummaryStore(…)`. */
 export interface PgSummaryStoreOptions {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from '@process-summary/core';
 import { assertValidRef, type SummaryRef } from '@process-summary/core';
 import type pg from 'pg';
 import type { Database } from './db.js';
-import type { Logger } from './logger.js';
 
 /** A registered watcher not seen for this long no longer makes writers notify. */
 export const LISTENER_TTL_SECONDS = 90;

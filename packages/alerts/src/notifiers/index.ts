@@ -1,9 +1,8 @@
 /** Notifiers built from the rules file's `notifiers`. */
 import { readFileSync, statSync } from 'node:fs';
-import { ProcessSummaryError } from '@process-summary/core';
-import type { Logger } from '../logger.js';
+import type { Logger } from '@process-summary/core';
+import { ProcessSummaryError, quote } from '@process-summary/core';
 import type { Notifier } from '../notification.js';
-import { quote } from '../quote.js';
 import type { NotifierConfig } from '../rules.js';
 import { alertmanagerNotifier } from './alertmanager.js';
 import { commandNotifier } from './command.js';

@@ -9,7 +9,7 @@
  * call.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../logger.js';
+import type { Logger } from '@process-summary/core';
 import type { Route, RouteContext } from '../routes/context.js';
 import { eventsRoute } from '../routes/events.js';
 import { healthRoute } from '../routes/health.js';

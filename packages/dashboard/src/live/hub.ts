@@ -6,10 +6,9 @@
  * a run turning stale shows without any save.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SummaryStore } from '@process-summary/core';
+import type { Logger, SummaryStore } from '@process-summary/core';
 import { listRows, type RowOptions, readRow, type SummaryRow } from '@process-summary/inspect';
 import type { StreamEvent } from '../api.js';
-import type { Logger } from '../logger.js';
 import {
   type DropReason,
   KEEP_ALIVE_FRAME,

@@ -1,11 +1,11 @@
 /** What every route is given: the server's settings and the request, already parsed. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '@process-summary/core';
 import { assertValidName, type SummaryRef, type SummaryStore } from '@process-summary/core';
 import type { RowOptions } from '@process-summary/inspect';
 import type { Coalescer } from '../http/coalesce.js';
 import { HttpError } from '../http/json.js';
 import type { LiveHub } from '../live/hub.js';
-import type { Logger } from '../logger.js';
 
 /** The server's side of a route. */
 export interface RouteContext {
