@@ -105,6 +105,7 @@ export {
   ProcessSummary,
   type ProcessSummaryOptions,
   RESUMED_MESSAGE,
+  summaryDictToWrite,
   type ValidatedDict,
 } from './summary.js';
 export {

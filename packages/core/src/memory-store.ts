@@ -28,7 +28,7 @@ import {
   sameRef,
   type WatchOptions,
 } from './store.js';
-import { type FromDictOptions, ProcessSummary } from './summary.js';
+import { type FromDictOptions, ProcessSummary, summaryDictToWrite } from './summary.js';
 import type { SummaryEvent } from './types.js';
 
 /** Options of `new MemorySummaryStore(…)`. */
@@ -137,12 +137,8 @@ export class MemorySummaryStore implements SummaryStore {
       throw codedTypeError('E_INVALID_ARGUMENT', 'save: expected a ProcessSummary');
     }
     const slot = this.#fence(summaryRef(summary), lease);
-    // Serialized at once, custom metrics unchanged: no deep copy of them (a summary of another
-    // installed copy of this package may not have the method).
-    const dict =
-      typeof summary.summaryDictForWrite === 'function'
-        ? summary.summaryDictForWrite()
-        : summary.getSummaryDict();
+    // Serialized at once, custom metrics unchanged: no deep copy of them.
+    const dict = summaryDictToWrite(summary);
     if (lease !== undefined) dict.owner_epoch = lease.epoch;
     slot.text = JSON.stringify(dict);
     slot.writtenAt = this.#clock.now();

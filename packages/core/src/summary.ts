@@ -900,3 +900,14 @@ export class ProcessSummary {
     this.#anchor = run.anchor;
   }
 }
+
+/**
+ * The dictionary a store serializes at once: {@link ProcessSummary.summaryDictForWrite}, or
+ * `getSummaryDict` for a summary made by another installed copy of this package that predates
+ * the method. Every store's save goes through here, so that rule is written once.
+ */
+export function summaryDictToWrite(summary: ProcessSummary): SummaryDict {
+  return typeof summary.summaryDictForWrite === 'function'
+    ? summary.summaryDictForWrite()
+    : summary.getSummaryDict();
+}

@@ -4,7 +4,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MemorySummaryStore } from '../src/index.js';
+import { MemorySummaryStore, type ProcessSummary, summaryDictToWrite } from '../src/index.js';
 import { fresh } from './_helpers.js';
 
 const test = suite('summaryDictForWrite');
@@ -54,6 +54,19 @@ test('a store stamping owner_epoch on the write dictionary leaves the summary al
   assert.not.ok('owner_epoch' in summary.summaryDictForWrite().custom_metrics);
   const read = await store.read(ref);
   assert.equal(read?.dict.custom_metrics, summary.getSummaryDict().custom_metrics);
+});
+
+test('summaryDictToWrite shares the metrics, and copies them for a summary without the method', () => {
+  const summary = withMetrics();
+  const shared = summaryDictToWrite(summary);
+  assert.is(shared.custom_metrics, summaryDictToWrite(summary).custom_metrics);
+  // A summary of an older installed copy of core: only getSummaryDict.
+  const older = {
+    getSummaryDict: () => summary.getSummaryDict(),
+  } as unknown as ProcessSummary;
+  const copied = summaryDictToWrite(older);
+  assert.equal(JSON.stringify(copied), JSON.stringify(shared));
+  assert.is.not(copied.custom_metrics, summaryDictToWrite(older).custom_metrics);
 });
 
 test.run();

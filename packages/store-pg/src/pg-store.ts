@@ -37,6 +37,7 @@ import {
   type SummaryStore,
   sameRef,
   stateConflict,
+  summaryDictToWrite,
   type WatchOptions,
 } from '@process-summary/core';
 import { Coalescer } from './coalesce.js';
@@ -685,12 +686,8 @@ export class PgSummaryStore implements SummaryStore {
     await this.ready();
     const key = keyOf(summaryRef(summary));
     const known = knownKey(key, lease);
-    // Serialized at once, custom metrics unchanged: no deep copy of them (a summary of another
-    // installed copy of core may not have the method).
-    const dict =
-      typeof summary.summaryDictForWrite === 'function'
-        ? summary.summaryDictForWrite()
-        : summary.getSummaryDict();
+    // Serialized at once, custom metrics unchanged: no deep copy of them.
+    const dict = summaryDictToWrite(summary);
     if (lease !== undefined) dict.owner_epoch = lease.epoch;
     const body = JSON.stringify(dict);
     const listing = encodeListing(dict as unknown as Record<string, unknown>);
