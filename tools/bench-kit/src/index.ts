@@ -245,7 +245,7 @@ const WARM_UP_WINDOW = 10;
  * generation). It stops at 5 × `rounds` samples or 2 s whatever happens, so an op that grows
  * state (an unbounded list) is not grown without bound before it is measured.
  */
-export function warmUp(sample: SyncSampler, batch: number, rounds: number): number {
+function warmUp(sample: SyncSampler, batch: number, rounds: number): number {
   const max = Math.max(20, 5 * rounds);
   let spent = 0;
   let taken = 0;
@@ -407,7 +407,7 @@ export function ratioRow(name: string, candidate: Row, baseline: Row, maxRatio?:
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** Where results go: `BENCH_ROOT` (tests point it at a temporary directory), else the repo. */
-export function benchRoot(): string {
+function benchRoot(): string {
   return process.env.BENCH_ROOT || repoRoot;
 }
 
