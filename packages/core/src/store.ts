@@ -256,11 +256,37 @@ export type ListingField = (typeof LISTING_FIELDS)[number];
  */
 export function listingOf(dict: unknown): unknown {
   if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) return dict;
-  const source = dict as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const key of LISTING_FIELDS) {
-    if (Object.hasOwn(source, key)) out[key] = source[key];
-  }
+  const s = dict as Record<ListingField, unknown>;
+  const out: Partial<Record<ListingField, unknown>> = {};
+  // Written out field by field rather than looped over LISTING_FIELDS: a loop's keyed lookups
+  // and stores cost a listing of 10,000 summaries more than the rest of its projection, and
+  // named stores give every projection of the same fields one shape. A test holds the two
+  // lists equal.
+  if (Object.hasOwn(s, 'schema_version')) out.schema_version = s.schema_version;
+  if (Object.hasOwn(s, 'run_name')) out.run_name = s.run_name;
+  if (Object.hasOwn(s, 'process_name')) out.process_name = s.process_name;
+  if (Object.hasOwn(s, 'worker')) out.worker = s.worker;
+  if (Object.hasOwn(s, 'status')) out.status = s.status;
+  if (Object.hasOwn(s, 'is_completed')) out.is_completed = s.is_completed;
+  if (Object.hasOwn(s, 'generated_at')) out.generated_at = s.generated_at;
+  if (Object.hasOwn(s, 'start_time')) out.start_time = s.start_time;
+  if (Object.hasOwn(s, 'end_time')) out.end_time = s.end_time;
+  if (Object.hasOwn(s, 'duration_seconds')) out.duration_seconds = s.duration_seconds;
+  if (Object.hasOwn(s, 'active_seconds')) out.active_seconds = s.active_seconds;
+  if (Object.hasOwn(s, 'last_checkpoint_time')) out.last_checkpoint_time = s.last_checkpoint_time;
+  if (Object.hasOwn(s, 'items_processed')) out.items_processed = s.items_processed;
+  if (Object.hasOwn(s, 'items_successful')) out.items_successful = s.items_successful;
+  if (Object.hasOwn(s, 'items_failed')) out.items_failed = s.items_failed;
+  if (Object.hasOwn(s, 'items_retried')) out.items_retried = s.items_retried;
+  if (Object.hasOwn(s, 'items_total')) out.items_total = s.items_total;
+  if (Object.hasOwn(s, 'bytes_processed')) out.bytes_processed = s.bytes_processed;
+  if (Object.hasOwn(s, 'success_rate_percent')) out.success_rate_percent = s.success_rate_percent;
+  if (Object.hasOwn(s, 'processing_rate_per_second')) out.processing_rate_per_second = s.processing_rate_per_second;
+  if (Object.hasOwn(s, 'current_rate_per_second')) out.current_rate_per_second = s.current_rate_per_second;
+  if (Object.hasOwn(s, 'eta_seconds')) out.eta_seconds = s.eta_seconds;
+  if (Object.hasOwn(s, 'error_count')) out.error_count = s.error_count;
+  if (Object.hasOwn(s, 'error_types')) out.error_types = s.error_types;
+  if (Object.hasOwn(s, 'interruption_count')) out.interruption_count = s.interruption_count;
   return out;
 }
 

@@ -72,4 +72,17 @@ test('listingOf keeps own listing keys with their values, leaves absent keys abs
   assert.is(Object.getPrototypeOf(cutHostile), Object.prototype);
 });
 
+test('listingOf copies exactly LISTING_FIELDS, each one alone and all together, in their order', () => {
+  // listingOf writes each field out by hand: this holds it to the list.
+  const every = Object.fromEntries(
+    [...LISTING_FIELDS, 'custom_metrics', 'progress_updates'].map((key, i) => [key, i]),
+  );
+  assert.equal(Object.keys(listingOf(every) as object), [...LISTING_FIELDS]);
+  assert.equal(Object.values(listingOf(every) as object), LISTING_FIELDS.map((_, i) => i));
+  for (const key of LISTING_FIELDS) {
+    assert.equal(listingOf({ [key]: 'v', other: 1 }), { [key]: 'v' }, key);
+  }
+  assert.equal(listingOf({}), {});
+});
+
 test.run();

@@ -33,7 +33,17 @@ export function escapeControl(text: string): string {
  * JSON that parses to the same value.
  */
 export function safeJsonStringify(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(
+  const json = JSON.stringify(value, null, indent);
+  // Most output is ASCII without DEL, and then nothing needs escaping: two native scans (a
+  // UTF-8 length equal to the length, no DEL) say so several times faster than the regular
+  // expression finds nothing in 10 MB of listing.
+  if (
+    json === undefined ||
+    (Buffer.byteLength(json, 'utf8') === json.length && !json.includes('\u007f'))
+  ) {
+    return json;
+  }
+  return json.replace(
     /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );

@@ -22,6 +22,23 @@ test('safe JSON escapes what JSON.stringify leaves raw and parses back to the sa
   assert.equal(JSON.parse(text), value);
 });
 
+test('safe JSON escapes each such character whatever else the text holds: DEL alone in ASCII, one beside plain non-ASCII', () => {
+  // The ASCII fast path must still find a lone DEL; non-ASCII text that needs nothing passes
+  // unchanged.
+  for (const [name, escaped] of [
+    ['ascii\u007f', 'ascii\\u007f'],
+    ['é plain', 'é plain'],
+    ['é\u0085', 'é\\u0085'],
+    ['€\u2029', '€\\u2029'],
+    ['\u2066x\u2069', '\\u2066x\\u2069'],
+    ['plain ascii', 'plain ascii'],
+  ] as const) {
+    assert.is(safeJsonStringify({ name }), `{"name":"${escaped}"}`, JSON.stringify(name));
+    assert.equal(JSON.parse(safeJsonStringify({ name })), { name });
+  }
+  assert.is(safeJsonStringify([1, 'a'], 2), '[\n  1,\n  "a"\n]');
+});
+
 test('a CSV field that a spreadsheet would run as a formula is defused; numbers are not', () => {
   assert.is(csvField('=HYPERLINK("x")'), '"\'=HYPERLINK(""x"")"');
   assert.is(csvField('@SUM(A1)'), "'@SUM(A1)");

@@ -50,13 +50,17 @@ export interface IndexedSummary {
 /** One run directory, by summary (key: {@link summaryKey}). */
 export interface DirectoryIndex {
   summaries: Map<string, IndexedSummary>;
+  /**
+   * Taken well after the directory last changed (see RACY_MARGIN_MS): while the stat matches,
+   * the same index is handed out again. An untrusted one is listed afresh at every look.
+   */
+  trusted: boolean;
 }
 
 interface Cached extends DirectoryIndex {
   dev: number;
   ino: number;
   mtimeMs: number;
-  trusted: boolean;
   /** A symbolic link leading out of the root: refused, its index never handed out. */
   outside: boolean;
 }

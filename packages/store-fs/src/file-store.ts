@@ -46,7 +46,7 @@ import {
   type ReadJournalOptions,
   readJournal,
 } from './journal.js';
-import { type SummaryPaths, summaryPathsFor } from './layout.js';
+import { readPathsFor, type SummaryPaths, summaryPathsFor } from './layout.js';
 import { listSummaries } from './listing.js';
 import { loadWithRepair } from './load.js';
 import { defaultLogger, type Logger } from './logger.js';
@@ -55,6 +55,7 @@ import {
   type OddFile,
   oddFilesOf,
   type ReaderContext,
+  readListings,
   readSummary,
   type SetAsideFile,
   setAsideFiles,
@@ -321,6 +322,18 @@ export class FileSummaryStore implements SummaryStore {
     // Not remembered: a listing reads each of thousands of summaries once, and remembering
     // their paths only gives the garbage collector more to copy (the cache is for savers).
     return readSummary(this.#reader, this.#paths(ref, false), options);
+  }
+
+  /**
+   * See {@link SummaryStore.readListing}: `read` with `full: false` of each ref, each dict cut
+   * to the listing's fields, each run directory looked at once per call instead of once per
+   * summary (see `readListings`). Every ref is checked before anything is read.
+   */
+  async readListing(refs: readonly SummaryRef[]): Promise<(ReadResult | null)[]> {
+    if (!Array.isArray(refs)) {
+      throw storeError('E_INVALID_ARGUMENT', 'readListing: refs must be an array');
+    }
+    return readListings(this.#reader, readPathsFor(this.#root, refs));
   }
 
   /** See {@link SummaryStore.list}. */

@@ -163,6 +163,30 @@ export function summaryPathsFor(root: string, ref: SummaryRef): SummaryPaths {
   };
 }
 
+/** What a reader needs of a summary's paths. */
+export type ReadPaths = Pick<SummaryPaths, 'ref' | 'dir' | 'summary'>;
+
+/**
+ * The {@link ReadPaths} of many refs, every name validated before any is returned
+ * (`E_INVALID_NAME`): a listing's thousands of reads, each run directory's path made once.
+ */
+export function readPathsFor(root: string, refs: readonly SummaryRef[]): ReadPaths[] {
+  const dirs = new Map<string, string>();
+  return refs.map((ref) => {
+    const normalized = normalizeRef(ref);
+    let dir = dirs.get(normalized.runName);
+    if (dir === undefined) {
+      dir = join(root, normalized.runName);
+      dirs.set(normalized.runName, dir);
+    }
+    return {
+      ref: normalized,
+      dir,
+      summary: summaryPathIn(dir, normalized.processName, normalized.worker),
+    };
+  });
+}
+
 /** Validates the names of `ref` and drops an `undefined` worker (`E_INVALID_NAME`). */
 export function normalizeRef(ref: SummaryRef): NormalizedRef {
   if (typeof ref !== 'object' || ref === null) {
