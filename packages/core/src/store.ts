@@ -281,8 +281,10 @@ export function listingOf(dict: unknown): unknown {
   if (Object.hasOwn(s, 'items_total')) out.items_total = s.items_total;
   if (Object.hasOwn(s, 'bytes_processed')) out.bytes_processed = s.bytes_processed;
   if (Object.hasOwn(s, 'success_rate_percent')) out.success_rate_percent = s.success_rate_percent;
-  if (Object.hasOwn(s, 'processing_rate_per_second')) out.processing_rate_per_second = s.processing_rate_per_second;
-  if (Object.hasOwn(s, 'current_rate_per_second')) out.current_rate_per_second = s.current_rate_per_second;
+  if (Object.hasOwn(s, 'processing_rate_per_second'))
+    out.processing_rate_per_second = s.processing_rate_per_second;
+  if (Object.hasOwn(s, 'current_rate_per_second'))
+    out.current_rate_per_second = s.current_rate_per_second;
   if (Object.hasOwn(s, 'eta_seconds')) out.eta_seconds = s.eta_seconds;
   if (Object.hasOwn(s, 'error_count')) out.error_count = s.error_count;
   if (Object.hasOwn(s, 'error_types')) out.error_types = s.error_types;

@@ -78,7 +78,10 @@ test('listingOf copies exactly LISTING_FIELDS, each one alone and all together, 
     [...LISTING_FIELDS, 'custom_metrics', 'progress_updates'].map((key, i) => [key, i]),
   );
   assert.equal(Object.keys(listingOf(every) as object), [...LISTING_FIELDS]);
-  assert.equal(Object.values(listingOf(every) as object), LISTING_FIELDS.map((_, i) => i));
+  assert.equal(
+    Object.values(listingOf(every) as object),
+    LISTING_FIELDS.map((_, i) => i),
+  );
   for (const key of LISTING_FIELDS) {
     assert.equal(listingOf({ [key]: 'v', other: 1 }), { [key]: 'v' }, key);
   }
