@@ -33,7 +33,13 @@ export {
 } from './limits.js';
 export { isLogger, type Logger, silentLogger } from './logger.js';
 export { MemorySummaryStore, type MemorySummaryStoreOptions } from './memory-store.js';
-export { assertValidName, assertValidRef, MAX_NAME_BYTES, type NamedRef } from './names.js';
+export {
+  assertValidName,
+  assertValidRef,
+  isValidName,
+  MAX_NAME_BYTES,
+  type NamedRef,
+} from './names.js';
 export {
   type ReplayNote,
   type ReplayNoteCode,

@@ -10,6 +10,12 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // two different names would become one file name.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const utf8 = new TextEncoder();
+/**
+ * The names almost every pipeline uses: ASCII letters, digits, `_`, `-` and `.`. Such a name is
+ * valid unless it is `.` or `..` or too long, which one regular expression and two comparisons
+ * tell; a listing checks tens of thousands of names.
+ */
+const PLAIN_NAME = new RegExp(`^[A-Za-z0-9_.-]{1,${MAX_NAME_BYTES}}$`);
 
 /**
  * Refuses a run or process name that could escape the root or break a file name: empty,
@@ -27,6 +33,7 @@ export function assertValidName(
   if (typeof name !== 'string') {
     throw codedTypeError('E_INVALID_NAME', `${kind} name must be a string, got ${typeof name}`);
   }
+  if (PLAIN_NAME.test(name) && name !== '.' && name !== '..') return;
   let reason: string | undefined;
   if (name.length === 0) reason = 'it is empty';
   else if (name === '.' || name === '..') reason = `"${name}" would escape the root`;
@@ -49,6 +56,32 @@ export function assertValidName(
       `invalid ${kind} name ${quote(name.slice(0, 64))}: ${reason}`,
     );
   }
+}
+
+const checkedNames = new Map<string, boolean>();
+const MAX_CHECKED_NAMES = 10_000;
+
+/**
+ * Whether `name` is a valid run, process or worker name: {@link assertValidName} without the
+ * exception. The verdict on a name beyond plain ASCII is remembered: a listing meets the same
+ * process names in every run directory.
+ */
+export function isValidName(kind: 'run' | 'process' | 'worker', name: unknown): boolean {
+  if (typeof name !== 'string') return false;
+  if (PLAIN_NAME.test(name) && name !== '.' && name !== '..') return true;
+  const key = `${kind}:${name}`;
+  const known = checkedNames.get(key);
+  if (known !== undefined) return known;
+  let valid: boolean;
+  try {
+    assertValidName(kind, name);
+    valid = true;
+  } catch {
+    valid = false;
+  }
+  if (checkedNames.size >= MAX_CHECKED_NAMES) checkedNames.clear();
+  checkedNames.set(key, valid);
+  return valid;
 }
 
 /** The names a summary reference carries, as {@link assertValidRef} accepts them. */

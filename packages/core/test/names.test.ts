@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assertValidName, MAX_NAME_BYTES } from '../src/index.js';
+import { assertValidName, isValidName, MAX_NAME_BYTES } from '../src/index.js';
 import { throwsCode } from './_helpers.js';
 
 const test = suite('run and process names');
@@ -87,6 +87,47 @@ test('the length limit counts UTF-8 bytes', () => {
   throwsCode(() => assertValidName('process', '€'.repeat(43)), 'E_INVALID_NAME');
   throwsCode(() => assertValidName('process', '😀'.repeat(33)), 'E_INVALID_NAME');
   assertValidName('process', '😀'.repeat(32));
+});
+
+test('isValidName gives the verdict of assertValidName, on the plain-ASCII fast path and off it', () => {
+  const names = [
+    'harvard_2024',
+    'a.b-c',
+    'x'.repeat(MAX_NAME_BYTES),
+    'x'.repeat(MAX_NAME_BYTES + 1),
+    '.',
+    '..',
+    '...',
+    '.hidden',
+    '',
+    'a@b',
+    'a b',
+    'Ünïcödé',
+    'e\u0301',
+    'a/b',
+    'del\u007f',
+    '\u202eevil',
+    'é'.repeat(64),
+    'é'.repeat(65),
+    42,
+    null,
+  ];
+  for (const kind of ['run', 'process', 'worker'] as const) {
+    for (const name of names) {
+      let expected = true;
+      try {
+        assertValidName(kind, name);
+      } catch {
+        expected = false;
+      }
+      // Twice: the second answer may come from the remembered verdict.
+      assert.is(isValidName(kind, name), expected, `${kind} ${JSON.stringify(name)}`);
+      assert.is(isValidName(kind, name), expected, `${kind} ${JSON.stringify(name)}, again`);
+    }
+  }
+  assert.is(isValidName('run', 'a@b'), true, "'@' only separates process and worker");
+  assert.is(isValidName('process', 'a@b'), false);
+  assert.is(isValidName('run', 'x'.repeat(MAX_NAME_BYTES + 1)), false);
 });
 
 test('a non-string is a TypeError with the same code', () => {

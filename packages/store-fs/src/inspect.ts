@@ -149,7 +149,7 @@ export function inspectSummaryFileSync(
 }
 
 function judgeParsed(
-  read: ParsedSummaryFile | SummaryFileProblem,
+  read: ParsedText | SummaryFileProblem,
   options: { fullValidation?: boolean },
 ): SummaryInspection {
   if (!read.ok) return read;
@@ -166,14 +166,19 @@ function judgeParsed(
   };
 }
 
-/** A file read and parsed as JSON, not yet validated (see {@link readSummaryJson}). */
-export interface ParsedSummaryFile {
+/** A file's bytes parsed as JSON, not yet validated. */
+interface ParsedText {
   ok: true;
   path: string;
   value: unknown;
   bytes: Buffer;
-  identity: FileIdentity;
   mtimeMs: number;
+}
+
+/** A file read and parsed as JSON, not yet validated (see {@link readSummaryJson}). */
+export interface ParsedSummaryFile extends ParsedText {
+  /** What a later save compares to tell whether the file is still the one read. */
+  identity: FileIdentity;
 }
 
 /**
@@ -214,7 +219,8 @@ export async function readSummaryJson(
   } finally {
     await handle.close().catch(() => {});
   }
-  return parseSummaryBytes(path, bytes, stats);
+  const parsed = parseSummaryBytes(path, bytes, stats);
+  return parsed.ok ? { ...parsed, identity: identityOf(stats) } : parsed;
 }
 
 /**
@@ -233,7 +239,7 @@ function readSummaryJsonSync(
   path: string,
   maxFileBytes: number,
   followSymlinks: boolean,
-): ParsedSummaryFile | SummaryFileProblem {
+): ParsedText | SummaryFileProblem {
   let fd: number;
   try {
     fd = openSync(path, followSymlinks ? OPEN_FOR_INSPECTION : OPEN_NOT_FOLLOWING);
@@ -321,11 +327,11 @@ function parseSummaryBytes(
   path: string,
   bytes: Buffer,
   stats: StatsLike,
-): ParsedSummaryFile | SummaryFileProblem {
+): ParsedText | SummaryFileProblem {
   if (bytes.length === 0) return problem(path, 'E_INVALID_SUMMARY', 'is empty');
   try {
     const value: unknown = JSON.parse(decode(bytes));
-    return { ok: true, path, value, bytes, identity: identityOf(stats), mtimeMs: stats.mtimeMs };
+    return { ok: true, path, value, bytes, mtimeMs: stats.mtimeMs };
   } catch (err) {
     if (bytes[0] === 0) {
       const reason = bytes.every((b) => b === 0)

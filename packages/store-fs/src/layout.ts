@@ -29,7 +29,12 @@
  * lists one, so a document and a run can never share a name.
  */
 import { basename, dirname, join } from 'node:path';
-import { assertValidName, codedRangeError, type SummaryRef } from '@process-summary/core';
+import {
+  assertValidName,
+  codedRangeError,
+  isValidName,
+  type SummaryRef,
+} from '@process-summary/core';
 import { sha256Hex } from './crypto.js';
 import { escapeControl } from './logger.js';
 
@@ -392,28 +397,4 @@ function splitBase(base: string): { processName: string; worker: string | null }
   if (!isValidName('process', processName)) return null;
   if (worker !== null && !isValidName('worker', worker)) return null;
   return { processName, worker };
-}
-
-const checkedNames = new Map<string, boolean>();
-const MAX_CHECKED_NAMES = 10_000;
-
-/**
- * Whether `name` is a valid run, process or worker name (no exception). Remembered: a listing
- * meets the same process names in every run directory.
- */
-export function isValidName(kind: 'run' | 'process' | 'worker', name: unknown): boolean {
-  if (typeof name !== 'string') return false;
-  const key = `${kind}:${name}`;
-  const known = checkedNames.get(key);
-  if (known !== undefined) return known;
-  let valid: boolean;
-  try {
-    assertValidName(kind, name);
-    valid = true;
-  } catch {
-    valid = false;
-  }
-  if (checkedNames.size >= MAX_CHECKED_NAMES) checkedNames.clear();
-  checkedNames.set(key, valid);
-  return valid;
 }
