@@ -319,11 +319,19 @@ export interface CompareAsyncOptions {
   runs?: number;
   /** Per baseline name: the candidate's median must be at most maxRatio × that baseline's. */
   targets?: Record<string, number>;
+  /**
+   * Take a run's samples in turns, one of each contender at a time (the order reversed from
+   * turn to turn), instead of in blocks: for contenders that share no JIT state or caches in
+   * this process (spawned programs), so that the machine's drift within a run, which on a
+   * shared VM moves every time by 10–30% over a minute, falls on all of them alike.
+   */
+  interleave?: boolean;
 }
 
 /**
  * Async ops (I/O): one call per sample. Over several runs, each contender takes its samples in
- * a block of its own, the order of the blocks reversed from run to run; one row per baseline.
+ * a block of its own, the order of the blocks reversed from run to run (or, `interleave`, in
+ * turns); one row per baseline.
  */
 export async function compareAsync(options: CompareAsyncOptions): Promise<Row[]> {
   const { rounds = 200 } = options;
@@ -341,11 +349,19 @@ export async function compareAsync(options: CompareAsyncOptions): Promise<Row[]>
   // byRun.get(key)[run] = that contender's samples in that run.
   const byRun = new Map<string, number[][]>(contenders.map(({ key }) => [key, []]));
   for (let run = 0; run < runs; run++) {
-    for (const { key, sample } of runOrder(contenders, run)) {
-      const out: number[] = [];
-      await sample(perRun, out);
-      byRun.get(key)?.push(out);
+    const taken = new Map<string, number[]>(contenders.map(({ key }) => [key, []]));
+    if (options.interleave === true) {
+      for (let turn = 0; turn < perRun; turn++) {
+        for (const { key, sample } of runOrder(contenders, run + turn)) {
+          await sample(1, taken.get(key) as number[]);
+        }
+      }
+    } else {
+      for (const { key, sample } of runOrder(contenders, run)) {
+        await sample(perRun, taken.get(key) as number[]);
+      }
     }
+    for (const [key, out] of taken) byRun.get(key)?.push(out);
   }
   const candidate = statsFromRuns(byRun.get('candidate') ?? []);
   return names.map((n) => {

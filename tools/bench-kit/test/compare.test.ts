@@ -147,6 +147,39 @@ test('compareAsync: blocks per contender, reversed each run, one row per baselin
   assert.is(rows[1]?.met, undefined, 'no target for y');
 });
 
+test('compareAsync with interleave: one sample of each contender at a time, order reversed each turn', async () => {
+  const log: string[] = [];
+  const op = (name: string, cost: number) => async () => {
+    log.push(name);
+    // The candidate is slower: its ratio must come out above 1, from samples taken in turns.
+    const until = process.hrtime.bigint() + BigInt(cost);
+    while (process.hrtime.bigint() < until);
+    return name;
+  };
+  const saved = process.env.BENCH_RUNS;
+  process.env.BENCH_RUNS = '2';
+  let rows: Awaited<ReturnType<typeof compareAsync>>;
+  try {
+    rows = await compareAsync({
+      name: 'spawned',
+      candidate: op('c', 400_000),
+      baselines: { x: op('x', 100_000) },
+      rounds: 15, // 3 a run at the default 5 runs
+      interleave: true,
+    });
+  } finally {
+    if (saved === undefined) delete process.env.BENCH_RUNS;
+    else process.env.BENCH_RUNS = saved;
+  }
+  // Warm-ups c then x (3 each), then turns: run 0 c x | x c | c x, run 1 x c | c x | x c.
+  assert.equal(log.slice(0, 6), ['c', 'c', 'c', 'x', 'x', 'x']);
+  assert.equal(log.slice(6).join(''), 'cxxccx' + 'xccxxc');
+  const [row] = rows;
+  assert.is(row?.ratios?.runs.length, 2);
+  assert.is(row?.candidate.samples, 6);
+  assert.ok((row?.ratio ?? 0) > 1.5, `the slower candidate's ratio: ${row?.ratio}`);
+});
+
 test('an async sampler times each call and awaits it', async () => {
   let calls = 0;
   const sample = asyncSampler(async () => {
