@@ -192,6 +192,7 @@ export async function run(): Promise<void> {
       [unownedName]: unowned,
     },
     rounds: ROUNDS,
+    interleave: true,
     targets: { [bareName]: 1.1 },
   });
   process.chdir(cwd);

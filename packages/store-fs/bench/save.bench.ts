@@ -36,6 +36,7 @@ export async function run(): Promise<void> {
       steno: () => steno.write(fileBytes(summary).toString('utf8')),
     },
     rounds: 300,
+    interleave: true,
     targets: { 'bare protocol (tmp+fsync+rename+fsync dir)': 1.1, 'write-file-atomic': 1.0 },
   });
   // Same result: every contender left the same bytes.
@@ -63,6 +64,7 @@ export async function run(): Promise<void> {
         bareDurableWrite(files.bare as string, fileBytes(summary)),
     },
     rounds: 200,
+    interleave: true,
   });
   for (const row of busy) row.note = 'informational: two files made durable instead of one';
 
@@ -89,6 +91,7 @@ export async function run(): Promise<void> {
       'fresh summary (12 updates)': () => store.save(fresh),
     },
     rounds: 200,
+    interleave: true,
     targets: { 'after 10,000 updates': 1.2 },
   });
   writeReport({

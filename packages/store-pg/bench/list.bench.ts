@@ -125,6 +125,7 @@ export async function run(): Promise<void> {
         viaPg(perRef),
     },
     rounds: quick ? 3 : 25,
+    interleave: true,
     targets: { 'FileSummaryStore, same summaries': 0.5 },
   });
   for (const row of rows) {

@@ -321,9 +321,10 @@ export interface CompareAsyncOptions {
   targets?: Record<string, number>;
   /**
    * Take a run's samples in turns, one of each contender at a time (the order reversed from
-   * turn to turn), instead of in blocks: for contenders that share no JIT state or caches in
-   * this process (spawned programs), so that the machine's drift within a run, which on a
-   * shared VM moves every time by 10–30% over a minute, falls on all of them alike.
+   * turn to turn), instead of in blocks: for samples of milliseconds of I/O or a spawned
+   * program, where what one contender leaves in the CPU's caches does not matter, so that the
+   * machine's drift within a run (on a shared VM, 10–30% over a minute) falls on all alike.
+   * Each contender keeps its own timing loop either way.
    */
   interleave?: boolean;
 }
