@@ -206,35 +206,66 @@ const LISTED_NUMBERS = [
  * finite non-negative numbers where a listing reads them, of a version this reader knows.
  */
 export function checkListedFields(value: unknown): SummaryCheck {
-  const invalid = (path: string, message: string, expected: string, found: unknown) => ({
-    valid: false,
-    seedFormat: false,
-    issues: [{ path, message, expected, found: describeValue(found) }],
-  });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return invalid('', 'must be object', 'object', value);
+    return listedFieldProblem('', 'must be object', 'object', value);
   }
   const dict = value as Record<string, unknown>;
   const version = dict.schema_version;
   if (typeof version === 'number' && version > SCHEMA_VERSION) {
-    return invalid(
+    return listedFieldProblem(
       '/schema_version',
       `schema_version ${version} is newer than this reader (${SCHEMA_VERSION})`,
       `<= ${SCHEMA_VERSION}`,
       version,
     );
   }
-  for (const key of ['run_name', 'process_name'] as const) {
-    if (typeof dict[key] !== 'string')
-      return invalid(`/${key}`, 'must be string', 'string', dict[key]);
+  // Each field loaded by name, with no call and no loop, until something is wrong: a listing
+  // checks 10,000 summaries, most of them before V8 has optimized anything, and a loop over the
+  // names costs it several times these few comparisons. The loops below find what is wrong.
+  if (
+    typeof dict.run_name === 'string' &&
+    typeof dict.process_name === 'string' &&
+    isListedNumber(dict.items_processed) &&
+    isListedNumber(dict.items_successful) &&
+    isListedNumber(dict.items_failed) &&
+    isListedNumber(dict.error_count) &&
+    isListedNumber(dict.interruption_count) &&
+    isListedNumber(dict.processing_rate_per_second) &&
+    isListedNumber(dict.success_rate_percent) &&
+    isListedNumber(dict.start_time)
+  ) {
+    return { valid: true, seedFormat: version === undefined, issues: [] };
   }
-  for (const key of LISTED_NUMBERS) {
-    const number = dict[key];
-    if (typeof number !== 'number' || !Number.isFinite(number) || number < 0) {
-      return invalid(`/${key}`, 'must be number', 'number >= 0', number);
+  for (const key of ['run_name', 'process_name'] as const) {
+    if (typeof dict[key] !== 'string') {
+      return listedFieldProblem(`/${key}`, 'must be string', 'string', dict[key]);
     }
   }
-  return { valid: true, seedFormat: version === undefined, issues: [] };
+  for (const key of LISTED_NUMBERS) {
+    if (!isListedNumber(dict[key])) {
+      return listedFieldProblem(`/${key}`, 'must be number', 'number >= 0', dict[key]);
+    }
+  }
+  // Unreachable while the two lists above agree (a test holds them to it).
+  return listedFieldProblem('', 'must be a summary', 'a summary', value);
+}
+
+/** A finite number >= 0 (NaN fails the first comparison, infinity the second). */
+function isListedNumber(value: unknown): boolean {
+  return typeof value === 'number' && value >= 0 && value < Number.POSITIVE_INFINITY;
+}
+
+function listedFieldProblem(
+  path: string,
+  message: string,
+  expected: string,
+  found: unknown,
+): SummaryCheck {
+  return {
+    valid: false,
+    seedFormat: false,
+    issues: [{ path, message, expected, found: describeValue(found) }],
+  };
 }
 
 function describeValue(value: unknown): string {

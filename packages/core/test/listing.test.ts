@@ -72,6 +72,44 @@ test('listingOf keeps own listing keys with their values, leaves absent keys abs
   assert.is(Object.getPrototypeOf(cutHostile), Object.prototype);
 });
 
+test('a listing check refuses each listed field when it is wrong, reporting the first in order', () => {
+  const { summary } = fresh();
+  const good = summary.getSummaryDict() as unknown as Record<string, unknown>;
+  assert.ok(checkListedFields(good).valid);
+  const numbers = [
+    'items_processed',
+    'items_successful',
+    'items_failed',
+    'error_count',
+    'interruption_count',
+    'processing_rate_per_second',
+    'success_rate_percent',
+    'start_time',
+  ];
+  for (const key of ['run_name', 'process_name']) {
+    for (const bad of [undefined, 7, null]) {
+      const check = checkListedFields({ ...good, [key]: bad });
+      assert.not.ok(check.valid, `${key} = ${bad}`);
+      assert.is(check.issues[0]?.path, `/${key}`);
+      assert.is(check.issues[0]?.message, 'must be string');
+    }
+  }
+  for (const key of numbers) {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '3', null, undefined]) {
+      const check = checkListedFields({ ...good, [key]: bad });
+      assert.not.ok(check.valid, `${key} = ${String(bad)}`);
+      assert.equal(check.issues[0]?.path, `/${key}`, `${key} = ${String(bad)}`);
+    }
+    assert.ok(checkListedFields({ ...good, [key]: 0 }).valid, `${key} = 0`);
+  }
+  // Two wrong: the first in the order above is the one reported.
+  const two = checkListedFields({ ...good, start_time: -1, items_failed: 'x', run_name: 1 });
+  assert.is(two.issues[0]?.path, '/run_name');
+  const numbersOnly = checkListedFields({ ...good, start_time: -1, items_failed: 'x' });
+  assert.is(numbersOnly.issues[0]?.path, '/items_failed');
+  assert.equal(numbersOnly.issues[0]?.found, '"x"');
+});
+
 test('listingOf copies exactly LISTING_FIELDS, each one alone and all together, in their order', () => {
   // listingOf writes each field out by hand: this holds it to the list.
   const every = Object.fromEntries(
@@ -86,6 +124,18 @@ test('listingOf copies exactly LISTING_FIELDS, each one alone and all together, 
     assert.equal(listingOf({ [key]: 'v', other: 1 }), { [key]: 'v' }, key);
   }
   assert.equal(listingOf({}), {});
+  // A key holding undefined is absent, as JSON would have it.
+  assert.equal(listingOf({ run_name: 'r', worker: undefined }), { run_name: 'r' });
+  // An object with a prototype of its own: its own keys only, never inherited ones.
+  const inherited = Object.create({ run_name: 'inherited' }) as Record<string, unknown>;
+  inherited.process_name = 'p';
+  inherited.items_total = null;
+  assert.equal(Object.entries(listingOf(inherited) as object), [
+    ['process_name', 'p'],
+    ['items_total', null],
+  ]);
+  const bare = Object.assign(Object.create(null) as Record<string, unknown>, every);
+  assert.equal(Object.keys(listingOf(bare) as object), [...LISTING_FIELDS]);
 });
 
 test.run();

@@ -113,10 +113,18 @@ function readIndexed(
   const files = indexedFiles(index, paths);
   if (files === undefined) return null;
   const options = { maxFileBytes: ctx.maxFileBytes, fullValidation: full, followSymlinks: false };
-  const inspections = files.candidates.map((candidate) => {
+  // Indexed loops rather than map and entries() on this path and the ones it calls: a listing
+  // runs it 10,000 times, mostly before V8 has optimized it, and the interpreter pays for each
+  // closure and iterator.
+  const { candidates } = files;
+  const inspections: SummaryInspection[] = [];
+  for (let i = 0; i < candidates.length; i++) {
+    const candidate = candidates[i] as IndexedCandidate;
     const path = candidatePath(paths, candidate);
-    return candidate.symlink ? symlinkProblem(path) : inspectSummaryFileSync(path, options);
-  });
+    inspections.push(
+      candidate.symlink ? symlinkProblem(path) : inspectSummaryFileSync(path, options),
+    );
+  }
   return chooseCandidate(paths, files, inspections, listing);
 }
 
@@ -175,9 +183,10 @@ export async function readListings(
   }
   const results = new Array<ReadResult | null>(pathsList.length).fill(null);
   const byDir = new Map<string, { at: number[]; index: DirectoryIndex | null | undefined }>();
-  for (const [i, paths] of pathsList.entries()) {
-    const group = byDir.get(paths.dir);
-    if (group === undefined) byDir.set(paths.dir, { at: [i], index: undefined });
+  for (let i = 0; i < pathsList.length; i++) {
+    const { dir } = pathsList[i] as ReadPaths;
+    const group = byDir.get(dir);
+    if (group === undefined) byDir.set(dir, { at: [i], index: undefined });
     else group.at.push(i);
   }
   const indexes = indexesOf(ctx);
@@ -195,7 +204,9 @@ export async function readListings(
       continue;
     }
     group.index = index;
-    for (const i of group.at) {
+    const { at } = group;
+    for (let k = 0; k < at.length; k++) {
+      const i = at[k] as number;
       results[i] = readIndexed(ctx, pathsList[i] as ReadPaths, index, false, true);
     }
   }
@@ -287,7 +298,8 @@ function chooseCandidate(
   }
   let best: { inspection: SummaryInspection & { ok: true }; epoch: number | null } | null = null;
   let firstProblem: SummaryFileProblem | null = null;
-  for (const [i, candidate] of files.candidates.entries()) {
+  for (let i = 0; i < files.candidates.length; i++) {
+    const candidate = files.candidates[i] as IndexedCandidate;
     const inspection = inspections[i] as SummaryInspection;
     if (!inspection.ok) {
       // The summary's own problem is the one to report when no candidate is usable.
