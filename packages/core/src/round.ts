@@ -6,6 +6,9 @@
  */
 export function roundHalfEven2(x: number): number {
   if (!Number.isFinite(x)) return x;
+  // An integer rounds to itself (most rates are 0 or 100): no string round trip. Zero takes the
+  // path below, which turns -0 into 0 as it always did.
+  if (Number.isInteger(x) && x !== 0) return x;
   if (Number.isInteger(x * 8) && !Number.isInteger(x * 4)) {
     const scaled = x * 100; // exact: x = k/8, so x * 100 = 12.5 k
     const floor = Math.floor(scaled);

@@ -284,8 +284,10 @@ export function listingOf(dict: unknown): unknown {
   if (s.items_total !== undefined) out.items_total = s.items_total;
   if (s.bytes_processed !== undefined) out.bytes_processed = s.bytes_processed;
   if (s.success_rate_percent !== undefined) out.success_rate_percent = s.success_rate_percent;
-  if (s.processing_rate_per_second !== undefined) out.processing_rate_per_second = s.processing_rate_per_second;
-  if (s.current_rate_per_second !== undefined) out.current_rate_per_second = s.current_rate_per_second;
+  if (s.processing_rate_per_second !== undefined)
+    out.processing_rate_per_second = s.processing_rate_per_second;
+  if (s.current_rate_per_second !== undefined)
+    out.current_rate_per_second = s.current_rate_per_second;
   if (s.eta_seconds !== undefined) out.eta_seconds = s.eta_seconds;
   if (s.error_count !== undefined) out.error_count = s.error_count;
   if (s.error_types !== undefined) out.error_types = s.error_types;

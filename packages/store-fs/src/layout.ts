@@ -327,52 +327,57 @@ export interface ParsedEntry {
 
 const EPOCH_TAIL = /\.json\.e(0|[1-9][0-9]{0,15})$/;
 
+/** The suffixes of a summary's own files, the summary first (the most common entry). */
+const OWN_SUFFIXES: readonly (readonly [string, EntryKind])[] = [
+  [SUMMARY_SUFFIX, 'summary'],
+  [BACKUP_SUFFIX, 'backup'],
+  [JOURNAL_SUFFIX, 'journal'],
+  [OWNER_SUFFIX, 'owner'],
+  [TAKEOVER_SUFFIX, 'takeover'],
+];
+
 /**
  * Parses the name of an entry of a run directory back into (process, worker) and what the file
  * is; `null` for anything the store does not own under that name (temp files, an owner's
  * leftovers, other files, names that are not valid process or worker names). A quarantined
  * or archived copy is recognized whatever it was a copy of (summary, backup, journal, epoch
  * copy).
+ *
+ * A file's own suffix is looked for first, then a set-aside mark: a set-aside copy's name ends
+ * with its stamp, never with a suffix of the store's, so a process whose name holds a mark
+ * (`x.json.corrupt-1`) keeps its files; and the summary, by far the most common entry, is
+ * parsed with one comparison.
  */
 export function parseEntryName(name: string): ParsedEntry | null {
   if (!name.startsWith(SUMMARY_PREFIX)) return null;
-  let kind: EntryKind;
-  let base: string;
-  let epoch: number | null = null;
   const rest = name.slice(SUMMARY_PREFIX.length);
-  const setAside = setAsideBase(rest);
-  if (setAside !== null) {
-    kind = setAside.kind;
-    base = setAside.base;
-  } else if (rest.endsWith(SUMMARY_SUFFIX)) {
-    kind = 'summary';
-    base = rest.slice(0, -SUMMARY_SUFFIX.length);
-  } else if (rest.endsWith(BACKUP_SUFFIX)) {
-    kind = 'backup';
-    base = rest.slice(0, -BACKUP_SUFFIX.length);
-  } else if (rest.endsWith(JOURNAL_SUFFIX)) {
-    kind = 'journal';
-    base = rest.slice(0, -JOURNAL_SUFFIX.length);
-  } else if (rest.endsWith(OWNER_SUFFIX)) {
-    kind = 'owner';
-    base = rest.slice(0, -OWNER_SUFFIX.length);
-  } else if (rest.endsWith(TAKEOVER_SUFFIX)) {
-    kind = 'takeover';
-    base = rest.slice(0, -TAKEOVER_SUFFIX.length);
-  } else {
-    const tail = EPOCH_TAIL.exec(rest);
-    if (tail === null) return null;
-    kind = 'epoch';
-    epoch = Number(tail[1]);
-    base = rest.slice(0, tail.index);
+  const own = ownKindOf(rest);
+  if (own !== null) {
+    const names = splitBase(own.base);
+    if (names !== null) return { kind: own.kind, ...names, epoch: own.epoch };
   }
-  const names = splitBase(base);
-  return names === null ? null : { kind, ...names, epoch };
+  const setAside = setAsideBase(rest);
+  if (setAside === null) return null;
+  const names = splitBase(setAside.base);
+  return names === null ? null : { kind: setAside.kind, ...names, epoch: null };
+}
+
+/** The kind a name's own suffix says (a summary, backup, journal, owner, takeover or epoch copy). */
+function ownKindOf(rest: string): { kind: EntryKind; base: string; epoch: number | null } | null {
+  for (let i = 0; i < OWN_SUFFIXES.length; i++) {
+    const [suffix, kind] = OWN_SUFFIXES[i] as readonly [string, EntryKind];
+    if (rest.endsWith(suffix)) return { kind, base: rest.slice(0, -suffix.length), epoch: null };
+  }
+  const tail = EPOCH_TAIL.exec(rest);
+  if (tail === null) return null;
+  return { kind: 'epoch', base: rest.slice(0, tail.index), epoch: Number(tail[1]) };
 }
 
 /**
  * `….corrupt-<stamp>` or `….archived-<stamp>` of any file of a summary (a quarantined copy
- * archived later included): its base name. The last mark in the name says what it is now.
+ * archived later included): its base name. The last mark in the name says what it is now; what
+ * is before it is a copied file's name (a summary, backup, journal or epoch copy) or, when that
+ * is not one, another set-aside copy's.
  */
 function setAsideBase(rest: string): { kind: 'quarantined' | 'archived'; base: string } | null {
   const quarantinedAt = rest.lastIndexOf(QUARANTINE_MARK);
@@ -380,14 +385,16 @@ function setAsideBase(rest: string): { kind: 'quarantined' | 'archived'; base: s
   if (quarantinedAt === -1 && archivedAt === -1) return null;
   const kind = archivedAt > quarantinedAt ? 'archived' : 'quarantined';
   const original = rest.slice(0, Math.max(quarantinedAt, archivedAt));
-  const inner = setAsideBase(original);
-  if (inner !== null) return { kind, base: inner.base };
-  for (const suffix of [SUMMARY_SUFFIX, BACKUP_SUFFIX, JOURNAL_SUFFIX]) {
-    if (original.endsWith(suffix)) return { kind, base: original.slice(0, -suffix.length) };
+  const own = ownKindOf(original);
+  if (own !== null && SET_ASIDE_KINDS.has(own.kind) && splitBase(own.base) !== null) {
+    return { kind, base: own.base };
   }
-  const tail = EPOCH_TAIL.exec(original);
-  return tail === null ? null : { kind, base: original.slice(0, tail.index) };
+  const inner = setAsideBase(original);
+  return inner === null ? null : { kind, base: inner.base };
 }
+
+/** The files a summary's set-aside copies are made of. */
+const SET_ASIDE_KINDS: ReadonlySet<EntryKind> = new Set(['summary', 'backup', 'journal', 'epoch']);
 
 /** `collect` → (collect, null); `collect@w1` → (collect, w1); `null` for invalid names. */
 function splitBase(base: string): { processName: string; worker: string | null } | null {

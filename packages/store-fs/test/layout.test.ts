@@ -37,7 +37,16 @@ test('summary files: process, and process@worker for a worker', () => {
 
 test('every name of a summary parses back to its ref and kind', () => {
   for (const worker of [null, 'w1', 'shard.2']) {
-    for (const processName of ['collect', 'a.json', 'x.events', 'dots.json.e5', 'owner.owner']) {
+    // Names that look like other files' suffixes or marks, the summary's own included.
+    for (const processName of [
+      'collect',
+      'a.json',
+      'x.events',
+      'dots.json.e5',
+      'owner.owner',
+      'x.json.corrupt-2025-01-15T10-30-45.123Z',
+      'y.json.archived-1',
+    ]) {
       const paths = summaryPathsFor('/root', { runName: 'run@1', processName, worker });
       const stamp = quarantineStamp(new Date('2025-01-15T10:30:45.123Z'));
       const cases: [string, string, number | null][] = [
