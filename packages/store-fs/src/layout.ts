@@ -354,12 +354,21 @@ export function parseEntryName(name: string): ParsedEntry | null {
   const own = ownKindOf(rest);
   if (own !== null) {
     const names = splitBase(own.base);
-    if (names !== null) return { kind: own.kind, ...names, epoch: own.epoch };
+    if (names !== null) {
+      return {
+        kind: own.kind,
+        processName: names.processName,
+        worker: names.worker,
+        epoch: own.epoch,
+      };
+    }
   }
   const setAside = setAsideBase(rest);
   if (setAside === null) return null;
   const names = splitBase(setAside.base);
-  return names === null ? null : { kind: setAside.kind, ...names, epoch: null };
+  return names === null
+    ? null
+    : { kind: setAside.kind, processName: names.processName, worker: names.worker, epoch: null };
 }
 
 /** The kind a name's own suffix says (a summary, backup, journal, owner, takeover or epoch copy). */
