@@ -39,6 +39,8 @@ export function createColors(enabled: boolean): Colors {
 
 /** Strips the escapes this module adds, to measure the width of a cell. */
 export function visibleLength(text: string): number {
+  // Most cells are not coloured (never when the output is not a terminal): no pass to make.
+  if (!text.includes('\u001b')) return text.length;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching our own SGR escapes
   return text.replace(/\u001b\[\d+m/g, '').length;
 }

@@ -11,17 +11,35 @@ export interface Column {
  * Cells must already be escaped (and may be coloured: colour escapes do not count as width).
  */
 export function renderTable(columns: readonly Column[], rows: readonly string[][]): string {
-  const widths = columns.map((column, i) =>
-    Math.max(visibleLength(column.header), ...rows.map((row) => visibleLength(row[i] ?? ''))),
-  );
-  const line = (cells: readonly string[]) =>
-    columns
-      .map((column, i) => {
-        const cell = cells[i] ?? '';
-        const pad = ' '.repeat(Math.max(0, (widths[i] ?? 0) - visibleLength(cell)));
-        return column.align === 'right' ? pad + cell : cell + pad;
-      })
-      .join('  ')
-      .trimEnd();
-  return [line(columns.map((c) => c.header)), ...rows.map((row) => line(row))].join('\n');
+  // Plain loops, each cell measured once: a listing lays out 10,000 rows of 12 cells, mostly
+  // before V8 has optimized anything.
+  const widths = columns.map((column) => visibleLength(column.header));
+  const lengths: number[][] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as string[];
+    const measured = new Array<number>(columns.length);
+    for (let i = 0; i < columns.length; i++) {
+      const length = visibleLength(row[i] ?? '');
+      measured[i] = length;
+      if (length > (widths[i] as number)) widths[i] = length;
+    }
+    lengths[r] = measured;
+  }
+  const line = (cells: readonly string[], measured: readonly number[]): string => {
+    let text = '';
+    for (let i = 0; i < columns.length; i++) {
+      const cell = cells[i] ?? '';
+      const pad = ' '.repeat(Math.max(0, (widths[i] as number) - (measured[i] as number)));
+      if (i > 0) text += '  ';
+      text += (columns[i] as Column).align === 'right' ? pad + cell : cell + pad;
+    }
+    return text.trimEnd();
+  };
+  const lines = new Array<string>(rows.length + 1);
+  const headers = columns.map((c) => c.header);
+  lines[0] = line(headers, headers.map(visibleLength));
+  for (let r = 0; r < rows.length; r++) {
+    lines[r + 1] = line(rows[r] as string[], lengths[r] as number[]);
+  }
+  return lines.join('\n');
 }
