@@ -26,6 +26,7 @@ test('colour escapes take no width: a coloured cell lines up with plain ones', (
     [colors.red('crashed'), colors.red('12'), 'a'],
     ['completed', '3', 'b'],
   ]);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping the colour escapes
   const lines = text.split('\n').map((line) => line.replace(/\u001b\[\d+m/g, ''));
   assert.equal(lines, ['RUN        COUNT  NOTE', 'crashed       12  a', 'completed      3  b']);
   assert.is(visibleLength(colors.red('crashed')), 7);
