@@ -147,4 +147,47 @@ test('show of a 20,000-update seed-format file works', () => {
   }
 });
 
+test('a bad update deep in a 20,000-update file is reported, with its path (exit 1)', () => {
+  const { root, cleanup } = tempRoot();
+  try {
+    const seed = JSON.parse(
+      readFileSync(join(seedRuns, 'harvard_2024', 'process_summary_collect.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    const updates = Array.from({ length: 20_000 }, (_, i) => ({
+      timestamp: 322.5 + i,
+      elapsed_seconds: i,
+      message: `Processing batch ${i + 1}`,
+      items_processed: (i + 1) * 10,
+      items_successful: (i + 1) * 10,
+      items_failed: 0,
+      batch_size: 10,
+    }));
+    const file = (spoilt: Record<string, unknown>) => {
+      const path = join(root, 'big.json');
+      const dict = {
+        ...seed,
+        progress_updates: updates.map((u, i) => (i === 15_000 ? { ...u, ...spoilt } : u)),
+        progress_updates_count: 20_000,
+      };
+      // 1e400 cannot be stringified: written in the text, as another writer could.
+      writeFileSync(path, JSON.stringify(dict).replace('"TOO_LARGE"', '1e400'));
+      return path;
+    };
+    const count = cli(['show', file({ items_processed: '150010' })]);
+    assert.is(count.code, 1, count.stdout);
+    assert.match(
+      count.stderr,
+      /big\.json: at \/progress_updates\/15000\/items_processed: must be integer \(expected integer, found "150010"\)/,
+    );
+    const huge = cli(['show', file({ batch_size: 'TOO_LARGE' })]);
+    assert.is(huge.code, 1, huge.stdout);
+    assert.match(
+      huge.stderr,
+      /big\.json: at \/progress_updates\/15000\/batch_size: is out of range: a number too large for a double/,
+    );
+  } finally {
+    cleanup();
+  }
+});
+
 test.run();
