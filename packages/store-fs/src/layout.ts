@@ -176,20 +176,31 @@ export type ReadPaths = Pick<SummaryPaths, 'ref' | 'dir' | 'summary'>;
  * (`E_INVALID_NAME`): a listing's thousands of reads, each run directory's path made once.
  */
 export function readPathsFor(root: string, refs: readonly SummaryRef[]): ReadPaths[] {
-  const dirs = new Map<string, string>();
-  return refs.map((ref) => {
-    const normalized = normalizeRef(ref);
-    let dir = dirs.get(normalized.runName);
+  // A listing's refs share a few run names: each is checked and joined once per call, and the
+  // loop is indexed (most of a listing runs before V8 has optimized anything).
+  const dirs = new Map<unknown, string>();
+  const found = new Array<ReadPaths>(refs.length);
+  for (let i = 0; i < refs.length; i++) {
+    const ref = refs[i] as SummaryRef;
+    if (typeof ref !== 'object' || ref === null) assertValidName('run', undefined);
+    const { runName, processName } = ref;
+    let dir = dirs.get(runName);
     if (dir === undefined) {
-      dir = join(root, normalized.runName);
-      dirs.set(normalized.runName, dir);
+      if (!isValidName('run', runName)) assertValidName('run', runName);
+      refuseReservedRunName(runName);
+      dir = join(root, runName);
+      dirs.set(runName, dir);
     }
-    return {
-      ref: normalized,
+    if (!isValidName('process', processName)) assertValidName('process', processName);
+    const worker = ref.worker ?? null;
+    if (worker !== null && !isValidName('worker', worker)) assertValidName('worker', worker);
+    found[i] = {
+      ref: { runName, processName, worker },
       dir,
-      summary: summaryPathIn(dir, normalized.processName, normalized.worker),
+      summary: summaryPathIn(dir, processName, worker),
     };
-  });
+  }
+  return found;
 }
 
 /** Validates the names of `ref` and drops an `undefined` worker (`E_INVALID_NAME`). */
