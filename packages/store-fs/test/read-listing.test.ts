@@ -8,7 +8,8 @@
 import fs, { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
-import { LISTING_FIELDS, type ReadResult, type SummaryRef } from '@process-summary/core';
+import type { SummaryRef } from '@process-summary/core';
+import { projected } from '@process-summary/store-contract';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileSummaryStore } from '../src/index.js';
@@ -66,15 +67,6 @@ function watchStats(onStat: (path: string, nth: number) => void): Map<string, nu
 function restoreStat(): void {
   fs.statSync = realStatSync;
   syncBuiltinESMExports();
-}
-
-function projected(read: ReadResult | null): unknown {
-  if (read === null || read.dict === null) return read;
-  const dict = read.dict as unknown as Record<string, unknown>;
-  return {
-    ...read,
-    dict: Object.fromEntries(LISTING_FIELDS.filter((k) => k in dict).map((k) => [k, dict[k]])),
-  };
 }
 
 test('one stat of a run directory before the batch and one after, not one per summary', async (ctx) => {

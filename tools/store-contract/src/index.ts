@@ -634,8 +634,11 @@ async function saveVariedSummaries(store: SummaryStore): Promise<SummaryRef[]> {
   return saved;
 }
 
-/** What `readListing` must answer for `read`: the same, the dict cut to the listing fields. */
-function projected(read: ReadResult | null): unknown {
+/**
+ * What `readListing` must answer for a `read` with `full: false`: the same, the dict cut to the
+ * listing fields. For stores' own tests too.
+ */
+export function projected(read: ReadResult | null): unknown {
   if (read === null || read.dict === null) return read;
   const dict = read.dict as unknown as Record<string, unknown>;
   return {
