@@ -614,7 +614,7 @@ export class PgSummaryStore implements SummaryStore {
         runName: ref.runName,
         processName: ref.processName,
         worker: ref.worker,
-        location: `${this.#q}.summaries:${refName(ref)}`,
+        location: this.#locationOf(ref),
         writtenAt: row.written_at,
         hasSummary: row.has_summary,
       };
@@ -1067,9 +1067,10 @@ export class PgSummaryStore implements SummaryStore {
   #readResult(key: Key, row: BodyRow, full: boolean, decoded?: unknown): ReadResult | null {
     if (decoded === undefined && row.body === null && row.size_bytes === null && !row.has_history)
       return null;
-    const location = this.#location(key);
+    const ref = publicRef(key);
+    const location = this.#locationOf(ref);
     const result: ReadResult = {
-      ref: publicRef(key),
+      ref,
       location,
       dict: null,
       problem: null,
@@ -1111,7 +1112,11 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   #location(key: Key): string {
-    return `${this.#q}.summaries:${refName(publicRef(key))}`;
+    return this.#locationOf(publicRef(key));
+  }
+
+  #locationOf(ref: SummaryRef): string {
+    return `${this.#q}.summaries:${refName(ref)}`;
   }
 }
 
