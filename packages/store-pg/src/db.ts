@@ -102,6 +102,25 @@ export class Database {
   }
 }
 
+/** Characters a quoted element of an array literal must escape. */
+const ARRAY_ESCAPED = /["\\]/;
+
+/**
+ * `values` as a PostgreSQL `text[]` literal (`{"a","b"}`), every element quoted (so `NULL`,
+ * spaces and braces are text like any other) and `"` and `\` escaped. The same value the driver
+ * would send for the array, without its per-element escaping through two regular expressions
+ * and a type check, which costs a listing of 10,000 runs more than the query it sends.
+ */
+export function textArray(values: readonly string[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    let value = values[i] as string;
+    if (ARRAY_ESCAPED.test(value)) value = value.replace(/["\\]/g, '\\$&');
+    out += i === 0 ? `"${value}"` : `,"${value}"`;
+  }
+  return `${out}}`;
+}
+
 function connectionConfig(options: ResolvedOptions, url: string): pg.PoolConfig {
   return {
     connectionString: url,

@@ -149,17 +149,19 @@ export async function migrate(
   target: number = SCHEMA_VERSION,
 ): Promise<void> {
   const q = `"${schema}"`;
-  const found = await db.query<{ present: boolean }>(
-    `preparing schema ${schema}`,
-    'SELECT to_regclass($1) IS NOT NULL AS present',
-    [`${q}.schema_migrations`],
-  );
-  if (found.rows[0]?.present === true) {
+  // One round trip where the schema is there (every start but the first): its version, read
+  // directly; a schema or table not there yet is PostgreSQL's undefined_table (42P01).
+  let current: number | null = null;
+  try {
     const version = await db.query<{ version: number | null }>(
       `preparing schema ${schema}`,
       `SELECT max(version) AS version FROM ${q}.schema_migrations`,
     );
-    const current = version.rows[0]?.version ?? 0;
+    current = version.rows[0]?.version ?? 0;
+  } catch (err) {
+    if ((err as { cause?: { code?: unknown } }).cause?.code !== UNDEFINED_TABLE) throw err;
+  }
+  if (current !== null) {
     refuseNewer(schema, current);
     if (current >= target) return;
   }
@@ -178,6 +180,9 @@ export async function migrate(
     }
   });
 }
+
+/** SQLSTATE undefined_table. */
+const UNDEFINED_TABLE = '42P01';
 
 function refuseNewer(schema: string, current: number): void {
   if (current > SCHEMA_VERSION) {

@@ -41,9 +41,9 @@ import {
   type WatchOptions,
 } from '@process-summary/core';
 import { Coalescer } from './coalesce.js';
-import { Database, type Tx } from './db.js';
+import { Database, type Tx, textArray } from './db.js';
 import { isUnavailable } from './errors.js';
-import { decodeListing, encodeListing, LISTING_FORMAT_ID } from './listing.js';
+import { encodeListing, LISTING_FORMAT_ID, listingOfStored } from './listing.js';
 import { currentOwner } from './local-process.js';
 import { migrate } from './migrations.js';
 import {
@@ -84,11 +84,43 @@ interface BodyRow {
   body: string | null;
   size_bytes: number | null;
   written_at: number | null;
-  written_epoch: string | null;
+  /** int8 as text from a row; a number from a listing's JSON. */
+  written_epoch: string | number | null;
   has_history: boolean;
-  /** With a listing's columns: whether `body` is the stored listing projection. */
-  projected?: boolean;
 }
+
+/**
+ * Refs per `readListing` query: its answer is one text of this many entries (a few hundred bytes
+ * each), well under PostgreSQL's and V8's string limits however many refs a caller passes.
+ */
+const LISTING_BATCH = 1000;
+
+/**
+ * A projection taking more than this many bytes of storage (`pg_column_size`, read from the
+ * value's header: its text length costs a conversion per row) is not put into a listing's
+ * answer; that summary is read whole instead. Projections are a few hundred bytes (error types
+ * are the only part that grows, bounded by the summary's limits), so this only keeps a
+ * pathological row from making a batch's text large: uncompressed, a batch stays under
+ * `LISTING_BATCH * MAX_LISTED_BYTES` (16 MiB).
+ */
+const MAX_LISTED_BYTES = 16 * 1024;
+
+/**
+ * One ref's entry in a listing's answer (see `readListing`): `null` when there is no row, else
+ * the row's `size_bytes`, `written_at` (a number, or `"Infinity"` as PostgreSQL's JSON writes
+ * an infinite one), `written_epoch`, whether it has history, whether its body is there to be
+ * read (present and within `maxSummaryBytes`), and its stored projection when usable.
+ */
+type ListingEntry =
+  | [
+      size: number | null,
+      writtenAt: number | string | null,
+      epoch: number | null,
+      hasHistory: boolean,
+      readable: boolean | null,
+      stored: unknown,
+    ]
+  | null;
 
 /**
  * A {@link SummaryStore} on PostgreSQL, for many workers on many hosts reporting into one
@@ -424,25 +456,109 @@ export class PgSummaryStore implements SummaryStore {
     refs: readonly SummaryRef[],
     options: ReadOptions = {},
   ): Promise<(ReadResult | null)[]> {
-    return this.#readBatch('readMany', refs, options.full ?? true, false);
+    return this.#readBatch('readMany', refs, options.full ?? true);
   }
 
   /**
    * `readMany` with `full: false`, each dict cut to core's `LISTING_FIELDS` (see
-   * {@link SummaryStore.readListing}), in one query fetching the row's `listing` column (the
-   * projection its writer stored with the body, see listing.ts) instead of the body. A row
-   * without a usable one (a body written behind the store's back, before schema version 3, or
-   * by a version with other fields) is cut from its body.
+   * {@link SummaryStore.readListing}), from the row's `listing` column (the projection its
+   * writer stored with the body, see listing.ts) instead of the body. A row without a usable one
+   * (a body written behind the store's back, before schema version 3, by a version with other
+   * fields, or a projection edited into something else) is read whole and cut, in one more
+   * query for all such rows.
+   *
+   * The answer for up to {@link LISTING_BATCH} refs comes as one text, a JSON array of one
+   * entry per ref ({@link ListingEntry}) that embeds each projection as it is stored: a listing
+   * of 10,000 runs then parses ten texts instead of ten thousand rows of seven columns, which
+   * cost the driver (and the garbage collector) more than the projections themselves.
    */
   async readListing(refs: readonly SummaryRef[]): Promise<(ReadResult | null)[]> {
-    return this.#readBatch('readListing', refs, false, true);
+    this.#open();
+    if (!Array.isArray(refs))
+      throw codedTypeError('E_INVALID_ARGUMENT', 'readListing: refs must be an array');
+    for (const ref of refs) assertValidRef(ref);
+    if (refs.length === 0) return [];
+    await this.ready();
+    if (refs.length <= LISTING_BATCH) return this.#readListingBatch(refs);
+    const out: (ReadResult | null)[] = [];
+    for (let start = 0; start < refs.length; start += LISTING_BATCH) {
+      out.push(...(await this.#readListingBatch(refs.slice(start, start + LISTING_BATCH))));
+    }
+    return out;
+  }
+
+  async #readListingBatch(refs: readonly SummaryRef[]): Promise<(ReadResult | null)[]> {
+    const keys = refs.map(keyOf);
+    // One primary-key lookup per ref: a join lets the planner hash the whole table for every
+    // batch, which costs a listing of 10,000 runs more than the rows it returns. (LIMIT 1, a
+    // no-op on a primary key, keeps the planner from flattening the LATERAL into that join.)
+    // json_build_array copies a json argument (the projection) into its text as it is stored.
+    const result = await this.#db.query<{ entries: string | null }>(
+      `reading ${refs.length} summaries`,
+      `SELECT '[' || string_agg(coalesce(b.entry, 'null'), ',' ORDER BY k.n) || ']' AS entries
+       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(run_name, process_name, worker, n)
+       LEFT JOIN LATERAL (SELECT json_build_array(s.size_bytes,
+           date_part('epoch', s.written_at), s.written_epoch, ${this.#hasHistory()},
+           s.body IS NOT NULL AND s.size_bytes <= $4,
+           CASE WHEN s.body IS NOT NULL AND s.size_bytes <= $4 AND s.listing_fields = $5
+             AND pg_column_size(s.listing) <= $6 THEN s.listing END)::text AS entry
+         FROM ${this.#q}.summaries s
+         WHERE s.run_name = k.run_name AND s.process_name = k.process_name AND s.worker = k.worker
+         LIMIT 1) b ON true`,
+      [...keyArrays(keys), this.#options.maxSummaryBytes, LISTING_FORMAT_ID, MAX_LISTED_BYTES],
+      `process-summary:${this.#s}:read:listing-entries`,
+    );
+    let entries: unknown;
+    try {
+      entries = JSON.parse(result.rows[0]?.entries ?? '');
+    } catch {}
+    if (!Array.isArray(entries) || entries.length !== refs.length) {
+      // Not the answer this query gives (it cannot happen): read every summary whole instead.
+      return this.#readWholeListings(refs);
+    }
+    const out: (ReadResult | null)[] = new Array(refs.length).fill(null);
+    const whole: number[] = [];
+    // An indexed loop: most of a listing's rows go through here before V8 optimizes anything.
+    for (let i = 0; i < refs.length; i++) {
+      const entry = entries[i] as ListingEntry;
+      if (entry === null) continue;
+      const writtenAt = entry[1];
+      const row: BodyRow = {
+        body: null,
+        size_bytes: entry[0],
+        written_at: typeof writtenAt === 'string' ? Number(writtenAt) : writtenAt,
+        written_epoch: entry[2],
+        has_history: entry[3],
+      };
+      if (entry[4] !== true) {
+        // No body, or one over maxSummaryBytes: what `read` reports for it.
+        out[i] = this.#readResult(keys[i] as Key, row, false);
+        continue;
+      }
+      const projection = entry[5] === null ? undefined : listingOfStored(entry[5]);
+      if (projection === undefined) whole.push(i);
+      else out[i] = this.#readResult(keys[i] as Key, row, false, projection);
+    }
+    if (whole.length > 0) {
+      const reads = await this.#readWholeListings(whole.map((i) => refs[i] as SummaryRef));
+      for (let w = 0; w < whole.length; w++) out[whole[w] as number] = reads[w] ?? null;
+    }
+    return out;
+  }
+
+  /** `readMany` with `full: false` of `refs`, each dict cut as a writer cuts its projection. */
+  async #readWholeListings(refs: readonly SummaryRef[]): Promise<(ReadResult | null)[]> {
+    const reads = await this.#readBatch('readListing', refs, false);
+    for (const read of reads) {
+      if (read?.dict != null) read.dict = listingOf(read.dict) as ReadResult['dict'];
+    }
+    return reads;
   }
 
   async #readBatch(
     method: string,
     refs: readonly SummaryRef[],
     full: boolean,
-    listing: boolean,
   ): Promise<(ReadResult | null)[]> {
     this.#open();
     if (!Array.isArray(refs))
@@ -451,48 +567,19 @@ export class PgSummaryStore implements SummaryStore {
     if (refs.length === 0) return [];
     await this.ready();
     const keys = refs.map(keyOf);
-    // One primary-key lookup per ref: a join lets the planner hash the whole table for every
-    // batch, which costs a listing of 10,000 runs more than the rows it returns. (LIMIT 1, a
-    // no-op on a primary key, keeps the planner from flattening the LATERAL into that join.)
+    // One primary-key lookup per ref (see #readListingBatch).
     const result = await this.#db.query<BodyRow & { n: string }>(
       `reading ${refs.length} summaries`,
       `SELECT k.n, b.* FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(run_name, process_name, worker, n)
-       CROSS JOIN LATERAL (SELECT ${this.#bodyColumns(listing)} FROM ${this.#q}.summaries s
+       CROSS JOIN LATERAL (SELECT ${this.#bodyColumns()} FROM ${this.#q}.summaries s
          WHERE s.run_name = k.run_name AND s.process_name = k.process_name AND s.worker = k.worker LIMIT 1) b`,
-      [
-        keys.map((k) => k[0]),
-        keys.map((k) => k[1]),
-        keys.map((k) => k[2]),
-        this.#options.maxSummaryBytes,
-        ...(listing ? [LISTING_FORMAT_ID] : []),
-      ],
-      `process-summary:${this.#s}:read:${listing ? 'listing' : 'whole'}`,
+      [...keyArrays(keys), this.#options.maxSummaryBytes],
+      `process-summary:${this.#s}:read:whole`,
     );
     const out: (ReadResult | null)[] = new Array(refs.length).fill(null);
-    const unreadable: number[] = [];
     for (const row of result.rows) {
       const index = Number(row.n) - 1;
-      const key = keys[index] as Key;
-      if (!listing) {
-        out[index] = this.#readResult(key, row, full);
-        continue;
-      }
-      if (row.projected !== true || row.body === null) {
-        // No projection usable with this version: the whole body came, cut it as a writer would.
-        const read = this.#readResult(key, row, false);
-        if (read?.dict != null) read.dict = listingOf(read.dict) as ReadResult['dict'];
-        out[index] = read;
-        continue;
-      }
-      const projection = decodeListing(row.body);
-      if (projection === undefined) unreadable.push(index);
-      else out[index] = this.#readResult(key, row, false, projection);
-    }
-    // A projection column edited into something else: read those few summaries whole.
-    for (const index of unreadable) {
-      const read = await this.read(refs[index] as SummaryRef, { full: false });
-      if (read?.dict != null) read.dict = listingOf(read.dict) as ReadResult['dict'];
-      out[index] = read;
+      out[index] = this.#readResult(keys[index] as Key, row, full);
     }
     return out;
   }
@@ -514,7 +601,7 @@ export class PgSummaryStore implements SummaryStore {
     }>(
       'listing summaries',
       `SELECT s.run_name, s.process_name, s.worker,
-         extract(epoch FROM s.written_at)::float8 AS written_at, s.body IS NOT NULL AS has_summary
+         date_part('epoch', s.written_at) AS written_at, s.body IS NOT NULL AS has_summary
        FROM ${this.#q}.summaries s
        WHERE (s.body IS NOT NULL OR EXISTS (SELECT 1 FROM ${this.#q}.journal j
          WHERE j.run_name = s.run_name AND j.process_name = s.process_name AND j.worker = s.worker))
@@ -527,7 +614,7 @@ export class PgSummaryStore implements SummaryStore {
         runName: ref.runName,
         processName: ref.processName,
         worker: ref.worker,
-        location: `${this.#q}.summaries:${refName(ref)}`,
+        location: this.#locationOf(ref),
         writtenAt: row.written_at,
         hasSummary: row.has_summary,
       };
@@ -891,18 +978,19 @@ export class PgSummaryStore implements SummaryStore {
 
   /**
    * What a reader needs of a row `s` (a {@link BodyRow}); `$4` is the size past which the body
-   * is not fetched. With `listing`, the body's listing projection stands for it where the row
-   * has one cut with this version's field list (`$5`).
+   * is not fetched. (date_part gives the float8 that extract(epoch …)::float8 gives, without
+   * going through numeric.)
    */
-  #bodyColumns(listing = false): string {
-    const body = listing
-      ? `(CASE WHEN s.listing_fields = $5 THEN s.listing ELSE s.body END)::text END AS body,
-        s.listing_fields IS NOT DISTINCT FROM $5 AS projected`
-      : 's.body::text END AS body';
-    return `CASE WHEN s.size_bytes <= $4 THEN ${body}, s.size_bytes,
-      extract(epoch FROM s.written_at)::float8 AS written_at, s.written_epoch,
-      EXISTS (SELECT 1 FROM ${this.#q}.journal j WHERE j.run_name = s.run_name
-        AND j.process_name = s.process_name AND j.worker = s.worker) AS has_history`;
+  #bodyColumns(): string {
+    return `CASE WHEN s.size_bytes <= $4 THEN s.body::text END AS body, s.size_bytes,
+      date_part('epoch', s.written_at) AS written_at, s.written_epoch,
+      ${this.#hasHistory()} AS has_history`;
+  }
+
+  /** Whether the row `s` has journal entries. */
+  #hasHistory(): string {
+    return `EXISTS (SELECT 1 FROM ${this.#q}.journal j WHERE j.run_name = s.run_name
+        AND j.process_name = s.process_name AND j.worker = s.worker)`;
   }
 
   async #bodyRow(key: Key, doing: string): Promise<BodyRow | undefined> {
@@ -972,12 +1060,17 @@ export class PgSummaryStore implements SummaryStore {
     }
   }
 
-  /** `row` as `read` returns it; `decoded`, when given, is its body already parsed. */
+  /**
+   * `row` as `read` returns it. `decoded`, when given, stands for the body, already parsed (a
+   * listing's projection, fetched instead of the body: `row.body` is then `null`).
+   */
   #readResult(key: Key, row: BodyRow, full: boolean, decoded?: unknown): ReadResult | null {
-    if (row.body === null && row.size_bytes === null && !row.has_history) return null;
-    const location = this.#location(key);
+    if (decoded === undefined && row.body === null && row.size_bytes === null && !row.has_history)
+      return null;
+    const ref = publicRef(key);
+    const location = this.#locationOf(ref);
     const result: ReadResult = {
-      ref: publicRef(key),
+      ref,
       location,
       dict: null,
       problem: null,
@@ -987,7 +1080,7 @@ export class PgSummaryStore implements SummaryStore {
       hasHistory: row.has_history,
       sizeBytes: row.size_bytes,
     };
-    if (row.body === null && row.size_bytes !== null) {
+    if (decoded === undefined && row.body === null && row.size_bytes !== null) {
       const reason = `is ${row.size_bytes} bytes, over the limit of ${this.#options.maxSummaryBytes} (maxSummaryBytes); not read`;
       result.problem = {
         code: 'E_TOO_LARGE',
@@ -997,7 +1090,7 @@ export class PgSummaryStore implements SummaryStore {
       };
       return result;
     }
-    if (row.body === null) {
+    if (decoded === undefined && row.body === null) {
       const reason = 'is missing (its journal remains)';
       result.problem = {
         code: 'E_NOT_FOUND',
@@ -1007,7 +1100,8 @@ export class PgSummaryStore implements SummaryStore {
       };
       return result;
     }
-    const parsed = decoded === undefined ? parseBody(row.body, full) : checkBody(decoded, full);
+    const parsed =
+      decoded === undefined ? parseBody(row.body as string, full) : checkBody(decoded, full);
     if ('problem' in parsed) {
       result.problem = { ...parsed.problem, message: `${location}: ${parsed.problem.reason}` };
       return result;
@@ -1018,7 +1112,11 @@ export class PgSummaryStore implements SummaryStore {
   }
 
   #location(key: Key): string {
-    return `${this.#q}.summaries:${refName(publicRef(key))}`;
+    return this.#locationOf(publicRef(key));
+  }
+
+  #locationOf(ref: SummaryRef): string {
+    return `${this.#q}.summaries:${refName(ref)}`;
   }
 }
 
@@ -1082,6 +1180,20 @@ function journalRecord(seq: string, text: string): JournalRecord {
     event: null,
     problem: { message: `journal entry ${seq} is not an event`, line: text },
   };
+}
+
+/** The key columns of `keys` as three `text[]` literals: runs, processes, workers. */
+function keyArrays(keys: readonly Key[]): [string, string, string] {
+  const runs = new Array<string>(keys.length);
+  const processes = new Array<string>(keys.length);
+  const workers = new Array<string>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as Key;
+    runs[i] = key[0];
+    processes[i] = key[1];
+    workers[i] = key[2];
+  }
+  return [textArray(runs), textArray(processes), textArray(workers)];
 }
 
 function keyOf(ref: SummaryRef): Key {

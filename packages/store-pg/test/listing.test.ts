@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   createManualClock,
@@ -245,6 +246,128 @@ test('archive and remove clear the projection with the body', async () => {
     await store.save(new ProcessSummary(REF));
     await store.remove(REF);
     assert.is(await listingColumn(schema), null);
+  } finally {
+    await drop();
+  }
+});
+
+test('one readListing of every kind of ref, over more refs than one query takes, answers each as read with full: false, cut', async () => {
+  const { store, schema, drop } = await freshStore({ maxSummaryBytes: 8192 });
+  try {
+    const clock = createManualClock(1_750_000_000);
+    const ref = (runName: string, processName: string, worker?: string): SummaryRef =>
+      worker === undefined ? { runName, processName } : { runName, processName, worker };
+    const projectedRef = ref('mixed', 'projected');
+    const workerRef = ref('mixed', 'sharded', 'w1');
+    const oddNames = ref('run "quoted", {braced} NULL', 'é process');
+    const tooLarge = ref('mixed', 'too-large');
+    const edited = ref('mixed', 'edited');
+    const otherFields = ref('mixed', 'other-fields');
+    const historyOnly = ref('mixed', 'history-only');
+    const missing = ref('mixed', 'missing');
+    for (const [i, r] of [
+      projectedRef,
+      workerRef,
+      oddNames,
+      tooLarge,
+      edited,
+      otherFields,
+      historyOnly,
+    ].entries()) {
+      const summary = new ProcessSummary({ ...r, clock });
+      summary.startProcess();
+      summary.incrementItems({ processed: i + 1, successful: i });
+      summary.addError('Timeout', 'slow');
+      if (r === tooLarge) summary.setCustomMetric('big', 'z'.repeat(10_000));
+      await store.save(summary);
+    }
+    const admin = await adminPool();
+    const where = 'run_name = $1 AND process_name = $2';
+    await admin.query(`UPDATE ${schema}.summaries SET listing = '[3, "x"]' WHERE ${where}`, [
+      edited.runName,
+      edited.processName,
+    ]);
+    await admin.query(`UPDATE ${schema}.summaries SET listing_fields = 'another' WHERE ${where}`, [
+      otherFields.runName,
+      otherFields.processName,
+    ]);
+    await admin.query(`UPDATE ${schema}.summaries SET body = NULL WHERE ${where}`, [
+      historyOnly.runName,
+      historyOnly.processName,
+    ]);
+    const kinds = [
+      projectedRef,
+      workerRef,
+      oddNames,
+      tooLarge,
+      edited,
+      otherFields,
+      historyOnly,
+      missing,
+    ];
+    const expected = new Map<SummaryRef, unknown>();
+    for (const r of kinds) expected.set(r, projected(await store.read(r, { full: false })));
+    assert.is(expected.get(missing), null);
+    assert.is((expected.get(tooLarge) as ReadResult).problem?.code, 'E_TOO_LARGE');
+    assert.is((expected.get(historyOnly) as ReadResult).problem?.code, 'E_NOT_FOUND');
+    assert.ok((expected.get(edited) as ReadResult).dict, 'the body of a bad projection is read');
+    // 1,600 refs, the kinds in turn: the answer of several queries, in the order asked.
+    const refs = Array.from({ length: 1600 }, (_, i) => kinds[i % kinds.length] as SummaryRef);
+    const listed = await store.readListing(refs);
+    assert.is(listed.length, refs.length);
+    for (const [i, r] of refs.entries()) assert.equal(listed[i], expected.get(r), `#${i}`);
+  } finally {
+    await drop();
+  }
+});
+
+test('a projection stored larger than a listing fetches is passed over for the body', async () => {
+  const { store, schema, drop } = await freshStore();
+  try {
+    const summary = new ProcessSummary({
+      ...REF,
+      clock: createManualClock(1_750_000_000),
+      limits: { maxErrorTypes: 400 },
+    });
+    summary.incrementItems({ processed: 5, failed: 5 });
+    // Error types no compression shrinks much: a projection of some 50 KB.
+    for (let i = 0; i < 300; i++) summary.addError(randomBytes(90).toString('base64'), 'x');
+    await store.save(summary);
+    const admin = await adminPool();
+    // A projection that differs from the body (its digest still the body's), so that the
+    // listing shows which of the two it read.
+    const doctored = { ...summary.getSummaryDict(), items_processed: 99 };
+    await admin.query(`UPDATE ${schema}.summaries SET listing = $3::json WHERE ${WHERE}`, [
+      REF.runName,
+      REF.processName,
+      encodeListing(doctored),
+    ]);
+    const size = await admin.query(
+      `SELECT pg_column_size(listing) AS n FROM ${schema}.summaries WHERE ${WHERE}`,
+      [REF.runName, REF.processName],
+    );
+    assert.ok(size.rows[0].n > 16 * 1024, `a projection of ${size.rows[0].n} bytes is stored`);
+    const [listed] = await store.readListing([REF]);
+    assert.is(listed?.dict?.items_processed, 5, 'read from the body');
+    assert.equal(listed, projected(await store.read(REF, { full: false })));
+  } finally {
+    await drop();
+  }
+});
+
+test('a written_at set to infinity by hand is listed as read reports it', async () => {
+  const { store, schema, drop } = await freshStore();
+  try {
+    await store.save(new ProcessSummary({ ...REF, clock: createManualClock(1_750_000_000) }));
+    await (await adminPool()).query(
+      `UPDATE ${schema}.summaries SET written_at = 'infinity' WHERE ${WHERE}`,
+      [REF.runName, REF.processName],
+    );
+    const [listed] = await store.readListing([REF]);
+    assert.is(listed?.writtenAt, Number.POSITIVE_INFINITY);
+    assert.equal(listed, projected(await store.read(REF, { full: false })));
+    const { summaries } = await store.list();
+    assert.is(summaries[0]?.writtenAt, Number.POSITIVE_INFINITY);
   } finally {
     await drop();
   }
