@@ -17,6 +17,10 @@ const utf8 = new TextEncoder();
  */
 const PLAIN_NAME = new RegExp(`^[A-Za-z0-9_.-]{1,${MAX_NAME_BYTES}}$`);
 
+function isPlainName(name: string): boolean {
+  return PLAIN_NAME.test(name) && name !== '.' && name !== '..';
+}
+
 /**
  * Refuses a run or process name that could escape the root or break a file name: empty,
  * `.` or `..`, a `/` or `\`, NUL or another control character, or longer than
@@ -33,7 +37,7 @@ export function assertValidName(
   if (typeof name !== 'string') {
     throw codedTypeError('E_INVALID_NAME', `${kind} name must be a string, got ${typeof name}`);
   }
-  if (PLAIN_NAME.test(name) && name !== '.' && name !== '..') return;
+  if (isPlainName(name)) return;
   let reason: string | undefined;
   if (name.length === 0) reason = 'it is empty';
   else if (name === '.' || name === '..') reason = `"${name}" would escape the root`;
@@ -68,7 +72,7 @@ const MAX_CHECKED_NAMES = 10_000;
  */
 export function isValidName(kind: 'run' | 'process' | 'worker', name: unknown): boolean {
   if (typeof name !== 'string') return false;
-  if (PLAIN_NAME.test(name) && name !== '.' && name !== '..') return true;
+  if (isPlainName(name)) return true;
   const key = `${kind}:${name}`;
   const known = checkedNames.get(key);
   if (known !== undefined) return known;

@@ -380,12 +380,6 @@ function keptOf({ row, unusable }: RowRead): Kept {
   return row !== null ? { row, unusable: null } : { row: null, unusable };
 }
 
-/** {@link rowWithOwner} of a read that needs no owner status, keeping only the row. */
-function keptRow(ref: SummaryRef, read: ReadResult | null, options: RowOptions): Kept {
-  if (read === null || read.dict === null) return { row: null, unusable: unusableOf(ref, read) };
-  return { row: summaryRow(read, judgeStatus(read, null, options)), unusable: null };
-}
-
 /**
  * `readMany` chunk by chunk, in the listing's order. The next chunk is asked for while this
  * one's rows are made: a database then works while this process parses, and no more than two
@@ -448,7 +442,11 @@ async function rowsByChunks(
     for (let i = 0; i < chunk.length; i++) {
       const read = reads[i] ?? null;
       if (read !== null && read.dict !== null && needsOwnerStatus(read)) waiting.push(i);
-      else results[chunk[i] as number] = keptRow(refs[i] as SummaryRef, read, options);
+      else {
+        results[chunk[i] as number] = keptOf(
+          rowWithOwner(refs[i] as SummaryRef, read, null, options),
+        );
+      }
     }
     const made = await mapLimit(waiting, concurrency, async (i) =>
       keptOf(await rowOfRead(store, refs[i] as SummaryRef, reads[i] ?? null, options)),

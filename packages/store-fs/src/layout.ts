@@ -183,21 +183,17 @@ export function readPathsFor(root: string, refs: readonly SummaryRef[]): ReadPat
   for (let i = 0; i < refs.length; i++) {
     const ref = refs[i] as SummaryRef;
     if (typeof ref !== 'object' || ref === null) assertValidName('run', undefined);
-    const { runName, processName } = ref;
-    let dir = dirs.get(runName);
+    let dir = dirs.get(ref.runName);
     if (dir === undefined) {
-      if (!isValidName('run', runName)) assertValidName('run', runName);
-      refuseReservedRunName(runName);
-      dir = join(root, runName);
-      dirs.set(runName, dir);
+      checkRunName(ref.runName);
+      dir = join(root, ref.runName);
+      dirs.set(ref.runName, dir);
     }
-    if (!isValidName('process', processName)) assertValidName('process', processName);
-    const worker = ref.worker ?? null;
-    if (worker !== null && !isValidName('worker', worker)) assertValidName('worker', worker);
+    const normalized = withCheckedProcess(ref);
     found[i] = {
-      ref: { runName, processName, worker },
+      ref: normalized,
       dir,
-      summary: summaryPathIn(dir, processName, worker),
+      summary: summaryPathIn(dir, normalized.processName, normalized.worker),
     };
   }
   return found;
@@ -208,9 +204,18 @@ export function normalizeRef(ref: SummaryRef): NormalizedRef {
   if (typeof ref !== 'object' || ref === null) {
     assertValidName('run', undefined);
   }
+  checkRunName(ref.runName);
+  return withCheckedProcess(ref);
+}
+
+function checkRunName(runName: string): void {
   // The remembered verdict first (cheap); core's check throws the coded error.
-  if (!isValidName('run', ref.runName)) assertValidName('run', ref.runName);
-  refuseReservedRunName(ref.runName);
+  if (!isValidName('run', runName)) assertValidName('run', runName);
+  refuseReservedRunName(runName);
+}
+
+/** `ref` normalized, its process and worker names checked (the run name is the caller's). */
+function withCheckedProcess(ref: SummaryRef): NormalizedRef {
   if (!isValidName('process', ref.processName)) assertValidName('process', ref.processName);
   const worker = ref.worker ?? null;
   if (worker !== null && !isValidName('worker', worker)) assertValidName('worker', worker);

@@ -83,7 +83,7 @@ export async function readSummary(
 ): Promise<ReadResult | null> {
   const full = options.full ?? true;
   if (ctx.fs === nodeFileSystem) return readSummarySync(ctx, paths, full, false);
-  return readSummaryThroughSeam(ctx, paths, full);
+  return readSummaryThroughSeam(ctx, paths, full, false);
 }
 
 /** {@link readSummary} with synchronous `node:fs` calls; `listing` cuts the dict to the listing. */
@@ -132,6 +132,7 @@ async function readSummaryThroughSeam(
   ctx: ReaderContext,
   paths: ReadPaths,
   full: boolean,
+  listing: boolean,
 ): Promise<ReadResult | null> {
   let index: DirectoryIndex | null;
   try {
@@ -155,7 +156,7 @@ async function readSummaryThroughSeam(
           }),
     );
   }
-  return chooseCandidate(paths, files, inspections, false);
+  return chooseCandidate(paths, files, inspections, listing);
 }
 
 /**
@@ -177,7 +178,7 @@ export async function readListings(
   if (ctx.fs !== nodeFileSystem) {
     const reads: (ReadResult | null)[] = [];
     for (const paths of pathsList) {
-      reads.push(listingOfRead(await readSummaryThroughSeam(ctx, paths, false)));
+      reads.push(await readSummaryThroughSeam(ctx, paths, false, true));
     }
     return reads;
   }
@@ -224,13 +225,6 @@ export async function readListings(
     results[i] = readSummarySync(ctx, pathsList[i] as ReadPaths, false, true);
   }
   return results;
-}
-
-/** A read with its dict cut to the listing's fields. */
-function listingOfRead(read: ReadResult | null): ReadResult | null {
-  return read === null || read.dict === null
-    ? read
-    : { ...read, dict: listingOf(read.dict) as ReadResult['dict'] };
 }
 
 function indexedFiles(index: DirectoryIndex | null, paths: ReadPaths): IndexedSummary | undefined {
