@@ -23,6 +23,7 @@ import {
   nodeFileSystem,
   type StatsLike,
 } from './fs-seam.js';
+import { parseListedMembers } from './listing-text.js';
 
 /** Default size limit of a summary file (`maxFileBytes`): 64 MiB. */
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -148,6 +149,40 @@ export function inspectSummaryFileSync(
   );
 }
 
+/**
+ * What a store's listing reads of the summary file at `path`: {@link inspectSummaryFile} with
+ * `fullValidation: false`, whose `dict` holds at least the listed fields and `owner_epoch` (see
+ * `listing-text.ts`: a listing parses only those members of a file in the usual layout).
+ */
+export async function inspectListedFields(
+  path: string,
+  options: { maxFileBytes: number; fs: FileSystem; followSymlinks: boolean },
+): Promise<SummaryInspection> {
+  return judgeParsed(
+    await readSummaryJson(
+      options.fs,
+      path,
+      options.maxFileBytes,
+      options.followSymlinks,
+      parseListedMembers,
+    ),
+    LISTING_CHECK,
+  );
+}
+
+/** {@link inspectListedFields} with synchronous `node:fs` calls (see {@link inspectSummaryFileSync}). */
+export function inspectListedFieldsSync(
+  path: string,
+  options: { maxFileBytes: number; followSymlinks: boolean },
+): SummaryInspection {
+  return judgeParsed(
+    readSummaryJsonSync(path, options.maxFileBytes, options.followSymlinks, parseListedMembers),
+    LISTING_CHECK,
+  );
+}
+
+const LISTING_CHECK = { fullValidation: false } as const;
+
 function judgeParsed(
   read: ParsedText | SummaryFileProblem,
   options: { fullValidation?: boolean },
@@ -191,6 +226,7 @@ export async function readSummaryJson(
   path: string,
   maxFileBytes: number,
   followSymlinks: boolean,
+  parse: (text: string) => unknown = JSON.parse,
 ): Promise<ParsedSummaryFile | SummaryFileProblem> {
   let handle: FileHandleLike;
   try {
@@ -219,7 +255,7 @@ export async function readSummaryJson(
   } finally {
     await handle.close().catch(() => {});
   }
-  const parsed = parseSummaryBytes(path, bytes, stats);
+  const parsed = parseSummaryBytes(path, bytes, stats, parse);
   return parsed.ok ? { ...parsed, identity: identityOf(stats) } : parsed;
 }
 
@@ -239,6 +275,7 @@ function readSummaryJsonSync(
   path: string,
   maxFileBytes: number,
   followSymlinks: boolean,
+  parse: (text: string) => unknown = JSON.parse,
 ): ParsedText | SummaryFileProblem {
   let fd: number;
   try {
@@ -270,7 +307,7 @@ function readSummaryJsonSync(
   } finally {
     closeSync(fd);
   }
-  return parseSummaryBytes(path, bytes, stats);
+  return parseSummaryBytes(path, bytes, stats, parse);
 }
 
 function openProblem(path: string, err: unknown, followSymlinks: boolean): SummaryFileProblem {
@@ -322,15 +359,19 @@ function decode(bytes: Buffer): string {
   return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
-/** Parses the bytes of a summary file as JSON, telling empty, NUL-filled and cut-short files apart. */
+/**
+ * Parses the bytes of a summary file as JSON (with `parse`: `JSON.parse`, or a listing's parse
+ * of the listed members), telling empty, NUL-filled and cut-short files apart.
+ */
 function parseSummaryBytes(
   path: string,
   bytes: Buffer,
   stats: StatsLike,
+  parse: (text: string) => unknown,
 ): ParsedText | SummaryFileProblem {
   if (bytes.length === 0) return problem(path, 'E_INVALID_SUMMARY', 'is empty');
   try {
-    const value: unknown = JSON.parse(decode(bytes));
+    const value: unknown = parse(decode(bytes));
     return { ok: true, path, value, bytes, mtimeMs: stats.mtimeMs };
   } catch (err) {
     if (bytes[0] === 0) {

@@ -30,6 +30,8 @@ import {
 import { storeError } from './errors.js';
 import { type DirEntryLike, errnoCode, type FileSystem, nodeFileSystem } from './fs-seam.js';
 import {
+  inspectListedFields,
+  inspectListedFieldsSync,
   inspectSummaryFile,
   inspectSummaryFileSync,
   type SummaryFileProblem,
@@ -122,7 +124,11 @@ function readIndexed(
     const candidate = candidates[i] as IndexedCandidate;
     const path = candidatePath(paths, candidate);
     inspections.push(
-      candidate.symlink ? symlinkProblem(path) : inspectSummaryFileSync(path, options),
+      candidate.symlink
+        ? symlinkProblem(path)
+        : listing
+          ? inspectListedFieldsSync(path, options)
+          : inspectSummaryFileSync(path, options),
     );
   }
   return chooseCandidate(paths, files, inspections, listing);
@@ -145,15 +151,13 @@ async function readSummaryThroughSeam(
   const inspections: SummaryInspection[] = [];
   for (const candidate of files.candidates) {
     const path = candidatePath(paths, candidate);
+    const options = { maxFileBytes: ctx.maxFileBytes, fs: ctx.fs, followSymlinks: false };
     inspections.push(
       candidate.symlink
         ? symlinkProblem(path)
-        : await inspectSummaryFile(path, {
-            maxFileBytes: ctx.maxFileBytes,
-            fullValidation: full,
-            fs: ctx.fs,
-            followSymlinks: false,
-          }),
+        : listing
+          ? await inspectListedFields(path, options)
+          : await inspectSummaryFile(path, { ...options, fullValidation: full }),
     );
   }
   return chooseCandidate(paths, files, inspections, listing);
