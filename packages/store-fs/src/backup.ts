@@ -61,8 +61,11 @@ export async function keepPreviousVersion(
   warned: BackupWarnings,
 ): Promise<void> {
   let current: FileIdentity;
+  let links: number | undefined;
   try {
-    current = identityOf(await fs.stat(paths.summary));
+    const stats = await fs.stat(paths.summary);
+    current = identityOf(stats);
+    links = stats.nlink;
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') {
       logger.warn(
@@ -101,7 +104,9 @@ export async function keepPreviousVersion(
     await fs.rename(backupTemp, paths.backup);
     // rename(2) does nothing when both names already link the same file (a backup made just
     // before a crash, before the new version replaced the file): the temp name then stays.
-    await fs.unlink(backupTemp).catch(() => {});
+    // A file with one link had no backup name: the rename took the temp name away, and an
+    // unlink that fails would cost every save an error object for nothing.
+    if (links !== 1) await fs.unlink(backupTemp).catch(() => {});
     warned.delete(paths.backup);
   } catch (err) {
     reportFailure(
@@ -126,18 +131,25 @@ export function keepPreviousVersionSync(
   warned: BackupWarnings,
 ): void {
   try {
-    const current = identityOf(nodeFs.statSync(paths.summary));
+    const stats = nodeFs.statSync(paths.summary);
+    const current = identityOf(stats);
     // Not known to be good, and there is no time to check it here: leave the backup alone.
     if (known === null || !sameIdentity(current, known)) return;
     const backupTemp = newTempPath(paths.summary, 'backup');
+    let renamed = false;
     try {
       nodeFs.linkSync(paths.summary, backupTemp);
       nodeFs.renameSync(backupTemp, paths.backup);
+      renamed = true;
       warned.delete(paths.backup);
     } finally {
-      try {
-        nodeFs.unlinkSync(backupTemp);
-      } catch {}
+      // As in keepPreviousVersion: after a rename, the temp name is left only when the file
+      // already had a backup name.
+      if (!renamed || stats.nlink !== 1) {
+        try {
+          nodeFs.unlinkSync(backupTemp);
+        } catch {}
+      }
     }
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return;

@@ -12,6 +12,8 @@ export interface StatsLike {
   ino: number;
   dev: number;
   mtimeMs: number;
+  /** Hard links to the file (a seam that does not know leaves it out). */
+  nlink?: number;
   isFile(): boolean;
   isDirectory(): boolean;
 }

@@ -24,6 +24,7 @@ import {
   fstatSync,
   fsyncSync,
   linkSync,
+  lstatSync,
   openSync,
   readFileSync,
   readlinkSync,
@@ -313,6 +314,10 @@ export async function readOwnerFile(path: string): Promise<FoundRecord | undefin
 
 /** {@link readOwnerFile} for `exit` handlers, which cannot wait. */
 export function readOwnerFileSync(path: string): FoundRecord | undefined {
+  // Most summaries have no owner record, and a save checks for one every time: an lstat that
+  // answers "none" costs a few microseconds, an open failing with ENOENT an error object and its
+  // stack, several times that. A record made after this look is one made after the read.
+  if (lstatSync(path, { throwIfNoEntry: false }) === undefined) return undefined;
   let fd: number | undefined;
   try {
     fd = openSync(path, READ_FLAGS);

@@ -207,6 +207,34 @@ test('a file damaged outside the store does not replace the backup', async (ctx)
   assert.is((await ctx.store.load('harvard_2024', 'collect'))?.summary.itemsProcessed, 3);
 });
 
+test('keeping the backup removes no temp name that the rename already took', async (ctx) => {
+  const { summary } = makeSummary();
+  for (let i = 0; i < 3; i++) {
+    summary.incrementItems({ processed: 1 });
+    await ctx.store.save(summary);
+  }
+  assert.is(ctx.fs.callsOf('link').length, 2, 'the two later saves kept a backup');
+  assert.equal(ctx.fs.callsOf('unlink'), [], 'no unlink that could only fail');
+});
+
+test('a backup name already linking the file in place (a crash between the two renames): its temp name does not stay', async (ctx) => {
+  const { summary } = makeSummary();
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  const path = ctx.store.pathFor('harvard_2024', 'collect');
+  const { linkSync } = await import('node:fs');
+  linkSync(path, `${path}.bak`);
+  summary.incrementItems({ processed: 1 });
+  await ctx.store.save(summary);
+  assert.equal(
+    (await listDir(join(ctx.root, 'harvard_2024'))).filter((name) => isTemp(name)),
+    [],
+    'no temp file left',
+  );
+  const backup = JSON.parse(await readFile(`${path}.bak`, 'utf8'));
+  assert.is(backup.items_processed, 1);
+});
+
 test('a directory where the backup belongs: one warning per store, not one per save; said again after a backup was kept', async (ctx) => {
   const { summary } = makeSummary();
   await ctx.store.save(summary);
