@@ -1,6 +1,6 @@
 /**
- * 1,000 saves issued at once. Against one save of our own (coalescing keeps the wall time near
- * two writes), and against what a user would otherwise write: write-file-atomic and atomically
+ * 1,000 saves issued at once. Against one save of our own (coalescing makes them one write: the
+ * saves of one turn of the event loop share it), and against what a user would otherwise write: write-file-atomic and atomically
  * doing the same 1,000 writes at once (each serializes the state at its call, as a save does).
  * Physical writes are counted for every contender (renames onto the file), and each must leave
  * the last state in the file.
@@ -79,7 +79,7 @@ export async function run(): Promise<void> {
   if (loaded?.summary.itemsProcessed !== many.itemsProcessed) {
     throw new Error('the last state did not win');
   }
-  for (const row of rows) row.note = 'at most one write in flight and one pending';
+  for (const row of rows) row.note = 'the saves of one turn share one write';
 
   // The same 1,000 saves with the libraries a user would otherwise pick.
   const ours = store.pathFor('bench', 'many');

@@ -2,8 +2,9 @@
  * Writing a summary: the coalescing save queue and the synchronous save, side by side since
  * they share one protocol per summary file (generations, the temp file a `saveSync` claims).
  *
- * - `save`: any number of concurrent calls make at most one write in flight and one pending;
- *   each promise resolves after a write that holds the state at its call.
+ * - `save`: any number of concurrent calls make at most one write in flight and one pending,
+ *   and the calls of one turn of the event loop one write; each promise resolves after a write
+ *   that holds the state at its call.
  * - `saveSync`: the same steps synchronously, for `exit` and signal handlers; a write in
  *   flight that serialized an older state never renames over it.
  */
@@ -55,10 +56,22 @@ interface PendingWrite {
   reject: (err: unknown) => void;
 }
 
+/**
+ * A write started but not yet serialized (until its first await): saves asked for meanwhile,
+ * in the same turn of the event loop, join it instead of waiting for the next one.
+ */
+interface OpeningWrite {
+  summaries: ProcessSummary[];
+  /** The fence of the latest call, as for a pending write. */
+  fence: WriteFence;
+  promise: Promise<void> | null;
+}
+
 interface FileState {
   paths: SummaryPaths;
   /** Settles (never rejects) when the write in flight and the ones it chains to are done. */
   inFlight: Promise<void> | null;
+  opening: OpeningWrite | null;
   pending: PendingWrite | null;
   /**
    * The version at `paths.summary` this store wrote or validated, so that only a known-good
@@ -74,6 +87,16 @@ interface FileState {
    * superseded until its rename settled: what a `saveSync` claims (see `#claimRenaming`).
    */
   renaming: { tempPath: string; generation: number; copyLink?: string } | null;
+}
+
+/**
+ * Adds `summary` as the last of a write's summaries: the last object saved is the one
+ * serialized; every one gives its events.
+ */
+function joinLast(summaries: ProcessSummary[], summary: ProcessSummary): void {
+  const at = summaries.indexOf(summary);
+  if (at !== -1) summaries.splice(at, 1);
+  summaries.push(summary);
 }
 
 /** Thrown inside a write overtaken by a newer synchronous one: not an error for the caller. */
@@ -112,6 +135,12 @@ export class SummaryWriter {
   /** See `FileSummaryStore.save`. */
   save(paths: SummaryPaths, summary: ProcessSummary, fence: WriteFence): Promise<void> {
     const state = this.#stateFor(paths);
+    const opening = state.opening;
+    if (opening !== null && opening.promise !== null) {
+      opening.fence = fence;
+      joinLast(opening.summaries, summary);
+      return opening.promise;
+    }
     if (state.inFlight === null) return this.#startWrite(state, [summary], fence);
     let pending = state.pending;
     if (pending === null) {
@@ -119,10 +148,7 @@ export class SummaryWriter {
       state.pending = pending;
     }
     pending.fence = fence;
-    // The last summary object saved is the one serialized; every one gives its events.
-    const at = pending.summaries.indexOf(summary);
-    if (at !== -1) pending.summaries.splice(at, 1);
-    pending.summaries.push(summary);
+    joinLast(pending.summaries, summary);
     return pending.promise;
   }
 
@@ -172,6 +198,7 @@ export class SummaryWriter {
       state = {
         paths,
         inFlight: null,
+        opening: null,
         pending: null,
         identity: null,
         generation: 0,
@@ -185,7 +212,10 @@ export class SummaryWriter {
 
   /** Starts a write now and chains the pending one (if any) after it. */
   #startWrite(state: FileState, summaries: ProcessSummary[], fence: WriteFence): Promise<void> {
-    const write = this.#write(state, summaries, fence);
+    const opening: OpeningWrite = { summaries, fence, promise: null };
+    state.opening = opening;
+    const write = this.#write(state, opening);
+    opening.promise = write;
     state.inFlight = write.then(
       () => this.#next(state),
       () => this.#next(state),
@@ -202,11 +232,14 @@ export class SummaryWriter {
   }
 
   /**
-   * One physical write. Everything before the first `await` runs at the call: the state is
-   * serialized and the events are taken when the write starts, so it holds every state asked
-   * for until then.
+   * One physical write. It serializes the state and takes the events one microtask after it
+   * starts, so that it holds every state asked for until then: the saves of one turn of the
+   * event loop (1,000 issued in a loop) make one write, not one and then one more.
    */
-  async #write(state: FileState, summaries: ProcessSummary[], fence: WriteFence): Promise<void> {
+  async #write(state: FileState, opening: OpeningWrite): Promise<void> {
+    await undefined;
+    state.opening = null;
+    const { summaries, fence } = opening;
     const { paths } = state;
     const { fs, logger } = this.#ctx;
     const latest = summaries[summaries.length - 1] as ProcessSummary;

@@ -123,6 +123,27 @@ test('1,000 saves issued at once: every promise resolves, the last state wins, a
   assert.is(progress.length, 1000, 'every event journaled once');
 });
 
+test('the saves of one turn of the event loop make one write; a save after it started, one more', async (ctx) => {
+  const { summary } = makeSummary();
+  const summaryWrites = () =>
+    ctx.fs.calls.filter((c) => c.op === 'open' && isSummaryTempOpen(c.detail, c.path)).length;
+  const saves: Promise<void>[] = [];
+  for (let i = 0; i < 100; i++) {
+    summary.incrementItems({ processed: 1 });
+    saves.push(ctx.store.save(summary));
+  }
+  await Promise.all(saves);
+  assert.is(summaryWrites(), 1, 'one write for the turn');
+  summary.incrementItems({ processed: 1 });
+  const first = ctx.store.save(summary);
+  await new Promise((resolve) => setImmediate(resolve));
+  summary.incrementItems({ processed: 1 });
+  await Promise.all([first, ctx.store.save(summary)]);
+  assert.is(summaryWrites(), 3, 'a save of a later turn is not folded into a started write');
+  const loaded = await ctx.store.load('harvard_2024', 'collect');
+  assert.is(loaded?.summary.itemsProcessed, 102);
+});
+
 test('each save resolves only after a write that holds the state at its call', async (ctx) => {
   // Record the items_processed of each version as it is renamed into place.
   const written = new Map<string, number>();
@@ -155,6 +176,9 @@ test('a failed write rejects its own callers only; the pending write still runs'
   const { summary } = makeSummary();
   ctx.fs.inject({ op: 'sync', match: isTemp, errno: 'EIO', times: 1 });
   const first = ctx.store.save(summary);
+  first.catch(() => {});
+  // A save of the same turn would join the first write and share its fate.
+  await new Promise((resolve) => setImmediate(resolve));
   summary.incrementItems({ processed: 5 });
   const second = ctx.store.save(summary);
   await rejection(first, 'E_IO');
