@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { blackhole, compareAsync, type Row, writeReport } from '@process-summary/bench-kit';
 import {
   createManualClock,
+  listingOf,
   ProcessSummary,
   type ReadResult,
   validateSummaryDict,
@@ -214,6 +215,7 @@ async function split(root: string, files: readonly string[]): Promise<Row[]> {
   const buffers: Buffer[] = [];
   const values: unknown[] = [];
   const reads: ReadResult[] = [];
+  let listed: (ReadResult | null)[] = [];
   let rows: SummaryRow[] = [];
   const now = Date.now() / 1000;
   const listing = await store.list();
@@ -274,6 +276,13 @@ async function split(root: string, files: readonly string[]): Promise<Row[]> {
         }
       },
     ),
+    // What list reads instead: each file's listed members alone handed to JSON.parse.
+    await timeStep(
+      `list split: store.readListing, only the listed members parsed (as list reads), ${n}`,
+      async () => {
+        listed = await store.readListing(listing.summaries);
+      },
+    ),
     await timeStep(`list split: judge + row (inspect), ${n}`, () => {
       rows = reads.map((r) => summaryRow(r, judgeStatus(r, null, { now })));
     }),
@@ -285,6 +294,12 @@ async function split(root: string, files: readonly string[]): Promise<Row[]> {
     ),
   ];
   rmSync(empty, { recursive: true, force: true });
+  // The listing read gives what a whole read, cut to the listing, gives.
+  deepStrictEqual(
+    listed.map((r) => r?.dict ?? null),
+    reads.map((r) => listingOf(r.dict)),
+    'readListing and read disagree',
+  );
   return steps;
 }
 
