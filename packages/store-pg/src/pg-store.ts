@@ -493,7 +493,9 @@ export class PgSummaryStore implements SummaryStore {
     // batch, which costs a listing of 10,000 runs more than the rows it returns. (LIMIT 1, a
     // no-op on a primary key, keeps the planner from flattening the LATERAL into that join.)
     // json_build_array copies a json argument (the projection) into its text as it is stored.
-    const result = await this.#db.query<{ entries: string | null }>(
+    // Batches asked for together (a listing reading ahead) share one connection (laneQuery):
+    // the pool opens no backend per batch.
+    const result = await this.#db.laneQuery<{ entries: string | null }>(
       `reading ${refs.length} summaries`,
       `SELECT '[' || string_agg(coalesce(b.entry, 'null'), ',' ORDER BY k.n) || ']' AS entries
        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(run_name, process_name, worker, n)
