@@ -51,6 +51,38 @@ export class Database {
     }
   }
 
+  /**
+   * {@link query}, on the one connection every lane query in flight shares: a caller that asks
+   * for several batches at once (a listing reading ahead) has them answered one after another
+   * on a connection it already has, instead of making the pool open one connection per batch.
+   * A new connection costs the server a backend (~9 ms of CPU on the bench machine, plus a TLS
+   * handshake on a remote one), more than a batch of a listing costs it to answer; and the
+   * server, sent the next query as soon as it answers one, works while the caller makes rows of
+   * the answer. The connection is taken from the pool for the first lane query and given back
+   * when none is left.
+   */
+  async laneQuery<R extends pg.QueryResultRow>(
+    doing: string,
+    text: string,
+    values: unknown[],
+    name: string,
+  ): Promise<pg.QueryResult<R>> {
+    if (this.#lane === null || this.#lane.closed) {
+      const lane = new Lane(this.pool.connect(), () => {
+        if (this.#lane === lane) this.#lane = null;
+      });
+      this.#lane = lane;
+    }
+    const config = this.#options.preparedStatements ? { name, text, values } : { text, values };
+    try {
+      return (await this.#lane.query(config)) as pg.QueryResult<R>;
+    } catch (err) {
+      throw storeError(err, doing);
+    }
+  }
+
+  #lane: Lane | null = null;
+
   /** Runs `work` in one transaction (READ COMMITTED), committed when it resolves. */
   async transaction<T>(doing: string, work: (tx: Tx) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
@@ -132,4 +164,84 @@ function connectionConfig(options: ResolvedOptions, url: string): pg.PoolConfig 
     // A pipeline that is done exits; idle connections must not hold it open.
     allowExitOnIdle: true,
   };
+}
+
+type LaneQuery = {
+  config: pg.QueryConfig;
+  resolve(result: pg.QueryResult): void;
+  reject(err: unknown): void;
+};
+
+/**
+ * One connection of the pool and the queries waiting for it (see `Database.laneQuery`): one
+ * at a time (pg refuses a query sent while another runs), the next sent the moment one is
+ * answered, before its caller goes on with the answer.
+ */
+class Lane {
+  closed = false;
+  readonly #waiting: LaneQuery[] = [];
+  #client: pg.PoolClient | null = null;
+  #busy = false;
+  /** The first error a query or the connection met: the connection is then not given back. */
+  #broken: unknown;
+  readonly #onError = (err: Error) => {
+    this.#broken ??= err;
+  };
+
+  constructor(
+    connecting: Promise<pg.PoolClient>,
+    readonly onClose: () => void,
+  ) {
+    connecting.then(
+      (client) => {
+        // As in `transaction`: a checked-out connection has no 'error' listener of the pool's.
+        client.on('error', this.#onError);
+        this.#client = client;
+        this.#next();
+      },
+      (err) => {
+        this.#close();
+        for (const query of this.#waiting.splice(0)) query.reject(err);
+      },
+    );
+  }
+
+  query(config: pg.QueryConfig): Promise<pg.QueryResult> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ config, resolve, reject });
+      this.#next();
+    });
+  }
+
+  #next(): void {
+    const client = this.#client;
+    if (client === null || this.#busy) return;
+    const query = this.#waiting.shift();
+    if (query === undefined) {
+      // Nothing left: the connection goes back to the pool (or, broken, is closed).
+      this.#close();
+      client.off('error', this.#onError);
+      client.release(this.#broken === undefined ? undefined : (this.#broken as Error));
+      return;
+    }
+    this.#busy = true;
+    client.query(query.config).then(
+      (result) => {
+        this.#busy = false;
+        this.#next();
+        query.resolve(result);
+      },
+      (err: unknown) => {
+        this.#broken ??= err;
+        this.#busy = false;
+        this.#next();
+        query.reject(err);
+      },
+    );
+  }
+
+  #close(): void {
+    this.closed = true;
+    this.onClose();
+  }
 }

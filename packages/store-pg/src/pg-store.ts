@@ -493,12 +493,14 @@ export class PgSummaryStore implements SummaryStore {
     // batch, which costs a listing of 10,000 runs more than the rows it returns. (LIMIT 1, a
     // no-op on a primary key, keeps the planner from flattening the LATERAL into that join.)
     // json_build_array copies a json argument (the projection) into its text as it is stored.
-    const result = await this.#db.query<{ entries: string | null }>(
+    // Batches asked for together (a listing reading ahead) share one connection (laneQuery):
+    // the pool opens no backend per batch.
+    const result = await this.#db.laneQuery<{ entries: string | null }>(
       `reading ${refs.length} summaries`,
       `SELECT '[' || string_agg(coalesce(b.entry, 'null'), ',' ORDER BY k.n) || ']' AS entries
        FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(run_name, process_name, worker, n)
        LEFT JOIN LATERAL (SELECT json_build_array(s.size_bytes,
-           date_part('epoch', s.written_at), s.written_epoch, ${this.#hasHistory()},
+           date_part('epoch', s.written_at), s.written_epoch, s.has_history,
            s.body IS NOT NULL AND s.size_bytes <= $4,
            CASE WHEN s.body IS NOT NULL AND s.size_bytes <= $4 AND s.listing_fields = $5
              AND pg_column_size(s.listing) <= $6 THEN s.listing END)::text AS entry
@@ -603,9 +605,7 @@ export class PgSummaryStore implements SummaryStore {
       `SELECT s.run_name, s.process_name, s.worker,
          date_part('epoch', s.written_at) AS written_at, s.body IS NOT NULL AS has_summary
        FROM ${this.#q}.summaries s
-       WHERE (s.body IS NOT NULL OR EXISTS (SELECT 1 FROM ${this.#q}.journal j
-         WHERE j.run_name = s.run_name AND j.process_name = s.process_name AND j.worker = s.worker))
-       ${byRun}`,
+       WHERE (s.body IS NOT NULL OR s.has_history) ${byRun}`,
       options.runName === undefined ? [] : [options.runName],
     );
     const summaries: ListedSummary[] = result.rows.map((row) => {
@@ -865,35 +865,41 @@ export class PgSummaryStore implements SummaryStore {
       listing,
       createHash('sha256').update(body).digest(),
       LISTING_FORMAT_ID,
+      events.length > 0,
     ];
     // $1-3 key, $4 body, $5 size, $6 events, $7 channel, $8 payload, $9 write id,
     // $10 whether to expect $11 as the row's last write id, $12 listing, $13 its body's digest,
-    // $14 its field list, $15 epoch or stale seconds.
+    // $14 its field list, $15 whether there are events to append, $16 epoch or stale seconds.
+    // has_history is set here when lines are appended: the journal's trigger (which keeps it
+    // whoever writes, see migrations.ts) then finds the row flagged and writes nothing more.
     const expected = '($10::boolean IS NOT TRUE OR s.last_write_id IS NOT DISTINCT FROM $11::text)';
     let saved: string;
     if (lease === undefined) {
-      // $16: an owner this store found provably gone at a refused attempt.
+      // $17: an owner this store found provably gone at a refused attempt.
       values.push(
         this.#options.staleAfterSeconds,
         this.#deadOwner.get(knownKey(key, lease)) ?? null,
       );
       saved = `INSERT INTO ${s}.summaries AS s (run_name, process_name, worker, body, size_bytes,
-          written_at, written_epoch, last_write_id, listing, listing_digest, listing_fields)
-        VALUES ($1, $2, $3, $4::json, $5, now(), NULL, $9, $12::json, $13::bytea, $14::text)
+          written_at, written_epoch, last_write_id, listing, listing_digest, listing_fields,
+          has_history)
+        VALUES ($1, $2, $3, $4::json, $5, now(), NULL, $9, $12::json, $13::bytea, $14::text,
+          $15::boolean)
         ON CONFLICT (run_name, process_name, worker) DO UPDATE SET body = EXCLUDED.body,
           size_bytes = EXCLUDED.size_bytes, written_at = now(), written_epoch = NULL,
           change_xid = pg_current_xact_id(), last_write_id = EXCLUDED.last_write_id,
           listing = EXCLUDED.listing, listing_digest = EXCLUDED.listing_digest,
-          listing_fields = EXCLUDED.listing_fields
-        WHERE (s.owner_epoch IS NULL OR s.owner_heartbeat < now() - make_interval(secs => $15)
-          OR s.owner_epoch = $16::bigint) AND ${expected}
+          listing_fields = EXCLUDED.listing_fields, has_history = s.has_history OR $15::boolean
+        WHERE (s.owner_epoch IS NULL OR s.owner_heartbeat < now() - make_interval(secs => $16)
+          OR s.owner_epoch = $17::bigint) AND ${expected}
         RETURNING 1`;
     } else {
       values.push(lease.epoch);
       saved = `UPDATE ${s}.summaries s SET body = $4::json, size_bytes = $5, written_at = now(),
-          written_epoch = $15, change_xid = pg_current_xact_id(), last_write_id = $9,
-          listing = $12::json, listing_digest = $13::bytea, listing_fields = $14::text
-        WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $15
+          written_epoch = $16, change_xid = pg_current_xact_id(), last_write_id = $9,
+          listing = $12::json, listing_digest = $13::bytea, listing_fields = $14::text,
+          has_history = s.has_history OR $15::boolean
+        WHERE run_name = $1 AND process_name = $2 AND worker = $3 AND owner_epoch = $16
           AND ${expected}
         RETURNING 1`;
     }
@@ -979,18 +985,11 @@ export class PgSummaryStore implements SummaryStore {
   /**
    * What a reader needs of a row `s` (a {@link BodyRow}); `$4` is the size past which the body
    * is not fetched. (date_part gives the float8 that extract(epoch …)::float8 gives, without
-   * going through numeric.)
+   * going through numeric; has_history is kept by the journal's triggers, see migrations.ts.)
    */
   #bodyColumns(): string {
     return `CASE WHEN s.size_bytes <= $4 THEN s.body::text END AS body, s.size_bytes,
-      date_part('epoch', s.written_at) AS written_at, s.written_epoch,
-      ${this.#hasHistory()} AS has_history`;
-  }
-
-  /** Whether the row `s` has journal entries. */
-  #hasHistory(): string {
-    return `EXISTS (SELECT 1 FROM ${this.#q}.journal j WHERE j.run_name = s.run_name
-        AND j.process_name = s.process_name AND j.worker = s.worker)`;
+      date_part('epoch', s.written_at) AS written_at, s.written_epoch, s.has_history`;
   }
 
   async #bodyRow(key: Key, doing: string): Promise<BodyRow | undefined> {

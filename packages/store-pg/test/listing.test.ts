@@ -11,7 +11,7 @@ import { testPostgres } from '@process-summary/test-kit';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Database } from '../src/db.js';
-import { PgSummaryStore } from '../src/index.js';
+import { PgSummaryStore, SCHEMA_VERSION } from '../src/index.js';
 import { encodeListing } from '../src/listing.js';
 import { migrate } from '../src/migrations.js';
 import { resolveOptions } from '../src/options.js';
@@ -221,7 +221,7 @@ test('a database at version 2 upgrades to 3: its summaries are listed from their
     );
     assert.equal(
       versions.rows.map((r) => r.version),
-      [1, 2, 3],
+      Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1),
     );
     summary.incrementItems({ processed: 1, successful: 1 });
     await store.save(summary);
