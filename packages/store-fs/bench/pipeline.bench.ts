@@ -14,8 +14,9 @@
  * the whole pipeline with the bare durable write. Before reporting, every contender's file
  * must hold the same counters.
  *
- * `PIPELINE_ITEMS` (default 200,000: 200 saves per pipeline) and `PIPELINE_ROUNDS` (default 25)
- * shrink it while developing.
+ * `PIPELINE_ITEMS` (default 200,000: 200 saves per pipeline) and `PIPELINE_ROUNDS` (default 75:
+ * 15 pipelines of each contender a run, so that a run's median is not one of five) shrink it
+ * while developing.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ import { FileSummaryStore, silentLogger } from '@process-summary/store-fs';
 import { bareDurableWrite, fileBytes, scratchDir } from './_setup.js';
 
 const ITEMS = Number(process.env.PIPELINE_ITEMS ?? 200_000);
-const ROUNDS = Number(process.env.PIPELINE_ROUNDS ?? 25);
+const ROUNDS = Number(process.env.PIPELINE_ROUNDS ?? 75);
 const SAVE_EVERY = 1_000;
 const WORK_NS = 2_000;
 

@@ -278,12 +278,19 @@ export interface CompareOptions {
   /** Runs (default 5; `BENCH_RUNS` overrides). */
   runs?: number;
   target?: { maxRatio: number };
+  /**
+   * Take a run's samples in turns, one of each contender at a time (the order reversed from
+   * turn to turn), instead of in blocks: for samples of milliseconds, where a block lasts long
+   * enough for a shared machine's drift to fall on one contender only. Each keeps its own
+   * timing loop either way.
+   */
+  interleave?: boolean;
 }
 
 /**
  * Times candidate and baseline, each in its own compiled loop, over several runs; in each run
  * each takes `rounds / runs` samples of `batch` calls in a block of its own, the order of the
- * blocks reversed from run to run.
+ * blocks reversed from run to run (or, `interleave`, in turns).
  */
 export function compareSync(options: CompareOptions): Row {
   const { batch = 10_000, rounds = 200 } = options;
@@ -300,9 +307,17 @@ export function compareSync(options: CompareOptions): Row {
   const samples: { candidate: number[]; baseline: number[] }[] = [];
   for (let run = 0; run < runs; run++) {
     const taken = { candidate: [] as number[], baseline: [] as number[] };
-    for (const { key, sample } of runOrder(contenders, run)) {
-      sample(batch); // the first sample of a block pays for the other contender's caches
-      for (let i = 0; i < perRun; i++) taken[key].push(sample(batch));
+    if (options.interleave === true) {
+      for (let turn = 0; turn < perRun; turn++) {
+        for (const { key, sample } of runOrder(contenders, run + turn)) {
+          taken[key].push(sample(batch));
+        }
+      }
+    } else {
+      for (const { key, sample } of runOrder(contenders, run)) {
+        sample(batch); // the first sample of a block pays for the other contender's caches
+        for (let i = 0; i < perRun; i++) taken[key].push(sample(batch));
+      }
     }
     samples.push(taken);
   }

@@ -180,6 +180,27 @@ test('compareAsync with interleave: one sample of each contender at a time, orde
   assert.ok((row?.ratio ?? 0) > 1.5, `the slower candidate's ratio: ${row?.ratio}`);
 });
 
+test('compareSync with interleave: one sample of each contender at a time, order reversed each turn', () => {
+  const log: string[] = [];
+  const row = withRuns('2', () =>
+    compareSync({
+      name: 'flat',
+      candidate: busy(log, 'c', 4000),
+      baseline: busy(log, 'x', 1000),
+      baselineName: 'x',
+      batch: 1,
+      rounds: 25, // 5 a run at the default 5 runs
+      interleave: true,
+    }),
+  );
+  // After the warm-ups, turns of one sample each: run 0 c x | x c | …, run 1 x c | c x | ….
+  const turns = log.slice(-20).join('');
+  assert.is(turns, 'cxxccxxccx' + 'xccxxccxxc');
+  assert.is(row.ratios?.runs.length, 2);
+  assert.is(row.candidate.samples, 10);
+  assert.ok((row.ratio ?? 0) > 1.5, `the slower candidate's ratio: ${row.ratio}`);
+});
+
 test('an async sampler times each call and awaits it', async () => {
   let calls = 0;
   const sample = asyncSampler(async () => {
