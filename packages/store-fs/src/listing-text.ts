@@ -116,15 +116,18 @@ export function listedMembersText(text: string): string | null {
     } else {
       dropped = true;
       if (runStart !== -1) {
-        out += out.length === 1 ? text.slice(runStart, runEnd) : `,${text.slice(runStart, runEnd)}`;
+        out = withRun(out, text, runStart, runEnd);
         runStart = -1;
       }
     }
     start = next;
   }
   if (!dropped) return null;
-  if (runStart !== -1) {
-    out += out.length === 1 ? text.slice(runStart, runEnd) : `,${text.slice(runStart, runEnd)}`;
-  }
+  if (runStart !== -1) out = withRun(out, text, runStart, runEnd);
   return `${out}}`;
+}
+
+/** `out` (an object's text so far, from its `{`) with the members of `text` from `start` to `end`. */
+function withRun(out: string, text: string, start: number, end: number): string {
+  return out.length === 1 ? out + text.slice(start, end) : `${out},${text.slice(start, end)}`;
 }

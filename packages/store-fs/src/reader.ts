@@ -83,25 +83,26 @@ export async function readSummary(
   paths: SummaryPaths,
   options: ReadOptions = {},
 ): Promise<ReadResult | null> {
-  const full = options.full ?? true;
-  if (ctx.fs === nodeFileSystem) return readSummarySync(ctx, paths, full, false);
-  return readSummaryThroughSeam(ctx, paths, full, false);
+  const how: ReadHow = (options.full ?? true) ? 'full' : 'light';
+  if (ctx.fs === nodeFileSystem) return readSummarySync(ctx, paths, how);
+  return readSummaryThroughSeam(ctx, paths, how);
 }
 
-/** {@link readSummary} with synchronous `node:fs` calls; `listing` cuts the dict to the listing. */
-function readSummarySync(
-  ctx: ReaderContext,
-  paths: ReadPaths,
-  full: boolean,
-  listing: boolean,
-): ReadResult | null {
+/**
+ * How a summary is read: validated in full, with the light check (`full: false`), or for a
+ * listing (the light check of the listed fields alone, the dict cut to them).
+ */
+type ReadHow = 'full' | 'light' | 'listing';
+
+/** {@link readSummary} with synchronous `node:fs` calls. */
+function readSummarySync(ctx: ReaderContext, paths: ReadPaths, how: ReadHow): ReadResult | null {
   let index: DirectoryIndex | null;
   try {
     index = indexesOf(ctx).getSync(paths.dir);
   } catch (err) {
     return unlistable(paths, err);
   }
-  return readIndexed(ctx, paths, index, full, listing);
+  return readIndexed(ctx, paths, index, how);
 }
 
 /** A summary read with its directory's index already in hand (the real file system). */
@@ -109,12 +110,15 @@ function readIndexed(
   ctx: ReaderContext,
   paths: ReadPaths,
   index: DirectoryIndex | null,
-  full: boolean,
-  listing: boolean,
+  how: ReadHow,
 ): ReadResult | null {
   const files = indexedFiles(index, paths);
   if (files === undefined) return null;
-  const options = { maxFileBytes: ctx.maxFileBytes, fullValidation: full, followSymlinks: false };
+  const options = {
+    maxFileBytes: ctx.maxFileBytes,
+    fullValidation: how === 'full',
+    followSymlinks: false,
+  };
   // Indexed loops rather than map and entries() on this path and the ones it calls: a listing
   // runs it 10,000 times, mostly before V8 has optimized it, and the interpreter pays for each
   // closure and iterator.
@@ -126,19 +130,18 @@ function readIndexed(
     inspections.push(
       candidate.symlink
         ? symlinkProblem(path)
-        : listing
+        : how === 'listing'
           ? inspectListedFieldsSync(path, options)
           : inspectSummaryFileSync(path, options),
     );
   }
-  return chooseCandidate(paths, files, inspections, listing);
+  return chooseCandidate(paths, files, inspections, how === 'listing');
 }
 
 async function readSummaryThroughSeam(
   ctx: ReaderContext,
   paths: ReadPaths,
-  full: boolean,
-  listing: boolean,
+  how: ReadHow,
 ): Promise<ReadResult | null> {
   let index: DirectoryIndex | null;
   try {
@@ -149,18 +152,18 @@ async function readSummaryThroughSeam(
   const files = indexedFiles(index, paths);
   if (files === undefined) return null;
   const inspections: SummaryInspection[] = [];
+  const options = { maxFileBytes: ctx.maxFileBytes, fs: ctx.fs, followSymlinks: false };
   for (const candidate of files.candidates) {
     const path = candidatePath(paths, candidate);
-    const options = { maxFileBytes: ctx.maxFileBytes, fs: ctx.fs, followSymlinks: false };
     inspections.push(
       candidate.symlink
         ? symlinkProblem(path)
-        : listing
+        : how === 'listing'
           ? await inspectListedFields(path, options)
-          : await inspectSummaryFile(path, { ...options, fullValidation: full }),
+          : await inspectSummaryFile(path, { ...options, fullValidation: how === 'full' }),
     );
   }
-  return chooseCandidate(paths, files, inspections, listing);
+  return chooseCandidate(paths, files, inspections, how === 'listing');
 }
 
 /**
@@ -182,7 +185,7 @@ export async function readListings(
   if (ctx.fs !== nodeFileSystem) {
     const reads: (ReadResult | null)[] = [];
     for (const paths of pathsList) {
-      reads.push(await readSummaryThroughSeam(ctx, paths, false, true));
+      reads.push(await readSummaryThroughSeam(ctx, paths, 'listing'));
     }
     return reads;
   }
@@ -212,7 +215,7 @@ export async function readListings(
     const { at } = group;
     for (let k = 0; k < at.length; k++) {
       const i = at[k] as number;
-      results[i] = readIndexed(ctx, pathsList[i] as ReadPaths, index, false, true);
+      results[i] = readIndexed(ctx, pathsList[i] as ReadPaths, index, 'listing');
     }
   }
   for (const [dir, group] of byDir) {
@@ -226,7 +229,7 @@ export async function readListings(
     if (after !== group.index) oneByOne.push(...group.at);
   }
   for (const i of oneByOne) {
-    results[i] = readSummarySync(ctx, pathsList[i] as ReadPaths, false, true);
+    results[i] = readSummarySync(ctx, pathsList[i] as ReadPaths, 'listing');
   }
   return results;
 }

@@ -3,7 +3,7 @@
  * the two-space layout, must give what the whole parse gives for every field a listing reads;
  * any other layout, and any text that is not JSON, must be judged by the whole parse.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createManualClock, listingOf, ProcessSummary } from '@process-summary/core';
@@ -151,7 +151,7 @@ test('damage in a member a listing skips is not seen by it (by design), and is b
     assert.equal(listingOf(parseListedMembers(damaged)), listingOf(dict));
 
     const path = store.pathFor('harvard_2024', 'collect');
-    (await import('node:fs')).mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, damaged);
     const ref = { runName: 'harvard_2024', processName: 'collect' };
     const [listing] = await store.readListing([ref]);
