@@ -6,7 +6,7 @@ import { Database } from '../src/db.js';
 import { PgSummaryStore, SCHEMA_VERSION } from '../src/index.js';
 import { migrate } from '../src/migrations.js';
 import { resolveOptions } from '../src/options.js';
-import { adminPool, freshSchema } from './_helpers.js';
+import { adminPool, freshSchema, freshStore } from './_helpers.js';
 
 test('50 stores starting at once on a new schema migrate it exactly once', async () => {
   const { url } = await testPostgres();
@@ -120,6 +120,40 @@ test('a database at version 1, with summaries in it, upgrades to version 2 once 
     await Promise.all(stores.map((store) => store.close()));
     await db.end();
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  }
+});
+
+test('a saved body of a few KB is kept out of the row, the listing columns in it (version 5)', async () => {
+  const { store, schema, drop } = await freshStore();
+  try {
+    const clock = createManualClock(1_750_000_000);
+    const summary = new ProcessSummary({ runName: 'wide', processName: 'collect', clock });
+    summary.startProcess({ host: 'test-host', pid: 1 });
+    // About 5 KB (a typical summary): too little to be moved out of the row by default once
+    // compressed, which is the case version 5 changes.
+    for (let i = 0; i < 25; i++) {
+      clock.advance(1);
+      summary.incrementItems({ processed: 100 });
+      summary.addProgressUpdate(`Processing batch ${i}`, { batch_size: 100, shard: `s-${i % 4}` });
+    }
+    const { lease } = await store.acquire({ runName: 'wide', processName: 'collect' });
+    await store.save(summary, lease);
+    const admin = await adminPool();
+    const row = await admin.query(
+      `SELECT pg_column_toast_chunk_id(body) IS NOT NULL AS body_out,
+         pg_column_toast_chunk_id(listing) IS NOT NULL AS listing_out,
+         octet_length(body::text) AS body_bytes
+       FROM ${schema}.summaries WHERE run_name = 'wide'`,
+    );
+    assert.ok(row.rows[0].body_bytes > 3000, 'a body of a few KB');
+    assert.is(row.rows[0].body_out, true, 'the body is in the TOAST table');
+    assert.is(row.rows[0].listing_out, false, 'the listing projection is in the row');
+    const read = await store.read({ runName: 'wide', processName: 'collect' });
+    const dict = read?.dict as { items_processed?: number; progress_updates?: unknown[] } | null;
+    assert.is(dict?.items_processed, summary.itemsProcessed, 'and it reads back whole');
+    assert.is(dict?.progress_updates?.length, 25);
+  } finally {
+    await drop();
   }
 });
 
