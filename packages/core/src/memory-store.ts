@@ -13,6 +13,7 @@ import {
   type Lease,
   type ListedSummary,
   type Listing,
+  type ListingPage,
   type ListOptions,
   type LoadResult,
   listingOf,
@@ -46,6 +47,8 @@ export interface MemorySummaryStoreOptions {
 const DEFAULT_OWNER: OwnerIdentity = { host: 'memory', pid: 0 };
 const DEFAULT_STALE_AFTER_SECONDS = 300;
 const utf8 = new TextEncoder();
+/** Summaries per page of `scanListings`. */
+export const MEMORY_SCAN_PAGE = 500;
 
 /** Everything held for one ref. Kept after `remove`, so epochs are never handed out twice. */
 interface Slot {
@@ -215,6 +218,32 @@ export class MemorySummaryStore implements SummaryStore {
         ? read
         : { ...read, dict: listingOf(read.dict) as ReadResult['dict'] },
     );
+  }
+
+  /**
+   * `list`, then `readListing` of what it lists, as pages of {@link MEMORY_SCAN_PAGE} (see
+   * {@link SummaryStore.scanListings}): memory saves nothing by it; it is here so that the
+   * contract suite and the listings' tests exercise the capability on this store.
+   */
+  scanListings(options: ListOptions = {}): AsyncIterable<ListingPage> {
+    if (typeof options !== 'object' || options === null) {
+      throw codedTypeError('E_INVALID_ARGUMENT', 'scanListings: options must be an object');
+    }
+    if (options.runName !== undefined) assertValidName('run', options.runName);
+    const pages = async function* (store: MemorySummaryStore): AsyncIterable<ListingPage> {
+      const { summaries, problems } = await store.list(options);
+      for (let start = 0; start < summaries.length || start === 0; start += MEMORY_SCAN_PAGE) {
+        const page = summaries.slice(start, start + MEMORY_SCAN_PAGE);
+        const withSummary = page.filter((summary) => summary.hasSummary);
+        const reads = await store.readListing(withSummary);
+        const readOf = new Map(withSummary.map((summary, i) => [summary, reads[i] ?? null]));
+        yield {
+          listed: page.map((summary) => ({ summary, read: readOf.get(summary) ?? null })),
+          problems: start === 0 ? problems : [],
+        };
+      }
+    };
+    return pages(this);
   }
 
   async list(options: ListOptions = {}): Promise<Listing> {

@@ -334,6 +334,20 @@ export interface Listing {
   problems: ListProblem[];
 }
 
+/** A listed summary and its listing projection (see {@link SummaryStore.scanListings}). */
+export interface ListedListing {
+  summary: ListedSummary;
+  /** What `readListing` returns for it; `null` for a run that has only history (`hasSummary: false`). */
+  read: ReadResult | null;
+}
+
+/** One page of {@link SummaryStore.scanListings}. */
+export interface ListingPage {
+  /** In no particular order (sort with {@link compareRefs}). */
+  listed: ListedListing[];
+  problems: ListProblem[];
+}
+
 /**
  * One journal entry from `events`: an event, or a line that could not be read (reported, not
  * skipped silently). `cursor` resumes the stream just after this entry.
@@ -432,6 +446,18 @@ export interface SummaryStore {
    * without it leaves this undefined and listings use `readMany` or `read`.
    */
   readListing?(refs: readonly SummaryRef[]): Promise<(ReadResult | null)[]>;
+  /**
+   * `list` and `readListing` of what it lists, in one pass, page by page: for a store that reads
+   * both from the same place (a database scans its rows once, instead of listing them and then
+   * looking each projection up by key). The pages together hold each summary `list(options)`
+   * would hold once, in no particular order, each with what `readListing` returns for it when its
+   * page is read (the latest saved state, never an older projection), and every problem the
+   * listing met. A summary saved for the first time or removed while the pages are read may or
+   * may not be in them. Invalid options are refused like `list`'s, before anything is read. A
+   * capability: a store without it leaves this undefined and listings call `list`, then
+   * `readListing`.
+   */
+  scanListings?(options?: ListOptions): AsyncIterable<ListingPage>;
   /** Every summary held (and every run that has only history), sorted. */
   list(options?: ListOptions): Promise<Listing>;
   /** The journal of `ref` from a cursor, oldest first; ends at the current end. */

@@ -120,3 +120,14 @@ export function rowOf(
   const now = Date.parse(String(read.dict?.generated_at)) / 1000;
   return summaryRow(read, judgeStatus(read, status, { now }));
 }
+
+/** `inner` without the optional capabilities named (what listRows does for a store without them). */
+export function without<T extends object>(inner: T, hidden: readonly string[]): T {
+  return new Proxy(inner, {
+    get(target, key) {
+      if (typeof key === 'string' && hidden.includes(key)) return undefined;
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,5 +1,9 @@
 import {
   createManualClock,
+  type ListedListing,
+  type ListedSummary,
+  type ListingPage,
+  type ListProblem,
   LISTING_FIELDS,
   listingOf,
   MemorySummaryStore,
@@ -12,7 +16,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { listRows, summaryRow } from '../src/rows.js';
 import { judgeStatus, needsOwnerStatus } from '../src/status.js';
-import { counting, ownerStatus, readOf, seedFixture, T0 } from './_helpers.js';
+import { counting, ownerStatus, readOf, seedFixture, T0, without } from './_helpers.js';
 
 const OTHER = { host: 'host-b', pid: 77 };
 
@@ -67,19 +71,14 @@ async function variedStore() {
   return { store, clock };
 }
 
-/** `inner` without `readListing`: what listRows does for a store that reads whole summaries. */
+/** `inner` without `readListing` and `scanListings`: a store that reads whole summaries. */
 function withoutReadListing(inner: SummaryStore): SummaryStore {
-  return new Proxy(inner, {
-    get(target, key) {
-      if (key === 'readListing') return undefined;
-      const value = Reflect.get(target, key, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  return without(inner, ['readListing', 'scanListings']);
 }
 
 test('a light listing of a store with readListing fetches projections only, and gives the same rows', async () => {
-  const { store: inner, clock } = await variedStore();
+  const { store: varied, clock } = await variedStore();
+  const inner = without(varied, ['scanListings']);
   const { store, calls } = counting(inner);
   for (const mergeWorkers of [true, false]) {
     calls.clear();
@@ -108,11 +107,107 @@ test('a light listing of a store with readListing fetches projections only, and 
   assert.equal(rows.find((r) => r.process_name === 'live')?.error_types, { 'Net\u0000Error': 1 });
 });
 
+test('a light listing of a store with scanListings takes its pages only, and gives the same rows', async () => {
+  const { store: inner, clock } = await variedStore();
+  const { store, calls } = counting(inner);
+  const now = clock.now();
+  for (const options of [
+    { now, mergeWorkers: true },
+    { now, mergeWorkers: false },
+    { now, runName: 'r1', processName: 'sharded' },
+    { now, runName: 'r9' },
+  ]) {
+    calls.clear();
+    const result = await listRows(store, options);
+    assert.equal(
+      [...calls.keys()].filter((method) => method !== 'ownerStatus'),
+      ['scanListings'],
+      'one scan: no list, no read',
+    );
+    assert.equal((calls.get('scanListings') as unknown[][])[0], [
+      options.runName === undefined ? {} : { runName: options.runName },
+    ]);
+    assert.equal(result, await listRows(without(inner, ['scanListings']), options));
+  }
+  calls.clear();
+  const { rows } = await listRows(store, { now });
+  assert.equal(
+    (calls.get('ownerStatus') ?? [])
+      .map((args) => (args[0] as { processName: string }).processName)
+      .sort(),
+    ['gone', 'live', 'sharded', 'sharded', 'silent'],
+    'owner status for the running summaries only',
+  );
+  assert.equal(
+    rows.map((r) => [r.process_name, r.status]),
+    [
+      ['collect', 'completed_with_failures'],
+      ['done', 'completed_with_failures'],
+      ['failed', 'failed'],
+      ['gone', 'crashed'],
+      ['live', 'running'],
+      ['sharded', 'stale'],
+      ['silent', 'stale'],
+    ],
+  );
+});
+
+test('a scan whose pages come in any order, with history-only runs and problems, gives sorted rows', async () => {
+  const { store: inner, clock } = await variedStore();
+  const { summaries } = await inner.list();
+  const reads = await inner.readListing(summaries);
+  const listed: ListedListing[] = summaries.map((summary, i) => ({
+    summary,
+    read: reads[i] ?? null,
+  }));
+  const historyOnly: ListedSummary = {
+    runName: 'r0',
+    processName: 'lost',
+    worker: null,
+    location: 'mem:r0/lost',
+    writtenAt: null,
+    hasSummary: false,
+  };
+  const problem: ListProblem = { location: 'mem:r5', code: 'E_UNREADABLE', message: 'no access' };
+  // Three pages, the last first, each reversed: the store promises no order.
+  const pages: ListingPage[] = [
+    { listed: listed.slice(6).reverse(), problems: [] },
+    {
+      listed: [...listed.slice(3, 6).reverse(), { summary: historyOnly, read: null }],
+      problems: [problem],
+    },
+    { listed: listed.slice(0, 3).reverse(), problems: [] },
+  ];
+  const scanning = new Proxy(inner, {
+    get(target, key) {
+      if (key === 'scanListings') {
+        return async function* () {
+          yield* pages;
+        };
+      }
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as SummaryStore;
+  const result = await listRows(scanning, { now: clock.now(), mergeWorkers: false });
+  const expected = await listRows(without(inner, ['scanListings']), {
+    now: clock.now(),
+    mergeWorkers: false,
+  });
+  assert.equal(result.rows, expected.rows, 'the rows in the listing order');
+  assert.equal(result.problems, [problem]);
+  assert.equal(
+    result.unusable.map((u) => [u.run_name, u.process_name, u.status]),
+    [['r0', 'lost', 'needs_repair']],
+  );
+});
+
 test('a full listing reads whole summaries, never projections', async () => {
   const { store: inner, clock } = await variedStore();
   const { store, calls } = counting(inner);
   await listRows(store, { now: clock.now(), full: true });
   assert.is(calls.get('readListing'), undefined);
+  assert.is(calls.get('scanListings'), undefined, 'nor a scan of projections');
   assert.is(calls.get('read')?.length, 8);
   for (const args of calls.get('read') ?? []) assert.equal(args[1], { full: true });
 });

@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { listRows, READ_MANY_CHUNK, readRow, summaryRow } from '../src/rows.js';
 import { judgeStatus } from '../src/status.js';
-import { counting, dictOf, readOf, seedFixture, T0 } from './_helpers.js';
+import { counting, dictOf, readOf, seedFixture, T0, without } from './_helpers.js';
 
 const OTHER = { host: 'host-b', pid: 77 };
 
@@ -127,6 +127,7 @@ test('a run that has only a journal is listed as needs_repair without being read
   const { store: inner, clock } = await fixture();
   const journalOnly = new Proxy(inner, {
     get(target, key) {
+      if (key === 'scanListings') return undefined;
       if (key !== 'list') {
         const value = Reflect.get(target, key, target);
         return typeof value === 'function' ? value.bind(target) : value;
@@ -235,20 +236,14 @@ test('a bad concurrency is refused with a coded error before the store is touche
   assert.is(calls.size, 0);
 });
 
-/** `inner` without the optional `readListing` capability. */
+/** `inner` without the optional `readListing` and `scanListings` capabilities. */
 function withoutReadListing(inner: SummaryStore): SummaryStore {
-  return new Proxy(inner, {
-    get(target, key) {
-      if (key === 'readListing') return undefined;
-      const value = Reflect.get(target, key, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  return without(inner, ['readListing', 'scanListings']);
 }
 
 /**
  * `inner` with the optional `readMany` capability (a `read` per ref underneath) and without
- * `readListing` (which a light listing would use instead), recording
+ * `readListing` and `scanListings` (which a light listing would use instead), recording
  * the refs and options of each call. Its reads are not seen by a {@link counting} wrapper
  * around it, so that one counts only the reads a consumer makes itself.
  */
@@ -262,7 +257,7 @@ function withReadMany(
   const batches: { refs: SummaryRef[]; options: ReadOptions | undefined }[] = [];
   const store = new Proxy(inner, {
     get(target, key) {
-      if (key === 'readListing') return undefined;
+      if (key === 'readListing' || key === 'scanListings') return undefined;
       if (key === 'readMany') {
         return async (refs: readonly SummaryRef[], options?: ReadOptions) => {
           batches.push({ refs: [...refs], options });
@@ -320,6 +315,7 @@ test('with readMany: running summaries still get ownerStatus, history-only runs 
   const { store: inner, clock } = await fixture();
   const journalOnly = new Proxy(inner, {
     get(target, key) {
+      if (key === 'scanListings') return undefined;
       if (key !== 'list') {
         const value = Reflect.get(target, key, target);
         return typeof value === 'function' ? value.bind(target) : value;

@@ -6,6 +6,9 @@
 import { readFileSync } from 'node:fs';
 import {
   type Acquired,
+  compareRefs,
+  type ListedListing,
+  type ListProblem,
   canKeepState,
   createManualClock,
   type JournalRecord,
@@ -72,6 +75,7 @@ const SUITES: [title: string, define: (test: Test<Ctx>) => void][] = [
   ['fencing', fencing],
   ['reading', reading],
   ['listing projection', listingProjection],
+  ['scanning listings', scanningListings],
   ['journal and watch', journalAndWatch],
   ['workers', workers],
   ['bad input', badInput],
@@ -746,6 +750,103 @@ function listingProjection(test: Test<Ctx>): void {
         () => readListing([REF, { runName: bad, processName: 'x' }]),
         'E_INVALID_NAME',
       );
+    }
+  });
+}
+
+/** Every page of `scanListings(options)`, its summaries sorted as `list` sorts them. */
+async function scanAll(
+  store: SummaryStore,
+  options?: { runName?: string },
+): Promise<{ listed: ListedListing[]; problems: ListProblem[]; pages: number }> {
+  const listed: ListedListing[] = [];
+  const problems: ListProblem[] = [];
+  let pages = 0;
+  for await (const page of (store.scanListings as NonNullable<SummaryStore['scanListings']>)(
+    options,
+  )) {
+    pages += 1;
+    listed.push(...page.listed);
+    problems.push(...page.problems);
+  }
+  listed.sort((a, b) => compareRefs(a.summary, b.summary));
+  return { listed, problems, pages };
+}
+
+function scanningListings(test: Test<Ctx>): void {
+  test('scanListings holds what list holds, each once, with what readListing gives', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    if (store.scanListings === undefined) return; // a capability, not every store has it
+    const empty = await scanAll(store);
+    assert.equal([empty.listed, empty.problems], [[], []], 'an empty store scans empty');
+    const refs = await saveVariedSummaries(store);
+    const gone: SummaryRef = { runName: 'run_l', processName: 'gone' };
+    await store.save(makeSummary(gone).summary);
+    await store.remove(gone);
+    const scanned = await scanAll(store);
+    const listing = await store.list();
+    assert.equal(
+      scanned.listed.map((l) => l.summary),
+      listing.summaries,
+      'the summaries list holds',
+    );
+    assert.equal(scanned.problems, listing.problems);
+    assert.is(scanned.listed.length, refs.length);
+    for (const { summary, read } of scanned.listed) {
+      const [expected] = await (store.readListing as NonNullable<SummaryStore['readListing']>)([
+        summary,
+      ]);
+      assert.equal(read, expected ?? null, summary.processName);
+      assert.equal(read, projected(await store.read(summary, { full: false })));
+    }
+  });
+
+  test('scanListings of one run holds that run only, and shows the latest save', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    if (store.scanListings === undefined) return;
+    const { summary, clock } = makeSummary();
+    summary.incrementItems({ processed: 1, successful: 1 });
+    await store.save(summary);
+    await store.save(makeSummary({ runName: 'run_other', processName: 'collect' }).summary);
+    const first = await scanAll(store, { runName: REF.runName });
+    assert.equal(
+      first.listed.map((l) => [l.summary.runName, l.read?.dict?.items_processed]),
+      [[REF.runName, 1]],
+    );
+    clock.advance(30);
+    summary.incrementItems({ processed: 4, failed: 4 });
+    summary.endProcess();
+    await store.save(summary);
+    const second = await scanAll(store, { runName: REF.runName });
+    const dict = second.listed[0]?.read?.dict as unknown as Record<string, unknown>;
+    assert.is(dict.items_processed, 5);
+    assert.is(dict.status, 'completed');
+    assert.equal((await scanAll(store, { runName: 'run_none' })).listed, []);
+  });
+
+  test('scanListings reports a damaged summary as a problem in its read, not a throw', async ({
+    subject,
+  }) => {
+    const { store } = subject;
+    if (store.scanListings === undefined || subject.corrupt === undefined) return;
+    await store.save(makeSummary().summary);
+    await subject.corrupt(REF);
+    const { listed } = await scanAll(store);
+    assert.is(listed.length, 1);
+    assert.is(listed[0]?.read?.dict, null);
+    assert.ok(listed[0]?.read?.problem, 'the problem is reported');
+    assert.equal(listed[0]?.read, await store.read(REF, { full: false }));
+  });
+
+  test('scanListings refuses an invalid run name with E_INVALID_NAME', async ({ subject }) => {
+    const { store } = subject;
+    if (store.scanListings === undefined) return;
+    for (const bad of BAD_NAMES) {
+      await failsWith(() => scanAll(store, { runName: bad }), 'E_INVALID_NAME');
     }
   });
 }
