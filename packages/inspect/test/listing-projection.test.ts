@@ -1,10 +1,10 @@
 import {
   createManualClock,
+  LISTING_FIELDS,
   type ListedListing,
   type ListedSummary,
   type ListingPage,
   type ListProblem,
-  LISTING_FIELDS,
   listingOf,
   MemorySummaryStore,
   type OwnerStatus,

@@ -5,11 +5,12 @@
  * each round on both sides, as a new `summary-inspect` has (PostgreSQL: a new pool, its first
  * connection and the migration check included; files: no directory index carried over).
  *
- * With `readListing` (PgSummaryStore has it) listRows fetches only each summary's listing
- * projection, 1,000 refs per call. Beside it, informational: the same listing with readListing
- * hidden (`readMany` of the whole summaries, 1,000 per call), and with both hidden (one `read`
- * per summary, 8 in flight). Every variant must give the same rows, and the file store the
- * same rows but for the location.
+ * With `scanListings` (PgSummaryStore has it) listRows reads every row's listing entry in one
+ * pass, 1,000 rows per page. Beside it, informational: the same listing with scanListings hidden
+ * (`list`, then `readListing` of 1,000 refs per call), with readListing hidden too (`readMany` of
+ * the whole summaries, 1,000 per call), and with readMany hidden as well (one `read` per summary,
+ * 8 in flight). Every variant must give the same rows, and the file store the same rows but for
+ * the location.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,14 +100,16 @@ export async function run(): Promise<void> {
   // What a timed round keeps: the sampler holds it while the next round runs, and a listing's
   // rows and text held there would be live heap that round's garbage collections walk.
   const jsonLength = async (listing: Promise<{ json: string }>) => (await listing).json.length;
-  const wholeReads = ['readListing'] as const;
-  const perRef = ['readListing', 'readMany'] as const;
+  const byRefs = ['scanListings'] as const;
+  const wholeReads = ['scanListings', 'readListing'] as const;
+  const perRef = ['scanListings', 'readListing', 'readMany'] as const;
   // Checked in a function of its own: the 40,000 rows it compares are garbage before the
   // timing starts, instead of live heap every garbage collection of every round walks.
   await checkSameRows();
   async function checkSameRows(): Promise<void> {
-    const [pgRows, wholeRows, perRefRows, fileRows] = [
+    const [pgRows, byRefsRows, wholeRows, perRefRows, fileRows] = [
       (await viaPg()).rows,
+      (await viaPg(byRefs)).rows,
       (await viaPg(wholeReads)).rows,
       (await viaPg(perRef)).rows,
       (await viaFiles()).rows,
@@ -117,8 +120,11 @@ export async function run(): Promise<void> {
     ) {
       throw new Error('list: PgSummaryStore and FileSummaryStore gave other rows');
     }
+    if (!isDeepStrictEqual(pgRows, byRefsRows)) {
+      throw new Error('list: PgSummaryStore gave other rows without scanListings');
+    }
     if (!isDeepStrictEqual(pgRows, wholeRows)) {
-      throw new Error('list: PgSummaryStore gave other rows without readListing');
+      throw new Error('list: PgSummaryStore gave other rows without readListing and scanListings');
     }
     if (!isDeepStrictEqual(pgRows, perRefRows)) {
       throw new Error('list: PgSummaryStore gave other rows without readListing and readMany');
@@ -131,6 +137,8 @@ export async function run(): Promise<void> {
     candidate: () => jsonLength(viaPg()),
     baselines: {
       'FileSummaryStore, same summaries': () => jsonLength(viaFiles()),
+      'PgSummaryStore without scanListings (list, then readListing of 1,000 refs a call)': () =>
+        jsonLength(viaPg(byRefs)),
       'PgSummaryStore without readListing (readMany of whole summaries)': () =>
         jsonLength(viaPg(wholeReads)),
       'PgSummaryStore without readListing and readMany (one read per summary, 8 in flight)': () =>
@@ -143,10 +151,12 @@ export async function run(): Promise<void> {
   for (const row of rows) {
     row.note =
       row.target !== undefined
-        ? `${RUNS} runs of ${PROCESSES} completed processes, ~5 KB each; listRows fetches the listing projections of 1,000 per readListing call, two calls ahead of the rows it makes`
-        : row.baselineName?.includes('readMany of whole')
-          ? 'informational: what the listing projection saves'
-          : 'informational: what readListing and readMany save';
+        ? `${RUNS} runs of ${PROCESSES} completed processes, ~5 KB each; listRows takes the pages of scanListings: 1,000 rows a query in key order, each row's listing entry as written, the next page asked for while this one's rows are made`
+        : row.baselineName?.includes('without scanListings (')
+          ? 'informational: what one pass saves over listing, then looking up each projection by key'
+          : row.baselineName?.includes('readMany of whole')
+            ? 'informational: what the listing projection saves'
+            : 'informational: what readListing and readMany save';
   }
   writeReport(
     Object.assign({ topic: 'list', package: '@process-summary/store-pg', rows }, { setup }),

@@ -6,15 +6,15 @@
 import { readFileSync } from 'node:fs';
 import {
   type Acquired,
-  compareRefs,
-  type ListedListing,
-  type ListProblem,
   canKeepState,
+  compareRefs,
   createManualClock,
   type JournalRecord,
   type JsonValue,
   type Lease,
   LISTING_FIELDS,
+  type ListedListing,
+  type ListProblem,
   type OwnerIdentity,
   ProcessSummary,
   type ReadOptions,
