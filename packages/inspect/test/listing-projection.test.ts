@@ -71,6 +71,17 @@ async function variedStore() {
   return { store, clock };
 }
 
+/** The rows of {@link variedStore}'s summaries, by process, and their statuses. */
+const VARIED_STATUSES = [
+  ['collect', 'completed_with_failures'],
+  ['done', 'completed_with_failures'],
+  ['failed', 'failed'],
+  ['gone', 'crashed'],
+  ['live', 'running'],
+  ['sharded', 'stale'],
+  ['silent', 'stale'],
+];
+
 /** `inner` without `readListing` and `scanListings`: a store that reads whole summaries. */
 function withoutReadListing(inner: SummaryStore): SummaryStore {
   return without(inner, ['readListing', 'scanListings']);
@@ -93,15 +104,7 @@ test('a light listing of a store with readListing fetches projections only, and 
   const { rows } = await listRows(store, { now: clock.now() });
   assert.equal(
     rows.map((r) => [r.process_name, r.status]),
-    [
-      ['collect', 'completed_with_failures'],
-      ['done', 'completed_with_failures'],
-      ['failed', 'failed'],
-      ['gone', 'crashed'],
-      ['live', 'running'],
-      ['sharded', 'stale'],
-      ['silent', 'stale'],
-    ],
+    VARIED_STATUSES,
   );
   assert.is(rows[0]?.time_base, 'relative', 'the seed-format summary keeps its relative times');
   assert.equal(rows.find((r) => r.process_name === 'live')?.error_types, { 'Net\u0000Error': 1 });
@@ -140,15 +143,7 @@ test('a light listing of a store with scanListings takes its pages only, and giv
   );
   assert.equal(
     rows.map((r) => [r.process_name, r.status]),
-    [
-      ['collect', 'completed_with_failures'],
-      ['done', 'completed_with_failures'],
-      ['failed', 'failed'],
-      ['gone', 'crashed'],
-      ['live', 'running'],
-      ['sharded', 'stale'],
-      ['silent', 'stale'],
-    ],
+    VARIED_STATUSES,
   );
 });
 
