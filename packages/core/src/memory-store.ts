@@ -236,9 +236,12 @@ export class MemorySummaryStore implements SummaryStore {
         const page = summaries.slice(start, start + MEMORY_SCAN_PAGE);
         const withSummary = page.filter((summary) => summary.hasSummary);
         const reads = await store.readListing(withSummary);
-        const readOf = new Map(withSummary.map((summary, i) => [summary, reads[i] ?? null]));
+        let next = 0;
         yield {
-          listed: page.map((summary) => ({ summary, read: readOf.get(summary) ?? null })),
+          listed: page.map((summary) => ({
+            summary,
+            read: summary.hasSummary ? (reads[next++] ?? null) : null,
+          })),
           problems: start === 0 ? problems : [],
         };
       }

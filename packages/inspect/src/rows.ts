@@ -331,8 +331,8 @@ export const READ_MANY_CHUNK = 1000;
  * `ownerStatus`. A store with `readMany` (a database) is read in chunks of
  * {@link READ_MANY_CHUNK} refs, one call each; any other store with one `read` per summary,
  * `concurrency` at a time. A light listing of a store with `scanListings` (a database) takes
- * its pages instead of `list` and reads: one pass over the store. A run that has only history is not read at all: it is reported in
- * `unusable` with status `needs_repair`. Processes with workers become one merged row each
+ * its pages instead of `list` and reads: one pass over the store. A run that has only history
+ * is not read at all: it is reported in `unusable` with status `needs_repair`. Processes with workers become one merged row each
  * (see {@link groupWorkers}) unless `mergeWorkers: false`.
  */
 export async function listRows(store: SummaryStore, options: ListRowsOptions): Promise<RowsResult> {
@@ -367,6 +367,15 @@ export async function listRows(store: SummaryStore, options: ListRowsOptions): P
               : historyOnly(summary),
           ),
         );
+  return rowsResult(results, listing.problems, options);
+}
+
+/** The rows and the unusable summaries of `results`, in their order, workers merged unless not asked. */
+function rowsResult(
+  results: readonly Kept[],
+  problems: ListProblem[],
+  options: ListRowsOptions,
+): RowsResult {
   const rows: SummaryRow[] = [];
   const unusable: UnusableSummary[] = [];
   for (const result of results) {
@@ -376,7 +385,7 @@ export async function listRows(store: SummaryStore, options: ListRowsOptions): P
   return {
     rows: options.mergeWorkers === false ? rows : groupWorkers(rows),
     unusable,
-    problems: listing.problems,
+    problems,
   };
 }
 
@@ -396,40 +405,34 @@ async function rowsOfScan(
   const problems: ListProblem[] = [];
   for await (const page of pages) {
     for (const problem of page.problems) problems.push(problem);
-    const waiting: ListedListing[] = [];
+    const withSummary: ListedListing[] = [];
     // An indexed loop, as in rowsByChunks: most rows are made before V8 optimizes anything.
     const listed = page.listed;
     for (let i = 0; i < listed.length; i++) {
-      const { summary, read } = listed[i] as ListedListing;
+      const { summary } = listed[i] as ListedListing;
       if (options.processName !== undefined && summary.processName !== options.processName) {
         continue;
       }
-      if (!summary.hasSummary) made.push({ summary, kept: keptOf(historyOnly(summary)) });
-      else if (read !== null && read.dict !== null && needsOwnerStatus(read)) {
-        waiting.push(listed[i] as ListedListing);
-      } else {
-        made.push({ summary, kept: keptOf(rowWithOwner(refOf(summary), read, null, rowOptions)) });
-      }
+      if (summary.hasSummary) withSummary.push(listed[i] as ListedListing);
+      else made.push({ summary, kept: keptOf(historyOnly(summary)) });
     }
-    const owned = await mapLimit(waiting, concurrency, async ({ summary, read }) =>
-      keptOf(await rowOfRead(store, refOf(summary), read, rowOptions)),
+    const kept = await keptOfReads(
+      store,
+      withSummary.map(({ summary }) => refOf(summary)),
+      withSummary.map(({ read }) => read),
+      rowOptions,
+      concurrency,
     );
-    for (let w = 0; w < waiting.length; w++) {
-      made.push({ summary: (waiting[w] as ListedListing).summary, kept: owned[w] as Kept });
+    for (let i = 0; i < withSummary.length; i++) {
+      made.push({ summary: (withSummary[i] as ListedListing).summary, kept: kept[i] as Kept });
     }
   }
   made.sort((a, b) => compareRefs(a.summary, b.summary));
-  const rows: SummaryRow[] = [];
-  const unusable: UnusableSummary[] = [];
-  for (const { kept } of made) {
-    if (kept.row !== null) rows.push(kept.row);
-    else unusable.push(kept.unusable);
-  }
-  return {
-    rows: options.mergeWorkers === false ? rows : groupWorkers(rows),
-    unusable,
+  return rowsResult(
+    made.map(({ kept }) => kept),
     problems,
-  };
+    options,
+  );
 }
 
 type Kept = { row: SummaryRow; unusable: null } | { row: null; unusable: UnusableSummary };
@@ -492,26 +495,37 @@ async function rowsByChunks(
     const chunk = chunks[c] as number[];
     const { refs, reads } = await (pending.shift() as ReturnType<typeof fetch>);
     askAhead();
-    // Most rows need no owner status (the summary ended): those are made at once, without a
-    // promise each; the others ask the store, `concurrency` at a time.
-    // Indexed loops on this path: a listing makes 10,000 rows, most of them before V8 has
-    // optimized anything, and the interpreter pays for every iterator.
-    const waiting: number[] = [];
-    for (let i = 0; i < chunk.length; i++) {
-      const read = reads[i] ?? null;
-      if (read !== null && read.dict !== null && needsOwnerStatus(read)) waiting.push(i);
-      else {
-        results[chunk[i] as number] = keptOf(
-          rowWithOwner(refs[i] as SummaryRef, read, null, options),
-        );
-      }
-    }
-    const made = await mapLimit(waiting, concurrency, async (i) =>
-      keptOf(await rowOfRead(store, refs[i] as SummaryRef, reads[i] ?? null, options)),
-    );
-    for (const [w, i] of waiting.entries()) results[chunk[i] as number] = made[w] as Kept;
+    const kept = await keptOfReads(store, refs, reads, options, concurrency);
+    for (let i = 0; i < chunk.length; i++) results[chunk[i] as number] = kept[i] as Kept;
   }
   return results;
+}
+
+/**
+ * What a listing keeps of each read, in the order of `refs`. Most rows need no owner status
+ * (the summary ended): those are made at once, without a promise each; the others ask the
+ * store, `concurrency` at a time. Indexed loops on this path: a listing makes 10,000 rows, most
+ * of them before V8 has optimized anything, and the interpreter pays for every iterator.
+ */
+async function keptOfReads(
+  store: SummaryStore,
+  refs: readonly SummaryRef[],
+  reads: readonly (ReadResult | null)[],
+  options: RowOptions,
+  concurrency: number,
+): Promise<Kept[]> {
+  const kept = new Array<Kept>(refs.length);
+  const waiting: number[] = [];
+  for (let i = 0; i < refs.length; i++) {
+    const read = reads[i] ?? null;
+    if (read !== null && read.dict !== null && needsOwnerStatus(read)) waiting.push(i);
+    else kept[i] = keptOf(rowWithOwner(refs[i] as SummaryRef, read, null, options));
+  }
+  const made = await mapLimit(waiting, concurrency, async (i) =>
+    keptOf(await rowOfRead(store, refs[i] as SummaryRef, reads[i] ?? null, options)),
+  );
+  for (let w = 0; w < waiting.length; w++) kept[waiting[w] as number] = made[w] as Kept;
+  return kept;
 }
 
 /** Chunks a listing asks a store for beyond the one it is making rows of. */

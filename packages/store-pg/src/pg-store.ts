@@ -667,6 +667,9 @@ export class PgSummaryStore implements SummaryStore {
       where.push(`(s.run_name, s.process_name, s.worker) > ($${n - 2}, $${n - 1}, $${n})`);
     }
     const name = `process-summary:${this.#s}:scan:${runName === undefined ? 'all' : 'run'}:${after === null ? 'first' : 'next'}`;
+    // A projection this reader can take: within maxSummaryBytes, its field list, not too big.
+    const usable =
+      's.size_bytes <= $1 AND s.listing_fields = $2 AND pg_column_size(s.listing) <= $3';
     const result = await this.#db.laneQuery<{
       entries: string | null;
       n: string;
@@ -674,13 +677,11 @@ export class PgSummaryStore implements SummaryStore {
     }>(
       'scanning summaries',
       `SELECT '[' || string_agg(p.entry, ',') || ']' AS entries, count(*) AS n, max(p.k) AS last
-       FROM (SELECT CASE WHEN s.listing_entry IS NOT NULL AND s.size_bytes <= $1
-             AND s.listing_fields = $2 AND pg_column_size(s.listing) <= $3
+       FROM (SELECT CASE WHEN s.listing_entry IS NOT NULL AND ${usable}
            THEN '[' || s.has_history || ',' || s.listing_entry || ']'
            ELSE json_build_array(s.has_history, s.run_name, s.process_name, s.worker,
              s.size_bytes, date_part('epoch', s.written_at), s.written_epoch,
-             CASE WHEN s.body IS NOT NULL AND s.size_bytes <= $1 AND s.listing_fields = $2
-               AND pg_column_size(s.listing) <= $3 THEN s.listing END,
+             CASE WHEN s.body IS NOT NULL AND ${usable} THEN s.listing END,
              s.body IS NOT NULL, s.body IS NOT NULL AND s.size_bytes <= $1)::text END AS entry,
            ARRAY[s.run_name, s.process_name, s.worker] AS k
          FROM ${this.#q}.summaries s
