@@ -31,6 +31,14 @@ function shardArgs(dir: string, extra: string[]): string[] {
   return [...args, '--barcodes', join(dir, 'barcodes.txt'), ...extra];
 }
 
+/**
+ * Workers that take 10 s or more (1,000 books one at a time, 10 ms each): a test signals them at
+ * their first progress line, and every one must still be running then, however far apart a loaded
+ * machine starts them (at the default 8 in flight, 5 ms each, a worker finished in under a second,
+ * sometimes before the last one had started).
+ */
+const UNHURRIED = ['--latency-ms', '10', '--concurrency', '1'];
+
 /** The pid the launcher announced for `worker`, once it did. */
 async function workerPid(run: Run, worker: string, ctx: Context): Promise<number> {
   const pattern = new RegExp(`${worker} pid (\\d+)`);
@@ -143,7 +151,7 @@ test('3 workers each take a third and own their summary; the counters sum to the
 
 test('a second launch of a worker while it runs is refused with E_CONCURRENT_RUN and changes nothing', async (ctx) => {
   const root = join(ctx.dir, 'runs');
-  const launch = runExample('shard/shard.ts', shardArgs(ctx.dir, ['--latency-ms', '5']));
+  const launch = runExample('shard/shard.ts', shardArgs(ctx.dir, UNHURRIED));
   const pid = await workerPid(launch, 'w1', ctx);
   await launch.waitForOutput(/\[w1\]\s+\d+\/1000 books/);
   // Stopped, w1 is alive but cannot finish while the second launch tries.
@@ -170,7 +178,7 @@ test('a second launch of a worker while it runs is refused with E_CONCURRENT_RUN
 
 test('SIGKILL of one worker: the others finish; the process lists as crashed; relaunching resumes that worker only', async (ctx) => {
   const root = join(ctx.dir, 'runs');
-  const launch = runExample('shard/shard.ts', shardArgs(ctx.dir, ['--latency-ms', '5']));
+  const launch = runExample('shard/shard.ts', shardArgs(ctx.dir, UNHURRIED));
   const pid = await workerPid(launch, 'w1', ctx);
   await launch.waitForOutput(/\[w1\]\s+\d+\/1000 books/);
   process.kill(pid, 'SIGKILL');
@@ -222,7 +230,7 @@ test('SIGKILL of one worker: the others finish; the process lists as crashed; re
 
 test('Ctrl-C of the launcher reaches every worker once: each records SIGINT, and the relaunch resumes them all', async (ctx) => {
   const root = join(ctx.dir, 'runs');
-  const launch = runExample('shard/shard.ts', shardArgs(ctx.dir, ['--latency-ms', '5']));
+  const launch = runExample('shard/shard.ts', shardArgs(ctx.dir, UNHURRIED));
   for (const w of WORKERS) await workerPid(launch, w, ctx);
   for (const w of WORKERS) await launch.waitForOutput(new RegExp(`\\[${w}\\]\\s+\\d+/1000 books`));
   launch.child.kill('SIGINT');
