@@ -80,7 +80,9 @@ interface Worker {
 function startWorker(n: number, label: string, extra: string[]): Worker {
   const args = ['--run', run, '--store', url, '--count', String(count)];
   args.push('--barcodes', barcodeFile, '--worker', String(n), '--workers', String(workers));
-  args.push('--latency-ms', '4', ...extra);
+  // Two books in flight, not eight: w1 is still working when it is killed at killAt, however
+  // far apart a busy machine starts the workers.
+  args.push('--latency-ms', '4', '--concurrency', '2', ...extra);
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(here, 'collect', 'collect.ts'), ...args],

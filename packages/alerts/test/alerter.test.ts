@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canKeepState, createManualClock, type SummaryStore } from '@process-summary/core';
 import { FileSummaryStore } from '@process-summary/store-fs';
+import { waitUntil } from '@process-summary/test-kit';
 import { test } from 'uvu';
 import { type AlerterOptions, createAlerter } from '../src/alerter.js';
 import type { Notification, Notifier } from '../src/notification.js';
@@ -480,9 +481,7 @@ test('persisted before sending: an alerter that dies mid-delivery is followed by
     assert.equal(left.alerts[0]?.state, 'firing');
     assert.equal(left.alerts[0]?.pending_delivery[0]?.notification.status, 'firing');
     // The hung attempt must have reached the receiver before the close aborts it (was racy).
-    for (let i = 0; i < 250 && receiver.received.length === 0; i += 1) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitUntil(() => receiver.received.length > 0);
     await dying.close();
     receiver.hang = false;
 
@@ -739,11 +738,9 @@ notifiers:
     await saveSummary(store, clock, { run: 'b', process: 'p' }, (s) =>
       s.endProcess({ outcome: 'failed' }),
     );
-    for (let i = 0; i < 200 && alerter.alerts.size < 2; i += 1)
-      await new Promise((r) => setTimeout(r, 10));
+    await waitUntil(() => alerter.alerts.size >= 2);
     assert.equal(alerter.alerts.size, 2);
-    for (let i = 0; i < 200 && receiver.received.length < 2; i += 1)
-      await new Promise((r) => setTimeout(r, 10));
+    await waitUntil(() => receiver.received.length >= 2);
     assert.equal(receiver.received.length, 2, 'both sent, neither answered');
   } finally {
     await alerter.close();

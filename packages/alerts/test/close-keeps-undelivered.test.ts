@@ -3,6 +3,7 @@
  * is stopped). Fails now because of a defect named in REVIEW-ALERTS.md.
  */
 import { strict as assert } from 'node:assert';
+import { waitUntil } from '@process-summary/test-kit';
 import { test } from 'uvu';
 import { createAlerter } from '../src/alerter.js';
 import type { Notification, Notifier } from '../src/notification.js';
@@ -37,7 +38,7 @@ test('a firing notification aborted by close() (receiver never answered) is sent
     closeTimeoutMs: 50,
   });
   await a.start();
-  for (let i = 0; i < 200 && attempts === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
+  await waitUntil(() => attempts > 0);
   assert.equal(attempts, 1, 'the firing notification is in flight');
   await a.close(); // a service stop: systemd's SIGTERM
   const got: Notification[] = [];

@@ -31,7 +31,7 @@ test('a command that exits 0 leaving a background helper holding stderr is deliv
     store,
     rules: parseRules(
       failing(
-        `  - { type: command, argv: ["/bin/sh", "-c", 'sleep 3600 & echo $! > "$0"; exit 0', "${pidFile}"], timeout: 1s, max_attempts: 1 }`,
+        `  - { type: command, argv: ["/bin/sh", "-c", 'sleep 3600 & echo $! > "$0"; exit 0', "${pidFile}"], timeout: 10s, max_attempts: 1 }`,
       ),
       { format: 'yaml', source: 'rules.yaml', baseDir: dir },
     ),

@@ -124,7 +124,9 @@ test('an attempt that hangs is cut by its timeout and retried', async () => {
     const logger = recordingLogger();
     const hook = {
       ...webhookNotifier({ name: 'w', url: receiver.url, secret: null }),
-      timeoutSeconds: 0.2,
+      // Long enough for each attempt to reach the receiver on a loaded machine (it is counted
+      // there), short enough to be the end of a hanging one.
+      timeoutSeconds: 2,
       maxAttempts: 2,
     };
     const ok = await deliver(hook, notification(), {

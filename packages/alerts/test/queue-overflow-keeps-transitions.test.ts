@@ -3,16 +3,15 @@
  * named in REVIEW-ALERTS.md.
  */
 import { strict as assert } from 'node:assert';
+import { waitUntil } from '@process-summary/test-kit';
 import { test } from 'uvu';
 import { createAlerter } from '../src/alerter.js';
 import type { Notifier } from '../src/notification.js';
 import { parseRules } from '../src/rules.js';
 import { memoryStore, saveSummary } from './_kit.js';
 
-/** Polls `ok` up to a generous bound (the test asserts outcomes, never durations). */
-async function until(ok: () => boolean): Promise<void> {
-  for (let i = 0; i < 300 && !ok(); i += 1) await new Promise((r) => setTimeout(r, 20));
-}
+/** Each step waits for the one before it (test-kit's hang guard: the test asserts outcomes). */
+const until = (ok: () => boolean) => waitUntil(ok);
 
 test('a resolve is not lost when the delivery queue overflows: a firing delivered earlier gets its resolve once the receiver catches up', async () => {
   const { store, clock } = memoryStore();

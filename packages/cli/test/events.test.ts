@@ -76,7 +76,8 @@ function background(args: string[]) {
   });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const waitFor = async (what: string, seen: () => boolean) => {
-    for (let i = 0; i < 500 && !seen(); i++) await new Promise((r) => setTimeout(r, 20));
+    // A hang guard (a minute), not a timing assertion.
+    for (let i = 0; i < 3000 && !seen(); i++) await new Promise((r) => setTimeout(r, 20));
     assert.ok(seen(), `waited for ${what}; stdout: ${output.stdout} stderr: ${output.stderr}`);
   };
   return { child, output, exited, waitFor };

@@ -124,7 +124,7 @@ test('a save right after the page re-fetched on hello is streamed (PostgreSQL st
     let seen = false;
     await waitUntil(
       () => s.events.some((e) => e.type === 'row' && e.data.row?.items_processed === 42),
-      10_000,
+      30_000,
     ).then(
       () => {
         seen = true;
@@ -181,7 +181,7 @@ test('a finished run saved again before the watch listens is streamed too (not o
     let seen = false;
     await waitUntil(
       () => s.events.some((e) => e.type === 'row' && e.data.row?.items_processed === 7),
-      10_000,
+      30_000,
     ).then(
       () => {
         seen = true;

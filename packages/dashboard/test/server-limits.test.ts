@@ -47,7 +47,7 @@ test('the server refuses connections past maxConnections and serves again once o
     for (let i = 0; i < 3; i += 1) held.push(await servedConnection(running.origin));
     assert.is(await served(running.origin), false, 'a fourth connection is refused');
     held.shift()?.destroy();
-    await waitUntil(() => served(running.origin), 5_000);
+    await waitUntil(() => served(running.origin));
   } finally {
     for (const socket of held) socket.destroy();
     await running.close();
@@ -101,7 +101,7 @@ test('one client address holds at most maxStreamsPerAddress streams; other addre
       again?.close();
       again = await openStream(url);
       return again.status === 200;
-    }, 5_000);
+    });
     if (again !== null) streams.push(again);
   } finally {
     for (const s of streams) s.close();

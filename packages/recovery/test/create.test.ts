@@ -158,7 +158,7 @@ test('the heartbeat checkpoints and saves without the pipeline asking', async ({
   const first = JSON.parse(readFileSync(file, 'utf8'));
   let latest = first;
   // Wait for the heartbeat's save (bounded: a hang guard, not a timing assertion).
-  for (let i = 0; i < 500 && latest.items_processed !== 3; i++) {
+  for (let i = 0; i < 3000 && latest.items_processed !== 3; i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
     latest = JSON.parse(readFileSync(file, 'utf8'));
   }

@@ -90,7 +90,9 @@ test(`names of ${MAX_NAME_BYTES} UTF-8 bytes, multibyte and with quotes, go thro
 });
 
 test('a save cancelled by statementTimeoutMs mid-statement did not commit: its journal lines go once, with the next save', async () => {
-  const { store, schema, drop } = await freshStore({ statementTimeoutMs: 300 });
+  // Long enough for the schema's set-up and the first save on a loaded machine; the save the
+  // test blocks waits it out.
+  const { store, schema, drop } = await freshStore({ statementTimeoutMs: 2000 });
   const ref = { runName: 'timeout', processName: 'collect' };
   const { url } = await testPostgres();
   const blocker = new pg.Client({ connectionString: url });

@@ -153,7 +153,9 @@ test('a statement held up past statementTimeoutMs fails with E_STORE_UNAVAILABLE
   server,
 }) => {
   const schema = freshSchema();
-  const store = new PgSummaryStore({ url: server.url, schema, statementTimeoutMs: 300 });
+  // Long enough for the schema's set-up and the first save on a loaded machine; the save the
+  // test blocks waits it out.
+  const store = new PgSummaryStore({ url: server.url, schema, statementTimeoutMs: 2000 });
   const blocker = new pg.Client({ connectionString: server.url });
   try {
     const { lease } = await store.acquire(REF);
