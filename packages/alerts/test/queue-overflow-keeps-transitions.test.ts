@@ -10,9 +10,6 @@ import type { Notifier } from '../src/notification.js';
 import { parseRules } from '../src/rules.js';
 import { memoryStore, saveSummary } from './_kit.js';
 
-/** Each step waits for the one before it (test-kit's hang guard: the test asserts outcomes). */
-const until = (ok: () => boolean) => waitUntil(ok);
-
 test('a resolve is not lost when the delivery queue overflows: a firing delivered earlier gets its resolve once the receiver catches up', async () => {
   const { store, clock } = memoryStore();
   const rules = parseRules(
@@ -54,22 +51,22 @@ test('a resolve is not lost when the delivery queue overflows: a firing delivere
   try {
     const s5 = await failing('run_5');
     await a.start();
-    await until(() => delivered.includes('run_5:firing'));
+    await waitUntil(() => delivered.includes('run_5:firing'));
     assert.ok(delivered.includes('run_5:firing'), 'run_5 fired and the receiver has it');
     // The receiver becomes slow: four firings occupy every delivery slot.
     for (const run of slow) await failing(run);
-    await until(() => inFlight === 4);
+    await waitUntil(() => inFlight === 4);
     assert.equal(inFlight, 4);
     // run_5 recovers (its resolve waits), then another run fails (the queue bound is 1).
     s5.incrementItems({ processed: 10_000, successful: 10_000 });
     await store.save(s5);
-    await until(() =>
+    await waitUntil(() =>
       [...a.alerts.values()].some((x) => x.run === 'run_5' && x.state === 'resolved'),
     );
     await failing('run_6');
-    await until(() => [...a.alerts.values()].some((x) => x.run === 'run_6'));
+    await waitUntil(() => [...a.alerts.values()].some((x) => x.run === 'run_6'));
     release();
-    await until(() => delivered.includes('run_5:resolved'));
+    await waitUntil(() => delivered.includes('run_5:resolved'));
     assert.ok(
       delivered.includes('run_5:resolved'),
       `run_5's receiver saw it fire and must see it resolve (delivered: ${delivered.join(', ')})`,

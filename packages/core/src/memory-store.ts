@@ -30,6 +30,7 @@ import {
   type WatchOptions,
 } from './store.js';
 import { type FromDictOptions, ProcessSummary, summaryDictToWrite } from './summary.js';
+import { assertOptionsObject } from './summary-input.js';
 import type { SummaryEvent } from './types.js';
 
 /** Options of `new MemorySummaryStore(…)`. */
@@ -226,9 +227,7 @@ export class MemorySummaryStore implements SummaryStore {
    * contract suite and the listings' tests exercise the capability on this store.
    */
   scanListings(options: ListOptions = {}): AsyncIterable<ListingPage> {
-    if (typeof options !== 'object' || options === null) {
-      throw codedTypeError('E_INVALID_ARGUMENT', 'scanListings: options must be an object');
-    }
+    assertOptionsObject('scanListings', options);
     if (options.runName !== undefined) assertValidName('run', options.runName);
     const pages = async function* (store: MemorySummaryStore): AsyncIterable<ListingPage> {
       const { summaries, problems } = await store.list(options);

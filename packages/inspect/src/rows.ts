@@ -332,8 +332,8 @@ export const READ_MANY_CHUNK = 1000;
  * {@link READ_MANY_CHUNK} refs, one call each; any other store with one `read` per summary,
  * `concurrency` at a time. A light listing of a store with `scanListings` (a database) takes
  * its pages instead of `list` and reads: one pass over the store. A run that has only history
- * is not read at all: it is reported in `unusable` with status `needs_repair`. Processes with workers become one merged row each
- * (see {@link groupWorkers}) unless `mergeWorkers: false`.
+ * is not read at all: it is reported in `unusable` with status `needs_repair`. Processes with
+ * workers become one merged row each (see {@link groupWorkers}) unless `mergeWorkers: false`.
  */
 export async function listRows(store: SummaryStore, options: ListRowsOptions): Promise<RowsResult> {
   const concurrency = options.concurrency ?? 8;

@@ -133,6 +133,14 @@ type ScanEntry = [
   readable?: boolean | null,
 ];
 
+/** Refuses the options of `list` or `scanListings` before anything is read. */
+function assertListOptions(method: string, options: ListOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw codedTypeError('E_INVALID_ARGUMENT', `${method}: options must be an object`);
+  }
+  if (options.runName !== undefined) assertValidName('run', options.runName);
+}
+
 /** What one page query answers: its entries as one JSON text, how many, and the last key. */
 interface ScanAnswer {
   entries: string | null;
@@ -631,10 +639,7 @@ export class PgSummaryStore implements SummaryStore {
    */
   scanListings(options: ListOptions = {}): AsyncIterable<ListingPage> {
     this.#open();
-    if (typeof options !== 'object' || options === null) {
-      throw codedTypeError('E_INVALID_ARGUMENT', 'scanListings: options must be an object');
-    }
-    if (options.runName !== undefined) assertValidName('run', options.runName);
+    assertListOptions('scanListings', options);
     return this.#scan(options.runName);
   }
 
@@ -716,7 +721,8 @@ export class PgSummaryStore implements SummaryStore {
         writtenAt,
         hasSummary: hasBody,
       };
-      listed[i] = { summary, read: null };
+      const item: ListedListing = { summary, read: null };
+      listed[i] = item;
       if (!hasBody) continue;
       const row: BodyRow = {
         body: null,
@@ -726,12 +732,12 @@ export class PgSummaryStore implements SummaryStore {
         has_history: entry[0],
       };
       if ((entry[9] ?? true) !== true) {
-        (listed[i] as ListedListing).read = this.#readResult(key, row, false);
+        item.read = this.#readResult(key, row, false);
         continue;
       }
       const projection = entry[7] === null ? undefined : listingOfStored(entry[7]);
       if (projection === undefined) whole.push(i);
-      else (listed[i] as ListedListing).read = this.#readResult(key, row, false, projection);
+      else item.read = this.#readResult(key, row, false, projection);
     }
     if (whole.length > 0) {
       const reads = await this.#readWholeListings(
@@ -746,10 +752,7 @@ export class PgSummaryStore implements SummaryStore {
 
   async list(options: ListOptions = {}): Promise<Listing> {
     this.#open();
-    if (typeof options !== 'object' || options === null) {
-      throw codedTypeError('E_INVALID_ARGUMENT', 'list: options must be an object');
-    }
-    if (options.runName !== undefined) assertValidName('run', options.runName);
+    assertListOptions('list', options);
     await this.ready();
     const byRun = options.runName === undefined ? '' : 'AND s.run_name = $1';
     const result = await this.#db.query<{
